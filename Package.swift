@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+// stylize: Gram-matrix neural style transfer on the CPU.
+// Dependencies point one way: stylize -> StyleTransfer, Visualization -> NeuralCore, Imaging -> C targets.
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "stylize",
+    products: [
+        .executable(name: "stylize", targets: ["stylize"]),
+        .library(name: "StyleTransfer", targets: ["StyleTransfer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages, found through pkg-config).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CLibHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CLibFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
+        // Small C shims for what Swift cannot import (setjmp/longjmp, macros). Each returns an int and fills a message.
+        .target(name: "CPNG", dependencies: ["CLibPNG"]),
+        .target(name: "CJPEG", dependencies: ["CLibJPEG"]),
+        .target(name: "CHDF5", dependencies: ["CLibHDF5"]),
+        // Swift modules.
+        .target(name: "Imaging", dependencies: ["CPNG", "CJPEG"], swiftSettings: optimize),
+        .target(name: "NeuralCore", dependencies: ["COpenBLAS", "CHDF5"], swiftSettings: optimize),
+        .target(name: "StyleTransfer", dependencies: ["NeuralCore", "Imaging"], swiftSettings: optimize),
+        .target(name: "Visualization", dependencies: ["NeuralCore", "Imaging", "CLibFreeType"], swiftSettings: optimize),
+        .executableTarget(
+            name: "stylize",
+            dependencies: ["StyleTransfer", "Visualization", "NeuralCore", "Imaging",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimize),
+        .executableTarget(name: "stylize-bench", dependencies: ["NeuralCore", "StyleTransfer"], swiftSettings: optimize),
+        // Tests: one target per module, plus the command line.
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "Imaging"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "StyleTransferTests", dependencies: ["StyleTransfer", "NeuralCore"]),
+        .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
+        .testTarget(name: "CLITests", dependencies: ["stylize"]),
+    ]
+)

@@ -1,0 +1,1 @@
+int chdf5_placeholder(void);

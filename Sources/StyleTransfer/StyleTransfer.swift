@@ -1,0 +1,2 @@
+import NeuralCore
+import Imaging

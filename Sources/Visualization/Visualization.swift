@@ -1,0 +1,3 @@
+import NeuralCore
+import Imaging
+import CLibFreeType

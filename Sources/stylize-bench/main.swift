@@ -1,0 +1,1 @@
+print("stylize-bench: not yet")
