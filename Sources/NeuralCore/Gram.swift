@@ -1,0 +1,73 @@
+import COpenBLAS
+
+/// Gram matrices of feature maps and their reverse mode (Gatys, Ecker & Bethge, "Image Style
+/// Transfer Using Convolutional Neural Networks", CVPR 2016).
+///
+/// With the feature map seen as a matrix `F` of `M = H * W` rows and `C` columns, the
+/// normalised Gram matrix is `G = Fᵀ F / (C · M)`: dividing by the map size makes it
+/// independent of the image size, dividing by the channel count keeps layers comparable.
+public enum Gram {
+    /// The normalised Gram matrix `G = Fᵀ F / (C · M)`.
+    /// - Parameter features: (H, W, C).
+    /// - Returns: (C, C), row-major, symmetric.
+    /// - Complexity: one `ssyrk`, `M · C²` multiply-adds.
+    public static func matrix(_ features: Tensor) -> [Float] {
+        let c = features.channels
+        let m = features.height * features.width
+        var gram = [Float](repeating: 0, count: c * c)
+        guard c > 0, m > 0 else { return gram }
+        let scale = 1 / Float(c * m)
+        features.data.withUnsafeBufferPointer { f in
+            gram.withUnsafeMutableBufferPointer { g in
+                // Upper triangle of G = scale * Fᵀ F, where F is (M, C) row-major.
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(c), Int32(m),
+                            scale, f.baseAddress, Int32(c), 0, g.baseAddress, Int32(c))
+                for i in 0..<c {
+                    for j in 0..<i { g[i * c + j] = g[j * c + i] }
+                }
+            }
+        }
+        return gram
+    }
+
+    /// Reverse mode of `matrix`: given `dG` (symmetric), `dF = F · (dG + dGᵀ) / (C · M) = 2 F dG / (C · M)`.
+    /// - Parameters:
+    ///   - features: F, (H, W, C).
+    ///   - gramGradient: dG, (C, C), must be symmetric.
+    /// - Returns: dF, (H, W, C) (a new tensor; nothing is accumulated).
+    public static func backward(_ features: Tensor, gramGradient: [Float]) -> Tensor {
+        let c = features.channels
+        let m = features.height * features.width
+        precondition(gramGradient.count == c * c, "Gram gradient must be (C, C)")
+        var grad = Tensor(height: features.height, width: features.width, channels: c)
+        guard c > 0, m > 0 else { return grad }
+        let scale = 2 / Float(c * m)
+        features.data.withUnsafeBufferPointer { f in
+            gramGradient.withUnsafeBufferPointer { dg in
+                grad.data.withUnsafeMutableBufferPointer { df in
+                    cblas_ssymm(CblasRowMajor, CblasRight, CblasUpper, Int32(m), Int32(c),
+                                scale, dg.baseAddress, Int32(c), f.baseAddress, Int32(c),
+                                0, df.baseAddress, Int32(c))
+                }
+            }
+        }
+        return grad
+    }
+
+    /// Naive reference of `matrix`, for tests: three plain loops in Double.
+    public static func matrixNaive(_ features: Tensor) -> [Float] {
+        let c = features.channels
+        let m = features.height * features.width
+        var gram = [Float](repeating: 0, count: c * c)
+        for i in 0..<c {
+            for j in 0..<c {
+                var sum = 0.0
+                for p in 0..<m {
+                    sum += Double(features.data[p * c + i]) * Double(features.data[p * c + j])
+                }
+                gram[i * c + j] = Float(sum / Double(c * m))
+            }
+        }
+        return gram
+    }
+}

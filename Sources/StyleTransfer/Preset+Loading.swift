@@ -1,0 +1,184 @@
+import Foundation
+import NeuralCore
+
+extension Preset {
+    /// Every layer name a preset may use (VGG19's convolutions and pools, a superset of VGG16's).
+    static var knownLayers: Set<String> {
+        var names = Set(VGGArchitecture.vgg19.convolutions.map(\.name))
+        for b in 1...5 { names.insert("block\(b)_pool") }
+        return names
+    }
+
+    /// Loads a preset file: the built-in defaults overridden by the file's fields.
+    /// - Throws: `PresetError` naming the file and the field for malformed JSON (with its line),
+    ///   an unknown field or layer, a wrong type, or a negative or non-finite weight.
+    public static func load(path: String) throws -> Preset {
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw PresetError(path: path, message: "no such preset file")
+        }
+        guard !isDirectory.boolValue else { throw PresetError(path: path, message: "is a directory, not a preset file") }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw PresetError(path: path, message: "cannot read: \(error.localizedDescription)")
+        }
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+            throw PresetError(path: path, message: "malformed JSON \(jsonErrorLocation(error, data: data))")
+        }
+        guard let dict = object as? [String: Any] else {
+            throw PresetError(path: path, message: "the top level must be a JSON object")
+        }
+        let name = url.deletingPathExtension().lastPathComponent
+        return try Preset.builtIn.overridden(by: dict, name: name, path: path)
+    }
+
+    /// The preset with the fields of `dict` applied over it.
+    func overridden(by dict: [String: Any], name: String, path: String) throws -> Preset {
+        var p = self
+        p.name = name
+        for key in dict.keys.sorted() where !Preset.fields.contains(key) {
+            throw PresetError(path: path, message: "unknown field \"\(key)\" (known fields: \(Preset.fields.joined(separator: ", ")))")
+        }
+        func number(_ key: String) throws -> Double? {
+            guard let v = dict[key] else { return nil }
+            guard let n = jsonNumber(v) else {
+                throw PresetError(path: path, message: "field \"\(key)\" must be a number")
+            }
+            return n.doubleValue
+        }
+        func weight(_ key: String, _ value: Double) throws -> Double {
+            guard value.isFinite else { throw PresetError(path: path, message: "field \"\(key)\" must be finite, not \(value)") }
+            guard value >= 0 else { throw PresetError(path: path, message: "field \"\(key)\" must not be negative (\(value))") }
+            return value
+        }
+        func integer(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let v = try number(key) else { return nil }
+            guard v.isFinite, v == v.rounded(), let i = Int(exactly: v), range.contains(i) else {
+                throw PresetError(path: path, message: "field \"\(key)\" must be a whole number in \(range.lowerBound)...\(range.upperBound), not \(v)")
+            }
+            return i
+        }
+        if let v = dict["description"] {
+            guard let s = v as? String else { throw PresetError(path: path, message: "field \"description\" must be a string") }
+            p.description = s
+        }
+        if let v = try number("content_weight") { p.contentWeight = try weight("content_weight", v) }
+        if let v = try number("style_weight") { p.styleWeight = try weight("style_weight", v) }
+        if let v = try number("tv_weight") { p.tvWeight = try weight("tv_weight", v) }
+        if let v = dict["content_layer"] {
+            guard let s = v as? String else { throw PresetError(path: path, message: "field \"content_layer\" must be a string") }
+            guard Preset.knownLayers.contains(s) else {
+                throw PresetError(path: path, message: "content_layer: unknown layer \"\(s)\"")
+            }
+            p.contentLayer = s
+        }
+        if let v = dict["style_layers"] {
+            guard let layers = v as? [String: Any] else {
+                throw PresetError(path: path, message: "field \"style_layers\" must be an object of layer names to weights")
+            }
+            var result: [StyleLayerWeight] = []
+            for (layer, w) in layers {
+                guard Preset.knownLayers.contains(layer) else {
+                    throw PresetError(path: path, message: "style_layers: unknown layer \"\(layer)\"")
+                }
+                guard let n = jsonNumber(w) else {
+                    throw PresetError(path: path, message: "style_layers.\(layer) must be a number")
+                }
+                result.append(StyleLayerWeight(layer: layer, weight: try weight("style_layers.\(layer)", n.doubleValue)))
+            }
+            guard !result.isEmpty else { throw PresetError(path: path, message: "field \"style_layers\" is empty") }
+            p.styleLayers = result.sorted { Preset.layerOrder($0.layer) < Preset.layerOrder($1.layer) }
+        }
+        if let v = try integer("iterations", 1...100_000) { p.iterations = v }
+        if let v = try integer("size", 16...Preset.maxSize) { p.size = v }
+        if let v = try integer("history", 1...1000) { p.history = v }
+        if let v = try number("style_scale") {
+            guard v.isFinite, v > 0, v <= 8 else {
+                throw PresetError(path: path, message: "field \"style_scale\" must be in (0, 8], not \(v)")
+            }
+            p.styleScale = v
+        }
+        if let v = dict["init"] {
+            guard let s = v as? String, ["content", "noise", "style"].contains(s) else {
+                throw PresetError(path: path, message: "field \"init\" must be \"content\", \"noise\" or \"style\"")
+            }
+            p.initialization = s
+        }
+        if let v = dict["original_colors"] {
+            guard let n = v as? NSNumber, isJSONBool(n) else {
+                throw PresetError(path: path, message: "field \"original_colors\" must be true or false")
+            }
+            p.originalColors = n.boolValue
+        }
+        if let v = dict["scales"] {
+            guard let list = v as? [Any] else { throw PresetError(path: path, message: "field \"scales\" must be a list of sizes") }
+            var sizes: [Int] = []
+            for item in list {
+                guard let n = jsonNumber(item),
+                      let i = Int(exactly: n.doubleValue), (16...Preset.maxSize).contains(i) else {
+                    throw PresetError(path: path, message: "field \"scales\" must hold whole sizes in 16...\(Preset.maxSize)")
+                }
+                sizes.append(i)
+            }
+            p.scales = sizes
+        }
+        return p
+    }
+
+    /// A JSON number (not `true`/`false`, which JSONSerialization also gives as NSNumber).
+    private func jsonNumber(_ value: Any) -> NSNumber? {
+        guard let n = value as? NSNumber, !isJSONBool(n) else { return nil }
+        return n
+    }
+
+    private func isJSONBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+
+    /// Position of a layer in network order, for sorting.
+    static func layerOrder(_ name: String) -> Int {
+        // "blockB_convK" / "blockB_pool": B major, convolutions before the pool.
+        let parts = name.dropFirst("block".count).split(separator: "_")
+        let block = Int(parts.first ?? "") ?? 9
+        let rest = parts.count > 1 ? parts[1] : ""
+        let index = rest.hasPrefix("conv") ? (Int(rest.dropFirst(4)) ?? 9) : 99
+        return block * 100 + index
+    }
+
+    /// "at line L, column C" from Foundation's "around character N" message.
+    static func jsonErrorLocation(_ error: Error, data: Data) -> String {
+        let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+        guard let range = text.range(of: #"character (\d+)"#, options: .regularExpression),
+              let offset = Int(text[range].dropFirst("character ".count)) else {
+            return "(\(text))"
+        }
+        var line = 1, column = 1
+        for byte in data.prefix(offset) {
+            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+        }
+        let reason = text.replacingOccurrences(of: #" around character \d+\.?"#, with: "", options: .regularExpression)
+        return "at line \(line), column \(column): \(reason)"
+    }
+
+    /// Finds a preset by name in a presets folder, or takes a path.
+    /// - Parameters:
+    ///   - spec: a name (`starry-night`) or a path to a `.json` file.
+    ///   - folder: the folder of named presets.
+    public static func resolve(_ spec: String, folder: String) throws -> Preset {
+        if spec.hasSuffix(".json") || spec.contains("/") { return try load(path: spec) }
+        let path = (folder as NSString).appendingPathComponent(spec + ".json")
+        guard FileManager.default.fileExists(atPath: path) else {
+            let known = (try? list(folder: folder).map(\.name).joined(separator: ", ")) ?? ""
+            throw PresetError(path: path, message: "no preset named \"\(spec)\"" + (known.isEmpty ? "" : " (presets: \(known))"))
+        }
+        return try load(path: path)
+    }
+
+    /// All presets of a folder, sorted by name.
+    public static func list(folder: String) throws -> [Preset] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return try files.filter { $0.hasSuffix(".json") }.sorted().map {
+            try load(path: (folder as NSString).appendingPathComponent($0))
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import NeuralCore
+
+/// The weights and choices of one style-transfer run, as a preset file gives them.
+///
+/// Schema of `Presets/NAME.json` (every field but `description` optional; a missing field keeps
+/// the built-in default shown in `Preset.builtIn`):
+/// ```json
+/// {
+///   "description": "one line shown by `stylize presets`",
+///   "content_weight": 1.0,            // α, ≥ 0
+///   "style_weight": 1000000.0,        // β, ≥ 0, multiplies Σ_l w_l E_l
+///   "tv_weight": 0.001,               // γ, ≥ 0
+///   "content_layer": "block5_conv2",
+///   "style_layers": {"block1_conv1": 1, "block2_conv1": 1, ...},   // w_l ≥ 0
+///   "iterations": 500,                // evaluation budget of the optimizer, > 0
+///   "size": 512,                      // longest edge of the output in pixels
+///   "style_scale": 1.0,               // style image size relative to the output, > 0
+///   "init": "content",                // content | noise | style
+///   "original_colors": false,
+///   "scales": [256, 512],             // coarse-to-fine sizes; empty: just `size`
+///   "history": 100                    // L-BFGS history length
+/// }
+/// ```
+public struct Preset: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    public var contentWeight: Double
+    public var styleWeight: Double
+    public var tvWeight: Double
+    public var contentLayer: String
+    /// Style layers with their weights, in network order.
+    public var styleLayers: [StyleLayerWeight]
+    public var iterations: Int
+    public var size: Int
+    public var styleScale: Double
+    public var initialization: String
+    public var originalColors: Bool
+    public var scales: [Int]
+    public var history: Int
+
+    public struct StyleLayerWeight: Sendable, Equatable {
+        public var layer: String
+        public var weight: Double
+        public init(layer: String, weight: Double) {
+            self.layer = layer
+            self.weight = weight
+        }
+    }
+
+    /// Gatys' layers: `block1_conv1` ... `block5_conv1`, equal weights.
+    public static let defaultStyleLayers = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"]
+
+    /// The defaults every preset starts from.
+    public static let builtIn = Preset(
+        name: "built-in", description: "built-in defaults",
+        contentWeight: 1, styleWeight: 1e6, tvWeight: 1e-3, contentLayer: "block5_conv2",
+        styleLayers: defaultStyleLayers.map { StyleLayerWeight(layer: $0, weight: 1) },
+        iterations: 500, size: 512, styleScale: 1, initialization: "content", originalColors: false,
+        scales: [], history: 100)
+
+    /// The fields a preset file may have.
+    public static let fields = ["description", "content_weight", "style_weight", "tv_weight", "content_layer",
+                                "style_layers", "iterations", "size", "style_scale", "init", "original_colors",
+                                "scales", "history"]
+
+    /// Largest accepted output size (longest edge), to refuse absurd sizes before any allocation.
+    public static let maxSize = 4096
+}
+
+/// A preset file that cannot be used; the description is one line naming the file and the field.
+public struct PresetError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let message: String
+    public var description: String { "\(path): \(message)" }
+}

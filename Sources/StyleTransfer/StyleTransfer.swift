@@ -1,2 +1,0 @@
-import NeuralCore
-import Imaging

@@ -1,0 +1,149 @@
+import Foundation
+import Imaging
+import NeuralCore
+
+/// How the optimised image starts.
+public enum Initialization: Sendable, Equatable {
+    case content
+    /// Seeded noise around mid grey.
+    case noise
+    /// The (first) style image resized to the output size.
+    case style
+    /// A given image, resized to the output size.
+    case image(RGBImage)
+}
+
+/// One accepted optimizer step, for progress displays and logs.
+public struct StylizeProgress: Sendable {
+    /// Index into the run's scales (0 for a single-scale run) and that scale's output size.
+    public var scaleIndex: Int
+    public var scaleCount: Int
+    public var width: Int
+    public var height: Int
+    public var iteration: Int
+    /// Evaluations at this scale, and the budget of this scale.
+    public var evaluations: Int
+    public var evaluationBudget: Int
+    public var terms: LossTerms
+    public var step: Double
+    /// Seconds since this scale started, and since the run started.
+    public var seconds: Double
+    public var elapsed: Double
+}
+
+/// What a run produced.
+public struct StylizeResult: Sendable {
+    public var image: RGBImage
+    /// The unclamped best iterate as an RGB tensor (H, W, 3) in `0...255`, before colour preservation.
+    public var raw: Tensor
+    public var terms: LossTerms
+    public var evaluations: Int
+    public var iterations: Int
+    public var stop: LBFGSStop
+    public var history: [StylizeProgress]
+    public var seconds: Double
+    /// The style Gram targets at the last scale, per layer (C, C).
+    public var styleGrams: [String: [Float]]
+}
+
+/// Gatys-style transfer driven by L-BFGS, optionally coarse to fine.
+public final class Stylizer {
+    public let network: VGGNetwork
+    public let preset: Preset
+
+    public init(network: VGGNetwork, preset: Preset) {
+        self.network = network
+        self.preset = preset
+    }
+
+    /// The output size for a longest edge, keeping the content's aspect ratio.
+    public static func fittedSize(width: Int, height: Int, longestEdge: Int) -> (width: Int, height: Int) {
+        let scale = Double(longestEdge) / Double(max(width, height))
+        return (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())))
+    }
+
+    /// Runs the transfer.
+    /// - Parameters:
+    ///   - content: the content photo, any size.
+    ///   - styles: one or more style images, any size.
+    ///   - blend: one weight per style.
+    ///   - initialization: the starting image.
+    ///   - seed: seeds the noise initialisation.
+    ///   - onProgress: called after every accepted step with the current image's tensor; return false to stop
+    ///     (the best image so far is returned).
+    public func run(content: RGBImage, styles: [RGBImage], blend: [Double], initialization: Initialization, seed: UInt64,
+                    onProgress: (StylizeProgress, Tensor) -> Bool) -> StylizeResult {
+        let sizes = preset.scales.isEmpty ? [preset.size] : preset.scales
+        let start = Date()
+        var history: [StylizeProgress] = []
+        var current: Tensor? = nil
+        var last: (LBFGSResult, LossTerms, [String: [Float]])? = nil
+        var totalEvaluations = 0, totalIterations = 0
+        var cancelled = false
+        for (index, size) in sizes.enumerated() where !cancelled {
+            let (w, h) = Stylizer.fittedSize(width: content.width, height: content.height, longestEdge: size)
+            let contentImage = content.resized(width: w, height: h)
+            let styleImages = styles.map { style -> Tensor in
+                let (sw, sh) = Stylizer.fittedSize(width: style.width, height: style.height,
+                                                   longestEdge: max(16, Int((Double(size) * preset.styleScale).rounded())))
+                return Tensor(style.resized(width: sw, height: sh))
+            }
+            let objective = StyleObjective(network: network, preset: preset, content: Tensor(contentImage),
+                                           styles: styleImages, blend: blend)
+            let x0: Tensor
+            if let previous = current {
+                x0 = Tensor(RGBImage(previous).resized(width: w, height: h))
+            } else {
+                x0 = Stylizer.initialImage(initialization, content: contentImage, style: styles[0], width: w, height: h, seed: seed)
+            }
+            var options = LBFGSOptions()
+            options.historySize = preset.history
+            options.maxEvaluations = preset.iterations
+            let optimizer = LBFGS(options: options)
+            let scaleStart = Date()
+            let result = optimizer.minimize(x0.data, objective: { x, g in objective.evaluate(x, gradient: g) },
+                                            onIteration: { it, x in
+                let p = StylizeProgress(scaleIndex: index, scaleCount: sizes.count, width: w, height: h,
+                                        iteration: it.iteration, evaluations: it.evaluations, evaluationBudget: preset.iterations,
+                                        terms: objective.lastTerms, step: it.step,
+                                        seconds: Date().timeIntervalSince(scaleStart), elapsed: Date().timeIntervalSince(start))
+                history.append(p)
+                let keepGoing = onProgress(p, Tensor(height: h, width: w, channels: 3, data: Array(x)))
+                if !keepGoing { cancelled = true }
+                return keepGoing
+            })
+            // The terms of the returned point: evaluate once more only if the last evaluation was elsewhere.
+            current = Tensor(height: h, width: w, channels: 3, data: result.x)
+            last = (result, objective.lastTerms, objective.styleGrams)
+            totalEvaluations += result.evaluations
+            totalIterations += result.iterations
+        }
+        let (result, terms, grams) = last!
+        var image = RGBImage(current!)
+        if preset.originalColors {
+            image = OriginalColors.apply(stylized: image, content: content.resized(width: image.width, height: image.height))
+        }
+        return StylizeResult(image: image, raw: current!, terms: history.last?.terms ?? terms,
+                             evaluations: totalEvaluations, iterations: totalIterations,
+                             stop: cancelled ? .cancelled : result.stop, history: history,
+                             seconds: Date().timeIntervalSince(start), styleGrams: grams)
+    }
+
+    /// The starting image at the output size, (H, W, 3) in `0...255`.
+    static func initialImage(_ kind: Initialization, content: RGBImage, style: RGBImage,
+                             width: Int, height: Int, seed: UInt64) -> Tensor {
+        switch kind {
+        case .content:
+            return Tensor(content)
+        case .style:
+            return Tensor(style.resized(width: width, height: height))
+        case .image(let image):
+            return Tensor(image.resized(width: width, height: height))
+        case .noise:
+            var rng = SplitMix64(seed: seed)
+            var t = Tensor(height: height, width: width, channels: 3)
+            for i in 0..<t.count { t.data[i] = Float(max(0, min(255, 127.5 + 40 * rng.nextNormal()))) }
+            return t
+        }
+    }
+}

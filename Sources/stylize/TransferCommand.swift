@@ -1,0 +1,250 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import NeuralCore
+import StyleTransfer
+
+/// `stylize --content photo.jpg --style starry_night.jpg`: the main job.
+struct TransferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transfer",
+        abstract: "Paint a content photo in the manner of one or more style images (the default command).")
+
+    @Option(name: .long, help: "The content photo (PNG or JPEG).")
+    var content: String
+
+    @Option(name: .long, help: "Style image(s), comma-separated (e.g. a.jpg,b.jpg).")
+    var style: String
+
+    @Option(name: .long, help: "Blend weights of the style images, comma-separated (default: equal).")
+    var styleBlend: String?
+
+    @Option(name: .long, help: "Size of the style images relative to the output (preset: style_scale).")
+    var styleScale: Double?
+
+    @Option(name: [.short, .long], help: "Output image, .png or .jpg (default: output/CONTENT-STYLE.png).")
+    var output: String?
+
+    @Option(name: .long, help: "Longest edge of the output in pixels (preset: size).")
+    var size: Int?
+
+    @Option(name: .long, help: "Evaluation budget of the optimizer, per scale (preset: iterations).")
+    var iterations: Int?
+
+    @Option(name: .long, help: "Preset name in Presets/ or path to a preset .json file.")
+    var preset: String = "default"
+
+    @Option(name: .long, help: "Weight α of the content loss (preset: content_weight).")
+    var contentWeight: Double?
+
+    @Option(name: .long, help: "Weight β of the style loss (preset: style_weight).")
+    var styleWeight: Double?
+
+    @Option(name: .long, help: "Weight γ of the total-variation loss (preset: tv_weight).")
+    var tvWeight: Double?
+
+    @Option(name: .long, help: "Layer of the content loss (preset: content_layer).")
+    var contentLayer: String?
+
+    @Option(name: .long, help: "Weight of one style layer, LAYER=WEIGHT; repeatable; 0 drops the layer.")
+    var styleLayer: [String] = []
+
+    @Option(name: .long, help: "Starting image: content, noise, style or a PATH (preset: init).")
+    var initialization: String?
+
+    @Option(name: .long, help: "Seed of the noise initialisation.")
+    var seed: UInt64 = 0
+
+    @Flag(name: .long, help: "Keep the content's colours: transfer the style on luminance only.")
+    var originalColors = false
+
+    @Option(name: .long, help: "Coarse-to-fine sizes, comma-separated, e.g. 256,512 (preset: scales).")
+    var scales: String?
+
+    @Option(name: .long, help: "L-BFGS history length (preset: history).")
+    var history: Int?
+
+    @Option(name: .long, help: "Write a numbered intermediate image every N steps.")
+    var saveEvery: Int?
+
+    @Option(name: .long, help: "Write one JSON line per step to this file.")
+    var log: String?
+
+    @OptionGroup var network: NetworkOptions
+
+    @Flag(name: .long, help: "Print only the final summary.")
+    var quiet = false
+
+    // MARK: - Validation
+
+    func validate() throws {
+        if let s = size, !(16...Preset.maxSize).contains(s) {
+            throw ValidationError("--size must be in 16...\(Preset.maxSize), not \(s)")
+        }
+        if let n = iterations, n < 1 { throw ValidationError("--iterations must be at least 1") }
+        if let n = saveEvery, n < 1 { throw ValidationError("--save-every must be at least 1") }
+        if let n = history, !(1...1000).contains(n) { throw ValidationError("--history must be in 1...1000") }
+        for (name, v) in [("--content-weight", contentWeight), ("--style-weight", styleWeight), ("--tv-weight", tvWeight)] {
+            if let v, !(v.isFinite && v >= 0) { throw ValidationError("\(name) must be a finite number ≥ 0, not \(v)") }
+        }
+        if let s = styleScale, !(s.isFinite && s > 0 && s <= 8) { throw ValidationError("--style-scale must be in (0, 8]") }
+        _ = try parsedScales()
+        _ = try parsedStyleLayers()
+        _ = try parsedBlend(count: styleFiles.count)
+        let out = outputPath
+        let ext = (out as NSString).pathExtension.lowercased()
+        guard ["png", "jpg", "jpeg"].contains(ext) else {
+            throw ValidationError("\(out): output must end in .png, .jpg or .jpeg")
+        }
+        let outReal = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath().path
+        for input in [content] + styleFiles {
+            if URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path == outReal {
+                throw ValidationError("\(out): the output would overwrite the input \(input); choose another -o")
+            }
+        }
+    }
+
+    var styleFiles: [String] { style.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+
+    var outputPath: String {
+        if let output { return output }
+        let c = URL(fileURLWithPath: content).deletingPathExtension().lastPathComponent
+        let s = styleFiles.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }.joined(separator: "+")
+        return "output/\(c)-\(s).png"
+    }
+
+    func parsedScales() throws -> [Int]? {
+        guard let scales else { return nil }
+        let values = scales.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && (16...Preset.maxSize).contains($0!) }) else {
+            throw ValidationError("--scales must be sizes in 16...\(Preset.maxSize), comma-separated, e.g. 256,512")
+        }
+        return values.map { $0! }
+    }
+
+    func parsedStyleLayers() throws -> [(String, Double)] {
+        try styleLayer.map { item in
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let w = Double(parts[1]), w.isFinite, w >= 0 else {
+                throw ValidationError("--style-layer \(item): expected LAYER=WEIGHT with a weight ≥ 0, e.g. block3_conv1=0.5")
+            }
+            return (parts[0], w)
+        }
+    }
+
+    func parsedBlend(count: Int) throws -> [Double] {
+        guard let styleBlend else { return [Double](repeating: 1, count: count) }
+        let values = styleBlend.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.count == count, values.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }),
+              values.reduce(0, { $0 + $1! }) > 0 else {
+            throw ValidationError("--style-blend needs \(count) non-negative weight(s), not all zero, for \(count) style image(s)")
+        }
+        return values.map { $0! }
+    }
+
+    /// The preset with every command-line override applied.
+    func effectivePreset(architecture: VGGArchitecture) throws -> Preset {
+        var p = try Preset.resolve(preset, folder: ProjectPaths.presets)
+        if let v = contentWeight { p.contentWeight = v }
+        if let v = styleWeight { p.styleWeight = v }
+        if let v = tvWeight { p.tvWeight = v }
+        if let v = contentLayer { p.contentLayer = v }
+        if let v = iterations { p.iterations = v }
+        if let v = size { p.size = v }
+        if let v = styleScale { p.styleScale = v }
+        if let v = history { p.history = v }
+        if originalColors { p.originalColors = true }
+        if let s = try parsedScales() { p.scales = s }
+        if size != nil && scales == nil { p.scales = p.scales.filter { $0 < p.size } + (p.scales.isEmpty ? [] : [p.size]) }
+        for (layer, w) in try parsedStyleLayers() {
+            p.styleLayers.removeAll { $0.layer == layer }
+            if w > 0 { p.styleLayers.append(.init(layer: layer, weight: w)) }
+        }
+        let layers = Set(architecture.layerNames(includeTop: false))
+        guard layers.contains(p.contentLayer) else {
+            throw ValidationError("content layer \"\(p.contentLayer)\" is not a layer of \(architecture.name)")
+        }
+        for l in p.styleLayers where !layers.contains(l.layer) {
+            throw ValidationError("style layer \"\(l.layer)\" is not a layer of \(architecture.name)")
+        }
+        guard !p.styleLayers.isEmpty else { throw ValidationError("no style layer left with a weight above 0") }
+        return p
+    }
+
+    // MARK: - Run
+
+    func run() throws {
+        let out = outputPath
+        let outDir = (out as NSString).deletingLastPathComponent
+        if output == nil, !outDir.isEmpty { try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) }
+        try checkWritableFolder(out)
+        let contentImage = try RGBImage.read(path: content)
+        let styleImages = try styleFiles.map { try RGBImage.read(path: $0) }
+        let initialization = try parsedInitialization()
+        let weights = try network.loadWeights()
+        let vgg = VGGNetwork(weights: weights)
+        var preset = try effectivePreset(architecture: weights.architecture)
+        if let i = self.initialization, ["content", "noise", "style"].contains(i) { preset.initialization = i }
+        let blend = try parsedBlend(count: styleImages.count)
+        let progress = ProgressDisplay(quiet: quiet)
+        progress.line("weights: \(weights.source)")
+        progress.line("preset: \(preset.name) (content \(preset.contentWeight), style \(preset.styleWeight), tv \(preset.tvWeight), "
+                      + "\(preset.iterations) evaluations" + (preset.scales.isEmpty ? ", \(preset.size) px)" : ", scales \(preset.scales))"))
+        let logger = try log.map { try JSONLineLog(path: $0) }
+        let interrupt = Interrupt()
+        let stylizer = Stylizer(network: vgg, preset: preset)
+        let stem = (out as NSString).deletingPathExtension
+        let ext = (out as NSString).pathExtension
+        var saveFailure: Error?
+        let result = stylizer.run(content: contentImage, styles: styleImages, blend: blend,
+                                  initialization: initialization ?? .init(preset.initialization), seed: seed) { p, x in
+            progress.step(p)
+            logger?.write(p)
+            if let n = saveEvery, p.iteration % n == 0 {
+                let name = String(format: "%@-%@%04d.%@", stem, p.scaleCount > 1 ? "s\(p.scaleIndex + 1)-" : "", p.iteration, ext)
+                do { try RGBImage(x).write(to: name) } catch { saveFailure = error; return false }
+            }
+            return !interrupt.isRequested
+        }
+        progress.finish()
+        if let saveFailure { throw saveFailure }
+        try result.image.write(to: out)
+        let t = result.terms
+        print(String(format: "%@: %dx%d, %d evaluations, %d steps, %.1f s; loss %.4g (content %.4g, style %.4g, tv %.4g); %@",
+                     out, result.image.width, result.image.height, result.evaluations, result.iterations, result.seconds,
+                     t.total, t.content, t.style, t.tv, result.stop.description))
+        if case .cancelled = result.stop { throw ExitCode(130) }
+    }
+
+    func parsedInitialization() throws -> Initialization? {
+        guard let i = initialization else { return nil }
+        switch i {
+        case "content", "noise", "style": return .init(i)
+        default: return .image(try RGBImage.read(path: i))
+        }
+    }
+
+    /// Fails before any long work when the output's folder is missing or not writable.
+    func checkWritableFolder(_ path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        let folder = dir.isEmpty ? "." : dir
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("\(path): cannot write: folder \(folder)/ does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw ValidationError("\(path): cannot write: folder \(folder)/ is not writable")
+        }
+    }
+}
+
+extension Initialization {
+    /// content | noise | style (a path is handled by the caller).
+    init(_ name: String) {
+        switch name {
+        case "noise": self = .noise
+        case "style": self = .style
+        default: self = .content
+        }
+    }
+}
