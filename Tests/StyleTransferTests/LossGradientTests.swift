@@ -1,0 +1,53 @@
+import NeuralCore
+@testable import StyleTransfer
+import XCTest
+
+/// Every loss term's gradient against central finite differences (reference: GradientCheck),
+/// and the fast Gram matrix against its naive triple loop.
+final class LossGradientTests: XCTestCase {
+    func testGramMatchesNaiveLoops() {
+        let f = GradientCheck.randomTensor(7, 5, 6, seed: 1)
+        let fast = Gram.matrix(f), naive = Gram.matrixNaive(f)
+        var worst: Float = 0
+        for i in 0..<fast.count { worst = max(worst, abs(fast[i] - naive[i])) }
+        XCTAssertLessThan(worst, 1e-5, "Gram: worst difference to the naive loops \(worst)")
+        XCTAssertEqual(fast[1 * 6 + 4], fast[4 * 6 + 1], "Gram must be symmetric")
+    }
+
+    func testContentLossGradient() {
+        let p = GradientCheck.randomTensor(4, 5, 3, seed: 2)
+        let f = GradientCheck.randomTensor(4, 5, 3, seed: 3)
+        let analytic = ContentLoss.evaluate(f, target: p)
+        XCTAssertEqual(analytic.value, zip(f.data, p.data).map { Double(($0 - $1) * ($0 - $1)) }.reduce(0, +) / Double(2 * f.count),
+                       accuracy: 1e-6, "L_c = Σ(F − P)² / (2 C M)")
+        let worst = GradientCheck.worstRelativeError(x: f.data, analytic: analytic.gradient.data, samples: 60, h: 1e-2, floor: 1e-3) {
+            ContentLoss.evaluate(Tensor(height: 4, width: 5, channels: 3, data: $0), target: p).value
+        }
+        XCTAssertLessThan(worst.error, 1e-3, "content gradient: worst relative error \(worst.error) at \(worst.index)")
+    }
+
+    func testStyleLossGradient() {
+        // Non-negative features, like the post-ReLU activations the style loss sees.
+        var f = GradientCheck.randomTensor(5, 4, 6, seed: 4)
+        for i in 0..<f.count { f.data[i] = abs(f.data[i]) }
+        let other = GradientCheck.randomTensor(6, 3, 6, seed: 5, scale: 1.5)
+        let target = Gram.matrix(other)
+        let analytic = StyleLoss.evaluate(f, target: target)
+        let worst = GradientCheck.worstRelativeError(x: f.data, analytic: analytic.gradient.data, samples: 120, h: 1e-2, floor: 1e-4) {
+            StyleLoss.evaluate(Tensor(height: 5, width: 4, channels: 6, data: $0), target: target).value
+        }
+        XCTAssertLessThan(worst.error, 2e-2, "style gradient: worst relative error \(worst.error) at \(worst.index)")
+        XCTAssertEqual(StyleLoss.evaluate(other, target: target).value, 0, accuracy: 1e-9, "E_l vanishes at its own Gram")
+    }
+
+    func testTotalVariationGradient() {
+        let x = GradientCheck.randomTensor(5, 6, 3, seed: 6, scale: 60, offset: 128)
+        let analytic = TotalVariation.evaluate(x)
+        let worst = GradientCheck.worstRelativeError(x: x.data, analytic: analytic.gradient.data, samples: 90, h: 0.5, floor: 1e-7) {
+            TotalVariation.evaluate(Tensor(height: 5, width: 6, channels: 3, data: $0)).value
+        }
+        XCTAssertLessThan(worst.error, 1e-3, "TV gradient: worst relative error \(worst.error) at \(worst.index)")
+        // A constant image has no variation.
+        XCTAssertEqual(TotalVariation.evaluate(Tensor(height: 3, width: 3, channels: 3, data: [Float](repeating: 9, count: 27))).value, 0)
+    }
+}

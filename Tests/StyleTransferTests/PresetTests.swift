@@ -1,0 +1,83 @@
+import Foundation
+@testable import StyleTransfer
+import XCTest
+
+/// The bundled presets load; every kind of bad preset is refused with the file and the field named.
+final class PresetTests: XCTestCase {
+    static let presetsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Presets").path
+
+    func testBundledPresetsLoad() throws {
+        let presets = try Preset.list(folder: Self.presetsFolder)
+        let names = Set(presets.map(\.name))
+        for required in ["default", "strong-style", "subtle-style", "starry-night"] {
+            XCTAssertTrue(names.contains(required), "missing preset \(required)")
+        }
+        for p in presets {
+            XCTAssertFalse(p.description.isEmpty, "\(p.name) has no description")
+            XCTAssertFalse(p.styleLayers.isEmpty)
+        }
+        let strong = presets.first { $0.name == "strong-style" }!, subtle = presets.first { $0.name == "subtle-style" }!
+        XCTAssertGreaterThan(strong.styleWeight / strong.contentWeight, subtle.styleWeight / subtle.contentWeight)
+    }
+
+    func write(_ text: String, name: String = "bad.json") throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stylize-presets-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func assertRefused(_ text: String, mentions words: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let path = try write(text)
+        XCTAssertThrowsError(try Preset.load(path: path), file: file, line: line) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.hasPrefix(path + ": "), "message must start with the file: \(message)", file: file, line: line)
+            XCTAssertFalse(message.contains("\n"), "one line: \(message)", file: file, line: line)
+            for w in words { XCTAssertTrue(message.contains(w), "\"\(message)\" should mention \(w)", file: file, line: line) }
+        }
+    }
+
+    func testMalformedJSONNamesTheLine() throws {
+        try assertRefused("{\n  \"style_weight\": 10,\n  \"tv_weight\": ,\n}\n", mentions: ["malformed JSON", "line 3"])
+    }
+
+    func testUnknownFieldIsRefused() throws {
+        try assertRefused(#"{"stlye_weight": 5}"#, mentions: ["unknown field", "stlye_weight"])
+    }
+
+    func testUnknownLayerIsRefused() throws {
+        try assertRefused(#"{"style_layers": {"block1_conv1": 1, "block9_conv1": 1}}"#, mentions: ["block9_conv1"])
+        try assertRefused(#"{"content_layer": "fc1"}"#, mentions: ["content_layer", "fc1"])
+    }
+
+    func testNegativeAndNonFiniteWeightsAreRefused() throws {
+        try assertRefused(#"{"style_weight": -3}"#, mentions: ["style_weight", "negative"])
+        try assertRefused(#"{"style_layers": {"block2_conv1": -1}}"#, mentions: ["style_layers.block2_conv1", "negative"])
+        try assertRefused(#"{"tv_weight": 1e999}"#, mentions: ["tv_weight"])
+    }
+
+    func testWrongTypesAreRefused() throws {
+        try assertRefused(#"{"content_weight": "high"}"#, mentions: ["content_weight", "number"])
+        try assertRefused(#"{"iterations": 2.5}"#, mentions: ["iterations"])
+        try assertRefused(#"{"original_colors": 1}"#, mentions: ["original_colors"])
+        try assertRefused(#"{"size": 100000}"#, mentions: ["size"])
+        try assertRefused(#"[1, 2]"#, mentions: ["object"])
+    }
+
+    func testOverridesKeepDefaultsForMissingFields() throws {
+        let path = try write(#"{"description": "x", "style_weight": 42, "style_layers": {"block4_conv1": 2, "block1_conv1": 1}}"#)
+        let p = try Preset.load(path: path)
+        XCTAssertEqual(p.styleWeight, 42)
+        XCTAssertEqual(p.contentWeight, Preset.builtIn.contentWeight)
+        XCTAssertEqual(p.styleLayers.map(\.layer), ["block1_conv1", "block4_conv1"], "layers in network order")
+    }
+
+    func testMissingPresetNameListsTheKnownOnes() {
+        XCTAssertThrowsError(try Preset.resolve("no-such-preset", folder: Self.presetsFolder)) { error in
+            XCTAssertTrue("\(error)".contains("no preset named"), "\(error)")
+            XCTAssertTrue("\(error)".contains("default"), "\(error)")
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Imaging
+import NeuralCore
+@testable import StyleTransfer
+import XCTest
+
+/// The whole objective (preprocessing, VGG forward and backward, all three terms) against central
+/// finite differences on a small random network, and L-BFGS on that objective.
+final class StyleObjectiveTests: XCTestCase {
+    static func smoothImage(_ h: Int, _ w: Int, seed: UInt64) -> Tensor {
+        var rng = SplitMix64(seed: seed)
+        let a = rng.nextUniform() * 6, b = rng.nextUniform() * 6
+        var t = Tensor(height: h, width: w, channels: 3)
+        for y in 0..<h {
+            for x in 0..<w {
+                for c in 0..<3 {
+                    let v = 128 + 80 * sin(a * Double(x) / Double(w) + Double(c)) * cos(b * Double(y) / Double(h)) + 20 * rng.nextNormal()
+                    t[y, x, c] = Float(v)
+                }
+            }
+        }
+        return t
+    }
+
+    func makeObjective(size: Int, preset: Preset) -> StyleObjective {
+        let network = VGGNetwork(weights: .random(architecture: .vgg16, seed: 11))
+        return StyleObjective(network: network, preset: preset, content: Self.smoothImage(size, size, seed: 1),
+                              styles: [Self.smoothImage(size + 4, size, seed: 2), Self.smoothImage(size, size, seed: 3)],
+                              blend: [0.7, 0.3])
+    }
+
+    func testObjectiveGradientMatchesFiniteDifferences() {
+        var preset = Preset.builtIn
+        preset.contentLayer = "block3_conv2"
+        preset.styleLayers = [.init(layer: "block1_conv1", weight: 1), .init(layer: "block2_conv1", weight: 0.5),
+                              .init(layer: "block3_conv1", weight: 2)]
+        preset.styleWeight = 1e-6
+        preset.contentWeight = 1e-3
+        preset.tvWeight = 10
+        let size = 16
+        let objective = makeObjective(size: size, preset: preset)
+        let x = Self.smoothImage(size, size, seed: 4).data
+        var grad = [Float](repeating: 0, count: x.count)
+        let f0 = x.withUnsafeBufferPointer { xb in grad.withUnsafeMutableBufferPointer { objective.evaluate(xb, gradient: $0) } }
+        XCTAssertTrue(f0.isFinite && f0 > 0)
+        XCTAssertGreaterThan(objective.lastTerms.content, 0)
+        XCTAssertGreaterThan(objective.lastTerms.style, 0)
+        XCTAssertGreaterThan(objective.lastTerms.tv, 0)
+        var scratch = [Float](repeating: 0, count: x.count)
+        let worst = GradientCheck.worstRelativeError(x: x, analytic: grad, samples: 40, h: 0.25, floor: 1e-3 * (grad.map { abs(Double($0)) }.max() ?? 1)) { xs in
+            xs.withUnsafeBufferPointer { xb in scratch.withUnsafeMutableBufferPointer { objective.evaluate(xb, gradient: $0) } }
+        }
+        XCTAssertLessThan(worst.error, 3e-2, "objective gradient: worst relative error \(worst.error) at \(worst.index)")
+    }
+
+    func testLBFGSReducesTheStyleObjective() {
+        var preset = Preset.builtIn
+        preset.contentLayer = "block3_conv2"
+        preset.styleLayers = Preset.defaultStyleLayers.prefix(3).map { .init(layer: $0, weight: 1) }
+        preset.styleWeight = 1e-4
+        let objective = makeObjective(size: 24, preset: preset)
+        var options = LBFGSOptions()
+        options.maxEvaluations = 60
+        let x0 = Self.smoothImage(24, 24, seed: 1).data
+        var first = 0.0
+        var scratch = [Float](repeating: 0, count: x0.count)
+        first = x0.withUnsafeBufferPointer { xb in scratch.withUnsafeMutableBufferPointer { objective.evaluate(xb, gradient: $0) } }
+        let result = LBFGS(options: options).minimize(x0, objective: { objective.evaluate($0, gradient: $1) })
+        XCTAssertLessThanOrEqual(result.evaluations, 60, "the evaluation budget is a hard limit")
+        XCTAssertLessThan(result.value, first * 0.2, "60 evaluations should cut the loss 5x at least: \(first) -> \(result.value)")
+    }
+}
