@@ -9,6 +9,6 @@ struct Stylize: ParsableCommand {
         Without a subcommand, stylize runs a style transfer:
           stylize --content images/building.jpg --style images/starry_night.jpg -o output/building.png
         """,
-        subcommands: [TransferCommand.self, PresetsCommand.self],
+        subcommands: [TransferCommand.self, PresetsCommand.self, LayersCommand.self, ShapesCommand.self],
         defaultSubcommand: TransferCommand.self)
 }
