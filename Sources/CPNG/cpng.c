@@ -27,8 +27,9 @@ int cpng_read_header(const unsigned char *data, size_t size, cpng_info *info, ch
     return CPNG_OK;
 }
 
-int cpng_decode_rgba8(const unsigned char *data, size_t size, unsigned char *out, size_t out_size,
-                      char *msg, size_t msg_cap) {
+// Shared body of the two decoders: `format` is the PNG_FORMAT_* requested, `out_bytes` the buffer size.
+static int cpng_decode(const unsigned char *data, size_t size, void *out, size_t out_bytes, png_uint_32 format,
+                       png_uint_32 flags, char *msg, size_t msg_cap) {
     png_image image;
     memset(&image, 0, sizeof image);
     image.version = PNG_IMAGE_VERSION;
@@ -38,10 +39,10 @@ int cpng_decode_rgba8(const unsigned char *data, size_t size, unsigned char *out
         png_image_free(&image);
         return CPNG_ERR_CORRUPT;
     }
-    image.format = PNG_FORMAT_RGBA;
-    image.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
-    if (out_size < PNG_IMAGE_SIZE(image)) {
-        if (msg && msg_cap > 0) snprintf(msg, msg_cap, "output buffer of %zu bytes is too small", out_size);
+    image.format = format;
+    image.flags |= flags;
+    if (out_bytes < PNG_IMAGE_SIZE(image)) {
+        if (msg && msg_cap > 0) snprintf(msg, msg_cap, "output buffer of %zu bytes is too small", out_bytes);
         png_image_free(&image);
         return CPNG_ERR_ARGUMENT;
     }
@@ -52,6 +53,17 @@ int cpng_decode_rgba8(const unsigned char *data, size_t size, unsigned char *out
     }
     png_image_free(&image);
     return CPNG_OK;
+}
+
+int cpng_decode_rgba8(const unsigned char *data, size_t size, unsigned char *out, size_t out_size,
+                      char *msg, size_t msg_cap) {
+    return cpng_decode(data, size, out, out_size, PNG_FORMAT_RGBA, PNG_IMAGE_FLAG_16BIT_sRGB, msg, msg_cap);
+}
+
+int cpng_decode_rgba16_premultiplied(const unsigned char *data, size_t size, unsigned short *out, size_t out_count,
+                                     char *msg, size_t msg_cap) {
+    return cpng_decode(data, size, out, out_count * sizeof(unsigned short), PNG_FORMAT_LINEAR_RGB_ALPHA, 0,
+                       msg, msg_cap);
 }
 
 int cpng_encode_rgb8(const unsigned char *rgb, unsigned int width, unsigned int height,

@@ -4,7 +4,8 @@ import CPNG
 // Reading and writing PNG and JPEG files. Formats are told by magic bytes when reading, by extension when writing.
 // PNG alpha is composited over white in 8 bits: out = round((a * c + (255 - a) * 255) / 255), i.e.
 // a*c + (1-a)*255 with a in [0, 1], rounded half up. 16-bit PNG samples are first scaled to 8 bits by libpng
-// (round(v / 257)), so transparency in 16-bit files is composited from those 8-bit values.
+// (round(v / 257)), so transparency in 16-bit files is composited from those 8-bit values; Adam7-interlaced
+// 16-bit files are the exception (composited in 16 bits, see decodeInterlacedPNG16).
 
 extension RGBImage {
     /// Reads and decodes the PNG or JPEG file at `path` (format told by magic bytes, not by extension).
@@ -31,6 +32,9 @@ extension RGBImage {
     static func decodePNG(_ bytes: [UInt8], path: String) throws -> RGBImage {
         let header = try PNGHeader.read(bytes, path: path)   // checks ImageLimits before allocating
         let width = header.info.width, height = header.info.height
+        if header.info.bitDepth == 16 && header.info.isInterlaced {
+            return try decodeInterlacedPNG16(bytes, width: width, height: height, path: path)
+        }
         var rgba = [UInt8](repeating: 0, count: width * height * 4)
         var message = [CChar](repeating: 0, count: 256)
         let code = bytes.withUnsafeBufferPointer { data in
@@ -40,6 +44,34 @@ extension RGBImage {
         }
         if code != Int32(CPNG_OK) { throw pngError(message, path: path) }
         return RGBImage(compositingOverWhite: rgba, width: width, height: height)
+    }
+
+    /// Adam7-interlaced 16-bit PNGs go through libpng's 16-bit output (its 16-to-8-bit interlaced path returns
+    /// wrong rows, libpng issue #853) and are composited over white in 16 bits, then scaled:
+    /// out = round((P + 65535 - A) / 257) with P = c A / 65535 the premultiplied sample (equal to round(c / 257)
+    /// when opaque; within 1 of the 8-bit formula otherwise).
+    static func decodeInterlacedPNG16(_ bytes: [UInt8], width: Int, height: Int, path: String) throws -> RGBImage {
+        var rgba = [UInt16](repeating: 0, count: width * height * 4)
+        var message = [CChar](repeating: 0, count: 256)
+        let code = bytes.withUnsafeBufferPointer { data in
+            rgba.withUnsafeMutableBufferPointer { out in
+                cpng_decode_rgba16_premultiplied(data.baseAddress, data.count, out.baseAddress, out.count,
+                                                 &message, message.count)
+            }
+        }
+        if code != Int32(CPNG_OK) { throw pngError(message, path: path) }
+        var image = RGBImage(width: width, height: height)
+        rgba.withUnsafeBufferPointer { src in
+            image.pixels.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<(width * height) {
+                    let background = 65535 - UInt32(src[4 * i + 3]) + 128   // + 128: round to nearest in / 257
+                    for c in 0..<3 {
+                        dst[3 * i + c] = UInt8(min((UInt32(src[4 * i + c]) + background) / 257, 255))
+                    }
+                }
+            }
+        }
+        return image
     }
 
     /// An RGB image from 8-bit RGBA (H, W, 4) composited over white: out = round((a c + (255 - a) 255) / 255).

@@ -31,6 +31,13 @@ int cpng_read_header(const unsigned char *data, size_t size, cpng_info *info, ch
 int cpng_decode_rgba8(const unsigned char *data, size_t size, unsigned char *out, size_t out_size,
                       char *msg, size_t msg_cap);
 
+/// Decodes the PNG in `data` to 16-bit RGBA (H, W, 4), alpha-premultiplied, as libpng's simplified API gives
+/// linear formats. Used for Adam7-interlaced 16-bit files, whose 16-to-8-bit path in libpng 1.6.39 as shipped by
+/// Debian returns wrong rows (libpng issue #853). Without a gAMA/sRGB/iCCP chunk the samples are not changed
+/// except for the premultiplication; with one, libpng converts them to linear light.
+int cpng_decode_rgba16_premultiplied(const unsigned char *data, size_t size, unsigned short *out, size_t out_count,
+                                     char *msg, size_t msg_cap);
+
 /// Encodes 8-bit interleaved RGB (H, W, 3) as a PNG. Call first with out == NULL to get the size in *out_size,
 /// then with a buffer of that size.
 int cpng_encode_rgb8(const unsigned char *rgb, unsigned int width, unsigned int height,
