@@ -62,6 +62,13 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    /// A progressive JPEG cut inside its scans: libjpeg buffers all scans in jpeg_start_decompress.
+    func testTruncatedProgressiveJPEG() throws {
+        let whole = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixturePath("jpeg_progressive.jpg"))))
+        let path = file("cut.jpg", Array(whole[0..<(whole.count * 3 / 4)]))
+        assertImageError(.truncated(.jpeg, "Premature end of JPEG file")) { _ = try RGBImage(contentsOf: path) }
+    }
+
     func testTruncatedPNG() throws {
         let whole = noiseImage(width: 40, height: 30).encodePNG()
         for cut in [whole.count - 13, whole.count / 2, 60, 20] {

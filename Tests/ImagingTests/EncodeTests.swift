@@ -16,7 +16,8 @@ final class EncodeTests: XCTestCase {
         XCTAssertEqual(listing(folder), ["noise.png"], "no temporary file left behind")
     }
 
-    /// JPEG at quality 92 on a smooth 96x64 image: PSNR above 35 dB (4:2:0 chroma; measured about 40 dB).
+    /// JPEG at quality 92 on a smooth 96x64 image: PSNR above 40 dB (4:2:0 chroma; measured 46.7 dB, and 34.0 dB
+    /// at quality 20).
     /// Quality 20 must come out worse than quality 92, so the quality option reaches libjpeg.
     func testJPEGRoundTripPSNR() throws {
         let folder = try makeTemporaryFolder("jpeg")
@@ -33,7 +34,7 @@ final class EncodeTests: XCTestCase {
         try image.write(to: folder + "/a.jpg")
         let high = try RGBImage(contentsOf: folder + "/a.jpg")
         XCTAssertEqual([high.width, high.height], [96, 64])
-        XCTAssertGreaterThan(psnr(high), 35, "PSNR \(psnr(high)) dB at quality 92")
+        XCTAssertGreaterThan(psnr(high), 40, "PSNR \(psnr(high)) dB at quality 92")
         try image.write(to: folder + "/b.JPEG", quality: 20)
         let low = try RGBImage(contentsOf: folder + "/b.JPEG")
         XCTAssertLessThan(psnr(low), psnr(high) - 3, "quality 20: \(psnr(low)) dB, quality 92: \(psnr(high)) dB")
