@@ -150,6 +150,27 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(listing(folder + "/dir.png"), [])
     }
 
+    /// A write that fails half-way (file size limit RLIMIT_FSIZE, which binds root too; SIGXFSZ ignored so write(2)
+    /// returns EFBIG) removes its temporary file and leaves the existing destination as it was.
+    func testWriteFailingHalfWayCleansUp() throws {
+        let path = folder + "/keep.png"
+        try RGBImage(width: 2, height: 2).write(to: path)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let big = noiseImage(width: 64, height: 64)   // about 12 kB of PNG
+        var saved = rlimit()
+        XCTAssertEqual(getrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved), 0)
+        let previousHandler = signal(SIGXFSZ, SIG_IGN)
+        var limited = saved
+        limited.rlim_cur = 1000
+        XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limited), 0)
+        let error = assertImageError(.cannotWrite("File too large")) { try big.write(to: path) }
+        XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &saved), 0)
+        signal(SIGXFSZ, previousHandler)
+        XCTAssertEqual(error?.description, "\(path): cannot write: File too large")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
+        XCTAssertEqual(listing(folder), ["keep.png"])
+    }
+
     /// Random garbage after valid magic bytes fails cleanly (no crash, no hang, no stderr noise) for many seeds.
     func testGarbageAfterMagicBytes() {
         var state: UInt64 = 42
