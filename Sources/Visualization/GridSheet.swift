@@ -167,7 +167,7 @@ struct Colorbar {
             let t = 1 - Double(row) / Double(h - 1)
             canvas.fill(x: x, y: top + row, width: barWidth, height: 1, color: lut[Int((t * Double(lut.count - 1)).rounded())])
         }
-        canvas.strokeRect(x: x, y: top, width: barWidth, height: h, color: .darkGray)
+        canvas.strokeRect(x: x - 1, y: top - 1, width: barWidth + 2, height: h + 2, color: .darkGray)
         for tick in ticks {
             let y = top + Int(((1 - tick.position) * Double(h - 1)).rounded())
             canvas.fill(x: x + barWidth, y: y, width: tickLength, height: 1, color: .darkGray)

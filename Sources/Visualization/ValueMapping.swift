@@ -109,10 +109,7 @@ public enum TickFormat {
     /// Multiples of 1, 2 or 5 x 10^k in lo...hi, about `target` of them (Heckbert's "nice numbers").
     public static func niceTicks(_ lo: Double, _ hi: Double, target: Int = 5) -> [Double] {
         guard hi > lo, lo.isFinite, hi.isFinite else { return [lo] }
-        let raw = (hi - lo) / Double(max(target - 1, 1))
-        let mag = pow(10, (log10(raw)).rounded(.down))
-        let f = raw / mag
-        let step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag
+        let step = niceStep(lo, hi, target: target)
         var out = [Double]()
         var k = (lo / step).rounded(.up)
         while k * step <= hi + step * 1e-9 {
@@ -121,6 +118,14 @@ public enum TickFormat {
             k += 1
         }
         return out
+    }
+
+    /// The tick spacing for lo...hi: 1, 2 or 5 x 10^k, giving about `target` ticks.
+    public static func niceStep(_ lo: Double, _ hi: Double, target: Int = 5) -> Double {
+        let raw = (hi - lo) / Double(max(target - 1, 1))
+        let mag = pow(10, (log10(raw)).rounded(.down))
+        let f = raw / mag
+        return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag
     }
 
     /// A short label: up to 4 significant digits, exponent without padding ("1.5e-05" becomes "1.5e-5").
