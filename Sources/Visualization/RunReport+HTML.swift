@@ -82,7 +82,7 @@ enum HTML {
         background:#fff;padding:0 16px}h1{font-size:24px;margin-bottom:4px}h2{font-size:18px;border-bottom:1px solid \
         #ddd;padding-bottom:4px;margin-top:32px}h3{font-size:15px;margin-bottom:4px}.sub{color:#666;margin-top:0}\
         .row{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}figure{margin:0}figure img{max-width:100%;\
-        border:1px solid #ddd}.row figure img{max-height:320px}.row figure.result img{max-height:480px}\
+        border:1px solid #ddd}.row figure img{height:256px;width:auto;object-fit:contain}.row figure.result img{height:384px}\
         figcaption{font-size:13px;color:#555;margin-top:4px}table{border-collapse:collapse;font-size:13px}\
         td,th{border:1px solid #ddd;padding:4px 10px;text-align:left}th{background:#f4f4f4}\
         td:first-child{font-family:"DejaVu Sans Mono",monospace}

@@ -24,9 +24,12 @@ final class RunReportTests: XCTestCase {
         r.styles = [.init(name: "starry_night.jpg", image: gradient(40, 32), weight: 0.7),
                     .init(name: "fruits.jpg", image: gradient(32, 32), weight: 0.3)]
         r.result = gradient(64, 48)
-        r.lossHistory = (0..<30).map { i in
-            .init(iteration: i * 10, terms: ["content": 1e3 * exp(-Double(i) / 9) + 50, "style": 1e5 * exp(-Double(i) / 4) + 20,
-                                             "total": 1e5 * exp(-Double(i) / 4) + 1e3 * exp(-Double(i) / 9) + 70])
+        for i in 0..<30 {
+            let t = Double(i)
+            let content: Double = 1e3 * exp(-t / 9) + 50
+            let style: Double = 1e5 * exp(-t / 4) + 20
+            r.lossHistory.append(.init(iteration: i * 10,
+                                       terms: ["content": content, "style": style, "total": content + style]))
         }
         let a: [Float] = (0..<64).map { Float($0 % 9) }
         let b = a.map { $0 * 1.1 }
