@@ -104,11 +104,14 @@ public struct GridSheet {
         let showBar = colorbar && !tiles.isEmpty && normalization != .perTile
         let ticks = showBar ? maps[0].ticks() : []
         let bar = Colorbar(ticks: ticks, font: small)
-        let layout = GridSheet.layout(tileCount: tiles.count, columns: columns, tileWidth: tileWidth,
+        // Without a title or labels, leave half a text line above and below so end tick labels are not clipped.
+        let barMargin = showBar ? (small?.lineHeight ?? 0) / 2 : 0
+        var layout = GridSheet.layout(tileCount: tiles.count, columns: columns, tileWidth: tileWidth,
                                       tileHeight: tileHeight, padding: padding,
-                                      titleHeight: big?.lineHeight ?? 0,
+                                      titleHeight: big?.lineHeight ?? barMargin,
                                       labelHeight: hasLabels ? (small?.lineHeight ?? 0) : 0,
                                       colorbarWidth: showBar ? bar.width(padding: padding) : 0)
+        if !hasLabels { layout.height += barMargin }
         var canvas = Canvas(width: layout.width, height: layout.height, background: background)
         if let title, let big {
             canvas.text(title, big, x: layout.width / 2, y: padding, align: .center)

@@ -100,8 +100,8 @@ public final class TextRenderer {
         composite(m, into: &image, x: x0, y: y, color: color, rotated: false)
     }
 
-    /// Draws `text` rotated 90 degrees counter-clockwise (reading bottom to top), its box's top-left at (x, y)
-    /// and vertically centred on `centerY`-style placement by the caller: the box is `lineHeight` wide.
+    /// Draws `text` rotated 90 degrees counter-clockwise (reading bottom to top) for a y-axis label: the rotated
+    /// box is `lineHeight` wide with its left edge at x, and is centred vertically on `centerY`.
     public func drawVertical(_ text: String, into image: inout RGBImage, x: Int, centerY: Int, color: RGBColor) {
         let m = mask(text)
         composite(m, into: &image, x: x, y: centerY - m.width / 2, color: color, rotated: true)
