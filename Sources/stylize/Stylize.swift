@@ -9,6 +9,7 @@ struct Stylize: ParsableCommand {
         Without a subcommand, stylize runs a style transfer:
           stylize --content images/building.jpg --style images/starry_night.jpg -o output/building.png
         """,
-        subcommands: [TransferCommand.self, PresetsCommand.self, LayersCommand.self, ShapesCommand.self],
+        subcommands: [TransferCommand.self, PresetsCommand.self, LayersCommand.self, ShapesCommand.self,
+                      InfoCommand.self],
         defaultSubcommand: TransferCommand.self)
 }

@@ -178,8 +178,8 @@ struct TransferCommand: ParsableCommand {
         let outDir = (out as NSString).deletingLastPathComponent
         if output == nil, !outDir.isEmpty { try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) }
         try checkWritableFolder(out)
-        let contentImage = try RGBImage.read(path: content)
-        let styleImages = try styleFiles.map { try RGBImage.read(path: $0) }
+        let contentImage = try RGBImage(contentsOf: content)
+        let styleImages = try styleFiles.map { try RGBImage(contentsOf: $0) }
         let initialization = try parsedInitialization()
         let weights = try network.loadWeights()
         let vgg = VGGNetwork(weights: weights)
@@ -220,7 +220,7 @@ struct TransferCommand: ParsableCommand {
         guard let i = initialization else { return nil }
         switch i {
         case "content", "noise", "style": return .init(i)
-        default: return .image(try RGBImage.read(path: i))
+        default: return .image(try RGBImage(contentsOf: i))
         }
     }
 
