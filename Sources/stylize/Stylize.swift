@@ -10,6 +10,6 @@ struct Stylize: ParsableCommand {
           stylize --content images/building.jpg --style images/starry_night.jpg -o output/building.png
         """,
         subcommands: [TransferCommand.self, PresetsCommand.self, LayersCommand.self, ShapesCommand.self,
-                      InfoCommand.self],
+                      FeaturesCommand.self, GramCommand.self, InfoCommand.self],
         defaultSubcommand: TransferCommand.self)
 }

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import NeuralCore
+import StyleTransfer
+import Visualization
+
+/// The style layers' Gram matrices as heatmaps, alone or compared with another image's.
+struct GramCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gram",
+        abstract: "Draw the Gram matrices of the style layers as heatmaps (and compare two images).",
+        discussion: "Gram matrices are normalised as in the style loss: G = FᵀF / (C·H·W).")
+
+    @Argument(help: "The image (PNG or JPEG), usually a style image.")
+    var image: String
+
+    @Option(name: .long, help: "Layers, comma-separated (default: the style layers block1_conv1 ... block5_conv1).")
+    var layers: String = Preset.defaultStyleLayers.joined(separator: ",")
+
+    @Option(name: .long, help: "Compare with this image (e.g. a stylized result): both side by side and their difference.")
+    var compare: String?
+
+    @Option(name: .long, help: "Longest edge the images are resized to before the network.")
+    var size: Int = 512
+
+    @Option(name: .long, help: "Value scale: linear or log.")
+    var scale: ValueScale = .linear
+
+    @Option(name: .long, help: "Colormap: viridis, magma, gray.")
+    var colormap: Colormap = .viridis
+
+    @Option(name: .long, help: "Channel order: none, or cluster (correlated channels together; the same order for both images).")
+    var order: ChannelOrdering = .none
+
+    @Flag(name: .long, help: "Also write each Gram matrix as float32 .npy.")
+    var npy = false
+
+    @Option(name: [.short, .long], help: "Output folder.")
+    var output: String = "grams"
+
+    @OptionGroup var network: NetworkOptions
+
+    func validate() throws {
+        guard (32...Preset.maxSize).contains(size) else { throw ValidationError("--size must be in 32...\(Preset.maxSize), not \(size)") }
+        guard !commaList(layers).isEmpty else { throw ValidationError("--layers is empty") }
+    }
+
+    func run() throws {
+        let weights = try network.loadWeights()
+        let known = weights.architecture.layerNames(includeTop: false).filter { $0 != "input_1" }
+        let chosen = commaList(layers)
+        for l in chosen where !known.contains(l) {
+            throw ValidationError("unknown layer \"\(l)\" for \(weights.architecture.name) (layers: \(known.joined(separator: ", ")))")
+        }
+        let first = try RGBImage(contentsOf: image)
+        let second = try compare.map { try RGBImage(contentsOf: $0) }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        FileHandle.standardError.write(Data("weights: \(weights.source)\n".utf8))
+        let vgg = VGGNetwork(weights: weights)
+        let gramsA = GramCommand.grams(of: first, layers: chosen, size: size, network: vgg)
+        let gramsB = second.map { GramCommand.grams(of: $0, layers: chosen, size: size, network: vgg) }
+        let stemA = URL(fileURLWithPath: image).deletingPathExtension().lastPathComponent
+        let stemB = compare.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+        var pictures: [RGBImage] = []
+        for layer in chosen {
+            var a = gramsA[layer]!.matrix
+            let n = gramsA[layer]!.n
+            var b = gramsB?[layer]!.matrix
+            if order == .cluster {
+                let permutation = ChannelOrder.cluster(matrix: a, n: n)
+                a = ChannelOrder.apply(permutation, to: a)
+                b = b.map { ChannelOrder.apply(permutation, to: $0) }
+            }
+            let picture: RGBImage
+            let path: String
+            if let b, let stemB {
+                picture = try Heatmap.compare(a, b, n: n, names: (stemA, stemB), title: Heatmap.title(layer: layer, n: n),
+                                              colormap: colormap, scale: scale, displaySize: 256)
+                path = (output as NSString).appendingPathComponent("\(stemA)-vs-\(stemB)-\(layer).png")
+                let error = RunReport.relativeFrobeniusError(reference: a, b)
+                print("\(path): \(layer) \(n)x\(n), relative difference \(String(format: "%.3f", error))")
+            } else {
+                picture = try Heatmap.render(matrix: a, n: n, title: Heatmap.title(layer: layer, n: n), colormap: colormap,
+                                             scale: scale, displaySize: 384)
+                path = (output as NSString).appendingPathComponent("\(stemA)-\(layer).png")
+                print("\(path): \(layer) \(n)x\(n)")
+            }
+            try picture.write(to: path)
+            pictures.append(picture)
+            if npy {
+                for (stem, m) in [(stemA, a)] + (b.map { [(stemB!, $0)] } ?? []) {
+                    let npyPath = (output as NSString).appendingPathComponent("\(stem)-\(layer).npy")
+                    try AtomicFile.write(NPY.encode(m, shape: [n, n]), to: npyPath)
+                    print("\(npyPath): Gram \(n)x\(n) float32")
+                }
+            }
+        }
+        let sheetName = stemB.map { "\(stemA)-vs-\($0)-gram-sheet.png" } ?? "\(stemA)-gram-sheet.png"
+        let sheetPath = (output as NSString).appendingPathComponent(sheetName)
+        let title = stemB.map { "Gram matrices: \(stemA) vs \($0)" } ?? "Gram matrices of \(stemA)"
+        try ContactSheet.compose(pictures, columns: stemB == nil ? min(3, pictures.count) : 1, title: title).write(to: sheetPath)
+        print("\(sheetPath): all layers")
+    }
+
+    /// The normalised Gram matrix of each layer for an image fitted to `size`.
+    static func grams(of picture: RGBImage, layers: [String], size: Int, network: VGGNetwork) -> [String: (matrix: [Float], n: Int)] {
+        let fitted = picture.resized(longestEdge: size)
+        let outputs = network.forward(network.weights.preprocessing.apply(Tensor(fitted)), outputs: layers)
+        var result: [String: (matrix: [Float], n: Int)] = [:]
+        for layer in layers { result[layer] = (Gram.matrix(outputs[layer]!), outputs[layer]!.channels) }
+        return result
+    }
+}
