@@ -70,6 +70,9 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Write one JSON line per step to this file.")
     var log: String?
 
+    @Option(name: .long, help: "Write a self-contained HTML run report (pictures, loss curves, Gram comparisons, settings).")
+    var report: String?
+
     @OptionGroup var network: NetworkOptions
 
     @Flag(name: .long, help: "Print only the final summary.")
@@ -95,6 +98,9 @@ struct TransferCommand: ParsableCommand {
         let ext = (out as NSString).pathExtension.lowercased()
         guard ["png", "jpg", "jpeg"].contains(ext) else {
             throw ValidationError("\(out): output must end in .png, .jpg or .jpeg")
+        }
+        if let report, !report.lowercased().hasSuffix(".html") {
+            throw ValidationError("\(report): the report must end in .html")
         }
         let outReal = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath().path
         for input in [content] + styleFiles {
@@ -209,11 +215,34 @@ struct TransferCommand: ParsableCommand {
         progress.finish()
         if let saveFailure { throw saveFailure }
         try result.image.write(to: out)
+        if let report {
+            let settings = describe(preset, blend: blend, weights: weights)
+            let page = try TransferReport.make(result: result, preset: preset, content: contentImage, contentPath: content,
+                                               styles: styleImages, stylePaths: styleFiles, blend: blend, network: vgg,
+                                               settings: settings)
+            try AtomicFile.write(Array(try page.html().utf8), to: report)
+            progress.line("report: \(report)")
+        }
         let t = result.terms
         print(String(format: "%@: %dx%d, %d evaluations, %d steps, %.1f s; loss %.4g (content %.4g, style %.4g, tv %.4g); %@",
                      out, result.image.width, result.image.height, result.evaluations, result.iterations, result.seconds,
                      t.total, t.content, t.style, t.tv, result.stop.description))
         if case .cancelled = result.stop { throw ExitCode(130) }
+    }
+
+    /// Every effective setting, for the report.
+    func describe(_ p: Preset, blend: [Double], weights: VGGWeights) -> [(key: String, value: String)] {
+        [("content", content), ("style", styleFiles.joined(separator: ", ")),
+         ("style blend", blend.map { String($0) }.joined(separator: ", ")),
+         ("output", outputPath), ("preset", p.name), ("content weight", "\(p.contentWeight)"),
+         ("style weight", "\(p.styleWeight)"), ("tv weight", "\(p.tvWeight)"), ("content layer", p.contentLayer),
+         ("style layers", p.styleLayers.map { "\($0.layer)=\($0.weight)" }.joined(separator: ", ")),
+         ("evaluations per scale", "\(p.iterations)"),
+         ("size", p.scales.isEmpty ? "\(p.size)" : p.scales.map(String.init).joined(separator: " → ")),
+         ("style scale", "\(p.styleScale)"), ("init", initialization ?? p.initialization), ("seed", "\(seed)"),
+         ("original colors", "\(p.originalColors)"), ("L-BFGS history", "\(p.history)"),
+         ("weights", weights.source), ("architecture", weights.architecture.name),
+         ("preprocessing", weights.preprocessing.rawValue)]
     }
 
     func parsedInitialization() throws -> Initialization? {
