@@ -1,0 +1,89 @@
+import Foundation
+import XCTest
+
+/// `stylize` end to end on a small random network: outputs, logs, reports, bad input, interrupts.
+final class TransferTests: XCTestCase {
+    let quick = ["--weights", "random:5", "--size", "48", "--iterations", "6"]
+
+    func testTransferWritesImageLogReportAndIntermediates() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let out = dir.appendingPathComponent("out.png").path
+        let log = dir.appendingPathComponent("run.jsonl").path
+        let report = dir.appendingPathComponent("report.html").path
+        let r = try CLI.run(["--content", "images/building.jpg", "--style", "images/starry_night.jpg,images/baboon.jpg",
+                             "--style-blend", "0.7,0.3", "-o", out, "--log", log, "--report", report, "--save-every", "2"] + quick)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("out.png: 48x33"), r.stdout)
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        XCTAssertGreaterThan(lines.count, 0)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        for key in ["iteration", "evaluations", "total", "content", "style", "tv", "step", "seconds"] {
+            XCTAssertNotNil(first[key], "log line lacks \(key): \(lines[0])")
+        }
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        XCTAssertTrue(html.contains("data:image/png;base64,"))
+        XCTAssertTrue(html.contains("block3_conv1"))
+        XCTAssertTrue(CLI.listing(dir).contains("out-0002.png"), "\(CLI.listing(dir))")
+        XCTAssertFalse(CLI.listing(dir).contains { $0.contains(".tmp") }, "no temporary files left: \(CLI.listing(dir))")
+    }
+
+    func testBadInputGetsOneLineAndNoOutput() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let out = dir.appendingPathComponent("out.png").path
+        let cases: [([String], String)] = [
+            (["--content", "images/no-such.jpg", "--style", "images/starry_night.jpg"], "images/no-such.jpg"),
+            (["--content", "images/building.jpg", "--style", "Package.swift"], "Package.swift"),
+            (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--preset", "no-such"], "no preset named"),
+            (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "100000"], "--size"),
+            (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--style-layer", "block9_conv1=1"], "block9_conv1"),
+            (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--weights", "Package.swift"], "Package.swift"),
+        ]
+        for (args, mention) in cases {
+            var full = args + ["-o", out, "--iterations", "2"]
+            if !args.contains("--weights") { full += ["--weights", "random:1"] }
+            if !args.contains("--size") { full += ["--size", "32"] }
+            let r = try CLI.run(full)
+            XCTAssertNotEqual(r.status, 0, "\(args) should fail")
+            XCTAssertTrue(r.stderr.contains(mention), "\(args): error should mention \(mention): \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
+            XCTAssertEqual(CLI.listing(dir), [], "\(args) left files behind")
+        }
+        let missingFolder = try CLI.run(["--content", "images/building.jpg", "--style", "images/starry_night.jpg",
+                                         "-o", dir.appendingPathComponent("nope/out.png").path] + quick)
+        XCTAssertNotEqual(missingFolder.status, 0)
+        XCTAssertTrue(missingFolder.stderr.contains("does not exist"), missingFolder.stderr)
+        let overwrite = try CLI.run(["--content", "images/building.jpg", "--style", "images/starry_night.jpg",
+                                     "-o", "images/building.jpg"] + quick)
+        XCTAssertNotEqual(overwrite.status, 0)
+        XCTAssertTrue(overwrite.stderr.contains("overwrite"), overwrite.stderr)
+    }
+
+    func testInterruptWritesTheBestImageSoFar() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let out = dir.appendingPathComponent("out.png").path
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.currentDirectoryURL = CLI.root
+        p.arguments = ["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "-o", out,
+                       "--weights", "random:5", "--size", "64", "--iterations", "100000"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        // Wait for the first progress line, then press Ctrl-C.
+        var seen = ""
+        let deadline = Date().addingTimeInterval(120)
+        while !seen.contains("step") && Date() < deadline {
+            seen += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        XCTAssertTrue(seen.contains("step"), "no progress seen: \(seen)")
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130, "an interrupted run exits 130")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out), "the best image so far is written")
+        XCTAssertFalse(CLI.listing(dir).contains { $0.contains(".tmp") })
+    }
+}
