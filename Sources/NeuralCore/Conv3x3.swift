@@ -27,6 +27,8 @@ public enum Conv3x3 {
         let band = workspace.bandHeight(height: h, width: w, inChannels: cin)
         let k = 9 * cin
         workspace.reserve(band * w * k)
+        let workers = workspace.workers
+        let minimumRows = max(1, 16384 / (w * k))  // split only when each piece has work
         input.data.withUnsafeBufferPointer { src in
             weights.kernel.withUnsafeBufferPointer { kernel in
                 weights.bias.withUnsafeBufferPointer { bias in
@@ -35,15 +37,20 @@ public enum Conv3x3 {
                             var y0 = 0
                             while y0 < h {
                                 let rows = min(band, h - y0)
-                                im2col(src.baseAddress!, height: h, width: w, channels: cin,
-                                       firstRow: y0, rows: rows, columns: col.baseAddress!)
+                                let (s, c, b) = (src.baseAddress!, col.baseAddress!, bias.baseAddress!)
+                                parallelFor(rows, parts: workers, minimumPerPart: minimumRows) { r in
+                                    im2col(s, height: h, width: w, channels: cin, firstRow: y0 + r.lowerBound,
+                                           rows: r.count, columns: c + r.lowerBound * w * k)
+                                }
                                 let out = dst.baseAddress! + y0 * w * cout
                                 // out (rows*W, Cout) = col (rows*W, 9*Cin) * kernel (9*Cin, Cout)
                                 GEMM.multiply(m: rows * w, n: cout, k: k,
-                                              a: col.baseAddress!, lda: k,
+                                              a: c, lda: k,
                                               b: kernel.baseAddress!, ldb: cout,
                                               c: out, ldc: cout)
-                                addBias(out, pixels: rows * w, bias: bias.baseAddress!, channels: cout, relu: relu)
+                                parallelFor(rows * w, parts: workers, minimumPerPart: 4096 / cout + 1) { p in
+                                    addBias(out + p.lowerBound * cout, pixels: p.count, bias: b, channels: cout, relu: relu)
+                                }
                                 y0 += rows
                             }
                         }
@@ -80,6 +87,8 @@ public enum Conv3x3 {
         let band = workspace.bandHeight(height: h, width: w, inChannels: cin)
         let k = 9 * cin
         workspace.reserve(band * w * k)
+        let workers = workspace.workers
+        let minimumRows = max(1, 16384 / (w * k))
         outputGradient.data.withUnsafeBufferPointer { dout in
             weights.kernel.withUnsafeBufferPointer { kernel in
                 workspace.columns.withUnsafeMutableBufferPointer { col in
@@ -93,8 +102,13 @@ public enum Conv3x3 {
                                           a: dout.baseAddress! + y0 * w * cout, lda: cout,
                                           b: kernel.baseAddress!, ldb: cout,
                                           c: col.baseAddress!, ldc: k)
-                            col2im(col.baseAddress!, height: h, width: w, channels: cin,
-                                   firstRow: y0, rows: rows, into: din.baseAddress!)
+                            // Input rows y0-1 ... y0+rows receive this band; each piece owns its rows.
+                            let first = max(0, y0 - 1), last = min(h, y0 + rows + 1)
+                            let (c, d) = (col.baseAddress!, din.baseAddress!)
+                            parallelFor(last - first, parts: workers, minimumPerPart: minimumRows) { r in
+                                col2im(c, height: h, width: w, channels: cin, firstRow: y0, rows: rows,
+                                       inputRows: first + r.lowerBound ..< first + r.upperBound, into: d)
+                            }
                             y0 += rows
                         }
                     }
@@ -149,20 +163,20 @@ public enum Conv3x3 {
         }
     }
 
-    /// Adds the column matrix of output rows `firstRow ..< firstRow + rows` back onto the
-    /// input gradient `(H, W, Cin)` (accumulates; the caller zeroes it first).
+    /// Adds the column matrix of output rows `firstRow ..< firstRow + rows` back onto rows
+    /// `inputRows` of the input gradient `(H, W, Cin)` (accumulates; the caller zeroes it first).
+    /// Gathering by destination row lets pieces with disjoint `inputRows` run concurrently.
     @inline(__always)
     static func col2im(_ col: UnsafePointer<Float>, height h: Int, width w: Int, channels c: Int,
-                       firstRow: Int, rows: Int, into din: UnsafeMutablePointer<Float>) {
+                       firstRow: Int, rows: Int, inputRows: Range<Int>, into din: UnsafeMutablePointer<Float>) {
         let rowLength = 9 * c
         let span = 3 * c
-        for y in firstRow ..< firstRow + rows {
-            let pixelBase = col + (y - firstRow) * w * rowLength
+        for yy in inputRows {
+            let dstRow = din + yy * w * c
             for ky in 0 ..< 3 {
-                let yy = y + ky - 1
-                if yy < 0 || yy >= h { continue }
-                var s = pixelBase + ky * span
-                let dstRow = din + yy * w * c
+                let y = yy - ky + 1  // output row whose kernel row ky reads input row yy
+                if y < firstRow || y >= firstRow + rows { continue }
+                var s = col + (y - firstRow) * w * rowLength + ky * span
                 if w == 1 {
                     add(s + c, into: dstRow, count: c)
                     continue

@@ -11,10 +11,17 @@ public final class ConvWorkspace {
     /// The column buffer; it grows to the largest band seen and never shrinks.
     var columns: [Float] = []
 
-    /// - Parameter scratchLimitBytes: bound for the column buffer, 16 MiB by default.
-    public init(scratchLimitBytes: Int = 16 << 20) {
+    /// Threads for the passes around the GEMMs (im2col, col2im, bias + ReLU); the GEMMs
+    /// themselves are threaded by OpenBLAS (`GEMM.threadCount`).
+    public var workers: Int
+
+    /// - Parameters:
+    ///   - scratchLimitBytes: bound for the column buffer, 16 MiB by default.
+    ///   - workers: threads for im2col / col2im / bias; OpenBLAS' thread count by default.
+    public init(scratchLimitBytes: Int = 16 << 20, workers: Int? = nil) {
         precondition(scratchLimitBytes > 0, "scratch limit must be positive")
         self.scratchLimitBytes = scratchLimitBytes
+        self.workers = max(1, workers ?? GEMM.threadCount)
     }
 
     /// Bytes the column buffer currently holds.

@@ -44,7 +44,7 @@ public struct VGGLayerError: Error, CustomStringConvertible, Equatable {
 
 extension VGGArchitecture {
     /// One computed layer of the convolutional part, in order after `input_1`.
-    enum Step: Equatable {
+    public enum Step: Sendable, Equatable {
         /// Index into `convolutions`.
         case conv(Int)
         /// Max-pool closing block `b` (1-based).
@@ -52,7 +52,7 @@ extension VGGArchitecture {
     }
 
     /// The computed layers in order: conv, conv, pool, conv, ... (no `input_1`, no top).
-    var steps: [(name: String, step: Step)] {
+    public var steps: [(name: String, step: Step)] {
         var result: [(String, Step)] = []
         var index = 0
         for (b, depth) in depths.enumerated() {

@@ -65,4 +65,20 @@ final class ConvTests: XCTestCase {
         print("adjoint: <conv x, g> = \(lhs), <x, conv^T g> = \(rhs)")
         XCTAssertEqual(lhs, rhs, accuracy: 1e-5 * max(1, abs(lhs)), "adjoint identity off by \(abs(lhs - rhs))")
     }
+
+    /// Large enough that im2col, bias and col2im are split across two workers, with several
+    /// bands: the result must equal the naive reference as in the serial case.
+    func testParallelPiecesMatchNaive() {
+        let x = TestData.tensor(41, 37, 8, seed: 12)
+        let weights = TestData.conv(8, 6, seed: 13)
+        let dout = TestData.tensor(41, 37, 6, seed: 14)
+        for workers in [1, 2, 3] {
+            let workspace = ConvWorkspace(scratchLimitBytes: 4 * 37 * 72 * 9, workers: workers)  // 9-row bands
+            assertClose(Conv3x3.forward(x, weights: weights, workspace: workspace), Conv3x3.naive(x, weights: weights),
+                        tolerance: 1e-5, "conv forward, \(workers) workers")
+            var din = Tensor(height: 0, width: 0, channels: 0)
+            Conv3x3.backward(dout, weights: weights, into: &din, workspace: workspace)
+            assertClose(din, Conv3x3.naiveBackward(dout, weights: weights), tolerance: 1e-5, "conv backward, \(workers) workers")
+        }
+    }
 }
