@@ -1,0 +1,22 @@
+import Dispatch
+
+/// Runs `body` on `parts` contiguous pieces of `0 ..< count` at once (`DispatchQueue.concurrentPerform`),
+/// or on the whole range in the calling thread when `parts <= 1` or the range is small.
+///
+/// Used for the memory-bound passes around the GEMMs (im2col, col2im, bias + ReLU), which
+/// OpenBLAS does not thread; `body` must only write to memory its own piece owns.
+@inline(__always)
+func parallelFor(_ count: Int, parts: Int, minimumPerPart: Int = 1, _ body: (Range<Int>) -> Void) {
+    let n = min(parts, count / max(1, minimumPerPart))
+    if n <= 1 {
+        body(0 ..< count)
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        // The pieces write disjoint memory (the caller's contract), so sharing `body` is safe.
+        nonisolated(unsafe) let work = body
+        DispatchQueue.concurrentPerform(iterations: n) { i in
+            work(count * i / n ..< count * (i + 1) / n)
+        }
+    }
+}

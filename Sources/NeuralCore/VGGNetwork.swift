@@ -1,0 +1,201 @@
+/// The convolutional part of VGG16/VGG19 (Simonyan & Zisserman, "Very Deep Convolutional
+/// Networks for Large-Scale Image Recognition", ICLR 2015), forward and reverse mode to the
+/// input image. One code path for both depths: the layer plan comes from `VGGArchitecture`.
+/// The fully connected top is listed by `layerSummary` but never computed.
+///
+/// Not thread-safe: a network owns its scratch buffers and reuses them across calls.
+public final class VGGNetwork {
+    public let weights: VGGWeights
+    public var architecture: VGGArchitecture { weights.architecture }
+
+    /// Column scratch for every convolution (bounded, see `ConvWorkspace`).
+    public let workspace: ConvWorkspace
+    /// The computed layers in order, with their names.
+    let steps: [(name: String, step: VGGArchitecture.Step)]
+
+    // Plain forward: ping-pong buffers and the pool argmax scratch.
+    private var bufferA = Tensor(height: 0, width: 0, channels: 0)
+    private var bufferB = Tensor(height: 0, width: 0, channels: 0)
+    private var poolScratch: [Int32] = []
+
+    // Kept by forwardForBackward: activations[i] is the output of steps[i]; argmaxes[i] for pools.
+    private var activations: [Tensor]
+    private var argmaxes: [[Int32]]
+    /// gradients[i] is d(loss)/d(output of steps[i]), reused across backward calls.
+    private var gradients: [Tensor]
+    private var inputGradient = Tensor(height: 0, width: 0, channels: 0)
+    /// Shape of the input of the last forwardForBackward, and how many steps it ran (-1: none).
+    private var storedInputShape = (height: 0, width: 0, channels: 0)
+    private var storedDepth = -1
+
+    /// - Parameters:
+    ///   - weights: the frozen convolution weights.
+    ///   - workspace: column scratch; a fresh 16 MiB-bounded one by default.
+    public init(weights: VGGWeights, workspace: ConvWorkspace = ConvWorkspace()) {
+        self.weights = weights
+        self.workspace = workspace
+        self.steps = weights.architecture.steps
+        let empty = Tensor(height: 0, width: 0, channels: 0)
+        activations = Array(repeating: empty, count: steps.count)
+        gradients = Array(repeating: empty, count: steps.count)
+        argmaxes = Array(repeating: [], count: steps.count)
+    }
+
+    /// Convenience: `architecture.validate(layers:)`, so callers can reject bad names early.
+    public func validate(layers: [String]) throws {
+        try architecture.validate(layers: layers)
+    }
+
+    /// Layer positions (0 = input_1), preconditioning on unknown names.
+    private func indices(of names: some Sequence<String>) -> [String: Int] {
+        var result: [String: Int] = [:]
+        for name in names {
+            guard let index = architecture.layerIndex(name) else {
+                preconditionFailure("\(architecture.name): unknown layer '\(name)'; call validate(layers:) first")
+            }
+            result[name] = index
+        }
+        return result
+    }
+
+    /// Forward pass; returns the requested layers' outputs and stops at the deepest one.
+    ///
+    /// - Parameters:
+    ///   - input: `(H, W, 3)`, preprocessed (see `Preprocessing.apply`).
+    ///   - outputs: Keras layer names (`input_1`, `block1_conv1` ... `block5_pool`); an unknown
+    ///     name is a precondition failure (check with `validate(layers:)`).
+    /// - Returns: name -> `(H', W', C)` output (conv outputs are post-ReLU).
+    public func forward(_ input: Tensor, outputs: [String]) -> [String: Tensor] {
+        precondition(input.channels == 3, "VGG input must have 3 channels, got \(input.channels)")
+        let wanted = indices(of: outputs)
+        var result: [String: Tensor] = [:]
+        if wanted.values.contains(0) { result["input_1"] = input }
+        let deepest = wanted.values.max() ?? 0
+        if deepest == 0 { return result }
+        var current = input
+        for i in 0 ..< deepest {
+            run(step: i, input: current, into: &bufferA, argmax: &poolScratch)
+            swap(&bufferA, &bufferB)
+            current = bufferB
+            if wanted[steps[i].name] != nil { result[steps[i].name] = current }
+        }
+        return result
+    }
+
+    /// Forward pass that also keeps what `backward` needs: every activation up to the deepest
+    /// requested layer and the pool argmaxes, in buffers reused across calls (after the first
+    /// call at a given size nothing is allocated, as long as the caller has let go of the
+    /// tensors returned last time; otherwise copy-on-write copies them).
+    ///
+    /// - Parameters:
+    ///   - input: `(H, W, 3)`, preprocessed.
+    ///   - outputs: Keras layer names, as for `forward`.
+    public func forwardForBackward(_ input: Tensor, outputs: [String]) -> [String: Tensor] {
+        precondition(input.channels == 3, "VGG input must have 3 channels, got \(input.channels)")
+        let wanted = indices(of: outputs)
+        let deepest = wanted.values.max() ?? 0
+        storedInputShape = (input.height, input.width, input.channels)
+        storedDepth = deepest
+        var result: [String: Tensor] = [:]
+        if wanted.values.contains(0) { result["input_1"] = input }
+        for i in 0 ..< deepest {
+            let x = i == 0 ? input : activations[i - 1]
+            run(step: i, input: x, into: &activations[i], argmax: &argmaxes[i])
+            if wanted[steps[i].name] != nil { result[steps[i].name] = activations[i] }
+        }
+        return result
+    }
+
+    /// One computed layer.
+    private func run(step i: Int, input: Tensor, into output: inout Tensor, argmax: inout [Int32]) {
+        switch steps[i].step {
+        case .conv(let c):
+            Conv3x3.forward(input, weights: weights.convolutions[c], relu: true, into: &output, workspace: workspace)
+        case .pool:
+            MaxPool2x2.forward(input, into: &output, argmax: &argmax)
+        }
+    }
+
+    /// d(loss)/d(input) from d(loss)/d(output) at some of the layers computed by the last
+    /// `forwardForBackward`. Gradients injected at several layers are summed as they flow back;
+    /// only the layers between the image and the deepest given layer are run.
+    ///
+    /// - Parameter outputGradients: layer name -> `(H', W', C)`, each of the shape that layer's
+    ///   output had (conv gradients are w.r.t. the post-ReLU output).
+    /// - Returns: `(H, W, 3)`, the gradient w.r.t. the preprocessed input (chain through
+    ///   `Preprocessing.backward` for RGB). A fresh value; the buffer behind it is reused.
+    public func backward(_ outputGradients: [String: Tensor]) -> Tensor {
+        precondition(storedDepth >= 0, "VGGNetwork.backward called before forwardForBackward")
+        let given = indices(of: outputGradients.keys)
+        let deepest = given.values.max() ?? 0
+        precondition(deepest <= storedDepth,
+                     "VGGNetwork.backward: a gradient is given deeper than the last forwardForBackward went")
+        let (h, w, c) = storedInputShape
+        inputGradient.reshapeForOutput(height: h, width: w, channels: c)
+        for (name, index) in given {
+            let shape = index == 0 ? storedInputShape : activations[index - 1].shape
+            let g = outputGradients[name]!
+            precondition(g.height == shape.0 && g.width == shape.1 && g.channels == shape.2,
+                         "VGGNetwork.backward: gradient for \(name) is (\(g.height), \(g.width), \(g.channels)), output was \(shape)")
+        }
+        if deepest == 0 {
+            copy(outputGradients["input_1"]!, into: &inputGradient)
+            return inputGradient
+        }
+        // gradients[i] holds d(loss)/d(output of steps[i]); start at the deepest layer.
+        copy(outputGradients[steps[deepest - 1].name]!, into: &gradients[deepest - 1])
+        for i in stride(from: deepest - 1, through: 0, by: -1) {
+            if i < deepest - 1, let injected = outputGradients[steps[i].name] {
+                add(injected, into: &gradients[i])
+            }
+            let inputHeight = i == 0 ? h : activations[i - 1].height
+            let inputWidth = i == 0 ? w : activations[i - 1].width
+            switch steps[i].step {
+            case .conv(let c):
+                ReLU.backward(output: activations[i], gradient: &gradients[i])
+                if i == 0 {
+                    Conv3x3.backward(gradients[i], weights: weights.convolutions[c], into: &inputGradient, workspace: workspace)
+                } else {
+                    let g = gradients[i]
+                    Conv3x3.backward(g, weights: weights.convolutions[c], into: &gradients[i - 1], workspace: workspace)
+                }
+            case .pool:
+                let g = gradients[i]
+                if i == 0 {
+                    MaxPool2x2.backward(g, argmax: argmaxes[i], height: inputHeight, width: inputWidth, into: &inputGradient)
+                } else {
+                    MaxPool2x2.backward(g, argmax: argmaxes[i], height: inputHeight, width: inputWidth, into: &gradients[i - 1])
+                }
+            }
+        }
+        if let injected = outputGradients["input_1"] { add(injected, into: &inputGradient) }
+        return inputGradient
+    }
+
+    /// `dst = src` elementwise, reusing `dst`'s storage when the size matches.
+    private func copy(_ src: Tensor, into dst: inout Tensor) {
+        dst.reshapeForOutput(height: src.height, width: src.width, channels: src.channels)
+        src.data.withUnsafeBufferPointer { s in
+            dst.data.withUnsafeMutableBufferPointer { d in
+                d.baseAddress!.update(from: s.baseAddress!, count: s.count)
+            }
+        }
+    }
+
+    /// `dst += src` elementwise (same shape).
+    private func add(_ src: Tensor, into dst: inout Tensor) {
+        src.data.withUnsafeBufferPointer { s in
+            dst.data.withUnsafeMutableBufferPointer { d in
+                for j in 0 ..< d.count { d[j] += s[j] }
+            }
+        }
+    }
+
+    /// Bytes held by the stored activations, gradients and scratch (for the benchmark).
+    public var bufferBytes: Int {
+        let floats = activations.reduce(0) { $0 + $1.count } + gradients.reduce(0) { $0 + $1.count }
+            + bufferA.count + bufferB.count + inputGradient.count
+        let ints = argmaxes.reduce(0) { $0 + $1.count } + poolScratch.count
+        return 4 * floats + 4 * ints + workspace.scratchBytes
+    }
+}

@@ -1,0 +1,21 @@
+/// Random VGG weights for tests and benchmarks: He-normal kernels (He et al., "Delving Deep
+/// into Rectifiers", ICCV 2015: std `sqrt(2 / fan_in)`, `fan_in = 9 * Cin`), zero biases.
+extension VGGWeights {
+    /// Seeded random weights; the same seed gives the same weights.
+    ///
+    /// Kernels `(3, 3, Cin, Cout)` are drawn in row-major order, layer after layer, from one
+    /// `SplitMix64(seed)`. `source` is `"random:SEED"`.
+    public static func random(architecture: VGGArchitecture, seed: UInt64,
+                              preprocessing: Preprocessing = .caffe) -> VGGWeights {
+        var rng = SplitMix64(seed: seed)
+        let convolutions = architecture.convolutions.map { conv -> ConvWeights in
+            let std = (2.0 / Double(9 * conv.inChannels)).squareRoot()
+            var kernel = [Float](repeating: 0, count: 9 * conv.inChannels * conv.outChannels)
+            for i in kernel.indices { kernel[i] = Float(rng.nextNormal() * std) }
+            return ConvWeights(name: conv.name, inChannels: conv.inChannels, outChannels: conv.outChannels,
+                               kernel: kernel, bias: [Float](repeating: 0, count: conv.outChannels))
+        }
+        return VGGWeights(architecture: architecture, preprocessing: preprocessing,
+                          convolutions: convolutions, source: "random:\(seed)")
+    }
+}

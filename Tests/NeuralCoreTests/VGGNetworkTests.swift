@@ -1,0 +1,72 @@
+import XCTest
+@testable import NeuralCore
+
+/// `VGGNetwork.forward` against the same network composed from the naive reference layers
+/// (`Conv3x3.naive`, `MaxPool2x2.naive`), with random He-normal weights. Tolerance 1e-5 in
+/// `|a - b| / (1 + max |b|)` per layer: float32 rounding compounds over up to 16 layers and is
+/// relative to the layer's scale (small elements are sums of large cancelling terms).
+final class VGGNetworkTests: XCTestCase {
+    /// Reference forward through naive layers; returns every layer's output by name.
+    func naiveForward(_ weights: VGGWeights, _ input: Tensor) -> [String: Tensor] {
+        var result = ["input_1": input]
+        var x = input
+        for (name, step) in weights.architecture.steps {
+            switch step {
+            case .conv(let i): x = Conv3x3.naive(x, weights: weights.convolutions[i])
+            case .pool: x = MaxPool2x2.naive(x)
+            }
+            result[name] = x
+        }
+        return result
+    }
+
+    func testForwardMatchesNaiveLayers() {
+        for arch in [VGGArchitecture.vgg16, .vgg19] {
+            let weights = VGGWeights.random(architecture: arch, seed: 42)
+            let network = VGGNetwork(weights: weights)
+            let input = TestData.tensor(35, 19, 3, seed: 1, scale: 100)
+            let names = arch.layerNames(includeTop: false)
+            let reference = naiveForward(weights, input)
+            let fast = network.forward(input, outputs: names)
+            XCTAssertEqual(Set(fast.keys), Set(names))
+            for name in names {
+                assertClose(fast[name]!, reference[name]!, tolerance: 1e-5, relativeToMax: true, "\(arch.name) \(name)")
+            }
+            // forwardForBackward returns the same values.
+            let kept = network.forwardForBackward(input, outputs: ["block2_conv1", "block4_pool"])
+            assertClose(kept["block4_pool"]!, reference["block4_pool"]!, tolerance: 1e-5, relativeToMax: true, "\(arch.name) forwardForBackward block4_pool")
+            assertClose(kept["block2_conv1"]!, reference["block2_conv1"]!, tolerance: 1e-5, relativeToMax: true, "\(arch.name) forwardForBackward block2_conv1")
+        }
+    }
+
+    /// Stopping early and asking for a subset gives exactly what the full pass gives, and
+    /// repeated calls reuse buffers without corrupting results held by the caller.
+    func testForwardSubsetsAndRepeatedCalls() {
+        let network = VGGNetwork(weights: .random(architecture: .vgg19, seed: 7))
+        let a = TestData.tensor(16, 16, 3, seed: 2, scale: 50)
+        let b = TestData.tensor(16, 16, 3, seed: 3, scale: 50)
+        let all = network.forward(a, outputs: ["block1_conv2", "block3_conv1", "block5_pool"])
+        XCTAssertEqual(all["block5_pool"]!.shape.height, 0 + 16 / 32)
+        let first = network.forward(a, outputs: ["block3_conv1"])
+        let other = network.forward(b, outputs: ["block3_conv1", "input_1"])
+        XCTAssertEqual(first["block3_conv1"], all["block3_conv1"], "same input, same output")
+        XCTAssertNotEqual(other["block3_conv1"], first["block3_conv1"], "held result was overwritten")
+        XCTAssertEqual(other["input_1"], b)
+        XCTAssertEqual(all["block1_conv2"]!.channels, 64)
+    }
+
+    /// Same seed, same weights; different seeds differ; He-normal std within 2% on a big layer.
+    func testRandomWeights() {
+        let a = VGGWeights.random(architecture: .vgg16, seed: 1)
+        let b = VGGWeights.random(architecture: .vgg16, seed: 1)
+        let c = VGGWeights.random(architecture: .vgg16, seed: 2)
+        XCTAssertEqual(a.convolutions, b.convolutions)
+        XCTAssertNotEqual(a.convolutions[0].kernel, c.convolutions[0].kernel)
+        XCTAssertEqual(a.source, "random:1")
+        let k = a.convolutions[5].kernel
+        let std = (k.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(k.count)).squareRoot()
+        let expected = (2.0 / Double(9 * a.convolutions[5].inChannels)).squareRoot()
+        XCTAssertEqual(std, expected, accuracy: 0.02 * expected, "He-normal std \(std) vs \(expected)")
+        XCTAssertTrue(a.convolutions.allSatisfy { $0.bias.allSatisfy { $0 == 0 } })
+    }
+}
