@@ -203,6 +203,8 @@ public final class LBFGS {
                 rho[slot] = 1 / sy
                 newest = slot
                 pairs = min(pairs + 1, m)
+            } else if pairs == m {                       // skipped, but the slot held the oldest pair: it is gone
+                pairs = m - 1
             }
             swap(&x, &xTrial)
             swap(&g, &gTrial)

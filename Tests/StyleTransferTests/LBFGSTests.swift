@@ -50,6 +50,7 @@ enum Problems {
 /// Fixtures/scipy_reference.py run with scipy 1.17.1 / numpy 2.4.6 (output in Fixtures/scipy_reference.txt):
 ///   # name m pgtol nfev nit f gnorm_inf
 ///   rosenbrock2 10 0.0001 44 36 2.807650e-12 5.419e-05
+///   rosenbrock2_m3 3 0.0001 49 37 6.131033e-12 5.122e-05
 ///   rosenbrock100 10 0.0001 48 36 1.358313e-13 1.753e-06
 ///   chained_rosenbrock10 10 0.0001 88 71 1.043784e-11 6.409e-05
 ///   quadratic100 10 1e-06 472 455 1.000971e-09 7.964e-07
@@ -57,6 +58,7 @@ enum Problems {
 /// Our bound: evaluations <= 1.5 * scipy + 5. (scipy iterates in Double; ours are Float.)
 enum SciPy {
     static let rosenbrock2Evaluations = 44
+    static let rosenbrock2History3Evaluations = 49
     static let rosenbrock100Evaluations = 48
     static let chainedRosenbrock10Evaluations = 88
     static let quadratic100Evaluations = 472
@@ -89,6 +91,19 @@ final class LBFGSTests: XCTestCase {
         XCTAssertLessThanOrEqual(r.evaluations, SciPy.bound(SciPy.rosenbrock2Evaluations),
                                  "ours \(r.evaluations), scipy \(SciPy.rosenbrock2Evaluations)")
         print("rosenbrock2: \(r.evaluations) evaluations, \(r.iterations) iterations (scipy \(SciPy.rosenbrock2Evaluations)); \(r.message)")
+    }
+
+    /// A history of 3 wraps the ring buffer many times. Reference: the minimiser (1, 1) and scipy with m = 3.
+    func testRosenbrock2DShortHistoryLikeSciPy() {
+        var o = comparisonOptions(gradientTolerance: 1e-4)
+        o.historySize = 3
+        let r = LBFGS(options: o).minimize([-1.2, 1], objective: Problems.rosenbrock)
+        let err = maxError(r.x) { _ in 1 }
+        XCTAssertEqual(r.stop, .gradientTolerance, r.message)
+        XCTAssertLessThan(err, 1e-4, "max |x - 1| = \(err)")
+        XCTAssertLessThanOrEqual(r.evaluations, SciPy.bound(SciPy.rosenbrock2History3Evaluations),
+                                 "ours \(r.evaluations), scipy \(SciPy.rosenbrock2History3Evaluations)")
+        print("rosenbrock2 m=3: \(r.evaluations) evaluations (scipy \(SciPy.rosenbrock2History3Evaluations)); \(r.message)")
     }
 
     /// Reference: the known minimiser (all ones) and scipy's evaluation count.
@@ -201,6 +216,25 @@ final class LBFGSTests: XCTestCase {
             XCTAssertLessThan(r.value - constrainedMin, 1e-2, "\(outside): f = \(r.value), constrained minimum \(constrainedMin)")
             XCTAssertLessThanOrEqual(calls, 200)
         }
+    }
+
+    /// A gradient whose sign flips after 6 evaluations makes every later line search fail: the quasi-Newton search
+    /// fails, the steepest-descent retry fails, and the run stops saying so, returning the lowest point evaluated.
+    func testWrongGradientEndsWithLineSearchFailure() {
+        var calls = 0, bestValue = Double.infinity, bestX: [Float] = []
+        let r = LBFGS(options: LBFGSOptions()).minimize([-1.2, 1]) { x, g in
+            calls += 1
+            let f = Problems.rosenbrock(x, g)
+            if calls > 6 { g[0] = -g[0]; g[1] = -g[1] }
+            if f < bestValue { (bestValue, bestX) = (f, Array(x)) }
+            return f
+        }
+        guard case .lineSearchFailed = r.stop else { return XCTFail("stop \(r.stop): \(r.message)") }
+        XCTAssertTrue(r.message.hasPrefix("stopped: line search failed at iteration "), r.message)
+        XCTAssertEqual(r.value, bestValue)
+        XCTAssertEqual(r.x, bestX)
+        XCTAssertEqual(r.evaluations, calls)
+        XCTAssertLessThanOrEqual(calls, 6 + 3 * LBFGSOptions().maxLineSearchEvaluations, "evaluations \(calls)")
     }
 
     /// A non-finite f at x0 stops at once with a reason.

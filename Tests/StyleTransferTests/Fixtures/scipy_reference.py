@@ -47,6 +47,7 @@ def quadratic_problem(n):
 PROBLEMS = [
     # name, objective, start, pgtol, m
     ("rosenbrock2", rosenbrock, np.array([-1.2, 1.0]), 1e-4, 10),
+    ("rosenbrock2_m3", rosenbrock, np.array([-1.2, 1.0]), 1e-4, 3),
     ("rosenbrock100", rosenbrock, np.tile([-1.2, 1.0], 50), 1e-4, 10),
     ("chained_rosenbrock10", chained_rosenbrock, np.tile([-1.2, 1.0], 5), 1e-4, 10),
     ("quadratic100", quadratic_problem(100), np.zeros(100), 1e-6, 10),
