@@ -112,7 +112,7 @@ public struct StrongWolfeLineSearch: Sendable {
                 break
             }
             if evaluations >= maxEvaluations || a >= maxStep { return end(.maxEvaluations, p) }
-            // Extrapolate: the cubic minimiser beyond a, kept within [2a, 8a] (Moré & Thuente cap the growth similarly).
+            // Extrapolate: the cubic minimiser beyond a, kept within [2a, 8a] (Moré & Thuente also bound extrapolation).
             let c = cubicMinimizer(previous, p)
             let next = c.isFinite && c > a ? min(max(c, 2 * a), 8 * a) : 4 * a
             previous = p

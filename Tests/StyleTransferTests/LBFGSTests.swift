@@ -213,8 +213,9 @@ final class LBFGSTests: XCTestCase {
             let constrainedMin = 2 * (2 - 1 / 2.0.squareRoot()) * (2 - 1 / 2.0.squareRoot())
             XCTAssertTrue(r.value.isFinite, "\(outside): \(r.message)")
             XCTAssertLessThanOrEqual(radius, 1, "\(outside): |x| = \(radius)")
-            XCTAssertLessThan(r.value - constrainedMin, 1e-2, "\(outside): f = \(r.value), constrained minimum \(constrainedMin)")
+            XCTAssertLessThan(r.value - constrainedMin, 1e-4, "\(outside): f = \(r.value), constrained minimum \(constrainedMin)")
             XCTAssertLessThanOrEqual(calls, 200)
+            print("f = +inf/NaN outside the ball (\(outside)): f \(r.value), |x| \(radius), \(calls) evaluations; \(r.message)")
         }
     }
 
