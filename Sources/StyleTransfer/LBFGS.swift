@@ -88,7 +88,7 @@ public struct LBFGSResult: Sendable {
 /// - A pair with s.y <= eps y.y, eps = Float.ulpOfOne, is skipped (it would break positive definiteness).
 /// - If the line search finds no acceptable step, the run moves to the best point it evaluated if that is lower;
 ///   otherwise it clears the history and retries once with steepest descent before stopping.
-/// - Memory: 2m + 6 vectors of n Floats. History slots are allocated on first use, then reused as a ring.
+/// - Memory: 2m + 7 vectors of n Floats. History slots are allocated on first use, then reused as a ring.
 public final class LBFGS {
     public let options: LBFGSOptions
 
