@@ -96,13 +96,15 @@ int chdf5_read_string_attribute(int64_t file, const char *object, const char *na
     type = H5Aget_type(attr);
     space = H5Aget_space(attr);
     if (type < 0 || space < 0) { chdf5_fail(msg, msglen, "cannot read the attribute's type"); goto done; }
-    if (H5Tget_class(type) != H5T_STRING) { chdf5_fail(msg, msglen, "attribute is not a string"); goto done; }
     hssize_t n = H5Sget_simple_extent_npoints(space);
     if (n < 0) { chdf5_fail(msg, msglen, "cannot read the attribute's size"); goto done; }
+    if (n == 0) { rc = 0; goto done; }  // Keras writes an empty list as an empty float64 array
+    if (H5Tget_class(type) != H5T_STRING) { chdf5_fail(msg, msglen, "attribute is not a string"); goto done; }
     size_t total = 0;
     if (H5Tis_variable_str(type) > 0) {
         memtype = H5Tcopy(H5T_C_S1);
         H5Tset_size(memtype, H5T_VARIABLE);
+        H5Tset_cset(memtype, H5Tget_cset(type));  // h5py writes UTF-8; ASCII <-> UTF-8 has no conversion
         vls = calloc((size_t)n + 1, sizeof(char *));
         if (!vls) { chdf5_fail(msg, msglen, "out of memory"); goto done; }
         if (H5Aread(attr, memtype, vls) < 0) { chdf5_fail(msg, msglen, "cannot read the attribute"); goto done; }

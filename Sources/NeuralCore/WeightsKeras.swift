@@ -75,12 +75,12 @@ enum KerasWeightsReader {
             throw WeightsError(.unrecognized, file: name,
                                "Keras HDF5 file without VGG convolutions (layers: \(layers.prefix(6).joined(separator: ", ")))")
         }
+        for conv in architecture.convolutions where try !present.contains(conv.name) || file.kind(of: "\(base)/\(conv.name)") != .group {
+            throw missing(conv, among: present, architecture: architecture, name: name)
+        }
         var convolutions: [ConvWeights] = []
         for conv in architecture.convolutions {
             let group = "\(base)/\(conv.name)"
-            guard present.contains(conv.name), try file.kind(of: group) == .group else {
-                throw missing(conv, among: present, architecture: architecture, name: name)
-            }
             let weightNames = try file.stringAttribute("weight_names", of: group) ?? []
             guard weightNames.count >= 2 else {
                 throw WeightsError(.corrupt, file: name, "\(conv.name) lists \(weightNames.count) weights, expected a kernel and a bias")
@@ -119,11 +119,12 @@ enum KerasWeightsReader {
     private static func readKeras3(_ file: HDF5File, vars: [String: String], name: String) throws -> VGGWeights {
         let present = Set(vars.keys)
         let architecture = architecture(present: present)
+        for conv in architecture.convolutions where vars[conv.name] == nil {
+            throw missing(conv, among: present, architecture: architecture, name: name)
+        }
         var convolutions: [ConvWeights] = []
         for conv in architecture.convolutions {
-            guard let group = vars[conv.name] else {
-                throw missing(conv, among: present, architecture: architecture, name: name)
-            }
+            let group = vars[conv.name]!
             convolutions.append(try readConv(file, conv: conv, kernel: "\(group)/0", bias: "\(group)/1", name: name))
         }
         return VGGWeights(architecture: architecture, preprocessing: .caffe, convolutions: convolutions,

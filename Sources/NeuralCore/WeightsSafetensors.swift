@@ -135,14 +135,16 @@ enum TorchVGGReader {
         let architecture: VGGArchitecture = hits(.vgg19) > hits(.vgg16) ? .vgg19 : .vgg16
         let indices = featureIndices(architecture)
         let convs = architecture.convolutions
+        for (conv, index) in zip(convs, indices)
+        where file.entries["features.\(index).weight"] == nil || file.entries["features.\(index).bias"] == nil {
+            let have = indices.filter { kernels.contains("features.\($0).weight") }.count
+            throw WeightsError(.missingLayer, file: name,
+                               "missing \(conv.name) = features.\(index) (file has \(have) of \(convs.count) \(architecture.name.uppercased()) convolutions)")
+        }
         var convolutions: [ConvWeights] = []
         for (conv, index) in zip(convs, indices) {
             let weightKey = "features.\(index).weight", biasKey = "features.\(index).bias"
-            guard let weight = file.entries[weightKey], let bias = file.entries[biasKey] else {
-                let have = indices.filter { kernels.contains("features.\($0).weight") }.count
-                throw WeightsError(.missingLayer, file: name,
-                                   "missing \(conv.name) = features.\(index) (file has \(have) of \(convs.count) \(architecture.name.uppercased()) convolutions")
-            }
+            let weight = file.entries[weightKey]!, bias = file.entries[biasKey]!
             let (cin, cout) = (conv.inChannels, conv.outChannels)
             try KerasWeightsReader.check(weight.shape, expected: [cout, cin, 3, 3], conv, "kernel (\(weightKey))", name: name)
             try KerasWeightsReader.check(bias.shape, expected: [cout], conv, "bias (\(biasKey))", name: name)
