@@ -18,7 +18,10 @@ public enum WeightsLoader {
         if isHDF5(head) {
             let file: HDF5File
             do { file = try HDF5File(path: path) } catch {
-                throw WeightsError(.corrupt, file: name, "damaged HDF5 file (\(error.message))")
+                // HDF5 compares the file's size with the end address its superblock records.
+                let truncated = error.message.contains("truncated file")
+                throw WeightsError(truncated ? .truncated : .corrupt, file: name,
+                                   "\(truncated ? "truncated" : "damaged") HDF5 file (\(error.message))")
             }
             return try KerasWeightsReader.read(file, name: name)
         }
