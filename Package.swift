@@ -37,7 +37,7 @@ let package = Package(
             swiftSettings: optimize),
         .executableTarget(name: "stylize-bench", dependencies: ["NeuralCore", "StyleTransfer"], swiftSettings: optimize),
         // Tests: one target per module, plus the command line.
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "Imaging"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StyleTransferTests", dependencies: ["StyleTransfer", "NeuralCore"]),

@@ -5,5 +5,5 @@ struct Stylize: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stylize",
         abstract: "Gram-matrix neural style transfer on the CPU.",
-        subcommands: [])
+        subcommands: [InfoCommand.self])
 }

@@ -1,0 +1,166 @@
+import CJPEG
+import CPNG
+
+/// The file formats the Imaging module reads and writes.
+public enum ImageFormat: String, Sendable, Equatable {
+    case png = "PNG"
+    case jpeg = "JPEG"
+
+    /// The format given by the magic bytes at the start of `bytes` (not by the file name), or nil.
+    /// PNG: the 8-byte signature 89 50 4E 47 0D 0A 1A 0A. JPEG: an SOI marker FF D8 followed by a marker byte FF.
+    public static func detect(_ bytes: [UInt8]) -> ImageFormat? {
+        let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        if bytes.count >= 8 && Array(bytes[0..<8]) == pngSignature { return .png }
+        if bytes.count >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF { return .jpeg }
+        return nil
+    }
+}
+
+/// What a file's header says about an image, read without decoding the pixels.
+public struct ImageInfo: Sendable, Equatable {
+    /// Width of the decoded image, after the EXIF orientation is applied.
+    public var width: Int
+    /// Height of the decoded image, after the EXIF orientation is applied.
+    public var height: Int
+    /// Channels stored in the file: 1 gray, 2 gray+alpha, 3 RGB/YCbCr, 4 RGBA/CMYK/YCCK (palette PNGs: 3, or 4 with tRNS).
+    public var channels: Int
+    public var format: ImageFormat
+    /// Bits per sample in the file (PNG: 1, 2, 4, 8 or 16; JPEG: 8 or 12).
+    public var bitDepth: Int
+    /// "gray", "gray+alpha", "RGB", "RGBA", "palette", "YCbCr", "CMYK" or "YCCK".
+    public var colorModel: String
+    /// PNG: Adam7 interlaced. JPEG: progressive.
+    public var isInterlaced: Bool
+    /// EXIF orientation 1...8 (1 = as stored; always 1 for PNG).
+    public var orientation: Int
+
+    public init(width: Int, height: Int, channels: Int, format: ImageFormat, bitDepth: Int, colorModel: String,
+                isInterlaced: Bool, orientation: Int) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.format = format
+        self.bitDepth = bitDepth
+        self.colorModel = colorModel
+        self.isInterlaced = isInterlaced
+        self.orientation = orientation
+    }
+
+    /// Reads the header of the image file at `path` (PNG or JPEG, told by the magic bytes).
+    /// - Throws: `ImageError` naming the file.
+    public init(contentsOf path: String) throws {
+        let bytes = try FileBytes.contents(of: path)
+        self = try ImageInfo(bytes: bytes, path: path)
+    }
+
+    /// Reads the header of the PNG or JPEG in `bytes`; `path` is only used in error messages.
+    public init(bytes: [UInt8], path: String) throws {
+        guard let format = ImageFormat.detect(bytes) else {
+            throw ImageError(path: path, kind: .notAnImage)
+        }
+        switch format {
+        case .png: self = try PNGHeader.read(bytes, path: path).info
+        case .jpeg: self = try JPEGHeader.read(bytes, path: path).info
+        }
+    }
+}
+
+/// The fields of a PNG IHDR chunk, checked against `ImageLimits` and libpng's own header read.
+struct PNGHeader {
+    var info: ImageInfo
+
+    /// Parses the IHDR chunk (bytes 8..<33) by hand for bit depth and interlacing, checks the declared size against
+    /// `ImageLimits`, then lets libpng validate the header.
+    static func read(_ bytes: [UInt8], path: String) throws -> PNGHeader {
+        // Signature (8) + length (4) + "IHDR" (4) + 13 data bytes + CRC (4).
+        guard bytes.count >= 33, Array(bytes[12..<16]) == Array("IHDR".utf8) else {
+            if bytes.count < 33 { throw ImageError(path: path, kind: .truncated(.png, "file ends inside the IHDR chunk")) }
+            throw ImageError(path: path, kind: .corrupt(.png, "IHDR chunk missing"))
+        }
+        func be32(_ i: Int) -> Int {
+            Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
+        }
+        let width = be32(16), height = be32(20)
+        let bitDepth = Int(bytes[24]), colorType = Int(bytes[25]), interlace = Int(bytes[28])
+        if !ImageLimits.accepts(width: width, height: height) {
+            throw ImageError(path: path, kind: .tooLarge(width: width, height: height))
+        }
+        var header = cpng_info()
+        var message = [CChar](repeating: 0, count: 256)
+        let code = bytes.withUnsafeBufferPointer { data in
+            cpng_read_header(data.baseAddress, data.count, &header, &message, message.count)
+        }
+        if code != Int32(CPNG_OK) { throw pngError(message, path: path) }
+
+        let hasTRNS = header.format & 1 != 0 && colorType == 3   // PNG_FORMAT_FLAG_ALPHA on a palette image
+        let (channels, model): (Int, String)
+        switch colorType {
+        case 0: (channels, model) = (1, "gray")
+        case 2: (channels, model) = (3, "RGB")
+        case 3: (channels, model) = (hasTRNS ? 4 : 3, "palette")
+        case 4: (channels, model) = (2, "gray+alpha")
+        default: (channels, model) = (4, "RGBA")
+        }
+        return PNGHeader(info: ImageInfo(width: width, height: height, channels: channels, format: .png,
+                                         bitDepth: bitDepth, colorModel: model, isInterlaced: interlace == 1,
+                                         orientation: 1))
+    }
+}
+
+/// Turns a libpng message into a typed error: running out of data is a truncated file, anything else is corrupt.
+func pngError(_ message: [CChar], path: String) -> ImageError {
+    let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let lowered = text.lowercased()
+    if lowered.contains("end of data") || lowered.contains("not enough") || lowered.contains("truncated") {
+        return ImageError(path: path, kind: .truncated(.png, text))
+    }
+    return ImageError(path: path, kind: .corrupt(.png, text.isEmpty ? "libpng gave no message" : text))
+}
+
+/// A JPEG header as libjpeg reads it, plus the EXIF orientation.
+struct JPEGHeader {
+    var info: ImageInfo
+    /// Size as stored, before the orientation is applied.
+    var storedWidth: Int
+    var storedHeight: Int
+
+    /// Reads the header with libjpeg (no pixel decoding), checks the declared size against `ImageLimits`.
+    static func read(_ bytes: [UInt8], path: String) throws -> JPEGHeader {
+        var header = cjpeg_info()
+        var message = [CChar](repeating: 0, count: 256)
+        var exif = [UInt8](repeating: 0, count: 65_536)
+        let code = bytes.withUnsafeBufferPointer { data in
+            exif.withUnsafeMutableBufferPointer { exifBuffer in
+                cjpeg_read_header(data.baseAddress, data.count, &header, exifBuffer.baseAddress, exifBuffer.count,
+                                  &message, message.count)
+            }
+        }
+        if code != Int32(CJPEG_OK) { throw jpegError(code, message, path: path) }
+        let width = Int(header.width), height = Int(header.height)
+        if !ImageLimits.accepts(width: width, height: height) {
+            throw ImageError(path: path, kind: .tooLarge(width: width, height: height))
+        }
+        let orientation = ExifOrientation.parse(Array(exif[0..<header.exif_length])) ?? 1
+        let swaps = orientation >= 5
+        let model: String
+        switch Int(header.color_space) {
+        case Int(CJPEG_CS_GRAY): model = "gray"
+        case Int(CJPEG_CS_RGB): model = "RGB"
+        case Int(CJPEG_CS_YCBCR): model = "YCbCr"
+        case Int(CJPEG_CS_CMYK): model = "CMYK"
+        case Int(CJPEG_CS_YCCK): model = "YCCK"
+        default: model = "unknown"
+        }
+        let info = ImageInfo(width: swaps ? height : width, height: swaps ? width : height,
+                             channels: Int(header.components), format: .jpeg, bitDepth: Int(header.bits_per_sample),
+                             colorModel: model, isInterlaced: header.progressive != 0, orientation: orientation)
+        return JPEGHeader(info: info, storedWidth: width, storedHeight: height)
+    }
+}
+
+/// Turns a cjpeg result code and libjpeg's message into a typed error.
+func jpegError(_ code: Int32, _ message: [CChar], path: String) -> ImageError {
+    let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    if code == Int32(CJPEG_ERR_TRUNCATED) { return ImageError(path: path, kind: .truncated(.jpeg, text)) }
+    return ImageError(path: path, kind: .corrupt(.jpeg, text.isEmpty ? "libjpeg gave no message" : text))
+}

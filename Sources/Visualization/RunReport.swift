@@ -1,0 +1,88 @@
+import Imaging
+
+/// Everything about one style-transfer run that the HTML report shows.
+///
+/// `html()` turns it into one self-contained file: images embedded as PNG data URIs, inline CSS, no scripts,
+/// no external resources.
+public struct RunReport {
+    /// One style image and its blend weight.
+    public struct Style {
+        public var name: String
+        public var image: RGBImage
+        public var weight: Double
+
+        public init(name: String, image: RGBImage, weight: Double) {
+            self.name = name
+            self.image = image
+            self.weight = weight
+        }
+    }
+
+    /// Loss terms (e.g. "content", "style", "tv", "total") after one iteration.
+    public struct LossRecord {
+        public var iteration: Int
+        public var terms: [String: Double]
+
+        public init(iteration: Int, terms: [String: Double]) {
+            self.iteration = iteration
+            self.terms = terms
+        }
+    }
+
+    /// A Gram comparison figure of one layer (e.g. from `Heatmap.compare`) and how closely the Grams match.
+    public struct GramComparison {
+        public var layer: String
+        public var image: RGBImage
+        /// ‖G_result − G_style‖_F / ‖G_style‖_F (see `relativeFrobeniusError`).
+        public var relativeError: Double
+
+        public init(layer: String, image: RGBImage, relativeError: Double) {
+            self.layer = layer
+            self.image = image
+            self.relativeError = relativeError
+        }
+    }
+
+    public var title: String
+    public var content: RGBImage?
+    public var styles: [Style] = []
+    public var result: RGBImage?
+    /// In iteration order.
+    public var lossHistory: [LossRecord] = []
+    public var gramComparisons: [GramComparison] = []
+    public var preset: String?
+    /// All effective settings, in the order to show them.
+    public var settings: [(key: String, value: String)] = []
+    /// Which weights were used (file, format, architecture).
+    public var weightsDescription: String?
+    /// Wall-clock times, e.g. ("load", "0.4 s").
+    public var timings: [(key: String, value: String)] = []
+    /// Why the optimiser stopped.
+    public var stopReason: String?
+
+    public init(title: String) {
+        self.title = title
+    }
+
+    /// ‖b − a‖_F / ‖a‖_F over two equally long matrices (infinity when a is zero and b is not; 0 when both are).
+    public static func relativeFrobeniusError(reference a: [Float], _ b: [Float]) -> Double {
+        precondition(a.count == b.count, "matrices differ in size")
+        var num = 0.0, den = 0.0
+        for i in 0..<a.count {
+            let d = Double(b[i]) - Double(a[i])
+            num += d * d
+            den += Double(a[i]) * Double(a[i])
+        }
+        if den == 0 { return num == 0 ? 0 : .infinity }
+        return (num / den).squareRoot()
+    }
+
+    /// The loss history as plot series, one per term: "total" first, the others by name.
+    public func lossSeries() -> (x: [Double], series: [(name: String, values: [Double])]) {
+        var names = Set<String>()
+        for record in lossHistory { names.formUnion(record.terms.keys) }
+        let ordered = names.sorted { ($0 == "total" ? 0 : 1, $0) < ($1 == "total" ? 0 : 1, $1) }
+        let series = ordered.map { name in (name: name, values: lossHistory.map { $0.terms[name] ?? .nan }) }
+        return (lossHistory.map { Double($0.iteration) }, series)
+    }
+}

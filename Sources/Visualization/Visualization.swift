@@ -1,3 +1,0 @@
-import NeuralCore
-import Imaging
-import CLibFreeType
