@@ -1,0 +1,41 @@
+/// A weight file that cannot be used: one line naming the file and the problem, and how to fix it where known.
+public struct WeightsError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What kind of problem it is, for callers and tests that need to tell them apart.
+    public enum Kind: String, Sendable, Equatable {
+        /// The file does not exist or cannot be read.
+        case unreadable
+        /// Neither Keras HDF5 nor safetensors.
+        case unrecognized
+        /// A known format this project does not read (PyTorch pickles, batch-norm VGG).
+        case unsupported
+        /// The file ends before the data its header announces.
+        case truncated
+        /// A convolution of the architecture is absent.
+        case missingLayer
+        /// A kernel or bias has the wrong shape.
+        case shapeMismatch
+        /// The container is damaged or inconsistent (bad header, unreadable dataset).
+        case corrupt
+        /// No weights were given and none were found in the usual places.
+        case notFound
+    }
+
+    public let kind: Kind
+    /// The file as the user named it (or the places searched, for `.notFound`).
+    public let file: String
+    /// The problem, without the file name.
+    public let message: String
+
+    public init(_ kind: Kind, file: String, _ message: String) {
+        self.kind = kind
+        self.file = file
+        self.message = message
+    }
+
+    public var description: String { "\(file): \(message)" }
+}
+
+/// `(3, 3, 128, 256)`, as Python prints a shape.
+func shapeText(_ shape: [Int]) -> String {
+    shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+}

@@ -1,0 +1,123 @@
+import CHDF5
+import Foundation
+
+/// An HDF5 library failure: the file, the object and the message (the library's own where it has one).
+public struct HDF5Error: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let object: String
+    public let message: String
+
+    public var description: String {
+        object.isEmpty ? "\(file): \(message)" : "\(file): \(object): \(message)"
+    }
+}
+
+/// The serial HDF5 library is not thread-safe: every call goes through this lock.
+private let hdf5Lock = NSLock()
+
+/// A read-only HDF5 file: just what the Keras weight readers need (string attributes,
+/// dataset shapes, float32 reads, group listings). Paths are absolute, `/`-separated.
+public final class HDF5File {
+    /// What is found at a path.
+    public enum ObjectKind: Sendable { case absent, group, dataset, other }
+
+    /// The path as given when opening.
+    public let path: String
+    private let id: Int64
+
+    /// Opens `path` read-only.
+    public init(path: String) throws(HDF5Error) {
+        self.path = path
+        var file: Int64 = -1
+        var msg = [CChar](repeating: 0, count: 512)
+        let rc = hdf5Lock.withLock { chdf5_open(path, &file, &msg, msg.count) }
+        guard rc == 0 else { throw HDF5Error(file: path, object: "", message: Self.text(msg)) }
+        id = file
+    }
+
+    deinit {
+        let file = id
+        hdf5Lock.withLock { _ = chdf5_close(file) }
+    }
+
+    /// Whether a group, a dataset or nothing is at `object`; missing intermediate groups mean `.absent`.
+    public func kind(of object: String) throws(HDF5Error) -> ObjectKind {
+        var kind: Int32 = 0
+        try call(object) { msg in chdf5_object_kind(id, object, &kind, msg, 512) }
+        switch Int(kind) {
+        case Int(CHDF5_ABSENT): return .absent
+        case Int(CHDF5_GROUP): return .group
+        case Int(CHDF5_DATASET): return .dataset
+        default: return .other
+        }
+    }
+
+    /// The string (or string-array) attribute `name` of `object`, or nil when it has none.
+    public func stringAttribute(_ name: String, of object: String = "/") throws(HDF5Error) -> [String]? {
+        var out: UnsafeMutablePointer<CChar>? = nil
+        var length = 0
+        var count: Int32 = 0
+        let rc = try call(object) { msg in
+            chdf5_read_string_attribute(id, object, name, &out, &length, &count, msg, 512)
+        }
+        if rc == 1 { return nil }
+        defer { chdf5_free(out) }
+        return Self.strings(out, length: length, count: Int(count))
+    }
+
+    /// The names of the links in the group `object`, in name order.
+    public func children(of object: String) throws(HDF5Error) -> [String] {
+        var out: UnsafeMutablePointer<CChar>? = nil
+        var length = 0
+        var count: Int32 = 0
+        try call(object) { msg in chdf5_list_children(id, object, &out, &length, &count, msg, 512) }
+        defer { chdf5_free(out) }
+        return Self.strings(out, length: length, count: Int(count))
+    }
+
+    /// The dimensions of the dataset `object`.
+    public func shape(of object: String) throws(HDF5Error) -> [Int] {
+        var rank: Int32 = 0
+        var dims = [Int64](repeating: 0, count: 32)
+        try call(object) { msg in chdf5_dataset_shape(id, object, &rank, &dims, 32, msg, 512) }
+        return dims.prefix(Int(rank)).map { Int($0) }
+    }
+
+    /// The whole dataset `object`, converted to float32, in row-major order.
+    public func readFloats(_ object: String) throws(HDF5Error) -> [Float] {
+        let count = try shape(of: object).reduce(1, *)
+        var values = [Float](repeating: 0, count: count)
+        try values.withUnsafeMutableBufferPointer { (buffer) throws(HDF5Error) in
+            _ = try call(object) { msg in chdf5_read_float(id, object, buffer.baseAddress, count, msg, 512) }
+        }
+        return values
+    }
+
+    /// Runs one shim call under the lock; a negative return becomes an `HDF5Error`.
+    @discardableResult
+    private func call(_ object: String, _ body: (UnsafeMutablePointer<CChar>) -> Int32) throws(HDF5Error) -> Int32 {
+        var msg = [CChar](repeating: 0, count: 512)
+        let rc = msg.withUnsafeMutableBufferPointer { m in hdf5Lock.withLock { body(m.baseAddress!) } }
+        if rc < 0 { throw HDF5Error(file: path, object: object, message: Self.text(msg)) }
+        return rc
+    }
+
+    private static func text(_ msg: [CChar]) -> String {
+        let bytes = msg.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func strings(_ buffer: UnsafeMutablePointer<CChar>?, length: Int, count: Int) -> [String] {
+        guard let buffer, count > 0 else { return [] }
+        var result: [String] = []
+        result.reserveCapacity(count)
+        var start = 0
+        for i in 0..<length where buffer[i] == 0 {
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(buffer + start).assumingMemoryBound(to: UInt8.self),
+                                            count: i - start)
+            result.append(String(decoding: bytes, as: UTF8.self))
+            start = i + 1
+        }
+        return result
+    }
+}

