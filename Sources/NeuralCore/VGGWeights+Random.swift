@@ -4,7 +4,8 @@ extension VGGWeights {
     /// Seeded random weights; the same seed gives the same weights.
     ///
     /// Kernels `(3, 3, Cin, Cout)` are drawn in row-major order, layer after layer, from one
-    /// `SplitMix64(seed)`. `source` is `"random:SEED"`.
+    /// `SplitMix64(seed)`, each `Float(nextNormal() * std)` computed in Double; the sequence is fixed so
+    /// that Tests/NeuralCoreTests/Fixtures/make_keras_reference.py rebuilds the same weights in Python.
     public static func random(architecture: VGGArchitecture, seed: UInt64,
                               preprocessing: Preprocessing = .caffe) -> VGGWeights {
         var rng = SplitMix64(seed: seed)
@@ -16,6 +17,6 @@ extension VGGWeights {
                                kernel: kernel, bias: [Float](repeating: 0, count: conv.outChannels))
         }
         return VGGWeights(architecture: architecture, preprocessing: preprocessing,
-                          convolutions: convolutions, source: "random:\(seed)")
+                          convolutions: convolutions, source: "random:\(seed) (\(architecture.name.uppercased()), He-normal)")
     }
 }
