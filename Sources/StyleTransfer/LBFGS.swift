@@ -255,7 +255,7 @@ private func twoLoop(_ g: [Float], _ d: inout [Float], _ s: [[Float]], _ y: [[Fl
 }
 
 /// a . b accumulated in Double over four independent sums (lets the compiler pipeline and vectorise).
-func dot(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) -> Double {
+private func dot(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) -> Double {
     var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
     let n = min(a.count, b.count), n4 = n & ~3
     var i = 0
@@ -269,7 +269,7 @@ func dot(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) -> Do
 }
 
 /// a . b for arrays (see the buffer version).
-func dot(_ a: [Float], _ b: [Float]) -> Double {
+private func dot(_ a: [Float], _ b: [Float]) -> Double {
     a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { dot(ap, $0) } }
 }
 

@@ -86,20 +86,21 @@ public struct StrongWolfeLineSearch: Sendable {
         }
         var evaluations = 0
         let armijoSlope = c1 * derivative0, curvatureBound = c2 * -derivative0
-        func evaluate(_ a: Double) -> Point {
+        func evaluate(_ a: Double) -> LineSearchPoint {
             evaluations += 1
             let (v, dv) = phi(a)
-            return v.isFinite && dv.isFinite ? Point(step: a, value: v, derivative: dv) : Point(step: a, value: .infinity, derivative: .nan)
+            return v.isFinite && dv.isFinite ? LineSearchPoint(step: a, value: v, derivative: dv)
+                                             : LineSearchPoint(step: a, value: .infinity, derivative: .nan)
         }
-        func end(_ outcome: LineSearchOutcome, _ p: Point) -> LineSearchResult {
+        func end(_ outcome: LineSearchOutcome, _ p: LineSearchPoint) -> LineSearchResult {
             LineSearchResult(outcome: outcome, step: p.step, value: p.value, derivative: p.derivative, evaluations: evaluations)
         }
-        guard maxEvaluations > 0 else { return end(.maxEvaluations, Point(step: 0, value: value0, derivative: derivative0)) }
+        guard maxEvaluations > 0 else { return end(.maxEvaluations, LineSearchPoint(step: 0, value: value0, derivative: derivative0)) }
 
         // Bracketing phase (Algorithm 3.5): grow the step until phi rises, the Armijo test fails or phi' >= 0.
-        var previous = Point(step: 0, value: value0, derivative: derivative0)
+        var previous = LineSearchPoint(step: 0, value: value0, derivative: derivative0)
         var a = min(max(initialStep, minStep), maxStep)
-        var lo: Point, hi: Point
+        var lo: LineSearchPoint, hi: LineSearchPoint
         while true {
             let p = evaluate(a)
             if p.value > value0 + a * armijoSlope || (evaluations > 1 && p.value >= previous.value) {
@@ -113,7 +114,7 @@ public struct StrongWolfeLineSearch: Sendable {
             }
             if evaluations >= maxEvaluations || a >= maxStep { return end(.maxEvaluations, p) }
             // Extrapolate: the cubic minimiser beyond a, kept within [2a, 8a] (Moré & Thuente also bound extrapolation).
-            let c = cubicMinimizer(previous, p)
+            let c = lineSearchCubicMinimizer(previous, p)
             let next = c.isFinite && c > a ? min(max(c, 2 * a), 8 * a) : 4 * a
             previous = p
             a = min(next, maxStep)
@@ -130,7 +131,7 @@ public struct StrongWolfeLineSearch: Sendable {
             // Interpolate, kept 0.1% of the width inside the bracket; bisect when interpolation is impossible or
             // the bracket did not shrink to 66% over two trials (the safeguard of Moré & Thuente).
             let (left, right) = (min(lo.step, hi.step), max(lo.step, hi.step))
-            let guess = interpolate(lo, hi)
+            let guess = lineSearchInterpolate(lo, hi)
             let trial = guess.isFinite && guess > left && guess < right && width <= 0.66 * olderWidth
                 ? min(max(guess, left + 1e-3 * width), right - 1e-3 * width) : 0.5 * (lo.step + hi.step)
             let p = evaluate(trial)
@@ -149,9 +150,9 @@ public struct StrongWolfeLineSearch: Sendable {
 /// The zoom trial between lo (sufficient decrease, lowest phi) and hi: the cubic minimiser, or when phi(hi) >
 /// phi(lo), the cubic if it is nearer lo than the quadratic through phi(lo), phi'(lo), phi(hi), else their mean
 /// (case 1 of Moré & Thuente). NaN when neither exists (e.g. phi(hi) is not finite).
-func interpolate(_ lo: Point, _ hi: Point) -> Double {
+func lineSearchInterpolate(_ lo: LineSearchPoint, _ hi: LineSearchPoint) -> Double {
     guard hi.value.isFinite else { return .nan }
-    let c = cubicMinimizer(lo, hi)
+    let c = lineSearchCubicMinimizer(lo, hi)
     guard hi.value > lo.value else { return c }
     let h = hi.step - lo.step
     let q = lo.step - lo.derivative * h * h / (2 * (hi.value - lo.value - lo.derivative * h))
@@ -160,7 +161,7 @@ func interpolate(_ lo: Point, _ hi: Point) -> Double {
 }
 
 /// A trial step with phi and phi' there (value +inf and derivative NaN mark a non-finite evaluation).
-struct Point {
+struct LineSearchPoint {
     var step: Double
     var value: Double
     var derivative: Double
@@ -168,7 +169,7 @@ struct Point {
 
 /// Minimiser of the cubic interpolating phi and phi' at two steps (Nocedal & Wright eq. 3.59); NaN when the
 /// cubic has no minimiser.
-func cubicMinimizer(_ p0: Point, _ p1: Point) -> Double {
+func lineSearchCubicMinimizer(_ p0: LineSearchPoint, _ p1: LineSearchPoint) -> Double {
     let (a0, a1) = (p0.step, p1.step)
     let d1 = p0.derivative + p1.derivative - 3 * (p0.value - p1.value) / (a0 - a1)
     let discriminant = d1 * d1 - p0.derivative * p1.derivative

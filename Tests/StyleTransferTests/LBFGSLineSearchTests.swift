@@ -90,8 +90,8 @@ final class LBFGSLineSearchTests: XCTestCase {
 
     /// Reference: the cubic through phi(a) = a^3 - 3a (minimum at 1) is reproduced exactly from two points.
     func testCubicMinimizerIsExactOnACubic() {
-        func p(_ a: Double) -> Point { Point(step: a, value: a * a * a - 3 * a, derivative: 3 * a * a - 3) }
-        XCTAssertEqual(cubicMinimizer(p(0), p(2)), 1, accuracy: 1e-12)
-        XCTAssertEqual(cubicMinimizer(p(2), p(0.5)), 1, accuracy: 1e-12)
+        func p(_ a: Double) -> LineSearchPoint { LineSearchPoint(step: a, value: a * a * a - 3 * a, derivative: 3 * a * a - 3) }
+        XCTAssertEqual(lineSearchCubicMinimizer(p(0), p(2)), 1, accuracy: 1e-12)
+        XCTAssertEqual(lineSearchCubicMinimizer(p(2), p(0.5)), 1, accuracy: 1e-12)
     }
 }
