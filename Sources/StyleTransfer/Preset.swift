@@ -9,8 +9,8 @@ import NeuralCore
 /// {
 ///   "description": "one line shown by `stylize presets`",
 ///   "content_weight": 1.0,            // α, ≥ 0
-///   "style_weight": 1000000.0,        // β, ≥ 0, multiplies Σ_l w_l E_l
-///   "tv_weight": 0.001,               // γ, ≥ 0
+///   "style_weight": 100.0,            // β, ≥ 0, multiplies Σ_l w_l E_l
+///   "tv_weight": 1.0,                 // γ, ≥ 0
 ///   "content_layer": "block5_conv2",
 ///   "style_layers": {"block1_conv1": 1, "block2_conv1": 1, ...},   // w_l ≥ 0
 ///   "iterations": 500,                // evaluation budget of the optimizer, > 0
@@ -54,7 +54,7 @@ public struct Preset: Sendable, Equatable {
     /// The defaults every preset starts from.
     public static let builtIn = Preset(
         name: "built-in", description: "built-in defaults",
-        contentWeight: 1, styleWeight: 1e6, tvWeight: 1e-3, contentLayer: "block5_conv2",
+        contentWeight: 1, styleWeight: 100, tvWeight: 1, contentLayer: "block5_conv2",
         styleLayers: defaultStyleLayers.map { StyleLayerWeight(layer: $0, weight: 1) },
         iterations: 500, size: 512, styleScale: 1, initialization: "content", originalColors: false,
         scales: [], history: 100)
