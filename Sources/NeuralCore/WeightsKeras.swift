@@ -19,7 +19,7 @@ enum KerasWeightsReader {
             if let (base, layers) = try legacyLayerNames(file) {
                 return try readLegacy(file, base: base, layers: layers, name: name)
             }
-            let vars = try keras3Variables(file, group: "/", depth: 0)
+            let vars = try keras3Variables(file, group: "", depth: 0)
             if !vars.isEmpty {
                 return try readKeras3(file, vars: vars, name: name)
             }

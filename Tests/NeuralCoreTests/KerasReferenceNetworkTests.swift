@@ -1,0 +1,29 @@
+import Foundation
+import XCTest
+@testable import NeuralCore
+
+/// The library's `VGGNetwork` (im2col + GEMM) and `Preprocessing.caffe` against real Keras, with weights from
+/// this project's loaders: the same fixture and tolerance as `KerasReferenceTests` (1e-4 of each layer's largest
+/// magnitude), which holds a naive forward pass to it.
+final class KerasReferenceNetworkTests: XCTestCase {
+    typealias R = KerasReferenceTests
+
+    private func check(_ weights: VGGWeights, _ network: String) throws {
+        let expected = try R.layers(try R.loadFixture(), network)
+        let input = Preprocessing.caffe.apply(R.inputImage())
+        let names = expected.keys.map { $0 == "input" ? "input_1" : $0 }
+        var outputs: [String: Tensor] = [:]
+        for (name, tensor) in VGGNetwork(weights: weights).forward(input, outputs: names) {
+            outputs[name == "input_1" ? "input" : name] = tensor
+        }
+        R.compare(outputs, expected, network: "\(network) (VGGNetwork)")
+    }
+
+    func testVGG16BundledWeightsThroughVGGNetwork() throws {
+        try check(try WeightsLoader.load(path: try WeightsTestSupport.requireHed()), "vgg16_hed")
+    }
+
+    func testVGG19SeededRandomWeightsThroughVGGNetwork() throws {
+        try check(try WeightsLoader.resolve("random:42:vgg19", projectRoot: nil), "vgg19_random42")
+    }
+}
