@@ -17,6 +17,6 @@ extension VGGWeights {
                                kernel: kernel, bias: [Float](repeating: 0, count: conv.outChannels))
         }
         return VGGWeights(architecture: architecture, preprocessing: preprocessing,
-                          convolutions: convolutions, source: "random:\(seed) (\(architecture.name.uppercased()), He-normal)")
+                          convolutions: convolutions, source: "random:\(seed)")
     }
 }

@@ -25,7 +25,7 @@ extension Preset {
         }
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: data) } catch {
-            throw PresetError(path: path, message: "malformed JSON \(jsonErrorLocation(error, data: data))")
+            throw PresetError(path: path, message: jsonErrorMessage(error, data: data))
         }
         guard let dict = object as? [String: Any] else {
             throw PresetError(path: path, message: "the top level must be a JSON object")
@@ -145,19 +145,34 @@ extension Preset {
         return block * 100 + index
     }
 
-    /// "at line L, column C" from Foundation's "around character N" message.
-    static func jsonErrorLocation(_ error: Error, data: Data) -> String {
+    /// One line for a JSON parse error: "malformed JSON at line L, column C: reason", or, for a number too large
+    /// for a Double (the only way JSON can hold a non-finite weight), the field that holds it.
+    static func jsonErrorMessage(_ error: Error, data: Data) -> String {
         let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+        let source = String(decoding: data, as: UTF8.self)
+        func position(ofByte offset: Int) -> String {
+            var line = 1, column = 1
+            for byte in data.prefix(offset) {
+                if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+            }
+            return "line \(line), column \(column)"
+        }
+        if let r = text.range(of: #"Number \S+ is not representable"#, options: .regularExpression) {
+            let number = text[r].dropFirst("Number ".count).split(separator: " ")[0]
+            if let field = source.range(of: #""([^"]+)"\s*:\s*"# + NSRegularExpression.escapedPattern(for: String(number)),
+                                        options: .regularExpression) {
+                let key = source[field].split(separator: "\"")[0]
+                let offset = source.utf8.distance(from: source.startIndex, to: field.lowerBound)
+                return "field \"\(key)\" must be a finite number, not \(number) (\(position(ofByte: offset)))"
+            }
+            return "malformed JSON: number \(number) is out of range"
+        }
         guard let range = text.range(of: #"character (\d+)"#, options: .regularExpression),
               let offset = Int(text[range].dropFirst("character ".count)) else {
-            return "(\(text))"
-        }
-        var line = 1, column = 1
-        for byte in data.prefix(offset) {
-            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+            return "malformed JSON (\(text))"
         }
         let reason = text.replacingOccurrences(of: #" around character \d+\.?"#, with: "", options: .regularExpression)
-        return "at line \(line), column \(column): \(reason)"
+        return "malformed JSON at \(position(ofByte: offset)): \(reason)"
     }
 
     /// Finds a preset by name in a presets folder, or takes a path.

@@ -24,7 +24,7 @@ struct LayersCommand: ParsableCommand {
         print(String(repeating: "=", count: header.count + 4))
         for (i, row) in rows.enumerated() {
             let shape = "(" + row.shape.map { $0.map(String.init) ?? "None" }.joined(separator: ", ") + ")"
-            print(String(format: "%2d  ", i) + "\(row.name) (\(row.kind))".padding(toLength: 30, withPad: " ", startingAt: 0)
+            print(String(format: "%2d  ", i) + "\(row.name) (\(row.kind.rawValue))".padding(toLength: 30, withPad: " ", startingAt: 0)
                   + shape.padding(toLength: 26, withPad: " ", startingAt: 0) + LayersCommand.grouped(row.params))
         }
         print(String(repeating: "=", count: header.count + 4))

@@ -24,17 +24,19 @@ enum CLI {
         p.executableURL = binary
         p.arguments = args
         p.currentDirectoryURL = cwd
-        let out = Pipe(), err = Pipe()
+        // Standard error goes to a file, standard output through a pipe, so neither can fill up and block.
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("stylize-cli-err-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let errHandle = try FileHandle(forWritingTo: errURL)
+        defer { try? FileManager.default.removeItem(at: errURL) }
+        let out = Pipe()
         p.standardOutput = out
-        p.standardError = err
+        p.standardError = errHandle
         try p.run()
-        // Read both pipes while the process runs so neither fills up.
-        var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
+        try errHandle.close()
+        let errData = (try? Data(contentsOf: errURL)) ?? Data()
         return Output(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
     }
