@@ -56,12 +56,6 @@ public final class Stylizer {
         self.preset = preset
     }
 
-    /// The output size for a longest edge, keeping the content's aspect ratio.
-    public static func fittedSize(width: Int, height: Int, longestEdge: Int) -> (width: Int, height: Int) {
-        let scale = Double(longestEdge) / Double(max(width, height))
-        return (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())))
-    }
-
     /// Runs the transfer.
     /// - Parameters:
     ///   - content: the content photo, any size.
@@ -81,12 +75,10 @@ public final class Stylizer {
         var totalEvaluations = 0, totalIterations = 0
         var cancelled = false
         for (index, size) in sizes.enumerated() where !cancelled {
-            let (w, h) = Stylizer.fittedSize(width: content.width, height: content.height, longestEdge: size)
-            let contentImage = content.resized(width: w, height: h)
+            let contentImage = content.resized(longestEdge: size)
+            let (w, h) = (contentImage.width, contentImage.height)
             let styleImages = styles.map { style -> Tensor in
-                let (sw, sh) = Stylizer.fittedSize(width: style.width, height: style.height,
-                                                   longestEdge: max(16, Int((Double(size) * preset.styleScale).rounded())))
-                return Tensor(style.resized(width: sw, height: sh))
+                Tensor(style.resized(longestEdge: max(16, Int((Double(size) * preset.styleScale).rounded()))))
             }
             let objective = StyleObjective(network: network, preset: preset, content: Tensor(contentImage),
                                            styles: styleImages, blend: blend)
