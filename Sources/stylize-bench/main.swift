@@ -3,7 +3,10 @@
 // (forwardForBackward + backward to block5_conv2).
 //
 // Usage: stylize-bench [--sizes 224,512] [--models vgg19,vgg16] [--repeat 3] [--threads N]
-//                      [--backward-size 512] [--backward-layer block5_conv2] [--no-backward]
+//                      [--backward-size 512] [--backward-layer block5_conv2] [--no-backward] [--scratch-mib 16]
+//
+// The sgemm peak is measured at the start and again at the end (the machine may be shared);
+// percentages are relative to the higher of the two.
 import Dispatch
 import Foundation
 import NeuralCore
@@ -17,6 +20,7 @@ struct Options {
     var backwardSize = 512
     var backwardLayer = "block5_conv2"
     var backward = true
+    var scratchMiB = 16
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -45,8 +49,9 @@ struct Options {
             case "--backward-size": options.backwardSize = integers(value())[0]
             case "--backward-layer": options.backwardLayer = value()
             case "--no-backward": options.backward = false
+            case "--scratch-mib": options.scratchMiB = integers(value())[0]
             case "-h", "--help":
-                print("usage: stylize-bench [--sizes 224,512] [--models vgg19,vgg16] [--repeat 3] [--threads N] [--backward-size 512] [--backward-layer block5_conv2] [--no-backward]")
+                print("usage: stylize-bench [--sizes 224,512] [--models vgg19,vgg16] [--repeat 3] [--threads N] [--backward-size 512] [--backward-layer block5_conv2] [--no-backward] [--scratch-mib 16]")
                 exit(0)
             default: fail("unknown option '\(arguments[i])' (see --help)")
             }
@@ -105,6 +110,12 @@ func sgemmRate(m: Int, n: Int, k: Int, repeats: Int) -> Double {
     return 2 * Double(m) * Double(n) * Double(k) / seconds * 1e-9
 }
 
+/// The 1-minute load average (`/proc/loadavg`), to show whether the machine was shared.
+func loadAverage() -> String {
+    let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?"
+    return String(text.split(separator: " ").first ?? "?")
+}
+
 /// A random preprocessed-looking input `(size, size, 3)` of scale 100.
 func randomInput(_ size: Int, seed: UInt64) -> Tensor {
     var rng = SplitMix64(seed: seed)
@@ -114,34 +125,40 @@ func randomInput(_ size: Int, seed: UInt64) -> Tensor {
 
 let options = Options.parse(CommandLine.arguments)
 if let threads = options.threads { GEMM.threadCount = threads }
-print("stylize-bench: OpenBLAS \(GEMM.threadCount) thread(s) on \(GEMM.processorCount) core(s); best of \(options.repeats) runs")
+print("stylize-bench: OpenBLAS \(GEMM.threadCount) thread(s) on \(GEMM.processorCount) core(s); best of \(options.repeats) runs; load average \(loadAverage())")
 print("")
 
 // 1. The sgemm peak, on squares and on the shape of a mid layer's band GEMM.
-let workspaceBound = ConvWorkspace().scratchLimitBytes
+let workspaceBound = options.scratchMiB << 20
+@MainActor func makeWorkspace() -> ConvWorkspace { ConvWorkspace(scratchLimitBytes: workspaceBound) }
 let midSize = options.sizes.max() ?? 512
 let midWidth = midSize / 4, midCin = 256, midCout = 256  // block3_conv2
-let midBand = ConvWorkspace().bandHeight(height: midWidth, width: midWidth, inChannels: midCin)
+let midBand = makeWorkspace().bandHeight(height: midWidth, width: midWidth, inChannels: midCin)
 var gemmShapes = [(label: String, m: Int, n: Int, k: Int)]()
 gemmShapes.append(("square 1024", 1024, 1024, 1024))
 gemmShapes.append(("square 2048", 2048, 2048, 2048))
 gemmShapes.append(("block3_conv2 @\(midSize) band", midBand * midWidth, midCout, 9 * midCin))
-let firstBand = ConvWorkspace().bandHeight(height: midSize, width: midSize, inChannels: 64)
+let firstBand = makeWorkspace().bandHeight(height: midSize, width: midSize, inChannels: 64)
 gemmShapes.append(("block1_conv2 @\(midSize) band", firstBand * midSize, 64, 9 * 64))
-print("sgemm (OpenBLAS)                 M      N      K    GFLOP/s")
-var peak = 0.0
-for shape in gemmShapes {
-    let rate = sgemmRate(m: shape.m, n: shape.n, k: shape.k, repeats: options.repeats)
-    peak = max(peak, rate)
-    print("\(pad(shape.label, 26)) \(pad("\(shape.m)", 6, right: true)) \(pad("\(shape.n)", 6, right: true)) \(pad("\(shape.k)", 6, right: true))  \(pad(fixed(rate, 1), 9, right: true))")
+/// Measures and prints the sgemm table; returns the best rate.
+@MainActor func measureSgemm() -> Double {
+    print("sgemm (OpenBLAS)                 M      N      K    GFLOP/s")
+    var best = 0.0
+    for shape in gemmShapes {
+        let rate = sgemmRate(m: shape.m, n: shape.n, k: shape.k, repeats: max(5, options.repeats))
+        best = max(best, rate)
+        print("\(pad(shape.label, 26)) \(pad("\(shape.m)", 6, right: true)) \(pad("\(shape.n)", 6, right: true)) \(pad("\(shape.k)", 6, right: true))  \(pad(fixed(rate, 1), 9, right: true))")
+    }
+    return best
 }
+var peak = measureSgemm()
 print("peak: \(fixed(peak, 1)) GFLOP/s (conv scratch bound \(workspaceBound >> 20) MiB)")
 print("")
+var table: [(label: String, flops: Double, seconds: Double)] = []
 
 // 2. Forward to block5_pool, per layer and whole.
-var summary: [String] = []
 for arch in options.models {
-    let network = VGGNetwork(weights: .random(architecture: arch, seed: 2024))
+    let network = VGGNetwork(weights: .random(architecture: arch, seed: 2024), workspace: makeWorkspace())
     for size in options.sizes {
         let input = randomInput(size, seed: 7)
         // Per layer: the same kernels the network runs, on the network's workspace.
@@ -177,7 +194,7 @@ for arch in options.models {
         print("VGGNetwork.forward               \(pad(fixed(whole * 1e3, 1), 8, right: true))  \(pad(fixed(wholeRate, 1), 9, right: true))  \(pad(fixed(100 * wholeRate / peak, 0), 6, right: true))")
         print("(\(fixed(layerFlops * 1e-9, 1)) GFLOP; scratch \(fixed(Double(network.workspace.scratchBytes) / 1048576, 1)) MiB; peak RSS so far \(fixed(peakMemoryMiB(), 0)) MiB)")
         print("")
-        summary.append("\(pad(arch.name, 6)) \(pad("\(size)", 5, right: true))  forward \(pad(fixed(whole * 1e3, 0), 6, right: true)) ms  \(pad(fixed(wholeRate, 1), 6, right: true)) GFLOP/s  \(pad(fixed(100 * wholeRate / peak, 0), 3, right: true))% of sgemm peak")
+        table.append(("\(pad(arch.name, 6)) \(pad("\(size)", 5, right: true))  forward to block5_pool", layerFlops, whole))
     }
 }
 
@@ -186,7 +203,7 @@ if options.backward, let arch = options.models.first {
     let size = options.backwardSize
     let layer = options.backwardLayer
     do { try arch.validate(layers: [layer]) } catch { fail("\(error)") }
-    let network = VGGNetwork(weights: .random(architecture: arch, seed: 2024))
+    let network = VGGNetwork(weights: .random(architecture: arch, seed: 2024), workspace: makeWorkspace())
     let input = randomInput(size, seed: 8)
     var outputs: [String: Tensor] = [:]
     let forward = best(options.repeats) {
@@ -219,8 +236,16 @@ if options.backward, let arch = options.models.first {
     }
     print("(buffers kept for backward \(fixed(Double(network.bufferBytes) / 1048576, 0)) MiB)")
     print("")
-    summary.append("\(pad(arch.name, 6)) \(pad("\(size)", 5, right: true))  iteration \(pad(fixed((forward + backward) * 1e3, 0), 6, right: true)) ms to \(layer)")
+    table.append(("\(pad(arch.name, 6)) \(pad("\(size)", 5, right: true))  fwd+bwd to \(layer)", 2 * flops, forward + backward))
 }
 
-print("summary (sgemm peak \(fixed(peak, 1)) GFLOP/s, peak RSS \(fixed(peakMemoryMiB(), 0)) MiB)")
-for line in summary { print(line) }
+let endPeak = measureSgemm()
+print("sgemm peak: \(fixed(peak, 1)) GFLOP/s at the start, \(fixed(endPeak, 1)) at the end; load average \(loadAverage())")
+peak = max(peak, endPeak)
+print("")
+print("summary (relative to sgemm peak \(fixed(peak, 1)) GFLOP/s; peak RSS \(fixed(peakMemoryMiB(), 0)) MiB; scratch bound \(workspaceBound >> 20) MiB)")
+print("run                                         ms    GFLOP/s  % peak")
+for row in table {
+    let rate = row.flops / row.seconds * 1e-9
+    print("\(pad(row.label, 40)) \(pad(fixed(row.seconds * 1e3, 0), 7, right: true))  \(pad(fixed(rate, 1), 9, right: true))  \(pad(fixed(100 * rate / peak, 0), 6, right: true))")
+}
