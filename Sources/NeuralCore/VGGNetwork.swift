@@ -30,7 +30,7 @@ public final class VGGNetwork {
 
     /// - Parameters:
     ///   - weights: the frozen convolution weights.
-    ///   - workspace: column scratch; a fresh 16 MiB-bounded one by default.
+    ///   - workspace: column scratch; a fresh 4 MiB-bounded one by default.
     public init(weights: VGGWeights, workspace: ConvWorkspace = ConvWorkspace()) {
         self.weights = weights
         self.workspace = workspace

@@ -3,7 +3,7 @@
 // (forwardForBackward + backward to block5_conv2).
 //
 // Usage: stylize-bench [--sizes 224,512] [--models vgg19,vgg16] [--repeat 3] [--threads N]
-//                      [--backward-size 512] [--backward-layer block5_conv2] [--no-backward] [--scratch-mib 16]
+//                      [--backward-size 512] [--backward-layer block5_conv2] [--no-backward] [--scratch-mib 4]
 //
 // The sgemm peak is measured at the start and again at the end (the machine may be shared);
 // percentages are relative to the higher of the two.
@@ -20,7 +20,7 @@ struct Options {
     var backwardSize = 512
     var backwardLayer = "block5_conv2"
     var backward = true
-    var scratchMiB = 16
+    var scratchMiB = 4
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -51,7 +51,7 @@ struct Options {
             case "--no-backward": options.backward = false
             case "--scratch-mib": options.scratchMiB = integers(value())[0]
             case "-h", "--help":
-                print("usage: stylize-bench [--sizes 224,512] [--models vgg19,vgg16] [--repeat 3] [--threads N] [--backward-size 512] [--backward-layer block5_conv2] [--no-backward] [--scratch-mib 16]")
+                print("usage: stylize-bench [--sizes 224,512] [--models vgg19,vgg16] [--repeat 3] [--threads N] [--backward-size 512] [--backward-layer block5_conv2] [--no-backward] [--scratch-mib 4]")
                 exit(0)
             default: fail("unknown option '\(arguments[i])' (see --help)")
             }
