@@ -19,10 +19,10 @@ public final class VGGNetwork {
     private var poolScratch: [Int32] = []
 
     // Kept by forwardForBackward: activations[i] is the output of steps[i]; argmaxes[i] for pools.
-    private var activations: [Tensor]
+    private(set) var activations: [Tensor]
     private var argmaxes: [[Int32]]
     /// gradients[i] is d(loss)/d(output of steps[i]), reused across backward calls.
-    private var gradients: [Tensor]
+    private(set) var gradients: [Tensor]
     private var inputGradient = Tensor(height: 0, width: 0, channels: 0)
     /// Shape of the input of the last forwardForBackward, and how many steps it ran (-1: none).
     private var storedInputShape = (height: 0, width: 0, channels: 0)
