@@ -62,7 +62,7 @@ final class VGGNetworkTests: XCTestCase {
         let c = VGGWeights.random(architecture: .vgg16, seed: 2)
         XCTAssertEqual(a.convolutions, b.convolutions)
         XCTAssertNotEqual(a.convolutions[0].kernel, c.convolutions[0].kernel)
-        XCTAssertEqual(a.source, "random:1")
+        XCTAssertTrue(a.source.hasPrefix("random:1"), a.source)
         let k = a.convolutions[5].kernel
         let std = (k.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(k.count)).squareRoot()
         let expected = (2.0 / Double(9 * a.convolutions[5].inChannels)).squareRoot()
