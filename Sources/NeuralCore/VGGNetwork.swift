@@ -139,7 +139,11 @@ public final class VGGNetwork {
                          "VGGNetwork.backward: gradient for \(name) is (\(g.height), \(g.width), \(g.channels)), output was \(shape)")
         }
         if deepest == 0 {
-            copy(outputGradients["input_1"]!, into: &inputGradient)
+            if let injected = outputGradients["input_1"] {
+                copy(injected, into: &inputGradient)
+            } else {
+                inputGradient.data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }  // no gradient given
+            }
             return inputGradient
         }
         // gradients[i] holds d(loss)/d(output of steps[i]); start at the deepest layer.
