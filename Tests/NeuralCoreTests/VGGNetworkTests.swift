@@ -71,7 +71,8 @@ final class VGGNetworkTests: XCTestCase {
     }
 
     /// After the first call at a given size, forwardForBackward and backward write into the
-    /// same storage (checked by buffer addresses), and the results still match a fresh network.
+    /// same storage (checked by buffer addresses), a plain forward in between does not disturb
+    /// them, and the gradient still matches a fresh network's.
     func testBuffersReusedAcrossCalls() {
         let weights = VGGWeights.random(architecture: .vgg16, seed: 11)
         let network = VGGNetwork(weights: weights)
@@ -86,6 +87,7 @@ final class VGGNetworkTests: XCTestCase {
         outputs = [:]
         let x = TestData.tensor(20, 18, 3, seed: 3, scale: 50)
         outputs = network.forwardForBackward(x, outputs: names)
+        _ = network.forward(TestData.tensor(12, 30, 3, seed: 4, scale: 50), outputs: names)  // must not disturb backward
         let dx = network.backward(r)
         outputs = [:]
         XCTAssertEqual(addresses(), before, "buffers were reallocated")
