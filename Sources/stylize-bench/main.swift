@@ -175,14 +175,16 @@ let gemmShapes = [
     (label: "block1_conv2 @\(midSize) band", m: firstBand * midSize, n: 64, k: 9 * 64),
 ]
 
-/// Measures and prints the sgemm table; returns the best wall and CPU rates.
+/// Measures and prints the sgemm table; returns the best wall rate and the squares' best CPU rate.
 @MainActor func measureSgemm() -> Peak {
     print("sgemm (OpenBLAS)                 M      N      K    GFLOP/s  GFLOP/cpu-s")
     var best = Peak()
     for shape in gemmShapes {
         let rate = sgemmRate(m: shape.m, n: shape.n, k: shape.k, repeats: max(5, options.repeats))
         best.wall = max(best.wall, rate.wall)
-        best.cpu = max(best.cpu, rate.cpu)
+        // CPU peak from the squares only: a skinny GEMM may leave a thread idle, which raises
+        // its GFLOP per CPU-second without being faster.
+        if shape.label.hasPrefix("square") { best.cpu = max(best.cpu, rate.cpu) }
         print("\(pad(shape.label, 26)) \(pad("\(shape.m)", 6, right: true)) \(pad("\(shape.n)", 6, right: true)) \(pad("\(shape.k)", 6, right: true))  \(pad(fixed(rate.wall, 1), 9, right: true))  \(pad(fixed(rate.cpu, 1), 11, right: true))")
     }
     return best
