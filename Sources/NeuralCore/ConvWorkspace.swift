@@ -16,9 +16,9 @@ public final class ConvWorkspace {
     public var workers: Int
 
     /// - Parameters:
-    ///   - scratchLimitBytes: bound for the column buffer, 16 MiB by default.
+    ///   - scratchLimitBytes: bound for the column buffer, 4 MiB by default.
     ///   - workers: threads for im2col / col2im / bias; OpenBLAS' thread count by default.
-    public init(scratchLimitBytes: Int = 16 << 20, workers: Int? = nil) {
+    public init(scratchLimitBytes: Int = 4 << 20, workers: Int? = nil) {
         precondition(scratchLimitBytes > 0, "scratch limit must be positive")
         self.scratchLimitBytes = scratchLimitBytes
         self.workers = max(1, workers ?? GEMM.threadCount)

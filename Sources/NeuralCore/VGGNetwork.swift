@@ -13,16 +13,16 @@ public final class VGGNetwork {
     /// The computed layers in order, with their names.
     let steps: [(name: String, step: VGGArchitecture.Step)]
 
-    // Plain forward: ping-pong buffers and the pool argmax scratch.
-    private var bufferA = Tensor(height: 0, width: 0, channels: 0)
-    private var bufferB = Tensor(height: 0, width: 0, channels: 0)
-    private var poolScratch: [Int32] = []
+    // Plain forward: one output buffer per layer (allocated on first use, then reused, so no
+    // layer pays for fresh pages), and its pool argmaxes; kept apart from what backward needs.
+    private var layerOutputs: [Tensor]
+    private var outputArgmaxes: [[Int32]]
 
     // Kept by forwardForBackward: activations[i] is the output of steps[i]; argmaxes[i] for pools.
-    private var activations: [Tensor]
+    private(set) var activations: [Tensor]
     private var argmaxes: [[Int32]]
     /// gradients[i] is d(loss)/d(output of steps[i]), reused across backward calls.
-    private var gradients: [Tensor]
+    private(set) var gradients: [Tensor]
     private var inputGradient = Tensor(height: 0, width: 0, channels: 0)
     /// Shape of the input of the last forwardForBackward, and how many steps it ran (-1: none).
     private var storedInputShape = (height: 0, width: 0, channels: 0)
@@ -30,13 +30,15 @@ public final class VGGNetwork {
 
     /// - Parameters:
     ///   - weights: the frozen convolution weights.
-    ///   - workspace: column scratch; a fresh 16 MiB-bounded one by default.
+    ///   - workspace: column scratch; a fresh 4 MiB-bounded one by default.
     public init(weights: VGGWeights, workspace: ConvWorkspace = ConvWorkspace()) {
         self.weights = weights
         self.workspace = workspace
         self.steps = weights.architecture.steps
         let empty = Tensor(height: 0, width: 0, channels: 0)
         activations = Array(repeating: empty, count: steps.count)
+        layerOutputs = Array(repeating: empty, count: steps.count)
+        outputArgmaxes = Array(repeating: [], count: steps.count)
         gradients = Array(repeating: empty, count: steps.count)
         argmaxes = Array(repeating: [], count: steps.count)
     }
@@ -59,6 +61,8 @@ public final class VGGNetwork {
     }
 
     /// Forward pass; returns the requested layers' outputs and stops at the deepest one.
+    /// It writes into its own per-layer buffers (reused across calls), so it does not disturb
+    /// what the last `forwardForBackward` kept for `backward`.
     ///
     /// - Parameters:
     ///   - input: `(H, W, 3)`, preprocessed (see `Preprocessing.apply`).
@@ -72,12 +76,10 @@ public final class VGGNetwork {
         if wanted.values.contains(0) { result["input_1"] = input }
         let deepest = wanted.values.max() ?? 0
         if deepest == 0 { return result }
-        var current = input
         for i in 0 ..< deepest {
-            run(step: i, input: current, into: &bufferA, argmax: &poolScratch)
-            swap(&bufferA, &bufferB)
-            current = bufferB
-            if wanted[steps[i].name] != nil { result[steps[i].name] = current }
+            let x = i == 0 ? input : layerOutputs[i - 1]
+            run(step: i, input: x, into: &layerOutputs[i], argmax: &outputArgmaxes[i])
+            if wanted[steps[i].name] != nil { result[steps[i].name] = layerOutputs[i] }
         }
         return result
     }
@@ -139,7 +141,11 @@ public final class VGGNetwork {
                          "VGGNetwork.backward: gradient for \(name) is (\(g.height), \(g.width), \(g.channels)), output was \(shape)")
         }
         if deepest == 0 {
-            copy(outputGradients["input_1"]!, into: &inputGradient)
+            if let injected = outputGradients["input_1"] {
+                copy(injected, into: &inputGradient)
+            } else {
+                inputGradient.data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }  // no gradient given
+            }
             return inputGradient
         }
         // gradients[i] holds d(loss)/d(output of steps[i]); start at the deepest layer.
@@ -191,11 +197,11 @@ public final class VGGNetwork {
         }
     }
 
-    /// Bytes held by the stored activations, gradients and scratch (for the benchmark).
+    /// Bytes held by the layer buffers (forward, forwardForBackward, gradients) and the scratch.
     public var bufferBytes: Int {
         let floats = activations.reduce(0) { $0 + $1.count } + gradients.reduce(0) { $0 + $1.count }
-            + bufferA.count + bufferB.count + inputGradient.count
-        let ints = argmaxes.reduce(0) { $0 + $1.count } + poolScratch.count
+            + layerOutputs.reduce(0) { $0 + $1.count } + inputGradient.count
+        let ints = argmaxes.reduce(0) { $0 + $1.count } + outputArgmaxes.reduce(0) { $0 + $1.count }
         return 4 * floats + 4 * ints + workspace.scratchBytes
     }
 }

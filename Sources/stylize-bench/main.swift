@@ -3,7 +3,10 @@
 // (forwardForBackward + backward to block5_conv2).
 //
 // Usage: stylize-bench [--sizes 224,512] [--models vgg19,vgg16] [--repeat 3] [--threads N]
-//                      [--backward-size 512] [--backward-layer block5_conv2] [--no-backward]
+//                      [--backward-size 512] [--backward-layer block5_conv2] [--no-backward] [--scratch-mib 4]
+//
+// The sgemm peak is measured at the start and again at the end (the machine may be shared);
+// percentages are relative to the higher of the two.
 import Dispatch
 import Foundation
 import NeuralCore
@@ -17,6 +20,7 @@ struct Options {
     var backwardSize = 512
     var backwardLayer = "block5_conv2"
     var backward = true
+    var scratchMiB = 4
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -45,8 +49,9 @@ struct Options {
             case "--backward-size": options.backwardSize = integers(value())[0]
             case "--backward-layer": options.backwardLayer = value()
             case "--no-backward": options.backward = false
+            case "--scratch-mib": options.scratchMiB = integers(value())[0]
             case "-h", "--help":
-                print("usage: stylize-bench [--sizes 224,512] [--models vgg19,vgg16] [--repeat 3] [--threads N] [--backward-size 512] [--backward-layer block5_conv2] [--no-backward]")
+                print("usage: stylize-bench [--sizes 224,512] [--models vgg19,vgg16] [--repeat 3] [--threads N] [--backward-size 512] [--backward-layer block5_conv2] [--no-backward] [--scratch-mib 4]")
                 exit(0)
             default: fail("unknown option '\(arguments[i])' (see --help)")
             }
@@ -61,13 +66,28 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-/// Seconds of the fastest of `repeats` runs of `body`.
-func best(_ repeats: Int, _ body: () -> Void) -> Double {
-    var fastest = Double.infinity
+/// Wall-clock and process CPU seconds of a run.
+struct Timing {
+    var wall = Double.infinity
+    var cpu = Double.infinity
+    static func + (a: Timing, b: Timing) -> Timing { Timing(wall: a.wall + b.wall, cpu: a.cpu + b.cpu) }
+}
+
+/// CPU seconds this process has used, all threads (`CLOCK_PROCESS_CPUTIME_ID`, ns resolution).
+func cpuSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// The fastest of `repeats` runs of `body`, in wall-clock and in CPU time (each the minimum).
+func best(_ repeats: Int, _ body: () -> Void) -> Timing {
+    var fastest = Timing()
     for _ in 0 ..< max(1, repeats) {
-        let start = DispatchTime.now().uptimeNanoseconds
+        let (start, cpuStart) = (DispatchTime.now().uptimeNanoseconds, cpuSeconds())
         body()
-        fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        fastest.wall = min(fastest.wall, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        fastest.cpu = min(fastest.cpu, cpuSeconds() - cpuStart)
     }
     return fastest
 }
@@ -86,13 +106,29 @@ func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
 
 func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
 
-/// GFLOP/s of one sgemm `(m, k) x (k, n)`, best of `repeats` (after a warm-up).
-func sgemmRate(m: Int, n: Int, k: Int, repeats: Int) -> Double {
+/// Rates of a run against the sgemm peak: wall GFLOP/s, and GFLOP per CPU-second per thread
+/// relative to sgemm's (robust when other processes share the cores).
+struct Peak {
+    var wall = 0.0
+    var cpu = 0.0
+
+    /// `ms  GFLOP/s  % peak  % peak(cpu)` columns for `flops` done in `t`.
+    func columns(_ flops: Double, _ t: Timing, msDigits: Int = 1) -> String {
+        let ms = pad(fixed(t.wall * 1e3, msDigits), 8, right: true)
+        guard flops > 0 else { return "\(ms)  \(pad("-", 9, right: true))  \(pad("-", 6, right: true))  \(pad("-", 6, right: true))" }
+        let rate = flops / t.wall * 1e-9, cpuRate = flops / t.cpu * 1e-9
+        return "\(ms)  \(pad(fixed(rate, 1), 9, right: true))  \(pad(fixed(100 * rate / wall, 0), 6, right: true))  \(pad(fixed(100 * cpuRate / cpu, 0), 6, right: true))"
+    }
+}
+let header = "      ms    GFLOP/s  % peak   % cpu"
+
+/// Wall and CPU GFLOP/s of one sgemm `(m, k) x (k, n)`, best of `repeats` (after a warm-up).
+func sgemmRate(m: Int, n: Int, k: Int, repeats: Int) -> (wall: Double, cpu: Double) {
     var rng = SplitMix64(seed: 1)
     let a = (0 ..< m * k).map { _ in Float(rng.nextUniform()) }
     let b = (0 ..< k * n).map { _ in Float(rng.nextUniform()) }
     var c = [Float](repeating: 0, count: m * n)
-    let seconds = best(repeats + 1) {
+    let t = best(repeats + 1) {
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
@@ -102,7 +138,14 @@ func sgemmRate(m: Int, n: Int, k: Int, repeats: Int) -> Double {
             }
         }
     }
-    return 2 * Double(m) * Double(n) * Double(k) / seconds * 1e-9
+    let flops = 2 * Double(m) * Double(n) * Double(k)
+    return (flops / t.wall * 1e-9, flops / t.cpu * 1e-9)
+}
+
+/// The 1-minute load average (`/proc/loadavg`), to show whether the machine was shared.
+func loadAverage() -> String {
+    let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?"
+    return String(text.split(separator: " ").first ?? "?")
 }
 
 /// A random preprocessed-looking input `(size, size, 3)` of scale 100.
@@ -114,70 +157,77 @@ func randomInput(_ size: Int, seed: UInt64) -> Tensor {
 
 let options = Options.parse(CommandLine.arguments)
 if let threads = options.threads { GEMM.threadCount = threads }
-print("stylize-bench: OpenBLAS \(GEMM.threadCount) thread(s) on \(GEMM.processorCount) core(s); best of \(options.repeats) runs")
+print("stylize-bench: OpenBLAS \(GEMM.threadCount) thread(s) on \(GEMM.processorCount) core(s); best of \(options.repeats) runs; load average \(loadAverage())")
+print("'% cpu' compares GFLOP per CPU-second with sgemm's, which holds when other processes share the cores.")
 print("")
 
-// 1. The sgemm peak, on squares and on the shape of a mid layer's band GEMM.
-let workspaceBound = ConvWorkspace().scratchLimitBytes
+// 1. The sgemm peak, on squares and on the shapes of two layers' band GEMMs.
+let workspaceBound = options.scratchMiB << 20
+@MainActor func makeWorkspace() -> ConvWorkspace { ConvWorkspace(scratchLimitBytes: workspaceBound) }
 let midSize = options.sizes.max() ?? 512
 let midWidth = midSize / 4, midCin = 256, midCout = 256  // block3_conv2
-let midBand = ConvWorkspace().bandHeight(height: midWidth, width: midWidth, inChannels: midCin)
-var gemmShapes = [(label: String, m: Int, n: Int, k: Int)]()
-gemmShapes.append(("square 1024", 1024, 1024, 1024))
-gemmShapes.append(("square 2048", 2048, 2048, 2048))
-gemmShapes.append(("block3_conv2 @\(midSize) band", midBand * midWidth, midCout, 9 * midCin))
-let firstBand = ConvWorkspace().bandHeight(height: midSize, width: midSize, inChannels: 64)
-gemmShapes.append(("block1_conv2 @\(midSize) band", firstBand * midSize, 64, 9 * 64))
-print("sgemm (OpenBLAS)                 M      N      K    GFLOP/s")
-var peak = 0.0
-for shape in gemmShapes {
-    let rate = sgemmRate(m: shape.m, n: shape.n, k: shape.k, repeats: options.repeats)
-    peak = max(peak, rate)
-    print("\(pad(shape.label, 26)) \(pad("\(shape.m)", 6, right: true)) \(pad("\(shape.n)", 6, right: true)) \(pad("\(shape.k)", 6, right: true))  \(pad(fixed(rate, 1), 9, right: true))")
+let midBand = makeWorkspace().bandHeight(height: midWidth, width: midWidth, inChannels: midCin)
+let firstBand = makeWorkspace().bandHeight(height: midSize, width: midSize, inChannels: 64)
+let gemmShapes = [
+    (label: "square 1024", m: 1024, n: 1024, k: 1024),
+    (label: "square 2048", m: 2048, n: 2048, k: 2048),
+    (label: "block3_conv2 @\(midSize) band", m: midBand * midWidth, n: midCout, k: 9 * midCin),
+    (label: "block1_conv2 @\(midSize) band", m: firstBand * midSize, n: 64, k: 9 * 64),
+]
+
+/// Measures and prints the sgemm table; returns the best wall rate and the squares' best CPU rate.
+@MainActor func measureSgemm() -> Peak {
+    print("sgemm (OpenBLAS)                 M      N      K    GFLOP/s  GFLOP/cpu-s")
+    var best = Peak()
+    for shape in gemmShapes {
+        let rate = sgemmRate(m: shape.m, n: shape.n, k: shape.k, repeats: max(5, options.repeats))
+        best.wall = max(best.wall, rate.wall)
+        // CPU peak from the squares only: a skinny GEMM may leave a thread idle, which raises
+        // its GFLOP per CPU-second without being faster.
+        if shape.label.hasPrefix("square") { best.cpu = max(best.cpu, rate.cpu) }
+        print("\(pad(shape.label, 26)) \(pad("\(shape.m)", 6, right: true)) \(pad("\(shape.n)", 6, right: true)) \(pad("\(shape.k)", 6, right: true))  \(pad(fixed(rate.wall, 1), 9, right: true))  \(pad(fixed(rate.cpu, 1), 11, right: true))")
+    }
+    return best
 }
-print("peak: \(fixed(peak, 1)) GFLOP/s (conv scratch bound \(workspaceBound >> 20) MiB)")
+var peak = measureSgemm()
+print("peak: \(fixed(peak.wall, 1)) GFLOP/s, \(fixed(peak.cpu, 1)) GFLOP/cpu-s (conv scratch bound \(workspaceBound >> 20) MiB)")
 print("")
+var table: [(label: String, flops: Double, time: Timing)] = []
 
 // 2. Forward to block5_pool, per layer and whole.
-var summary: [String] = []
 for arch in options.models {
-    let network = VGGNetwork(weights: .random(architecture: arch, seed: 2024))
+    let network = VGGNetwork(weights: .random(architecture: arch, seed: 2024), workspace: makeWorkspace())
     for size in options.sizes {
         let input = randomInput(size, seed: 7)
         // Per layer: the same kernels the network runs, on the network's workspace.
         print("\(arch.name) forward \(size)x\(size)")
-        print("layer           output              ms    GFLOP/s  % peak")
+        print("layer           output          " + header)
         var x = input
-        var layerFlops = 0.0, layerSeconds = 0.0
+        var layerFlops = 0.0, layerTime = Timing(wall: 0, cpu: 0)
         for (name, step) in arch.steps {
             var y = Tensor(height: 0, width: 0, channels: 0)
             var argmax: [Int32] = []
             var flops = 0.0
-            let seconds: Double
+            let t: Timing
             switch step {
             case .conv(let i):
                 let w = network.weights.convolutions[i]
                 flops = 2 * Double(x.height * x.width * 9 * w.inChannels * w.outChannels)
-                seconds = best(options.repeats) {
-                    Conv3x3.forward(x, weights: w, into: &y, workspace: network.workspace)
-                }
+                t = best(options.repeats) { Conv3x3.forward(x, weights: w, into: &y, workspace: network.workspace) }
             case .pool:
-                seconds = best(options.repeats) { MaxPool2x2.forward(x, into: &y, argmax: &argmax) }
+                t = best(options.repeats) { MaxPool2x2.forward(x, into: &y, argmax: &argmax) }
             }
             layerFlops += flops
-            layerSeconds += seconds
-            let rate = flops > 0 ? flops / seconds * 1e-9 : 0
-            let shape = "(\(y.height), \(y.width), \(y.channels))"
-            print("\(pad(name, 15)) \(pad(shape, 16)) \(pad(fixed(seconds * 1e3, 1), 8, right: true))  \(pad(flops > 0 ? fixed(rate, 1) : "-", 9, right: true))  \(pad(flops > 0 ? fixed(100 * rate / peak, 0) : "-", 6, right: true))")
+            layerTime = layerTime + t
+            print("\(pad(name, 15)) \(pad("(\(y.height), \(y.width), \(y.channels))", 16))" + peak.columns(flops, t))
             x = y
         }
         let whole = best(options.repeats) { _ = network.forward(input, outputs: ["block5_pool"]) }
-        let wholeRate = layerFlops / whole * 1e-9
-        print("sum of layers                    \(pad(fixed(layerSeconds * 1e3, 1), 8, right: true))  \(pad(fixed(layerFlops / layerSeconds * 1e-9, 1), 9, right: true))  \(pad(fixed(100 * layerFlops / layerSeconds * 1e-9 / peak, 0), 6, right: true))")
-        print("VGGNetwork.forward               \(pad(fixed(whole * 1e3, 1), 8, right: true))  \(pad(fixed(wholeRate, 1), 9, right: true))  \(pad(fixed(100 * wholeRate / peak, 0), 6, right: true))")
+        print("sum of layers                   " + peak.columns(layerFlops, layerTime))
+        print("VGGNetwork.forward              " + peak.columns(layerFlops, whole))
         print("(\(fixed(layerFlops * 1e-9, 1)) GFLOP; scratch \(fixed(Double(network.workspace.scratchBytes) / 1048576, 1)) MiB; peak RSS so far \(fixed(peakMemoryMiB(), 0)) MiB)")
         print("")
-        summary.append("\(pad(arch.name, 6)) \(pad("\(size)", 5, right: true))  forward \(pad(fixed(whole * 1e3, 0), 6, right: true)) ms  \(pad(fixed(wholeRate, 1), 6, right: true)) GFLOP/s  \(pad(fixed(100 * wholeRate / peak, 0), 3, right: true))% of sgemm peak")
+        table.append(("\(pad(arch.name, 6)) \(pad("\(size)", 4, right: true))  forward to block5_pool", layerFlops, whole))
     }
 }
 
@@ -186,7 +236,7 @@ if options.backward, let arch = options.models.first {
     let size = options.backwardSize
     let layer = options.backwardLayer
     do { try arch.validate(layers: [layer]) } catch { fail("\(error)") }
-    let network = VGGNetwork(weights: .random(architecture: arch, seed: 2024))
+    let network = VGGNetwork(weights: .random(architecture: arch, seed: 2024), workspace: makeWorkspace())
     let input = randomInput(size, seed: 8)
     var outputs: [String: Tensor] = [:]
     let forward = best(options.repeats) {
@@ -212,15 +262,21 @@ if options.backward, let arch = options.models.first {
         }
         if name == layer { break }
     }
-    print("\(arch.name) iteration \(size)x\(size) to \(layer)      ms    GFLOP/s  % peak")
-    for (label, seconds) in [("forwardForBackward", forward), ("backward", backward), ("total", forward + backward)] {
-        let rate = (label == "total" ? 2 * flops : flops) / seconds * 1e-9
-        print("\(pad(label, 32)) \(pad(fixed(seconds * 1e3, 1), 8, right: true))  \(pad(fixed(rate, 1), 9, right: true))  \(pad(fixed(100 * rate / peak, 0), 6, right: true))")
-    }
+    print("\(arch.name) iteration \(size)x\(size) to \(layer)" + header)
+    print("forwardForBackward              " + peak.columns(flops, forward))
+    print("backward                        " + peak.columns(flops, backward))
+    print("total                           " + peak.columns(2 * flops, forward + backward))
     print("(buffers kept for backward \(fixed(Double(network.bufferBytes) / 1048576, 0)) MiB)")
     print("")
-    summary.append("\(pad(arch.name, 6)) \(pad("\(size)", 5, right: true))  iteration \(pad(fixed((forward + backward) * 1e3, 0), 6, right: true)) ms to \(layer)")
+    table.append(("\(pad(arch.name, 6)) \(pad("\(size)", 4, right: true))  fwd+bwd to \(layer)", 2 * flops, forward + backward))
 }
 
-print("summary (sgemm peak \(fixed(peak, 1)) GFLOP/s, peak RSS \(fixed(peakMemoryMiB(), 0)) MiB)")
-for line in summary { print(line) }
+let endPeak = measureSgemm()
+print("sgemm peak: \(fixed(peak.wall, 1)) GFLOP/s at the start, \(fixed(endPeak.wall, 1)) at the end; load average \(loadAverage())")
+peak = Peak(wall: max(peak.wall, endPeak.wall), cpu: max(peak.cpu, endPeak.cpu))
+print("")
+print("summary (sgemm peak \(fixed(peak.wall, 1)) GFLOP/s, \(fixed(peak.cpu, 1)) GFLOP/cpu-s; peak RSS \(fixed(peakMemoryMiB(), 0)) MiB; scratch bound \(workspaceBound >> 20) MiB)")
+print("run                              " + header)
+for row in table {
+    print(pad(row.label, 33) + peak.columns(row.flops, row.time, msDigits: 0))
+}

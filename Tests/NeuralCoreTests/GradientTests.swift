@@ -152,6 +152,7 @@ final class GradientTests: XCTestCase {
         let r = TestData.tensor(9, 7, 3, seed: 64)
         _ = network.forwardForBackward(x, outputs: ["block1_pool"])
         XCTAssertEqual(network.backward(["input_1": r]), r)
+        XCTAssertEqual(network.backward([:]), Tensor(height: 9, width: 7, channels: 3), "no gradient given: zero")
         let pooled = network.backward(["block1_pool": TestData.tensor(4, 3, 64, seed: 65)])
         XCTAssertEqual(pooled.height, 9)
         XCTAssertEqual(pooled.width, 7)
