@@ -54,7 +54,7 @@ struct FeaturesCommand: ParsableCommand {
         let names = weights.architecture.layerNames(includeTop: false).filter { $0 != "input_1" }
         let layers = all ? names : [layer]
         for l in layers where !names.contains(l) {
-            throw ValidationError("unknown layer \"\(l)\" for \(weights.architecture.name) (layers: \(names.joined(separator: ", ")))")
+            throw CLIError("unknown layer \"\(l)\" for \(weights.architecture.name) (layers: \(names.joined(separator: ", ")))")
         }
         if all {
             for folder in [output] + (npy.map { [$0] } ?? []) {

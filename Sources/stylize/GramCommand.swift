@@ -51,7 +51,7 @@ struct GramCommand: ParsableCommand {
         let known = weights.architecture.layerNames(includeTop: false).filter { $0 != "input_1" }
         let chosen = commaList(layers)
         for l in chosen where !known.contains(l) {
-            throw ValidationError("unknown layer \"\(l)\" for \(weights.architecture.name) (layers: \(known.joined(separator: ", ")))")
+            throw CLIError("unknown layer \"\(l)\" for \(weights.architecture.name) (layers: \(known.joined(separator: ", ")))")
         }
         let first = try RGBImage(contentsOf: image)
         let second = try compare.map { try RGBImage(contentsOf: $0) }

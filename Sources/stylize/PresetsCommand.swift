@@ -15,7 +15,7 @@ struct PresetsCommand: ParsableCommand {
     func run() throws {
         let folder = folder ?? ProjectPaths.presets
         let presets = try Preset.list(folder: folder)
-        guard !presets.isEmpty else { throw ValidationError("\(folder): no preset files (*.json)") }
+        guard !presets.isEmpty else { throw CLIError("\(folder): no preset files (*.json)") }
         let width = presets.map(\.name.count).max() ?? 0
         for p in presets {
             print(p.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + p.description)

@@ -50,7 +50,7 @@ final class JSONLineLog {
     init(path: String) throws {
         self.path = path
         guard FileManager.default.createFile(atPath: path, contents: nil) , let h = FileHandle(forWritingAtPath: path) else {
-            throw ValidationError("\(path): cannot create the log file")
+            throw CLIError("\(path): cannot create the log file")
         }
         handle = h
     }

@@ -168,12 +168,12 @@ struct TransferCommand: ParsableCommand {
         }
         let layers = Set(architecture.layerNames(includeTop: false))
         guard layers.contains(p.contentLayer) else {
-            throw ValidationError("content layer \"\(p.contentLayer)\" is not a layer of \(architecture.name)")
+            throw CLIError("content layer \"\(p.contentLayer)\" is not a layer of \(architecture.name)")
         }
         for l in p.styleLayers where !layers.contains(l.layer) {
-            throw ValidationError("style layer \"\(l.layer)\" is not a layer of \(architecture.name)")
+            throw CLIError("style layer \"\(l.layer)\" is not a layer of \(architecture.name)")
         }
-        guard !p.styleLayers.isEmpty else { throw ValidationError("no style layer left with a weight above 0") }
+        guard !p.styleLayers.isEmpty else { throw CLIError("no style layer left with a weight above 0") }
         return p
     }
 
@@ -192,6 +192,7 @@ struct TransferCommand: ParsableCommand {
         var preset = try effectivePreset(architecture: weights.architecture)
         if let i = self.initialization, ["content", "noise", "style"].contains(i) { preset.initialization = i }
         let blend = try parsedBlend(count: styleImages.count)
+        try checkMemory(content: contentImage, preset: preset, architecture: weights.architecture)
         let progress = ProgressDisplay(quiet: quiet)
         progress.line("weights: \(weights.source)")
         progress.line("preset: \(preset.name) (content \(preset.contentWeight), style \(preset.styleWeight), tv \(preset.tvWeight), "
@@ -253,16 +254,29 @@ struct TransferCommand: ParsableCommand {
         }
     }
 
+    /// Refuses a size whose buffers would not fit in this machine's memory, before allocating them.
+    func checkMemory(content: RGBImage, preset: Preset, architecture: VGGArchitecture) throws {
+        let largest = (preset.scales.isEmpty ? [preset.size] : preset.scales).max()!
+        let (w, h) = RGBImage.fittedSize(width: content.width, height: content.height, longestEdge: largest)
+        let need = Stylizer.estimatedBytes(width: w, height: h, preset: preset, architecture: architecture)
+        let have = Int(ProcessInfo.processInfo.physicalMemory)
+        let gib = { (b: Int) in String(format: "%.1f GiB", Double(b) / 1_073_741_824) }
+        if Double(need) > 0.8 * Double(have) {
+            throw CLIError("\(w)x\(h) needs about \(gib(need)) of memory, more than this machine's \(gib(have)) allows;"
+                                  + " choose a smaller --size or a shorter --history")
+        }
+    }
+
     /// Fails before any long work when the output's folder is missing or not writable.
     func checkWritableFolder(_ path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         let folder = dir.isEmpty ? "." : dir
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
-            throw ValidationError("\(path): cannot write: folder \(folder)/ does not exist")
+            throw CLIError("\(path): cannot write: folder \(folder)/ does not exist")
         }
         guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw ValidationError("\(path): cannot write: folder \(folder)/ is not writable")
+            throw CLIError("\(path): cannot write: folder \(folder)/ is not writable")
         }
     }
 }

@@ -38,6 +38,7 @@ final class TransferTests: XCTestCase {
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--preset", "no-such"], "no preset named"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "100000"], "--size"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--style-layer", "block9_conv1=1"], "block9_conv1"),
+            (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "4096"], "of memory"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--weights", "Package.swift"], "Package.swift"),
         ]
         for (args, mention) in cases {
@@ -48,6 +49,7 @@ final class TransferTests: XCTestCase {
             XCTAssertNotEqual(r.status, 0, "\(args) should fail")
             XCTAssertTrue(r.stderr.contains(mention), "\(args): error should mention \(mention): \(r.stderr)")
             XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }.count, 1, "one error line: \(r.stderr)")
             XCTAssertEqual(CLI.listing(dir), [], "\(args) left files behind")
         }
         let missingFolder = try CLI.run(["--content", "images/building.jpg", "--style", "images/starry_night.jpg",

@@ -1,0 +1,24 @@
+import NeuralCore
+
+extension Stylizer {
+    /// Roughly how many bytes a run needs at one output size, so that an absurd size is refused before
+    /// anything is allocated.
+    ///
+    /// The network keeps, for every layer up to the deepest loss layer, its activation and its gradient
+    /// (two floats per activation); L-BFGS keeps `2 · history` vectors of the image size plus about six
+    /// work vectors.
+    /// - Parameters:
+    ///   - width, height: the output size in pixels.
+    public static func estimatedBytes(width: Int, height: Int, preset: Preset, architecture: VGGArchitecture) -> Int {
+        let names = architecture.layerNames(includeTop: false)
+        let used = Set(preset.styleLayers.map(\.layer) + [preset.contentLayer])
+        let deepest = names.lastIndex { used.contains($0) } ?? names.count - 1
+        let rows = architecture.layerSummary(includeTop: false, inputSize: (height, width))
+        var activations = 0
+        for row in rows.prefix(deepest + 1) {
+            activations += row.shape.compactMap { $0 }.reduce(1, *)
+        }
+        let pixels = width * height * 3
+        return 4 * (2 * activations + (2 * preset.history + 6) * pixels)
+    }
+}
