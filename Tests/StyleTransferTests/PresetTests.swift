@@ -19,6 +19,8 @@ final class PresetTests: XCTestCase {
         }
         let strong = presets.first { $0.name == "strong-style" }!, subtle = presets.first { $0.name == "subtle-style" }!
         XCTAssertGreaterThan(strong.styleWeight / strong.contentWeight, subtle.styleWeight / subtle.contentWeight)
+        XCTAssertLessThan(Preset.layerOrder(subtle.contentLayer), Preset.layerOrder(strong.contentLayer),
+                          "the subtle preset holds the photo at a shallower layer")
     }
 
     func write(_ text: String, name: String = "bad.json") throws -> String {
