@@ -49,7 +49,7 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Weight of one style layer, LAYER=WEIGHT; repeatable; 0 drops the layer.")
     var styleLayer: [String] = []
 
-    @Option(name: .long, help: "Starting image: content, noise, style or a PATH (preset: init).")
+    @Option(name: .customLong("init"), help: "Starting image: content, noise, style or a PATH (preset: init).")
     var initialization: String?
 
     @Option(name: .long, help: "Seed of the noise initialisation.")

@@ -28,6 +28,21 @@ final class TransferTests: XCTestCase {
         XCTAssertFalse(CLI.listing(dir).contains { $0.contains(".tmp") }, "no temporary files left: \(CLI.listing(dir))")
     }
 
+    func testInitialisationsScalesAndOriginalColors() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        for (i, extra) in [["--init", "noise", "--seed", "3"], ["--init", "style"], ["--init", "images/fruits.jpg"],
+                           ["--scales", "24,48", "--original-colors"], ["--preset", "Presets/subtle-style.json"]].enumerated() {
+            let out = dir.appendingPathComponent("out\(i).jpg").path
+            let r = try CLI.run(["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "-o", out] + quick + extra)
+            XCTAssertEqual(r.status, 0, "\(extra): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("48x33"), "\(extra): \(r.stdout)")
+        }
+        let scaled = try CLI.run(["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "-o",
+                                  dir.appendingPathComponent("s.png").path, "--scales", "24,48"] + quick)
+        XCTAssertTrue(scaled.stderr.contains("scale 1/2") && scaled.stderr.contains("scale 2/2"), scaled.stderr)
+    }
+
     func testBadInputGetsOneLineAndNoOutput() throws {
         try CLI.requireImages()
         let dir = try CLI.tempDir()
