@@ -22,3 +22,13 @@ extension Stylizer {
         return 4 * (2 * activations + (2 * preset.history + 6) * pixels)
     }
 }
+
+extension Stylizer {
+    /// The loss layers that an image of this size shrinks to nothing (each pool halves the map, rounding down).
+    public static func vanishingLayers(width: Int, height: Int, preset: Preset, architecture: VGGArchitecture) -> [String] {
+        let used = Set(preset.styleLayers.map(\.layer) + [preset.contentLayer])
+        return architecture.layerSummary(includeTop: false, inputSize: (height, width))
+            .filter { used.contains($0.name) && $0.shape.contains(0) }
+            .map(\.name)
+    }
+}

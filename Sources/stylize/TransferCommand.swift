@@ -254,10 +254,18 @@ struct TransferCommand: ParsableCommand {
         }
     }
 
-    /// Refuses a size whose buffers would not fit in this machine's memory, before allocating them.
+    /// Refuses a size whose buffers would not fit in this machine's memory, or that the pools shrink to nothing,
+    /// before allocating anything.
     func checkMemory(content: RGBImage, preset: Preset, architecture: VGGArchitecture) throws {
         let largest = (preset.scales.isEmpty ? [preset.size] : preset.scales).max()!
         let (w, h) = RGBImage.fittedSize(width: content.width, height: content.height, longestEdge: largest)
+        let smallest = (preset.scales.isEmpty ? [preset.size] : preset.scales).min()!
+        let (sw, sh) = RGBImage.fittedSize(width: content.width, height: content.height, longestEdge: smallest)
+        let vanishing = Stylizer.vanishingLayers(width: sw, height: sh, preset: preset, architecture: architecture)
+        if !vanishing.isEmpty {
+            throw CLIError("\(sw)x\(sh) is too small: \(vanishing.joined(separator: ", ")) would have no pixels left"
+                           + " after the pools; choose a larger --size")
+        }
         let need = Stylizer.estimatedBytes(width: w, height: h, preset: preset, architecture: architecture)
         let have = Int(ProcessInfo.processInfo.physicalMemory)
         let gib = { (b: Int) in String(format: "%.1f GiB", Double(b) / 1_073_741_824) }

@@ -54,6 +54,7 @@ final class TransferTests: XCTestCase {
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "100000"], "--size"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--style-layer", "block9_conv1=1"], "block9_conv1"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "4096"], "of memory"),
+            (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "16"], "too small"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--weights", "Package.swift"], "Package.swift"),
         ]
         for (args, mention) in cases {
