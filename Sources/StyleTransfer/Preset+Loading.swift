@@ -88,7 +88,10 @@ extension Preset {
                 }
                 result.append(StyleLayerWeight(layer: layer, weight: try weight("style_layers.\(layer)", n.doubleValue)))
             }
-            guard !result.isEmpty else { throw PresetError(path: path, message: "field \"style_layers\" is empty") }
+            result.removeAll { $0.weight == 0 }
+            guard !result.isEmpty else {
+                throw PresetError(path: path, message: "field \"style_layers\" needs at least one layer with a weight above 0")
+            }
             p.styleLayers = result.sorted { Preset.layerOrder($0.layer) < Preset.layerOrder($1.layer) }
         }
         if let v = try integer("iterations", 1...100_000) { p.iterations = v }

@@ -29,6 +29,8 @@ public final class StyleObjective {
     let layers: [String]
     /// The terms of the latest evaluation.
     public private(set) var lastTerms = LossTerms()
+    /// The terms of the lowest total evaluated so far: the point L-BFGS returns as its best.
+    public private(set) var bestTerms: LossTerms?
     /// Evaluations so far.
     public private(set) var evaluations = 0
 
@@ -114,6 +116,7 @@ public final class StyleObjective {
             }
         }
         lastTerms = terms
+        if terms.total.isFinite, terms.total < (bestTerms?.total ?? .infinity) { bestTerms = terms }
         return terms.total
     }
 }

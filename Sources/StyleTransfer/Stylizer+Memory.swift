@@ -9,7 +9,9 @@ extension Stylizer {
     /// work vectors.
     /// - Parameters:
     ///   - width, height: the output size in pixels.
-    public static func estimatedBytes(width: Int, height: Int, preset: Preset, architecture: VGGArchitecture) -> Int {
+    ///   - forwardOnly: a style image's forward pass: one float per activation, no optimizer.
+    public static func estimatedBytes(width: Int, height: Int, preset: Preset, architecture: VGGArchitecture,
+                                      forwardOnly: Bool = false) -> Int {
         let names = architecture.layerNames(includeTop: false)
         let used = Set(preset.styleLayers.map(\.layer) + [preset.contentLayer])
         let deepest = names.lastIndex { used.contains($0) } ?? names.count - 1
@@ -19,6 +21,7 @@ extension Stylizer {
             activations += row.shape.compactMap { $0 }.reduce(1, *)
         }
         let pixels = width * height * 3
+        if forwardOnly { return 4 * (activations + pixels) }
         return 4 * (2 * activations + (2 * preset.history + 6) * pixels)
     }
 }

@@ -104,9 +104,9 @@ public final class Stylizer {
                 if !keepGoing { cancelled = true }
                 return keepGoing
             })
-            // The terms of the returned point: evaluate once more only if the last evaluation was elsewhere.
+            // result.x is the lowest point evaluated, whose terms the objective kept.
             current = Tensor(height: h, width: w, channels: 3, data: result.x)
-            last = (result, objective.lastTerms, objective.styleGrams)
+            last = (result, objective.bestTerms ?? objective.lastTerms, objective.styleGrams)
             totalEvaluations += result.evaluations
             totalIterations += result.iterations
         }
@@ -115,7 +115,7 @@ public final class Stylizer {
         if preset.originalColors {
             image = OriginalColors.apply(stylized: image, content: content.resized(width: image.width, height: image.height))
         }
-        return StylizeResult(image: image, raw: current!, terms: history.last?.terms ?? terms,
+        return StylizeResult(image: image, raw: current!, terms: terms,
                              evaluations: totalEvaluations, iterations: totalIterations,
                              stop: cancelled ? .cancelled : result.stop, history: history,
                              seconds: Date().timeIntervalSince(start), styleGrams: grams)

@@ -44,9 +44,9 @@ struct FeaturesCommand: ParsableCommand {
     @OptionGroup var network: NetworkOptions
 
     func validate() throws {
-        guard (32...Preset.maxSize).contains(size) else { throw ValidationError("--size must be in 32...\(Preset.maxSize), not \(size)") }
-        guard count >= 1, columns >= 1 else { throw ValidationError("--count and --columns must be at least 1") }
-        if !all { guard output.lowercased().hasSuffix(".png") else { throw ValidationError("\(output): output must end in .png") } }
+        guard (32...Preset.maxSize).contains(size) else { throw CLIError("--size must be in 32...\(Preset.maxSize), not \(size)") }
+        guard count >= 1, columns >= 1 else { throw CLIError("--count and --columns must be at least 1") }
+        if !all { guard output.lowercased().hasSuffix(".png") else { throw CLIError("\(output): output must end in .png") } }
     }
 
     func run() throws {

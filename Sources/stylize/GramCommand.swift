@@ -42,8 +42,8 @@ struct GramCommand: ParsableCommand {
     @OptionGroup var network: NetworkOptions
 
     func validate() throws {
-        guard (32...Preset.maxSize).contains(size) else { throw ValidationError("--size must be in 32...\(Preset.maxSize), not \(size)") }
-        guard !commaList(layers).isEmpty else { throw ValidationError("--layers is empty") }
+        guard (32...Preset.maxSize).contains(size) else { throw CLIError("--size must be in 32...\(Preset.maxSize), not \(size)") }
+        guard !commaList(layers).isEmpty else { throw CLIError("--layers is empty") }
     }
 
     func run() throws {

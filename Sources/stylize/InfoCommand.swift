@@ -17,7 +17,7 @@ struct InfoCommand: ParsableCommand {
     var images: [String]
 
     func validate() throws {
-        if images.isEmpty { throw ValidationError("give at least one image file") }
+        if images.isEmpty { throw CLIError("give at least one image file") }
     }
 
     func run() throws {

@@ -6,7 +6,8 @@ import Synchronization
 /// best image so far can be written. A second signal quits at once without writing.
 final class Interrupt {
     private final class Flag: Sendable {
-        let raised = Atomic<Bool>(false)
+        /// The first signal received, 0 before any.
+        let signal = Atomic<Int32>(0)
     }
 
     private let flag = Flag()
@@ -18,7 +19,7 @@ final class Interrupt {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             source.setEventHandler { [flag] in
-                if flag.raised.exchange(true, ordering: .relaxed) {
+                if flag.signal.exchange(sig, ordering: .relaxed) != 0 {
                     FileHandle.standardError.write(Data("\nstylize: stopped without saving\n".utf8))
                     exit(128 + sig)
                 }
@@ -29,5 +30,8 @@ final class Interrupt {
         }
     }
 
-    var isRequested: Bool { flag.raised.load(ordering: .relaxed) }
+    var isRequested: Bool { flag.signal.load(ordering: .relaxed) != 0 }
+
+    /// The exit status for an interrupted run: 128 + the signal (130 for SIGINT, 143 for SIGTERM).
+    var exitStatus: Int32 { 128 + flag.signal.load(ordering: .relaxed) }
 }

@@ -82,30 +82,48 @@ struct TransferCommand: ParsableCommand {
 
     func validate() throws {
         if let s = size, !(16...Preset.maxSize).contains(s) {
-            throw ValidationError("--size must be in 16...\(Preset.maxSize), not \(s)")
+            throw CLIError("--size must be in 16...\(Preset.maxSize), not \(s)")
         }
-        if let n = iterations, n < 1 { throw ValidationError("--iterations must be at least 1") }
-        if let n = saveEvery, n < 1 { throw ValidationError("--save-every must be at least 1") }
-        if let n = history, !(1...1000).contains(n) { throw ValidationError("--history must be in 1...1000") }
+        if let n = iterations, n < 1 { throw CLIError("--iterations must be at least 1") }
+        if let n = saveEvery, n < 1 { throw CLIError("--save-every must be at least 1") }
+        if let n = history, !(1...1000).contains(n) { throw CLIError("--history must be in 1...1000") }
         for (name, v) in [("--content-weight", contentWeight), ("--style-weight", styleWeight), ("--tv-weight", tvWeight)] {
-            if let v, !(v.isFinite && v >= 0) { throw ValidationError("\(name) must be a finite number ≥ 0, not \(v)") }
+            if let v, !(v.isFinite && v >= 0) { throw CLIError("\(name) must be a finite number ≥ 0, not \(v)") }
         }
-        if let s = styleScale, !(s.isFinite && s > 0 && s <= 8) { throw ValidationError("--style-scale must be in (0, 8]") }
+        if let s = styleScale, !(s.isFinite && s > 0 && s <= 8) { throw CLIError("--style-scale must be in (0, 8]") }
+        guard !styleFiles.isEmpty, !styleFiles.contains(where: \.isEmpty) else {
+            throw CLIError("--style needs one or more image paths, comma-separated, e.g. a.jpg,b.jpg")
+        }
+        if size != nil && scales != nil { throw CLIError("give --size or --scales, not both (the last scale is the output size)") }
         _ = try parsedScales()
         _ = try parsedStyleLayers()
         _ = try parsedBlend(count: styleFiles.count)
         let out = outputPath
         let ext = (out as NSString).pathExtension.lowercased()
         guard ["png", "jpg", "jpeg"].contains(ext) else {
-            throw ValidationError("\(out): output must end in .png, .jpg or .jpeg")
+            throw CLIError("\(out): output must end in .png, .jpg or .jpeg")
         }
         if let report, !report.lowercased().hasSuffix(".html") {
-            throw ValidationError("\(report): the report must end in .html")
+            throw CLIError("\(report): the report must end in .html")
         }
-        let outReal = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath().path
-        for input in [content] + styleFiles {
-            if URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path == outReal {
-                throw ValidationError("\(out): the output would overwrite the input \(input); choose another -o")
+        try checkNoInputIsOverwritten()
+    }
+
+    /// Every file a run writes (output, report, log, numbered intermediates) must differ from every input.
+    func checkNoInputIsOverwritten() throws {
+        let real = { (p: String) in URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
+        var inputs = [content] + styleFiles
+        if let i = initialization, !["content", "noise", "style"].contains(i) { inputs.append(i) }
+        let out = outputPath
+        let written = [(out, "-o"), (report, "--report"), (log, "--log")].compactMap { path, option in path.map { ($0, option) } }
+        let stem = real((out as NSString).deletingPathExtension), ext = (out as NSString).pathExtension
+        for input in inputs {
+            let r = real(input)
+            for (path, option) in written where real(path) == r {
+                throw CLIError("\(path): \(option) would overwrite the input \(input); choose another path")
+            }
+            if saveEvery != nil, r.hasPrefix(stem + "-"), r.hasSuffix("." + ext) {
+                throw CLIError("\(input): --save-every could overwrite this input; choose another -o")
             }
         }
     }
@@ -122,8 +140,9 @@ struct TransferCommand: ParsableCommand {
     func parsedScales() throws -> [Int]? {
         guard let scales else { return nil }
         let values = scales.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ $0 != nil && (16...Preset.maxSize).contains($0!) }) else {
-            throw ValidationError("--scales must be sizes in 16...\(Preset.maxSize), comma-separated, e.g. 256,512")
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && (16...Preset.maxSize).contains($0!) }),
+              zip(values, values.dropFirst()).allSatisfy({ $0! < $1! }) else {
+            throw CLIError("--scales must be increasing sizes in 16...\(Preset.maxSize), comma-separated, e.g. 256,512")
         }
         return values.map { $0! }
     }
@@ -132,7 +151,7 @@ struct TransferCommand: ParsableCommand {
         try styleLayer.map { item in
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let w = Double(parts[1]), w.isFinite, w >= 0 else {
-                throw ValidationError("--style-layer \(item): expected LAYER=WEIGHT with a weight ≥ 0, e.g. block3_conv1=0.5")
+                throw CLIError("--style-layer \(item): expected LAYER=WEIGHT with a weight ≥ 0, e.g. block3_conv1=0.5")
             }
             return (parts[0], w)
         }
@@ -143,7 +162,7 @@ struct TransferCommand: ParsableCommand {
         let values = styleBlend.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard values.count == count, values.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }),
               values.reduce(0, { $0 + $1! }) > 0 else {
-            throw ValidationError("--style-blend needs \(count) non-negative weight(s), not all zero, for \(count) style image(s)")
+            throw CLIError("--style-blend needs \(count) non-negative weight(s), not all zero, for \(count) style image(s)")
         }
         return values.map { $0! }
     }
@@ -168,10 +187,10 @@ struct TransferCommand: ParsableCommand {
         }
         let layers = Set(architecture.layerNames(includeTop: false))
         guard layers.contains(p.contentLayer) else {
-            throw CLIError("content layer \"\(p.contentLayer)\" is not a layer of \(architecture.name)")
+            throw CLIError("content layer \"\(p.contentLayer)\" (preset \(p.name)) is not a layer of \(architecture.name)")
         }
         for l in p.styleLayers where !layers.contains(l.layer) {
-            throw CLIError("style layer \"\(l.layer)\" is not a layer of \(architecture.name)")
+            throw CLIError("style layer \"\(l.layer)\" (preset \(p.name)) is not a layer of \(architecture.name)")
         }
         guard !p.styleLayers.isEmpty else { throw CLIError("no style layer left with a weight above 0") }
         return p
@@ -181,18 +200,22 @@ struct TransferCommand: ParsableCommand {
 
     func run() throws {
         let out = outputPath
-        let outDir = (out as NSString).deletingLastPathComponent
-        if output == nil, !outDir.isEmpty { try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) }
-        try checkWritableFolder(out)
+        if output != nil { try checkWritableFolder(out) }
+        for extra in [report, log].compactMap({ $0 }) { try checkWritableFolder(extra) }
         let contentImage = try RGBImage(contentsOf: content)
         let styleImages = try styleFiles.map { try RGBImage(contentsOf: $0) }
         let initialization = try parsedInitialization()
         let weights = try network.loadWeights()
-        let vgg = VGGNetwork(weights: weights)
         var preset = try effectivePreset(architecture: weights.architecture)
         if let i = self.initialization, ["content", "noise", "style"].contains(i) { preset.initialization = i }
         let blend = try parsedBlend(count: styleImages.count)
-        try checkMemory(content: contentImage, preset: preset, architecture: weights.architecture)
+        try checkSizes(content: contentImage, styles: styleImages, preset: preset, architecture: weights.architecture)
+        if output == nil {
+            let outDir = (out as NSString).deletingLastPathComponent
+            if !outDir.isEmpty { try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) }
+            try checkWritableFolder(out)
+        }
+        let vgg = VGGNetwork(weights: weights)
         let progress = ProgressDisplay(quiet: quiet)
         progress.line("weights: \(weights.source)")
         progress.line("preset: \(preset.name) (content \(preset.contentWeight), style \(preset.styleWeight), tv \(preset.tvWeight), "
@@ -228,7 +251,7 @@ struct TransferCommand: ParsableCommand {
         print(String(format: "%@: %dx%d, %d evaluations, %d steps, %.1f s; loss %.4g (content %.4g, style %.4g, tv %.4g); %@",
                      out, result.image.width, result.image.height, result.evaluations, result.iterations, result.seconds,
                      t.total, t.content, t.style, t.tv, result.stop.description))
-        if case .cancelled = result.stop { throw ExitCode(130) }
+        if case .cancelled = result.stop { throw ExitCode(interrupt.exitStatus) }
     }
 
     /// Every effective setting, for the report.
@@ -254,24 +277,35 @@ struct TransferCommand: ParsableCommand {
         }
     }
 
-    /// Refuses a size whose buffers would not fit in this machine's memory, or that the pools shrink to nothing,
-    /// before allocating anything.
-    func checkMemory(content: RGBImage, preset: Preset, architecture: VGGArchitecture) throws {
-        let largest = (preset.scales.isEmpty ? [preset.size] : preset.scales).max()!
-        let (w, h) = RGBImage.fittedSize(width: content.width, height: content.height, longestEdge: largest)
-        let smallest = (preset.scales.isEmpty ? [preset.size] : preset.scales).min()!
-        let (sw, sh) = RGBImage.fittedSize(width: content.width, height: content.height, longestEdge: smallest)
-        let vanishing = Stylizer.vanishingLayers(width: sw, height: sh, preset: preset, architecture: architecture)
-        if !vanishing.isEmpty {
-            throw CLIError("\(sw)x\(sh) is too small: \(vanishing.joined(separator: ", ")) would have no pixels left"
-                           + " after the pools; choose a larger --size")
+    /// Refuses sizes that the pools shrink to nothing at a loss layer (content or style images), or whose buffers
+    /// would not fit in this machine's memory, before allocating anything.
+    func checkSizes(content: RGBImage, styles: [RGBImage], preset: Preset, architecture: VGGArchitecture) throws {
+        let sizes = preset.scales.isEmpty ? [preset.size] : preset.scales
+        func styleSize(_ style: RGBImage, _ size: Int) -> (Int, Int) {
+            RGBImage.fittedSize(width: style.width, height: style.height,
+                                longestEdge: max(16, Int((Double(size) * preset.styleScale).rounded())))
         }
-        let need = Stylizer.estimatedBytes(width: w, height: h, preset: preset, architecture: architecture)
+        let smallest = sizes.min()!
+        let (cw, ch) = RGBImage.fittedSize(width: content.width, height: content.height, longestEdge: smallest)
+        for (name, (w, h)) in [("content", (cw, ch))] + zip(styleFiles, styles).map({ ($0, styleSize($1, smallest)) }) {
+            let vanishing = Stylizer.vanishingLayers(width: w, height: h, preset: preset, architecture: architecture)
+            if !vanishing.isEmpty {
+                throw CLIError("\(name) at \(w)x\(h) is too small: \(vanishing.joined(separator: ", ")) would have no pixels left"
+                               + " after the pools; choose a larger --size or --style-scale")
+            }
+        }
+        let largest = sizes.max()!
+        let (w, h) = RGBImage.fittedSize(width: content.width, height: content.height, longestEdge: largest)
+        var need = Stylizer.estimatedBytes(width: w, height: h, preset: preset, architecture: architecture)
+        for style in styles {
+            let (sw, sh) = styleSize(style, largest)
+            need += Stylizer.estimatedBytes(width: sw, height: sh, preset: preset, architecture: architecture, forwardOnly: true)
+        }
         let have = Int(ProcessInfo.processInfo.physicalMemory)
         let gib = { (b: Int) in String(format: "%.1f GiB", Double(b) / 1_073_741_824) }
         if Double(need) > 0.8 * Double(have) {
             throw CLIError("\(w)x\(h) needs about \(gib(need)) of memory, more than this machine's \(gib(have)) allows;"
-                                  + " choose a smaller --size or a shorter --history")
+                           + " choose a smaller --size, --style-scale or --history")
         }
     }
 

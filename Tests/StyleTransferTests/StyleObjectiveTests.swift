@@ -85,4 +85,28 @@ final class StyleObjectiveTests: XCTestCase {
         XCTAssertLessThanOrEqual(result.evaluations, 60, "the evaluation budget is a hard limit")
         XCTAssertLessThan(result.value, first * 0.2, "60 evaluations should cut the loss 5x at least: \(first) -> \(result.value)")
     }
+
+    /// A coarse-to-fine run: the output has the last scale's size, the reported terms are those of the saved
+    /// image (re-evaluated here with a fresh objective), and the history covers both scales.
+    func testStylizerReportsTheTermsOfTheSavedImage() {
+        var preset = Preset.builtIn
+        preset.contentLayer = "block2_conv2"
+        preset.styleLayers = Preset.defaultStyleLayers.prefix(2).map { .init(layer: $0, weight: 1) }
+        preset.styleWeight = 1e-3
+        preset.iterations = 8
+        preset.scales = [16, 24]
+        let network = VGGNetwork(weights: .random(architecture: .vgg16, seed: 11))
+        let content = RGBImage(Self.smoothImage(20, 30, seed: 1)), style = RGBImage(Self.smoothImage(26, 26, seed: 2))
+        let result = Stylizer(network: network, preset: preset)
+            .run(content: content, styles: [style], blend: [1], initialization: .content, seed: 1) { _, _ in true }
+        XCTAssertEqual(result.image.width, 24)
+        XCTAssertEqual(result.image.height, 16)
+        XCTAssertEqual(Set(result.history.map(\.scaleIndex)), [0, 1])
+        XCTAssertLessThanOrEqual(result.evaluations, 16, "8 evaluations per scale")
+        let check = StyleObjective(network: network, preset: preset, content: Tensor(content.resized(width: 24, height: 16)),
+                                   styles: [Tensor(style.resized(longestEdge: 24))], blend: [1])
+        var g = [Float](repeating: 0, count: result.raw.count)
+        let f = result.raw.data.withUnsafeBufferPointer { x in g.withUnsafeMutableBufferPointer { check.evaluate(x, gradient: $0) } }
+        XCTAssertEqual(result.terms.total, f, accuracy: 1e-6 * max(1, abs(f)), "reported loss must be the saved image's")
+    }
 }

@@ -29,7 +29,7 @@ final class SampleImagesTests: XCTestCase {
         XCTAssertEqual(grid.width, 4 + 8 * 84)
         try save(grid, "features")
 
-        // Its Gram matrix (64 x 64), G = F^T F / (H W).
+        // Its Gram matrix (64 x 64), G = F^T F / (C H W) as in the style loss.
         let n = 64, hw = 32 * 40
         var g = [Float](repeating: 0, count: n * n)
         for i in 0..<n {
