@@ -44,7 +44,7 @@ struct FeaturesCommand: ParsableCommand {
     @OptionGroup var network: NetworkOptions
 
     func validate() throws {
-        guard (32...Preset.maxSize).contains(size) else { throw CLIError("--size must be in 32...\(Preset.maxSize), not \(size)") }
+        try checkInspectionSize(size)
         guard count >= 1, columns >= 1 else { throw CLIError("--count and --columns must be at least 1") }
         if !all { guard output.lowercased().hasSuffix(".png") else { throw CLIError("\(output): output must end in .png") } }
     }

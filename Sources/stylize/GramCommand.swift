@@ -42,7 +42,7 @@ struct GramCommand: ParsableCommand {
     @OptionGroup var network: NetworkOptions
 
     func validate() throws {
-        guard (32...Preset.maxSize).contains(size) else { throw CLIError("--size must be in 32...\(Preset.maxSize), not \(size)") }
+        try checkInspectionSize(size)
         guard !commaList(layers).isEmpty else { throw CLIError("--layers is empty") }
     }
 

@@ -19,7 +19,7 @@ struct ShapesCommand: ParsableCommand {
     @OptionGroup var network: NetworkOptions
 
     func validate() throws {
-        guard (32...Preset.maxSize).contains(size) else { throw CLIError("--size must be in 32...\(Preset.maxSize), not \(size)") }
+        try checkInspectionSize(size)
     }
 
     func run() throws {
