@@ -3,7 +3,6 @@
 // Dependencies point one way: stylize -> StyleTransfer, Visualization -> NeuralCore, Imaging -> C targets.
 import PackageDescription
 
-let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "stylize",
@@ -26,16 +25,15 @@ let package = Package(
         .target(name: "CJPEG", dependencies: ["CLibJPEG"]),
         .target(name: "CHDF5", dependencies: ["CLibHDF5"]),
         // Swift modules.
-        .target(name: "Imaging", dependencies: ["CPNG", "CJPEG"], swiftSettings: optimize),
-        .target(name: "NeuralCore", dependencies: ["COpenBLAS", "CHDF5"], swiftSettings: optimize),
-        .target(name: "StyleTransfer", dependencies: ["NeuralCore", "Imaging"], swiftSettings: optimize),
-        .target(name: "Visualization", dependencies: ["NeuralCore", "Imaging", "CLibFreeType"], swiftSettings: optimize),
+        .target(name: "Imaging", dependencies: ["CPNG", "CJPEG"]),
+        .target(name: "NeuralCore", dependencies: ["COpenBLAS", "CHDF5"]),
+        .target(name: "StyleTransfer", dependencies: ["NeuralCore", "Imaging"]),
+        .target(name: "Visualization", dependencies: ["NeuralCore", "Imaging", "CLibFreeType"]),
         .executableTarget(
             name: "stylize",
             dependencies: ["StyleTransfer", "Visualization", "NeuralCore", "Imaging",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: optimize),
-        .executableTarget(name: "stylize-bench", dependencies: ["NeuralCore", "StyleTransfer"], swiftSettings: optimize),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "stylize-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
         // Tests: one target per module, plus the command line.
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "Imaging"],
