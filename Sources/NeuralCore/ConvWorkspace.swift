@@ -15,6 +15,15 @@ public final class ConvWorkspace {
     /// themselves are threaded by OpenBLAS (`GEMM.threadCount`).
     public var workers: Int
 
+    /// Target bytes of one Winograd block's transformed input and output (per worker): about the
+    /// 1 MiB L2 cache of a core here.
+    public var winogradBlockBytes = 1 << 20
+    /// The fewest tiles per Winograd block: the GEMMs' row count.
+    public var winogradMinimumBlockTiles = 32
+    /// Per-worker Winograd scratch (see `Conv3x3.winogradForward`).
+    var winogradScratch: [WinogradScratch] = []
+    var winogradCapacity = (v: 0, m: 0, edge: 0)
+
     /// - Parameters:
     ///   - scratchLimitBytes: bound for the column buffer, 4 MiB by default.
     ///   - workers: threads for im2col / col2im / bias; OpenBLAS' thread count by default.
@@ -23,6 +32,8 @@ public final class ConvWorkspace {
         self.scratchLimitBytes = scratchLimitBytes
         self.workers = max(1, workers ?? GEMM.threadCount)
     }
+
+    deinit { releaseWinograd() }
 
     /// Bytes the column buffer currently holds.
     public var scratchBytes: Int { columns.count * MemoryLayout<Float>.stride }
@@ -52,5 +63,48 @@ extension Tensor {
         } else {
             self = Tensor(height: height, width: width, channels: channels)
         }
+    }
+}
+
+extension ConvWorkspace {
+    /// Tiles per Winograd block for a layer: as many as keep one block's `V (36, tiles, Cin)` and
+    /// `M (36, tiles, Cout)` within `winogradBlockBytes`, but at least `winogradMinimumBlockTiles`
+    /// (fewer rows would leave the GEMMs too thin to run near peak), and no more than the layer has.
+    public func winogradBlockTiles(tiles: Int, inChannels: Int, outChannels: Int) -> Int {
+        let perTile = WinogradKernel.positions * (inChannels + outChannels) * MemoryLayout<Float>.stride
+        let fitting = winogradBlockBytes / max(1, perTile)
+        let perWorker = (tiles + workers - 1) / workers
+        return max(1, min(perWorker, max(winogradMinimumBlockTiles, fitting)))
+    }
+
+    /// Makes sure every worker has scratch for a block of `blockTiles` tiles of this layer.
+    func reserveWinograd(workers: Int, blockTiles: Int, inChannels: Int, outChannels: Int) {
+        let v = WinogradKernel.positions * blockTiles * inChannels
+        let m = WinogradKernel.positions * blockTiles * outChannels
+        let edge = max(inChannels, outChannels)
+        if winogradScratch.count >= workers, winogradCapacity.v >= v, winogradCapacity.m >= m,
+           winogradCapacity.edge >= edge { return }
+        releaseWinograd()
+        let capacity = (v: max(v, winogradCapacity.v), m: max(m, winogradCapacity.m), edge: max(edge, winogradCapacity.edge))
+        winogradCapacity = capacity
+        winogradScratch = (0 ..< max(workers, self.workers)).map { _ in
+            let zeros = UnsafeMutablePointer<Float>.allocate(capacity: capacity.edge)
+            zeros.initialize(repeating: 0, count: capacity.edge)
+            return WinogradScratch(v: .allocate(capacity: capacity.v), m: .allocate(capacity: capacity.m), zeros: zeros,
+                                   discard: .allocate(capacity: capacity.edge), rows: .allocate(capacity: 42))
+        }
+    }
+
+    func releaseWinograd() {
+        for s in winogradScratch {
+            s.v.deallocate(); s.m.deallocate(); s.zeros.deallocate(); s.discard.deallocate(); s.rows.deallocate()
+        }
+        winogradScratch = []
+        winogradCapacity = (0, 0, 0)
+    }
+
+    /// Bytes of Winograd scratch held, all workers.
+    public var winogradScratchBytes: Int {
+        winogradScratch.count * (winogradCapacity.v + winogradCapacity.m + 2 * winogradCapacity.edge) * MemoryLayout<Float>.stride
     }
 }

@@ -20,3 +20,20 @@ func parallelFor(_ count: Int, parts: Int, minimumPerPart: Int = 1, _ body: (Ran
         }
     }
 }
+
+/// Runs `body(i, piece)` on exactly `parts` contiguous pieces of `0 ..< count` at once (fewer when
+/// `count < parts`), `i` numbering the pieces from 0, so that each can use scratch of its own.
+@inline(__always)
+func parallelForIndexed(_ count: Int, parts: Int, _ body: (Int, Range<Int>) -> Void) {
+    let n = max(1, min(parts, count))
+    if n == 1 {
+        body(0, 0 ..< count)
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let work = body
+        DispatchQueue.concurrentPerform(iterations: n) { i in
+            work(i, count * i / n ..< count * (i + 1) / n)
+        }
+    }
+}

@@ -10,6 +10,12 @@ public final class VGGNetwork {
 
     /// Column scratch for every convolution (bounded, see `ConvWorkspace`).
     public let workspace: ConvWorkspace
+    /// How the 3x3 layers with at least `ConvAlgorithm.winogradMinimumInChannels` input channels
+    /// are computed, forward and backward; the first layer (3 input channels) always uses im2col.
+    public var convolution: ConvAlgorithm = .winograd
+    /// Transformed kernels per convolution index, made on a layer's first Winograd use and kept.
+    private var winogradKernels: [Int: WinogradKernel] = [:]
+    private var winogradFlippedKernels: [Int: WinogradKernel] = [:]
     /// The computed layers in order, with their names.
     let steps: [(name: String, step: VGGArchitecture.Step)]
 
@@ -112,7 +118,13 @@ public final class VGGNetwork {
     private func run(step i: Int, input: Tensor, into output: inout Tensor, argmax: inout [Int32]) {
         switch steps[i].step {
         case .conv(let c):
-            Conv3x3.forward(input, weights: weights.convolutions[c], relu: true, into: &output, workspace: workspace)
+            let w = weights.convolutions[c]
+            if usesWinograd(c) {
+                Conv3x3.winogradForward(input, kernel: winogradKernel(c), bias: w.bias, relu: true,
+                                        into: &output, workspace: workspace)
+            } else {
+                Conv3x3.forward(input, weights: w, relu: true, into: &output, workspace: workspace)
+            }
         case .pool:
             MaxPool2x2.forward(input, into: &output, argmax: &argmax)
         }
@@ -160,10 +172,10 @@ public final class VGGNetwork {
             case .conv(let c):
                 ReLU.backward(output: activations[i], gradient: &gradients[i])
                 if i == 0 {
-                    Conv3x3.backward(gradients[i], weights: weights.convolutions[c], into: &inputGradient, workspace: workspace)
+                    convBackward(c, gradients[i], into: &inputGradient)
                 } else {
                     let g = gradients[i]
-                    Conv3x3.backward(g, weights: weights.convolutions[c], into: &gradients[i - 1], workspace: workspace)
+                    convBackward(c, g, into: &gradients[i - 1])
                 }
             case .pool:
                 let g = gradients[i]
@@ -176,6 +188,35 @@ public final class VGGNetwork {
         }
         if let injected = outputGradients["input_1"] { add(injected, into: &inputGradient) }
         return inputGradient
+    }
+
+    /// Whether convolution `c` runs on Winograd.
+    private func usesWinograd(_ c: Int) -> Bool {
+        convolution == .winograd && weights.convolutions[c].inChannels >= ConvAlgorithm.winogradMinimumInChannels
+    }
+
+    private func winogradKernel(_ c: Int) -> WinogradKernel {
+        if let k = winogradKernels[c] { return k }
+        let k = WinogradKernel(weights.convolutions[c])
+        winogradKernels[c] = k
+        return k
+    }
+
+    private func winogradFlippedKernel(_ c: Int) -> WinogradKernel {
+        if let k = winogradFlippedKernels[c] { return k }
+        let k = WinogradKernel(weights.convolutions[c], flipped: true)
+        winogradFlippedKernels[c] = k
+        return k
+    }
+
+    /// Input gradient of convolution `c` (OVERWRITES `inputGradient`), ReLU already masked.
+    private func convBackward(_ c: Int, _ outputGradient: Tensor, into inputGradient: inout Tensor) {
+        if usesWinograd(c) {
+            Conv3x3.winogradForward(outputGradient, kernel: winogradFlippedKernel(c), bias: nil, relu: false,
+                                    into: &inputGradient, workspace: workspace)
+        } else {
+            Conv3x3.backward(outputGradient, weights: weights.convolutions[c], into: &inputGradient, workspace: workspace)
+        }
     }
 
     /// `dst = src` elementwise, reusing `dst`'s storage when the size matches.
@@ -202,6 +243,18 @@ public final class VGGNetwork {
         let floats = activations.reduce(0) { $0 + $1.count } + gradients.reduce(0) { $0 + $1.count }
             + layerOutputs.reduce(0) { $0 + $1.count } + inputGradient.count
         let ints = argmaxes.reduce(0) { $0 + $1.count } + outputArgmaxes.reduce(0) { $0 + $1.count }
-        return 4 * floats + 4 * ints + workspace.scratchBytes
+        let transformed = (winogradKernels.values.map(\.bytes) + winogradFlippedKernels.values.map(\.bytes)).reduce(0, +)
+        return 4 * floats + 4 * ints + workspace.scratchBytes + workspace.winogradScratchBytes + transformed
     }
+}
+
+/// How a 3x3 convolution is computed: im2col + one GEMM per band (the reference twin), or
+/// Winograd F(4x4, 3x3) (a quarter of the multiplies).
+public enum ConvAlgorithm: String, CaseIterable, Sendable {
+    case im2col
+    case winograd
+
+    /// Layers with fewer input channels stay on im2col: with 3 channels (the first layer) the
+    /// transforms would cost more than the GEMM they save.
+    public static let winogradMinimumInChannels = 64
 }

@@ -21,6 +21,7 @@ struct Options {
     var backwardLayer = "block5_conv2"
     var backward = true
     var scratchMiB = 4
+    var conv: [ConvAlgorithm] = [.winograd]
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -50,6 +51,11 @@ struct Options {
             case "--backward-layer": options.backwardLayer = value()
             case "--no-backward": options.backward = false
             case "--scratch-mib": options.scratchMiB = integers(value())[0]
+            case "--conv":
+                options.conv = value().split(separator: ",").map { name in
+                    guard let c = ConvAlgorithm(rawValue: String(name)) else { fail("unknown --conv '\(name)' (im2col, winograd)") }
+                    return c
+                }
             case "-h", "--help":
                 print("usage: stylize-bench [--sizes 224,512] [--models vgg19,vgg16] [--repeat 3] [--threads N] [--backward-size 512] [--backward-layer block5_conv2] [--no-backward] [--scratch-mib 4]")
                 exit(0)
@@ -233,10 +239,12 @@ for arch in options.models {
 
 // 3. One style-transfer iteration's network part: forwardForBackward + backward.
 if options.backward, let arch = options.models.first {
+  for conv in options.conv {
     let size = options.backwardSize
     let layer = options.backwardLayer
     do { try arch.validate(layers: [layer]) } catch { fail("\(error)") }
     let network = VGGNetwork(weights: .random(architecture: arch, seed: 2024), workspace: makeWorkspace())
+    network.convolution = conv
     let input = randomInput(size, seed: 8)
     var outputs: [String: Tensor] = [:]
     let forward = best(options.repeats) {
@@ -262,13 +270,14 @@ if options.backward, let arch = options.models.first {
         }
         if name == layer { break }
     }
-    print("\(arch.name) iteration \(size)x\(size) to \(layer)" + header)
+    print("\(arch.name) iteration \(size)x\(size) to \(layer), \(conv.rawValue)" + header)
     print("forwardForBackward              " + peak.columns(flops, forward))
     print("backward                        " + peak.columns(flops, backward))
     print("total                           " + peak.columns(2 * flops, forward + backward))
     print("(buffers kept for backward \(fixed(Double(network.bufferBytes) / 1048576, 0)) MiB)")
     print("")
-    table.append(("\(pad(arch.name, 6)) \(pad("\(size)", 4, right: true))  fwd+bwd to \(layer)", 2 * flops, forward + backward))
+    table.append(("\(pad(arch.name, 6)) \(pad("\(size)", 4, right: true))  fwd+bwd to \(layer) \(conv.rawValue)", 2 * flops, forward + backward))
+  }
 }
 
 let endPeak = measureSgemm()

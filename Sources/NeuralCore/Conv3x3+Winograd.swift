@@ -1,0 +1,234 @@
+/// 3x3 'same' convolution by Winograd's minimal filtering F(4x4, 3x3) (Lavin & Gray, "Fast
+/// Algorithms for Convolutional Neural Networks", CVPR 2016): each 4x4 output tile is
+/// `Aᵀ [ Σ_ci U_ci ⊙ (Bᵀ d_ci B) ] A`, 36 multiplies per channel pair where direct convolution
+/// needs 144. The element-wise stage over all channel pairs is one GEMM per transform position.
+///
+/// Work is split in blocks of tiles. Each worker (one per core) takes a contiguous run of tiles
+/// and, block by block: transforms the input tiles into `V (36, tiles, Cin)`, runs the 36 GEMMs
+/// `M_p (tiles, Cout) = V_p (tiles, Cin) · U_p (Cin, Cout)` on a single-threaded OpenBLAS, and
+/// transforms `M` back into the output tiles with the bias and ReLU fused. Blocks are sized so
+/// that `V` and `M` of one block stay near the core's L2 cache (`ConvWorkspace.winogradBlockBytes`).
+///
+/// Layout: input `(H, W, Cin)`, output `(H, W, Cout)`, channels-last as everywhere; tiles in
+/// row-major order, tile `(ty, tx)` covering output rows `4ty ..< 4ty + 4`, columns `4tx ..< 4tx + 4`
+/// and reading input rows `4ty - 1 ..< 4ty + 5` (zero outside the image).
+///
+/// `forward` in Conv3x3.swift (im2col + GEMM) is the reference twin: tests hold this one to it.
+extension Conv3x3 {
+    /// Forward pass by F(4x4, 3x3): `output = relu?(conv(input, kernel) + bias?)`.
+    ///
+    /// Also computes the input gradient of a layer when given the flipped kernel
+    /// (`WinogradKernel(weights, flipped: true)`), no bias and no ReLU.
+    /// - Parameters:
+    ///   - input: `(H, W, Cin)`.
+    ///   - kernel: the transformed kernel, `Cin -> Cout`.
+    ///   - bias: `(Cout)`, or nil for none.
+    ///   - relu: apply `max(0, .)` after the bias.
+    ///   - output: `(H, W, Cout)`; overwritten, reshaped (reallocated only if its size differs).
+    ///   - workspace: per-worker tile scratch.
+    /// - Complexity: `2 · 36 · ⌈H/4⌉ · ⌈W/4⌉ · Cin · Cout` flops in the GEMMs (a quarter of im2col's
+    ///   `2 · 9 · H · W · Cin · Cout` when H and W are multiples of 4), plus transforms linear in
+    ///   `H · W · (Cin + Cout)`.
+    public static func winogradForward(_ input: Tensor, kernel: WinogradKernel, bias: [Float]?, relu: Bool,
+                                       into output: inout Tensor, workspace: ConvWorkspace) {
+        let (h, w, cin) = (input.height, input.width, input.channels)
+        let cout = kernel.outChannels
+        precondition(cin == kernel.inChannels, "Winograd: input has \(cin) channels, kernel expects \(kernel.inChannels)")
+        precondition(bias == nil || bias!.count == cout, "Winograd: bias must have \(cout) entries")
+        output.reshapeForOutput(height: h, width: w, channels: cout)
+        if h == 0 || w == 0 || cout == 0 { return }
+        let tilesX = (w + 3) / 4, tiles = ((h + 3) / 4) * tilesX
+        let block = workspace.winogradBlockTiles(tiles: tiles, inChannels: cin, outChannels: cout)
+        let workers = min(workspace.workers, (tiles + block - 1) / block)
+        workspace.reserveWinograd(workers: workers, blockTiles: block, inChannels: cin, outChannels: cout)
+        let savedThreads = GEMM.threadCount
+        if workers > 1 { GEMM.threadCount = 1 }  // each worker runs its own GEMMs on its own core
+        defer { if workers > 1 { GEMM.threadCount = savedThreads } }
+        let noBias = [Float](repeating: 0, count: bias == nil ? cout : 0)
+        input.data.withUnsafeBufferPointer { src in
+            kernel.u.withUnsafeBufferPointer { u in
+                (bias ?? noBias).withUnsafeBufferPointer { b in
+                    output.data.withUnsafeMutableBufferPointer { dst in
+                        let (s, up, bp) = (src.baseAddress!, u.baseAddress!, b.baseAddress!)
+                        nonisolated(unsafe) let d = dst.baseAddress!
+                        let scratch = workspace.winogradScratch
+                        parallelForIndexed(tiles, parts: workers) { part, range in
+                            let worker = scratch[part]
+                            var first = range.lowerBound
+                            while first < range.upperBound {
+                                let count = min(block, range.upperBound - first)
+                                WinogradTile.transformInput(s, height: h, width: w, channels: cin, tilesX: tilesX,
+                                                            firstTile: first, count: count, scratch: worker)
+                                for p in 0 ..< WinogradKernel.positions {
+                                    // M_p (count, Cout) = V_p (count, Cin) · U_p (Cin, Cout)
+                                    GEMM.multiply(m: count, n: cout, k: cin,
+                                                  a: worker.v + p * count * cin, lda: cin,
+                                                  b: up + p * cin * cout, ldb: cout,
+                                                  c: worker.m + p * count * cout, ldc: cout)
+                                }
+                                WinogradTile.transformOutput(worker, height: h, width: w, channels: cout, tilesX: tilesX,
+                                                             firstTile: first, count: count, bias: bp, relu: relu, into: d)
+                                first += count
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One worker's scratch for `Conv3x3.winogradForward`: `v (36, tiles, Cin)`, `m (36, tiles, Cout)`,
+/// a row of zeros to read outside the image and a row to write outside it.
+struct WinogradScratch: @unchecked Sendable {
+    let v: UnsafeMutablePointer<Float>
+    let m: UnsafeMutablePointer<Float>
+    let zeros: UnsafeMutablePointer<Float>
+    let discard: UnsafeMutablePointer<Float>
+    let rows: UnsafeMutablePointer<SIMD8<Float>>
+}
+
+/// The input and output transforms of F(4x4, 3x3), eight channels at a time.
+enum WinogradTile {
+    /// `Bᵀ x` for one 6-vector:
+    /// ```
+    /// Bᵀ = [ 4  0 -5  0  1  0
+    ///        0 -4 -4  1  1  0
+    ///        0  4 -4 -1  1  0
+    ///        0 -2 -1  2  1  0
+    ///        0  2 -1 -2  1  0
+    ///        0  4  0 -5  0  1 ]
+    /// ```
+    @inline(__always)
+    static func inputTransform(_ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>, _ x3: SIMD8<Float>,
+                               _ x4: SIMD8<Float>, _ x5: SIMD8<Float>, _ out: UnsafeMutablePointer<SIMD8<Float>>, stride: Int) {
+        let four: SIMD8<Float> = .init(repeating: 4), five: SIMD8<Float> = .init(repeating: 5), two: SIMD8<Float> = .init(repeating: 2)
+        let a = x4 - four * x2          // x4 - 4 x2
+        let b = x3 - four * x1          // x3 - 4 x1
+        let c = x4 - x2
+        let e = two * (x3 - x1)
+        out[0] = four * x0 - five * x2 + x4
+        out[stride] = a + b
+        out[2 * stride] = a - b
+        out[3 * stride] = c + e
+        out[4 * stride] = c - e
+        out[5 * stride] = four * x1 - five * x3 + x5
+    }
+
+    /// `Aᵀ x` for one 6-vector:
+    /// ```
+    /// Aᵀ = [ 1  1  1  1  1  0
+    ///        0  1 -1  2 -2  0
+    ///        0  1  1  4  4  0
+    ///        0  1 -1  8 -8  1 ]
+    /// ```
+    @inline(__always)
+    static func outputTransform(_ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>, _ x3: SIMD8<Float>,
+                                _ x4: SIMD8<Float>, _ x5: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        let two: SIMD8<Float> = .init(repeating: 2), four: SIMD8<Float> = .init(repeating: 4), eight: SIMD8<Float> = .init(repeating: 8)
+        let sp = x1 + x2, sm = x1 - x2, tp = x3 + x4, tm = x3 - x4
+        return (x0 + sp + tp, sm + two * tm, sp + four * tp, sm + eight * tm + x5)
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, _ n: Int) -> SIMD8<Float> {
+        if n == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+        var v = SIMD8<Float>()
+        for i in 0 ..< n { v[i] = p[i] }
+        return v
+    }
+
+    @inline(__always)
+    static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        if n == 8 {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+        } else {
+            for i in 0 ..< n { p[i] = v[i] }
+        }
+    }
+
+    /// `V_p[t] = (Bᵀ d_t B)_p` for tiles `firstTile ..< firstTile + count`, into `scratch.v`
+    /// laid out `(36, count, C)`.
+    static func transformInput(_ src: UnsafePointer<Float>, height h: Int, width w: Int, channels c: Int, tilesX: Int,
+                               firstTile: Int, count: Int, scratch: WinogradScratch) {
+        let t = scratch.rows
+        let plane = count * c  // floats per transform position
+        var pixel = [UnsafePointer<Float>](repeating: UnsafePointer(scratch.zeros), count: 36)
+        for k in 0 ..< count {
+            let tile = firstTile + k
+            let (y0, x0) = (4 * (tile / tilesX) - 1, 4 * (tile % tilesX) - 1)
+            for r in 0 ..< 6 {
+                let y = y0 + r
+                for q in 0 ..< 6 {
+                    let x = x0 + q
+                    pixel[6 * r + q] = y >= 0 && y < h && x >= 0 && x < w ? src + (y * w + x) * c : UnsafePointer(scratch.zeros)
+                }
+            }
+            let base = scratch.v + k * c
+            var ch = 0
+            while ch < c {
+                let n = min(8, c - ch)
+                // Rows: t[r][j] = (Bᵀ d_r)_j.
+                for r in 0 ..< 6 {
+                    let row = 6 * r
+                    inputTransform(load(pixel[row] + ch, n), load(pixel[row + 1] + ch, n), load(pixel[row + 2] + ch, n),
+                                   load(pixel[row + 3] + ch, n), load(pixel[row + 4] + ch, n), load(pixel[row + 5] + ch, n),
+                                   t + row, stride: 1)
+                }
+                // Columns: V[i][j] = (Bᵀ t_j)_i, written to position 6 i + j.
+                for j in 0 ..< 6 {
+                    inputTransform(t[j], t[6 + j], t[12 + j], t[18 + j], t[24 + j], t[30 + j], t + 36, stride: 1)
+                    for i in 0 ..< 6 { store(t[36 + i], base + (6 * i + j) * plane + ch, n) }
+                }
+                ch += 8
+            }
+        }
+    }
+
+    /// `Y_t = Aᵀ M_t A` (+ bias, ReLU) for tiles `firstTile ..< firstTile + count`, from
+    /// `scratch.m` `(36, count, C)` into `dst (H, W, C)`; pixels outside the image are dropped.
+    static func transformOutput(_ scratch: WinogradScratch, height h: Int, width w: Int, channels c: Int, tilesX: Int,
+                                firstTile: Int, count: Int, bias: UnsafePointer<Float>, relu: Bool,
+                                into dst: UnsafeMutablePointer<Float>) {
+        let t = scratch.rows
+        let plane = count * c
+        var pixel = [UnsafeMutablePointer<Float>](repeating: scratch.discard, count: 16)
+        let zero = SIMD8<Float>(repeating: 0)
+        for k in 0 ..< count {
+            let tile = firstTile + k
+            let (y0, x0) = (4 * (tile / tilesX), 4 * (tile % tilesX))
+            for r in 0 ..< 4 {
+                for q in 0 ..< 4 {
+                    let (y, x) = (y0 + r, x0 + q)
+                    pixel[4 * r + q] = y < h && x < w ? dst + (y * w + x) * c : scratch.discard
+                }
+            }
+            let base = scratch.m + k * c
+            var ch = 0
+            while ch < c {
+                let n = min(8, c - ch)
+                // Rows: t[i][l] = (Aᵀ m_i)_l for the six rows i of M.
+                for i in 0 ..< 6 {
+                    let row = base + 6 * i * plane + ch
+                    let (a, b, cc, d) = outputTransform(load(row, n), load(row + plane, n), load(row + 2 * plane, n),
+                                                        load(row + 3 * plane, n), load(row + 4 * plane, n), load(row + 5 * plane, n))
+                    t[4 * i] = a; t[4 * i + 1] = b; t[4 * i + 2] = cc; t[4 * i + 3] = d
+                }
+                let bv = load(bias + ch, n)
+                // Columns: Y[k][l] = (Aᵀ t_l)_k.
+                for l in 0 ..< 4 {
+                    let (a, b, cc, d) = outputTransform(t[l], t[4 + l], t[8 + l], t[12 + l], t[16 + l], t[20 + l])
+                    var ys = (a + bv, b + bv, cc + bv, d + bv)
+                    if relu {
+                        ys = (pointwiseMax(ys.0, zero), pointwiseMax(ys.1, zero), pointwiseMax(ys.2, zero), pointwiseMax(ys.3, zero))
+                    }
+                    store(ys.0, pixel[l] + ch, n)
+                    store(ys.1, pixel[4 + l] + ch, n)
+                    store(ys.2, pixel[8 + l] + ch, n)
+                    store(ys.3, pixel[12 + l] + ch, n)
+                }
+                ch += 8
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import XCTest
+@testable import NeuralCore
+
+/// Winograd F(4x4, 3x3) held to its reference twins: the im2col + GEMM convolution
+/// (`Conv3x3.forward` / `Conv3x3.backward`) and the direct 7-loop `Conv3x3.naive` (Double
+/// accumulation). Tolerance: `|a - b|` at most 1e-5 of the reference's largest magnitude, the
+/// accuracy bar the transforms must meet on VGG layers (their constants reach 8 and 1/24, so a few
+/// float32 roundings more than im2col).
+final class WinogradTests: XCTestCase {
+    /// Edges: sizes not a multiple of 4, single rows and columns, channel counts that are not a
+    /// multiple of the 8-wide SIMD chunks, more tiles than one block.
+    let shapes: [(h: Int, w: Int, cin: Int, cout: Int)] = [
+        (1, 1, 3, 4), (1, 5, 2, 3), (6, 1, 3, 2), (4, 4, 8, 8), (5, 7, 3, 9), (8, 8, 16, 5),
+        (9, 4, 12, 16), (13, 18, 17, 11), (33, 29, 9, 24),
+    ]
+
+    func testForwardMatchesNaiveAndIm2col() {
+        for (n, s) in shapes.enumerated() {
+            let x = TestData.tensor(s.h, s.w, s.cin, seed: UInt64(30 + n))
+            let weights = TestData.conv(s.cin, s.cout, seed: UInt64(300 + n))
+            let kernel = WinogradKernel(weights)
+            for relu in [false, true] {
+                let workspace = ConvWorkspace()
+                workspace.winogradMinimumBlockTiles = 3  // several blocks per worker
+                var y = Tensor(height: 0, width: 0, channels: 0)
+                Conv3x3.winogradForward(x, kernel: kernel, bias: weights.bias, relu: relu, into: &y, workspace: workspace)
+                let naive = Conv3x3.naive(x, weights: weights, relu: relu)
+                let im2col = Conv3x3.forward(x, weights: weights, relu: relu, workspace: ConvWorkspace())
+                assertScaledClose(y, naive, tolerance: 1e-5, "winograd vs naive \(s) relu=\(relu)")
+                assertScaledClose(y, im2col, tolerance: 1e-5, "winograd vs im2col \(s) relu=\(relu)")
+            }
+        }
+    }
+
+    /// The input gradient as a forward Winograd convolution with the flipped kernel, against the
+    /// transposed-GEMM + col2im backward and the direct scatter `naiveBackward`.
+    func testFlippedKernelGivesInputGradient() {
+        for (n, s) in shapes.enumerated() {
+            let dout = TestData.tensor(s.h, s.w, s.cout, seed: UInt64(40 + n))
+            let weights = TestData.conv(s.cin, s.cout, seed: UInt64(400 + n))
+            let flipped = WinogradKernel(weights, flipped: true)
+            XCTAssertEqual(flipped.inChannels, s.cout)
+            XCTAssertEqual(flipped.outChannels, s.cin)
+            var din = TestData.tensor(s.h, s.w, s.cin, seed: 99)  // garbage: overwritten
+            Conv3x3.winogradForward(dout, kernel: flipped, bias: nil, relu: false, into: &din, workspace: ConvWorkspace())
+            var im2col = Tensor(height: 0, width: 0, channels: 0)
+            Conv3x3.backward(dout, weights: weights, into: &im2col, workspace: ConvWorkspace())
+            assertScaledClose(din, Conv3x3.naiveBackward(dout, weights: weights), tolerance: 1e-5, "flipped vs naive \(s)")
+            assertScaledClose(din, im2col, tolerance: 1e-5, "flipped vs im2col backward \(s)")
+        }
+    }
+
+    /// One, two and three workers, with blocks smaller than a worker's share: same result.
+    func testWorkersAndBlocksAgree() {
+        let x = TestData.tensor(37, 41, 16, seed: 5)
+        let weights = TestData.conv(16, 24, seed: 6)
+        let kernel = WinogradKernel(weights)
+        let naive = Conv3x3.naive(x, weights: weights)
+        for workers in [1, 2, 3] {
+            for minimumTiles in [1, 7, 1000] {
+                let workspace = ConvWorkspace(workers: workers)
+                workspace.winogradBlockBytes = 1
+                workspace.winogradMinimumBlockTiles = minimumTiles
+                var y = Tensor(height: 0, width: 0, channels: 0)
+                Conv3x3.winogradForward(x, kernel: kernel, bias: weights.bias, relu: true, into: &y, workspace: workspace)
+                assertScaledClose(y, naive, tolerance: 1e-5, "\(workers) workers, blocks of at least \(minimumTiles) tiles")
+            }
+        }
+    }
+
+    /// `max |a - b| <= tolerance * max |b|`, printing the worst difference.
+    func assertScaledClose(_ a: Tensor, _ b: Tensor, tolerance: Double, _ message: String,
+                           file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.shape.height, b.shape.height, message, file: file, line: line)
+        XCTAssertEqual(a.shape.width, b.shape.width, message, file: file, line: line)
+        XCTAssertEqual(a.shape.channels, b.shape.channels, message, file: file, line: line)
+        guard a.count == b.count else { return }
+        let scale = Double(b.data.map { abs($0) }.max() ?? 0)
+        let worst = zip(a.data, b.data).map { Double(abs($0 - $1)) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, tolerance * max(scale, 1e-30),
+                                 "\(message): worst |diff| \(worst) against largest magnitude \(scale)", file: file, line: line)
+    }
+}
