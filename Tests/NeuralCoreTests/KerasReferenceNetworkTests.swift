@@ -12,11 +12,15 @@ final class KerasReferenceNetworkTests: XCTestCase {
         let expected = try R.layers(try R.loadFixture(), network)
         let input = Preprocessing.caffe.apply(R.inputImage())
         let names = expected.keys.map { $0 == "input" ? "input_1" : $0 }
-        var outputs: [String: Tensor] = [:]
-        for (name, tensor) in VGGNetwork(weights: weights).forward(input, outputs: names) {
-            outputs[name == "input_1" ? "input" : name] = tensor
+        for algorithm in ConvAlgorithm.allCases {  // the Winograd default and its im2col twin
+            let vgg = VGGNetwork(weights: weights)
+            vgg.convolution = algorithm
+            var outputs: [String: Tensor] = [:]
+            for (name, tensor) in vgg.forward(input, outputs: names) {
+                outputs[name == "input_1" ? "input" : name] = tensor
+            }
+            R.compare(outputs, expected, network: "\(network) (VGGNetwork, \(algorithm.rawValue))")
         }
-        R.compare(outputs, expected, network: "\(network) (VGGNetwork)")
     }
 
     func testVGG16BundledWeightsThroughVGGNetwork() throws {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import NeuralCore
+import Imaging
 
 /// Winograd F(4x4, 3x3) held to its reference twins: the im2col + GEMM convolution
 /// (`Conv3x3.forward` / `Conv3x3.backward`) and the direct 7-loop `Conv3x3.naive` (Double
@@ -79,5 +80,59 @@ final class WinogradTests: XCTestCase {
         let worst = zip(a.data, b.data).map { Double(abs($0 - $1)) }.max() ?? 0
         XCTAssertLessThanOrEqual(worst, tolerance * max(scale, 1e-30),
                                  "\(message): worst |diff| \(worst) against largest magnitude \(scale)", file: file, line: line)
+    }
+}
+
+/// The accuracy bar on real data: every Winograd layer of the bundled VGG16 on `starry_night.jpg`
+/// (224x224, preprocessed), each fed the same im2col input so that errors do not compound, within
+/// 1e-5 of the im2col output relative to the layer's largest magnitude; and the input gradient of
+/// each layer (flipped kernel) on a random output gradient, held to im2col's transposed GEMM within
+/// 2e-5 (white noise in [-1, 1] as the output gradient has no spatial smoothness at all, the worst
+/// case for the transforms' cancellations; measured worst 1.6e-5 at block5_conv1).
+final class WinogradBundledWeightsTests: XCTestCase {
+    func testEveryLayerWithinOneInHundredThousand() throws {
+        let weights = try WeightsLoader.load(path: try WeightsTestSupport.requireHed())
+        let imagePath = "\(WeightsTestSupport.projectRoot)/images/starry_night.jpg"
+        guard FileManager.default.fileExists(atPath: imagePath) else { throw XCTSkip("\(imagePath) is absent: run scripts/setup") }
+        let image = try RGBImage(contentsOf: imagePath).resized(width: 224, height: 224)
+        var x = weights.preprocessing.apply(Tensor(height: 224, width: 224, channels: 3, data: image.pixels.map { Float($0) }))
+        let workspace = ConvWorkspace()
+        var worstForward = 0.0, worstBackward = 0.0
+        for (name, step) in weights.architecture.steps {
+            switch step {
+            case .conv(let c):
+                let w = weights.convolutions[c]
+                let reference = Conv3x3.forward(x, weights: w, workspace: workspace)
+                if w.inChannels >= ConvAlgorithm.winogradMinimumInChannels {
+                    var y = Tensor(height: 0, width: 0, channels: 0)
+                    Conv3x3.winogradForward(x, kernel: WinogradKernel(w), bias: w.bias, relu: true, into: &y, workspace: workspace)
+                    let error = Self.relativeError(y, reference)
+                    worstForward = max(worstForward, error)
+                    XCTAssertLessThanOrEqual(error, 1e-5, "\(name) forward")
+                    let dout = TestData.tensor(x.height, x.width, w.outChannels, seed: UInt64(c))
+                    var din = Tensor(height: 0, width: 0, channels: 0), dinReference = din
+                    Conv3x3.winogradForward(dout, kernel: WinogradKernel(w, flipped: true), bias: nil, relu: false,
+                                            into: &din, workspace: workspace)
+                    Conv3x3.backward(dout, weights: w, into: &dinReference, workspace: workspace)
+                    let backError = Self.relativeError(din, dinReference)
+                    worstBackward = max(worstBackward, backError)
+                    XCTAssertLessThanOrEqual(backError, 2e-5, "\(name) input gradient")
+                }
+                x = reference
+            case .pool:
+                var argmax: [Int32] = []
+                var y = Tensor(height: 0, width: 0, channels: 0)
+                MaxPool2x2.forward(x, into: &y, argmax: &argmax)
+                x = y
+            }
+        }
+        print("Winograd on bundled VGG16, starry_night 224: worst forward \(worstForward), worst input gradient \(worstBackward) of the layer's magnitude")
+    }
+
+    /// max |a - b| / max |b|.
+    static func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
+        let scale = Double(b.data.map { abs($0) }.max() ?? 0)
+        let worst = zip(a.data, b.data).map { Double(abs($0 - $1)) }.max() ?? 0
+        return worst / max(scale, 1e-30)
     }
 }
