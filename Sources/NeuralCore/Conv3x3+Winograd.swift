@@ -31,11 +31,31 @@ extension Conv3x3 {
     ///   `H · W · (Cin + Cout)`.
     public static func winogradForward(_ input: Tensor, kernel: WinogradKernel, bias: [Float]?, relu: Bool,
                                        into output: inout Tensor, workspace: ConvWorkspace) {
-        let (h, w, cin) = (input.height, input.width, input.channels)
-        let cout = kernel.outChannels
-        precondition(cin == kernel.inChannels, "Winograd: input has \(cin) channels, kernel expects \(kernel.inChannels)")
-        precondition(bias == nil || bias!.count == cout, "Winograd: bias must have \(cout) entries")
-        output.reshapeForOutput(height: h, width: w, channels: cout)
+        precondition(input.channels == kernel.inChannels, "Winograd: input has \(input.channels) channels, kernel expects \(kernel.inChannels)")
+        precondition(bias == nil || bias!.count == kernel.outChannels, "Winograd: bias must have \(kernel.outChannels) entries")
+        output.reshapeForOutput(height: input.height, width: input.width, channels: kernel.outChannels)
+        input.data.withUnsafeBufferPointer { src in
+            output.data.withUnsafeMutableBufferPointer { dst in
+                guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+                if let bias {
+                    bias.withUnsafeBufferPointer { b in
+                        winogradForward(s, height: input.height, width: input.width, kernel: kernel, bias: b.baseAddress!,
+                                        relu: relu, into: d, workspace: workspace)
+                    }
+                } else {
+                    winogradForward(s, height: input.height, width: input.width, kernel: kernel, bias: nil,
+                                    relu: relu, into: d, workspace: workspace)
+                }
+            }
+        }
+    }
+
+    /// Winograd forward pass on raw buffers: `src (H, W, Cin)` into `dst (H, W, Cout)`, overwritten;
+    /// `bias (Cout)` or nil.
+    public static func winogradForward(_ src: UnsafePointer<Float>, height h: Int, width w: Int, kernel: WinogradKernel,
+                                       bias: UnsafePointer<Float>?, relu: Bool, into dst: UnsafeMutablePointer<Float>,
+                                       workspace: ConvWorkspace) {
+        let (cin, cout) = (kernel.inChannels, kernel.outChannels)
         if h == 0 || w == 0 || cout == 0 { return }
         let tilesX = (w + 3) / 4, tiles = ((h + 3) / 4) * tilesX
         let block = workspace.winogradBlockTiles(tiles: tiles, inChannels: cin, outChannels: cout)
@@ -44,34 +64,29 @@ extension Conv3x3 {
         let savedThreads = GEMM.threadCount
         if workers > 1 { GEMM.threadCount = 1 }  // each worker runs its own GEMMs on its own core
         defer { if workers > 1 { GEMM.threadCount = savedThreads } }
-        let noBias = [Float](repeating: 0, count: bias == nil ? cout : 0)
-        input.data.withUnsafeBufferPointer { src in
-            kernel.u.withUnsafeBufferPointer { u in
-                (bias ?? noBias).withUnsafeBufferPointer { b in
-                    output.data.withUnsafeMutableBufferPointer { dst in
-                        let (s, up, bp) = (src.baseAddress!, u.baseAddress!, b.baseAddress!)
-                        nonisolated(unsafe) let d = dst.baseAddress!
-                        let scratch = workspace.winogradScratch
-                        parallelForIndexed(tiles, parts: workers) { part, range in
-                            let worker = scratch[part]
-                            var first = range.lowerBound
-                            while first < range.upperBound {
-                                let count = min(block, range.upperBound - first)
-                                WinogradTile.transformInput(s, height: h, width: w, channels: cin, tilesX: tilesX,
-                                                            firstTile: first, count: count, scratch: worker)
-                                for p in 0 ..< WinogradKernel.positions {
-                                    // M_p (count, Cout) = V_p (count, Cin) · U_p (Cin, Cout)
-                                    GEMM.multiply(m: count, n: cout, k: cin,
-                                                  a: worker.v + p * count * cin, lda: cin,
-                                                  b: up + p * cin * cout, ldb: cout,
-                                                  c: worker.m + p * count * cout, ldc: cout)
-                                }
-                                WinogradTile.transformOutput(worker, height: h, width: w, channels: cout, tilesX: tilesX,
-                                                             firstTile: first, count: count, bias: bp, relu: relu, into: d)
-                                first += count
-                            }
-                        }
+        let scratch = workspace.winogradScratch
+        // Without a bias, the worker's zero row stands in for it.
+        nonisolated(unsafe) let (d, bp) = (dst, bias)
+        kernel.u.withUnsafeBufferPointer { u in
+            let up = u.baseAddress!
+            parallelForIndexed(tiles, parts: workers) { part, range in
+                let worker = scratch[part]
+                var first = range.lowerBound
+                while first < range.upperBound {
+                    let count = min(block, range.upperBound - first)
+                    WinogradTile.transformInput(src, height: h, width: w, channels: cin, tilesX: tilesX,
+                                                firstTile: first, count: count, scratch: worker)
+                    for p in 0 ..< WinogradKernel.positions {
+                        // M_p (count, Cout) = V_p (count, Cin) · U_p (Cin, Cout)
+                        GEMM.multiply(m: count, n: cout, k: cin,
+                                      a: worker.v + p * count * cin, lda: cin,
+                                      b: up + p * cin * cout, ldb: cout,
+                                      c: worker.m + p * count * cout, ldc: cout)
                     }
+                    WinogradTile.transformOutput(worker, height: h, width: w, channels: cout, tilesX: tilesX,
+                                                 firstTile: first, count: count, bias: bp ?? UnsafePointer(worker.zeros),
+                                                 relu: relu, into: d)
+                    first += count
                 }
             }
         }

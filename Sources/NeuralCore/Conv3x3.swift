@@ -19,41 +19,48 @@ public enum Conv3x3 {
     /// - Complexity: `2 * H * W * 9 * Cin * Cout` flops in the GEMMs.
     public static func forward(_ input: Tensor, weights: ConvWeights, relu: Bool = true,
                                into output: inout Tensor, workspace: ConvWorkspace) {
-        let (h, w, cin) = (input.height, input.width, input.channels)
         let cout = weights.outChannels
-        precondition(cin == weights.inChannels, "\(weights.name): input has \(cin) channels, kernel expects \(weights.inChannels)")
-        output.reshapeForOutput(height: h, width: w, channels: cout)
+        precondition(input.channels == weights.inChannels, "\(weights.name): input has \(input.channels) channels, kernel expects \(weights.inChannels)")
+        output.reshapeForOutput(height: input.height, width: input.width, channels: cout)
+        input.data.withUnsafeBufferPointer { src in
+            output.data.withUnsafeMutableBufferPointer { dst in
+                guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+                forward(s, height: input.height, width: input.width, weights: weights, relu: relu, into: d, workspace: workspace)
+            }
+        }
+    }
+
+    /// Forward pass on raw buffers: `src (H, W, Cin)` into `dst (H, W, Cout)`, overwritten.
+    public static func forward(_ src: UnsafePointer<Float>, height h: Int, width w: Int, weights: ConvWeights,
+                               relu: Bool = true, into dst: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
+        let (cin, cout) = (weights.inChannels, weights.outChannels)
         if h == 0 || w == 0 { return }
         let band = workspace.bandHeight(height: h, width: w, inChannels: cin)
         let k = 9 * cin
         workspace.reserve(band * w * k)
         let workers = workspace.workers
         let minimumRows = max(1, 16384 / (w * k))  // split only when each piece has work
-        input.data.withUnsafeBufferPointer { src in
-            weights.kernel.withUnsafeBufferPointer { kernel in
-                weights.bias.withUnsafeBufferPointer { bias in
-                    workspace.columns.withUnsafeMutableBufferPointer { col in
-                        output.data.withUnsafeMutableBufferPointer { dst in
-                            var y0 = 0
-                            while y0 < h {
-                                let rows = min(band, h - y0)
-                                let (s, c, b) = (src.baseAddress!, col.baseAddress!, bias.baseAddress!)
-                                parallelFor(rows, parts: workers, minimumPerPart: minimumRows) { r in
-                                    im2col(s, height: h, width: w, channels: cin, firstRow: y0 + r.lowerBound,
-                                           rows: r.count, columns: c + r.lowerBound * w * k)
-                                }
-                                let out = dst.baseAddress! + y0 * w * cout
-                                // out (rows*W, Cout) = col (rows*W, 9*Cin) * kernel (9*Cin, Cout)
-                                GEMM.multiply(m: rows * w, n: cout, k: k,
-                                              a: c, lda: k,
-                                              b: kernel.baseAddress!, ldb: cout,
-                                              c: out, ldc: cout)
-                                parallelFor(rows * w, parts: workers, minimumPerPart: 4096 / cout + 1) { p in
-                                    addBias(out + p.lowerBound * cout, pixels: p.count, bias: b, channels: cout, relu: relu)
-                                }
-                                y0 += rows
-                            }
+        weights.kernel.withUnsafeBufferPointer { kernel in
+            weights.bias.withUnsafeBufferPointer { bias in
+                workspace.columns.withUnsafeMutableBufferPointer { col in
+                    var y0 = 0
+                    while y0 < h {
+                        let rows = min(band, h - y0)
+                        let (c, b) = (col.baseAddress!, bias.baseAddress!)
+                        parallelFor(rows, parts: workers, minimumPerPart: minimumRows) { r in
+                            im2col(src, height: h, width: w, channels: cin, firstRow: y0 + r.lowerBound,
+                                   rows: r.count, columns: c + r.lowerBound * w * k)
                         }
+                        let out = dst + y0 * w * cout
+                        // out (rows*W, Cout) = col (rows*W, 9*Cin) * kernel (9*Cin, Cout)
+                        GEMM.multiply(m: rows * w, n: cout, k: k,
+                                      a: c, lda: k,
+                                      b: kernel.baseAddress!, ldb: cout,
+                                      c: out, ldc: cout)
+                        parallelFor(rows * w, parts: workers, minimumPerPart: 4096 / cout + 1) { p in
+                            addBias(out + p.lowerBound * cout, pixels: p.count, bias: b, channels: cout, relu: relu)
+                        }
+                        y0 += rows
                     }
                 }
             }
@@ -79,39 +86,47 @@ public enum Conv3x3 {
     /// - Complexity: `2 * H * W * 9 * Cin * Cout` flops in the GEMMs.
     public static func backward(_ outputGradient: Tensor, weights: ConvWeights,
                                 into inputGradient: inout Tensor, workspace: ConvWorkspace) {
-        let (h, w, cout) = (outputGradient.height, outputGradient.width, outputGradient.channels)
-        let cin = weights.inChannels
-        precondition(cout == weights.outChannels, "\(weights.name): gradient has \(cout) channels, kernel gives \(weights.outChannels)")
-        inputGradient.reshapeForOutput(height: h, width: w, channels: cin)
+        precondition(outputGradient.channels == weights.outChannels, "\(weights.name): gradient has \(outputGradient.channels) channels, kernel gives \(weights.outChannels)")
+        inputGradient.reshapeForOutput(height: outputGradient.height, width: outputGradient.width, channels: weights.inChannels)
+        outputGradient.data.withUnsafeBufferPointer { dout in
+            inputGradient.data.withUnsafeMutableBufferPointer { din in
+                guard let g = dout.baseAddress, let d = din.baseAddress else { return }
+                backward(g, height: outputGradient.height, width: outputGradient.width, weights: weights,
+                         into: d, workspace: workspace)
+            }
+        }
+    }
+
+    /// Input gradient on raw buffers: `dout (H, W, Cout)` into `din (H, W, Cin)`, OVERWRITTEN.
+    public static func backward(_ dout: UnsafePointer<Float>, height h: Int, width w: Int, weights: ConvWeights,
+                                into din: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
+        let (cin, cout) = (weights.inChannels, weights.outChannels)
         if h == 0 || w == 0 { return }
         let band = workspace.bandHeight(height: h, width: w, inChannels: cin)
         let k = 9 * cin
         workspace.reserve(band * w * k)
         let workers = workspace.workers
         let minimumRows = max(1, 16384 / (w * k))
-        outputGradient.data.withUnsafeBufferPointer { dout in
-            weights.kernel.withUnsafeBufferPointer { kernel in
-                workspace.columns.withUnsafeMutableBufferPointer { col in
-                    inputGradient.data.withUnsafeMutableBufferPointer { din in
-                        din.update(repeating: 0)
-                        var y0 = 0
-                        while y0 < h {
-                            let rows = min(band, h - y0)
-                            // dcol (rows*W, 9*Cin) = dout (rows*W, Cout) * kernel^T (Cout, 9*Cin)
-                            GEMM.multiply(transposeB: true, m: rows * w, n: k, k: cout,
-                                          a: dout.baseAddress! + y0 * w * cout, lda: cout,
-                                          b: kernel.baseAddress!, ldb: cout,
-                                          c: col.baseAddress!, ldc: k)
-                            // Input rows y0-1 ... y0+rows receive this band; each piece owns its rows.
-                            let first = max(0, y0 - 1), last = min(h, y0 + rows + 1)
-                            let (c, d) = (col.baseAddress!, din.baseAddress!)
-                            parallelFor(last - first, parts: workers, minimumPerPart: minimumRows) { r in
-                                col2im(c, height: h, width: w, channels: cin, firstRow: y0, rows: rows,
-                                       inputRows: first + r.lowerBound ..< first + r.upperBound, into: d)
-                            }
-                            y0 += rows
-                        }
+        din.update(repeating: 0, count: h * w * cin)
+        nonisolated(unsafe) let d = din
+        weights.kernel.withUnsafeBufferPointer { kernel in
+            workspace.columns.withUnsafeMutableBufferPointer { col in
+                var y0 = 0
+                while y0 < h {
+                    let rows = min(band, h - y0)
+                    // dcol (rows*W, 9*Cin) = dout (rows*W, Cout) * kernel^T (Cout, 9*Cin)
+                    GEMM.multiply(transposeB: true, m: rows * w, n: k, k: cout,
+                                  a: dout + y0 * w * cout, lda: cout,
+                                  b: kernel.baseAddress!, ldb: cout,
+                                  c: col.baseAddress!, ldc: k)
+                    // Input rows y0-1 ... y0+rows receive this band; each piece owns its rows.
+                    let first = max(0, y0 - 1), last = min(h, y0 + rows + 1)
+                    let c = col.baseAddress!
+                    parallelFor(last - first, parts: workers, minimumPerPart: minimumRows) { r in
+                        col2im(c, height: h, width: w, channels: cin, firstRow: y0, rows: rows,
+                               inputRows: first + r.lowerBound ..< first + r.upperBound, into: d)
                     }
+                    y0 += rows
                 }
             }
         }

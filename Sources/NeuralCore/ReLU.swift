@@ -23,4 +23,39 @@ public enum ReLU {
             }
         }
     }
+
+    /// 64-bit words of a mask over `count` elements.
+    public static func maskWords(_ count: Int) -> Int { (count + 63) / 64 }
+
+    /// The ReLU's mask as bits, all that backward needs of a layer's output: bit `i % 64` of
+    /// word `i / 64` is set where `output[i] > 0`.
+    /// - Parameters:
+    ///   - output: the post-ReLU output, `count` elements.
+    ///   - bits: `maskWords(count)` words; overwritten.
+    public static func mask(_ output: UnsafePointer<Float>, count: Int, into bits: UnsafeMutablePointer<UInt64>) {
+        let words = maskWords(count)
+        nonisolated(unsafe) let b = bits
+        parallelFor(words, parts: GEMM.threadCount, minimumPerPart: 1024) { range in
+            for word in range {
+                let first = word * 64, n = min(64, count - first)
+                var value: UInt64 = 0
+                for j in 0 ..< n where output[first + j] > 0 { value |= 1 << UInt64(j) }
+                b[word] = value
+            }
+        }
+    }
+
+    /// Backward through a stored mask: `gradient[i] = 0` where bit `i` is clear (IN PLACE).
+    /// At the kink (`output == 0`) the gradient is 0, as in `backward(output:gradient:)`.
+    public static func backward(mask bits: UnsafePointer<UInt64>, gradient: UnsafeMutablePointer<Float>, count: Int) {
+        nonisolated(unsafe) let g = gradient
+        parallelFor(maskWords(count), parts: GEMM.threadCount, minimumPerPart: 1024) { range in
+            for word in range {
+                let first = word * 64, n = min(64, count - first)
+                let value = bits[word]
+                if value == .max { continue }
+                for j in 0 ..< n where value & (1 << UInt64(j)) == 0 { g[first + j] = 0 }
+            }
+        }
+    }
 }

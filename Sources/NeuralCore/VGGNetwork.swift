@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The convolutional part of VGG16/VGG19 (Simonyan & Zisserman, "Very Deep Convolutional
 /// Networks for Large-Scale Image Recognition", ICLR 2015), forward and reverse mode to the
 /// input image. One code path for both depths: the layer plan comes from `VGGArchitecture`.
@@ -13,41 +15,49 @@ public final class VGGNetwork {
     /// How the 3x3 layers with at least `ConvAlgorithm.winogradMinimumInChannels` input channels
     /// are computed, forward and backward; the first layer (3 input channels) always uses im2col.
     public var convolution: ConvAlgorithm = .winograd
-    /// Transformed kernels per convolution index, made on a layer's first Winograd use and kept.
-    private var winogradKernels: [Int: WinogradKernel] = [:]
-    private var winogradFlippedKernels: [Int: WinogradKernel] = [:]
+    /// Transformed kernels, see `WinogradKernelCache`.
+    public let winogradKernels: WinogradKernelCache
+    /// Wall seconds spent in convolutions (forward and input gradients) since creation, for
+    /// benchmarks that report the share of an evaluation outside them.
+    public private(set) var convolutionSeconds = 0.0
     /// The computed layers in order, with their names.
     let steps: [(name: String, step: VGGArchitecture.Step)]
 
-    // Plain forward: one output buffer per layer (allocated on first use, then reused, so no
-    // layer pays for fresh pages), and its pool argmaxes; kept apart from what backward needs.
-    private var layerOutputs: [Tensor]
-    private var outputArgmaxes: [[Int32]]
-
-    // Kept by forwardForBackward: activations[i] is the output of steps[i]; argmaxes[i] for pools.
-    private(set) var activations: [Tensor]
-    private var argmaxes: [[Int32]]
-    /// gradients[i] is d(loss)/d(output of steps[i]), reused across backward calls.
-    private(set) var gradients: [Tensor]
+    // The memory plan. Per input size, allocated on the first call at that size and reused:
+    // - two working buffers as large as the largest layer output: forward alternates between
+    //   them, and so does backward, for the gradients;
+    // - the outputs the caller asked for (kept[i] for step i), which forward writes in place of
+    //   a working buffer and the next layer reads from there;
+    // - for backward only: each convolution's ReLU mask as bits, each pool's winners as bytes.
+    // No other activation survives a forward pass.
+    private var plannedInput = (height: -1, width: -1)
+    /// shapes[i] is the output shape of steps[i] for the planned input.
+    private var shapes: [(height: Int, width: Int, channels: Int)] = []
+    private var work: [UnsafeMutablePointer<Float>] = []
+    private var workCapacity = 0
+    private var kept: [TensorBox?]
+    private var masks: [[UInt64]]
+    private var argmaxes: [[UInt8]]
     private var inputGradient = Tensor(height: 0, width: 0, channels: 0)
-    /// Shape of the input of the last forwardForBackward, and how many steps it ran (-1: none).
-    private var storedInputShape = (height: 0, width: 0, channels: 0)
+    /// How many steps the last forwardForBackward ran (-1: none since the plan was made).
     private var storedDepth = -1
 
     /// - Parameters:
     ///   - weights: the frozen convolution weights.
     ///   - workspace: column scratch; a fresh 4 MiB-bounded one by default.
-    public init(weights: VGGWeights, workspace: ConvWorkspace = ConvWorkspace()) {
+    ///   - winogradCacheBytes: transformed kernels kept between calls, see `WinogradKernelCache`.
+    public init(weights: VGGWeights, workspace: ConvWorkspace = ConvWorkspace(),
+                winogradCacheBytes: Int = WinogradKernelCache.defaultBudgetBytes) {
         self.weights = weights
         self.workspace = workspace
         self.steps = weights.architecture.steps
-        let empty = Tensor(height: 0, width: 0, channels: 0)
-        activations = Array(repeating: empty, count: steps.count)
-        layerOutputs = Array(repeating: empty, count: steps.count)
-        outputArgmaxes = Array(repeating: [], count: steps.count)
-        gradients = Array(repeating: empty, count: steps.count)
+        self.winogradKernels = WinogradKernelCache(weights: weights, budgetBytes: winogradCacheBytes)
+        kept = Array(repeating: nil, count: steps.count)
+        masks = Array(repeating: [], count: steps.count)
         argmaxes = Array(repeating: [], count: steps.count)
     }
+
+    deinit { for buffer in work { buffer.deallocate() } }
 
     /// Convenience: `architecture.validate(layers:)`, so callers can reject bad names early.
     public func validate(layers: [String]) throws {
@@ -67,67 +77,147 @@ public final class VGGNetwork {
     }
 
     /// Forward pass; returns the requested layers' outputs and stops at the deepest one.
-    /// It writes into its own per-layer buffers (reused across calls), so it does not disturb
-    /// what the last `forwardForBackward` kept for `backward`.
     ///
     /// - Parameters:
     ///   - input: `(H, W, 3)`, preprocessed (see `Preprocessing.apply`).
     ///   - outputs: Keras layer names (`input_1`, `block1_conv1` ... `block5_pool`); an unknown
     ///     name is a precondition failure (check with `validate(layers:)`).
-    /// - Returns: name -> `(H', W', C)` output (conv outputs are post-ReLU).
+    /// - Returns: name -> `(H', W', C)` output (conv outputs are post-ReLU). The tensors share
+    ///   storage with the network's buffers: let go of them before the next call, or the next
+    ///   call copies them (copy-on-write) instead of reusing the buffers.
     public func forward(_ input: Tensor, outputs: [String]) -> [String: Tensor] {
-        precondition(input.channels == 3, "VGG input must have 3 channels, got \(input.channels)")
-        let wanted = indices(of: outputs)
-        var result: [String: Tensor] = [:]
-        if wanted.values.contains(0) { result["input_1"] = input }
-        let deepest = wanted.values.max() ?? 0
-        if deepest == 0 { return result }
-        for i in 0 ..< deepest {
-            let x = i == 0 ? input : layerOutputs[i - 1]
-            run(step: i, input: x, into: &layerOutputs[i], argmax: &outputArgmaxes[i])
-            if wanted[steps[i].name] != nil { result[steps[i].name] = layerOutputs[i] }
-        }
-        return result
+        run(input, outputs: outputs, keepForBackward: false)
     }
 
-    /// Forward pass that also keeps what `backward` needs: every activation up to the deepest
-    /// requested layer and the pool argmaxes, in buffers reused across calls (after the first
-    /// call at a given size nothing is allocated, as long as the caller has let go of the
-    /// tensors returned last time; otherwise copy-on-write copies them).
+    /// Forward pass that also keeps what `backward` needs (ReLU masks, pool winners); returns
+    /// the requested outputs as `forward` does. `forward` and this share their buffers: a
+    /// `forward` call in between ends what `backward` could use.
+    public func forwardForBackward(_ input: Tensor, outputs: [String]) -> [String: Tensor] {
+        run(input, outputs: outputs, keepForBackward: true)
+    }
+
+    /// The input gradient of a loss on some layers' outputs, with no buffer beyond the plan: one
+    /// forward pass keeping the requested outputs, then `lossGradient` is called once per requested
+    /// layer (deepest first) with that layer's output, which it must REPLACE IN PLACE by
+    /// d(loss)/d(output) (same shape), then one backward pass.
     ///
     /// - Parameters:
     ///   - input: `(H, W, 3)`, preprocessed.
-    ///   - outputs: Keras layer names, as for `forward`.
-    public func forwardForBackward(_ input: Tensor, outputs: [String]) -> [String: Tensor] {
-        precondition(input.channels == 3, "VGG input must have 3 channels, got \(input.channels)")
-        let wanted = indices(of: outputs)
-        let deepest = wanted.values.max() ?? 0
-        storedInputShape = (input.height, input.width, input.channels)
-        storedDepth = deepest
-        var result: [String: Tensor] = [:]
-        if wanted.values.contains(0) { result["input_1"] = input }
-        for i in 0 ..< deepest {
-            let x = i == 0 ? input : activations[i - 1]
-            run(step: i, input: x, into: &activations[i], argmax: &argmaxes[i])
-            if wanted[steps[i].name] != nil { result[steps[i].name] = activations[i] }
+    ///   - layers: Keras layer names other than `input_1`.
+    ///   - lossGradient: `(name, features -> gradient)`.
+    /// - Returns: `(H, W, 3)`, d(loss)/d(preprocessed input).
+    public func gradient(_ input: Tensor, at layers: [String],
+                         replacingOutputsWithGradients lossGradient: (String, inout Tensor) -> Void) -> Tensor {
+        precondition(!layers.contains("input_1"), "VGGNetwork.gradient: input_1 is not a network output")
+        _ = run(input, outputs: layers, keepForBackward: true, returnOutputs: false)
+        let wanted = indices(of: layers).sorted { $0.value > $1.value }
+        for (name, index) in wanted {
+            let box = kept[index - 1]!
+            lossGradient(name, &box.tensor)
+            let shape = shapes[index - 1]
+            let t = box.tensor
+            precondition(t.height == shape.height && t.width == shape.width && t.channels == shape.channels,
+                         "VGGNetwork.gradient: the gradient for \(name) must keep the output's shape")
         }
-        return result
+        return runBackward(injected: Dictionary(uniqueKeysWithValues: wanted.map { ($0.value, $0.key) }), given: [:])
     }
 
-    /// One computed layer.
-    private func run(step i: Int, input: Tensor, into output: inout Tensor, argmax: inout [Int32]) {
-        switch steps[i].step {
-        case .conv(let c):
-            let w = weights.convolutions[c]
-            if usesWinograd(c) {
-                Conv3x3.winogradForward(input, kernel: winogradKernel(c), bias: w.bias, relu: true,
-                                        into: &output, workspace: workspace)
-            } else {
-                Conv3x3.forward(input, weights: w, relu: true, into: &output, workspace: workspace)
+    /// Makes the buffers for an input of `height` x `width` (nothing when the size is unchanged).
+    private func plan(height: Int, width: Int) {
+        if plannedInput == (height, width) { return }
+        plannedInput = (height, width)
+        shapes = []
+        var (h, w, c) = (height, width, 3)
+        var largest = h * w * c
+        for (_, step) in steps {
+            switch step {
+            case .conv(let i): c = weights.convolutions[i].outChannels
+            case .pool: (h, w) = (h / 2, w / 2)
             }
-        case .pool:
-            MaxPool2x2.forward(input, into: &output, argmax: &argmax)
+            shapes.append((h, w, c))
+            largest = max(largest, h * w * c)
         }
+        for buffer in work { buffer.deallocate() }
+        work = (0 ..< 2).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(1, largest)) }
+        workCapacity = largest
+        kept = Array(repeating: nil, count: steps.count)
+        masks = Array(repeating: [], count: steps.count)
+        argmaxes = Array(repeating: [], count: steps.count)
+        storedDepth = -1
+    }
+
+    /// Where a layer's output lives during a pass.
+    private enum Slot: Equatable { case input, work(Int), kept(Int) }
+
+    private func withReadPointer<R>(_ slot: Slot, input: UnsafePointer<Float>, _ body: (UnsafePointer<Float>) -> R) -> R {
+        switch slot {
+        case .input: return body(input)
+        case .work(let k): return body(work[k])
+        case .kept(let i): return kept[i]!.tensor.data.withUnsafeBufferPointer { body($0.baseAddress!) }
+        }
+    }
+
+    private func withWritePointer<R>(_ slot: Slot, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        switch slot {
+        case .input: preconditionFailure("the input is never written")
+        case .work(let k): return body(work[k])
+        case .kept(let i): return kept[i]!.tensor.data.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+        }
+    }
+
+    /// The forward pass shared by `forward`, `forwardForBackward` and `gradient`.
+    private func run(_ input: Tensor, outputs: [String], keepForBackward: Bool, returnOutputs: Bool = true) -> [String: Tensor] {
+        precondition(input.channels == 3, "VGG input must have 3 channels, got \(input.channels)")
+        let wanted = indices(of: outputs)
+        let wantedSteps = Set(wanted.values.filter { $0 > 0 }.map { $0 - 1 })
+        let deepest = wanted.values.max() ?? 0
+        plan(height: input.height, width: input.width)
+        storedDepth = keepForBackward ? deepest : -1
+        input.data.withUnsafeBufferPointer { inputBuffer in
+            guard let source = inputBuffer.baseAddress else { return }
+            var current = Slot.input
+            for i in 0 ..< deepest {
+                let shape = shapes[i]
+                let count = shape.height * shape.width * shape.channels
+                let destination: Slot
+                if wantedSteps.contains(i) {
+                    if kept[i] == nil { kept[i] = TensorBox(Tensor(height: shape.height, width: shape.width, channels: shape.channels)) }
+                    kept[i]!.tensor.reshapeForOutput(height: shape.height, width: shape.width, channels: shape.channels)
+                    destination = .kept(i)
+                } else {
+                    destination = current == .work(0) ? .work(1) : .work(0)
+                }
+                let (ih, iw) = i == 0 ? (input.height, input.width) : (shapes[i - 1].height, shapes[i - 1].width)
+                withReadPointer(current, input: source) { x in
+                    withWritePointer(destination) { y in
+                        switch steps[i].step {
+                        case .conv(let c):
+                            convForward(c, x, height: ih, width: iw, into: y)
+                            if keepForBackward {
+                                if masks[i].count != ReLU.maskWords(count) { masks[i] = [UInt64](repeating: 0, count: ReLU.maskWords(count)) }
+                                masks[i].withUnsafeMutableBufferPointer { ReLU.mask(y, count: count, into: $0.baseAddress!) }
+                            }
+                        case .pool:
+                            if keepForBackward {
+                                if argmaxes[i].count != count { argmaxes[i] = [UInt8](repeating: 0, count: count) }
+                                argmaxes[i].withUnsafeMutableBufferPointer { idx in
+                                    MaxPool2x2.forward(x, height: ih, width: iw, channels: shape.channels, into: y, argmax: idx.baseAddress!)
+                                }
+                            } else {
+                                MaxPool2x2.forward(x, height: ih, width: iw, channels: shape.channels, into: y, argmax: nil)
+                            }
+                        }
+                    }
+                }
+                current = destination
+            }
+        }
+        guard returnOutputs else { return [:] }
+        var result: [String: Tensor] = [:]
+        for (name, index) in wanted {
+            result[name] = index == 0 ? input : kept[index - 1]!.tensor
+        }
+        return result
     }
 
     /// d(loss)/d(input) from d(loss)/d(output) at some of the layers computed by the last
@@ -139,54 +229,69 @@ public final class VGGNetwork {
     /// - Returns: `(H, W, 3)`, the gradient w.r.t. the preprocessed input (chain through
     ///   `Preprocessing.backward` for RGB). A fresh value; the buffer behind it is reused.
     public func backward(_ outputGradients: [String: Tensor]) -> Tensor {
-        precondition(storedDepth >= 0, "VGGNetwork.backward called before forwardForBackward")
+        precondition(storedDepth >= 0, "VGGNetwork.backward called without a forwardForBackward before it")
         let given = indices(of: outputGradients.keys)
-        let deepest = given.values.max() ?? 0
-        precondition(deepest <= storedDepth,
-                     "VGGNetwork.backward: a gradient is given deeper than the last forwardForBackward went")
-        let (h, w, c) = storedInputShape
-        inputGradient.reshapeForOutput(height: h, width: w, channels: c)
         for (name, index) in given {
-            let shape = index == 0 ? storedInputShape : activations[index - 1].shape
+            let shape = index == 0 ? (plannedInput.height, plannedInput.width, 3) : shapes[index - 1]
             let g = outputGradients[name]!
             precondition(g.height == shape.0 && g.width == shape.1 && g.channels == shape.2,
                          "VGGNetwork.backward: gradient for \(name) is (\(g.height), \(g.width), \(g.channels)), output was \(shape)")
         }
-        if deepest == 0 {
-            if let injected = outputGradients["input_1"] {
-                copy(injected, into: &inputGradient)
-            } else {
-                inputGradient.data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }  // no gradient given
+        var byIndex: [Int: Tensor] = [:]
+        for (name, index) in given { byIndex[index] = outputGradients[name]! }
+        return runBackward(injected: [:], given: byIndex)
+    }
+
+    /// The backward pass. Gradients come from `kept` (for `injected` layer indices) or from
+    /// `given` (layer index -> tensor); index 0 is the input.
+    private func runBackward(injected: [Int: String], given: [Int: Tensor]) -> Tensor {
+        let deepest = max(injected.keys.max() ?? 0, given.keys.max() ?? 0)
+        precondition(deepest <= storedDepth,
+                     "VGGNetwork.backward: a gradient is given deeper than the last forwardForBackward went")
+        let (h, w) = plannedInput
+        inputGradient.reshapeForOutput(height: h, width: w, channels: 3)
+        // Adds the gradient injected at layer `index` (if any) to `count` floats at `dst`.
+        func addInjected(_ index: Int, into dst: UnsafeMutablePointer<Float>, count: Int, overwrite: Bool) {
+            func combine(_ src: UnsafePointer<Float>) {
+                if overwrite { dst.update(from: src, count: count) } else { for j in 0 ..< count { dst[j] += src[j] } }
             }
-            return inputGradient
-        }
-        // gradients[i] holds d(loss)/d(output of steps[i]); start at the deepest layer.
-        copy(outputGradients[steps[deepest - 1].name]!, into: &gradients[deepest - 1])
-        for i in stride(from: deepest - 1, through: 0, by: -1) {
-            if i < deepest - 1, let injected = outputGradients[steps[i].name] {
-                add(injected, into: &gradients[i])
-            }
-            let inputHeight = i == 0 ? h : activations[i - 1].height
-            let inputWidth = i == 0 ? w : activations[i - 1].width
-            switch steps[i].step {
-            case .conv(let c):
-                ReLU.backward(output: activations[i], gradient: &gradients[i])
-                if i == 0 {
-                    convBackward(c, gradients[i], into: &inputGradient)
-                } else {
-                    let g = gradients[i]
-                    convBackward(c, g, into: &gradients[i - 1])
-                }
-            case .pool:
-                let g = gradients[i]
-                if i == 0 {
-                    MaxPool2x2.backward(g, argmax: argmaxes[i], height: inputHeight, width: inputWidth, into: &inputGradient)
-                } else {
-                    MaxPool2x2.backward(g, argmax: argmaxes[i], height: inputHeight, width: inputWidth, into: &gradients[i - 1])
-                }
+            if injected[index] != nil {
+                kept[index - 1]!.tensor.data.withUnsafeBufferPointer { combine($0.baseAddress!) }
+            } else if let g = given[index] {
+                g.data.withUnsafeBufferPointer { combine($0.baseAddress!) }
+            } else if overwrite {
+                dst.update(repeating: 0, count: count)
             }
         }
-        if let injected = outputGradients["input_1"] { add(injected, into: &inputGradient) }
+        inputGradient.data.withUnsafeMutableBufferPointer { dinput in
+            let din = dinput.baseAddress!
+            if deepest == 0 {
+                addInjected(0, into: din, count: h * w * 3, overwrite: true)
+                return
+            }
+            // g: the working buffer holding d(loss)/d(output of steps[i]).
+            var g = 0
+            let top = shapes[deepest - 1]
+            addInjected(deepest, into: work[g], count: top.height * top.width * top.channels, overwrite: true)
+            for i in stride(from: deepest - 1, through: 0, by: -1) {
+                let shape = shapes[i]
+                let count = shape.height * shape.width * shape.channels
+                if i < deepest - 1 { addInjected(i + 1, into: work[g], count: count, overwrite: false) }
+                let (ih, iw) = i == 0 ? (h, w) : (shapes[i - 1].height, shapes[i - 1].width)
+                let dst = i == 0 ? din : work[1 - g]
+                switch steps[i].step {
+                case .conv(let c):
+                    masks[i].withUnsafeBufferPointer { ReLU.backward(mask: $0.baseAddress!, gradient: work[g], count: count) }
+                    convBackward(c, work[g], height: ih, width: iw, into: dst)
+                case .pool:
+                    argmaxes[i].withUnsafeBufferPointer { idx in
+                        MaxPool2x2.backward(work[g], argmax: idx.baseAddress!, height: ih, width: iw, channels: shape.channels, into: dst)
+                    }
+                }
+                g = 1 - g
+            }
+            if given[0] != nil { addInjected(0, into: din, count: h * w * 3, overwrite: false) }
+        }
         return inputGradient
     }
 
@@ -195,57 +300,58 @@ public final class VGGNetwork {
         convolution == .winograd && weights.convolutions[c].inChannels >= ConvAlgorithm.winogradMinimumInChannels
     }
 
-    private func winogradKernel(_ c: Int) -> WinogradKernel {
-        if let k = winogradKernels[c] { return k }
-        let k = WinogradKernel(weights.convolutions[c])
-        winogradKernels[c] = k
-        return k
-    }
-
-    private func winogradFlippedKernel(_ c: Int) -> WinogradKernel {
-        if let k = winogradFlippedKernels[c] { return k }
-        let k = WinogradKernel(weights.convolutions[c], flipped: true)
-        winogradFlippedKernels[c] = k
-        return k
-    }
-
-    /// Input gradient of convolution `c` (OVERWRITES `inputGradient`), ReLU already masked.
-    private func convBackward(_ c: Int, _ outputGradient: Tensor, into inputGradient: inout Tensor) {
+    /// Convolution `c` + bias + ReLU: `x (H, W, Cin)` into `y (H, W, Cout)`.
+    private func convForward(_ c: Int, _ x: UnsafePointer<Float>, height: Int, width: Int, into y: UnsafeMutablePointer<Float>) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
+        let w = weights.convolutions[c]
         if usesWinograd(c) {
-            Conv3x3.winogradForward(outputGradient, kernel: winogradFlippedKernel(c), bias: nil, relu: false,
-                                    into: &inputGradient, workspace: workspace)
+            winogradKernels.withKernel(c, flipped: false) { kernel in
+                w.bias.withUnsafeBufferPointer { b in
+                    Conv3x3.winogradForward(x, height: height, width: width, kernel: kernel, bias: b.baseAddress!,
+                                            relu: true, into: y, workspace: workspace)
+                }
+            }
         } else {
-            Conv3x3.backward(outputGradient, weights: weights.convolutions[c], into: &inputGradient, workspace: workspace)
+            Conv3x3.forward(x, height: height, width: width, weights: w, relu: true, into: y, workspace: workspace)
         }
     }
 
-    /// `dst = src` elementwise, reusing `dst`'s storage when the size matches.
-    private func copy(_ src: Tensor, into dst: inout Tensor) {
-        dst.reshapeForOutput(height: src.height, width: src.width, channels: src.channels)
-        src.data.withUnsafeBufferPointer { s in
-            dst.data.withUnsafeMutableBufferPointer { d in
-                d.baseAddress!.update(from: s.baseAddress!, count: s.count)
+    /// Input gradient of convolution `c`, ReLU already masked: `dy (H, W, Cout)` into `dx (H, W, Cin)` (OVERWRITTEN).
+    private func convBackward(_ c: Int, _ dy: UnsafePointer<Float>, height: Int, width: Int, into dx: UnsafeMutablePointer<Float>) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
+        if usesWinograd(c) {
+            winogradKernels.withKernel(c, flipped: true) { kernel in
+                Conv3x3.winogradForward(dy, height: height, width: width, kernel: kernel, bias: nil, relu: false,
+                                        into: dx, workspace: workspace)
             }
+        } else {
+            Conv3x3.backward(dy, height: height, width: width, weights: weights.convolutions[c], into: dx, workspace: workspace)
         }
     }
 
-    /// `dst += src` elementwise (same shape).
-    private func add(_ src: Tensor, into dst: inout Tensor) {
-        src.data.withUnsafeBufferPointer { s in
-            dst.data.withUnsafeMutableBufferPointer { d in
-                for j in 0 ..< d.count { d[j] += s[j] }
-            }
-        }
+    /// Addresses of the plan's buffers, for tests that check they are reused.
+    var bufferAddresses: [UnsafeRawPointer?] {
+        work.map { UnsafeRawPointer($0) } + kept.compactMap { $0?.tensor.data.withUnsafeBytes { $0.baseAddress } }
+            + [inputGradient.data.withUnsafeBytes { $0.baseAddress }]
     }
 
-    /// Bytes held by the layer buffers (forward, forwardForBackward, gradients) and the scratch.
+    /// Bytes held by the plan's buffers, the masks and winners, the kept outputs, the scratch and
+    /// the cached transformed kernels.
     public var bufferBytes: Int {
-        let floats = activations.reduce(0) { $0 + $1.count } + gradients.reduce(0) { $0 + $1.count }
-            + layerOutputs.reduce(0) { $0 + $1.count } + inputGradient.count
-        let ints = argmaxes.reduce(0) { $0 + $1.count } + outputArgmaxes.reduce(0) { $0 + $1.count }
-        let transformed = (winogradKernels.values.map(\.bytes) + winogradFlippedKernels.values.map(\.bytes)).reduce(0, +)
-        return 4 * floats + 4 * ints + workspace.scratchBytes + workspace.winogradScratchBytes + transformed
+        let keptFloats = kept.reduce(0) { $0 + ($1?.tensor.count ?? 0) }
+        let maskBytes = masks.reduce(0) { $0 + 8 * $1.count } + argmaxes.reduce(0) { $0 + $1.count }
+        return 4 * (2 * workCapacity + keptFloats + inputGradient.count) + maskBytes
+            + workspace.scratchBytes + workspace.winogradScratchBytes + winogradKernels.bytes
     }
+}
+
+/// A tensor with an identity, so that the network can hand out access to one kept output while
+/// it reads another.
+final class TensorBox {
+    var tensor: Tensor
+    init(_ tensor: Tensor) { self.tensor = tensor }
 }
 
 /// How a 3x3 convolution is computed: im2col + one GEMM per band (the reference twin), or

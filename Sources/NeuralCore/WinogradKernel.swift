@@ -4,67 +4,82 @@
 ///
 /// Layout: `u` is `(36, Cin, Cout)`, position `p = 6 i + j` of the 6x6 transform first, so
 /// that for each position the `(Cin, Cout)` slice is the right-hand matrix of one GEMM.
-///
-/// The interpolation points are `0, 1, -1, 2, -2, ∞`; the transform is computed in Double and
-/// rounded once to Float.
+/// The interpolation points are `0, 1, -1, 2, -2, ∞`.
 public struct WinogradKernel: Sendable {
     /// Channels the transformed kernel reads (rows of each position's matrix).
-    public let inChannels: Int
+    public private(set) var inChannels = 0
     /// Channels it writes (columns of each position's matrix).
-    public let outChannels: Int
-    /// u is (36, inChannels, outChannels).
-    public let u: [Float]
+    public private(set) var outChannels = 0
+    /// u is (36, inChannels, outChannels); it may hold more floats than that (reused storage).
+    public private(set) var u: [Float] = []
 
     /// Number of transform positions of F(4x4, 3x3): a 6x6 input tile per 4x4 output tile.
     public static let positions = 36
 
-    /// Transforms a Keras kernel.
+    /// Transforms a Keras kernel; see `load(_:flipped:)`.
+    public init(_ weights: ConvWeights, flipped: Bool = false) {
+        load(weights, flipped: flipped)
+    }
+
+    /// An empty kernel, storage for `load`.
+    public init() {}
+
+    /// Transforms a Keras kernel into this value, reusing its storage when it is large enough.
     ///
     /// - Parameters:
     ///   - weights: kernel `(3, 3, Cin, Cout)`.
     ///   - flipped: transform the kernel of the input gradient instead: rotated by 180 degrees
     ///     with Cin and Cout swapped, so that `dinput = conv(doutput, flipped kernel)`; the result
     ///     then reads `Cout` channels and writes `Cin`.
-    /// - Complexity: `O(Cin · Cout)`, parallel over the input channels.
-    public init(_ weights: ConvWeights, flipped: Bool = false) {
+    /// - Complexity: `O(Cin · Cout)`, eight channels at a time, parallel over the rows.
+    public mutating func load(_ weights: ConvWeights, flipped: Bool = false) {
         let (cin, cout) = (weights.inChannels, weights.outChannels)
         let (rows, columns) = flipped ? (cout, cin) : (cin, cout)
         inChannels = rows
         outChannels = columns
-        var u = [Float](repeating: 0, count: 36 * cin * cout)
+        let needed = Self.positions * cin * cout
+        if u.count < needed { u = [Float](repeating: 0, count: needed) }
         weights.kernel.withUnsafeBufferPointer { g in
             u.withUnsafeMutableBufferPointer { u in
-                let (gp, up) = (g.baseAddress!, u.baseAddress!)
-                nonisolated(unsafe) let out = up
-                parallelFor(cin, parts: GEMM.threadCount, minimumPerPart: 8) { range in
-                    var tap = [Double](repeating: 0, count: 9)
-                    var h = [Double](repeating: 0, count: 18)
-                    for ci in range {
-                        for co in 0 ..< cout {
-                            // tap[3 ky + kx] of the kernel this transform is for.
+                let gp = g.baseAddress!
+                nonisolated(unsafe) let up = u.baseAddress!
+                let plane = rows * columns
+                // Row r of every position's matrix, `columns` wide, eight at a time. Tap (ky, kx) of
+                // element (r, col) is g[ky][kx][r][col] unflipped, g[2-ky][2-kx][col][r] flipped.
+                parallelFor(rows, parts: GEMM.threadCount, minimumPerPart: 8) { range in
+                    for r in range {
+                        var col = 0
+                        while col < columns {
+                            let n = min(8, columns - col)
+                            var tap = [SIMD8<Float>](repeating: .zero, count: 9)
                             for ky in 0 ..< 3 {
                                 for kx in 0 ..< 3 {
-                                    let (sy, sx) = flipped ? (2 - ky, 2 - kx) : (ky, kx)
-                                    tap[3 * ky + kx] = Double(gp[((sy * 3 + sx) * cin + ci) * cout + co])
+                                    var v = SIMD8<Float>()
+                                    if flipped {
+                                        let base = gp + ((2 - ky) * 3 + (2 - kx)) * cin * cout + r
+                                        for e in 0 ..< n { v[e] = base[(col + e) * cout] }
+                                    } else {
+                                        v = WinogradTile.load(gp + ((ky * 3 + kx) * cin + r) * cout + col, n)
+                                    }
+                                    tap[3 * ky + kx] = v
                                 }
                             }
-                            // h = g Gᵀ (3x6): G applied along each kernel row.
-                            for r in 0 ..< 3 {
-                                WinogradKernel.filterTransform(tap[3 * r], tap[3 * r + 1], tap[3 * r + 2]) { j, v in h[6 * r + j] = v }
+                            // h = g Gᵀ (3x6), then U = G h (6x6).
+                            var h = [SIMD8<Float>](repeating: .zero, count: 18)
+                            for k in 0 ..< 3 {
+                                let t = Self.filterTransform(tap[3 * k], tap[3 * k + 1], tap[3 * k + 2])
+                                for j in 0 ..< 6 { h[6 * k + j] = t[j] }
                             }
-                            // U = G h (6x6): G applied down each column.
-                            let (row, column) = flipped ? (co, ci) : (ci, co)
                             for j in 0 ..< 6 {
-                                WinogradKernel.filterTransform(h[j], h[6 + j], h[12 + j]) { i, v in
-                                    out[((6 * i + j) * rows + row) * columns + column] = Float(v)
-                                }
+                                let t = Self.filterTransform(h[j], h[6 + j], h[12 + j])
+                                for i in 0 ..< 6 { WinogradTile.store(t[i], up + (6 * i + j) * plane + r * columns + col, n) }
                             }
+                            col += 8
                         }
                     }
                 }
             }
         }
-        self.u = u
     }
 
     /// `G x` for one 3-vector, the filter transform of F(4x4, 3x3):
@@ -77,15 +92,56 @@ public struct WinogradKernel: Sendable {
     ///       0      0      1  ]
     /// ```
     @inline(__always)
-    static func filterTransform(_ x0: Double, _ x1: Double, _ x2: Double, _ emit: (Int, Double) -> Void) {
-        emit(0, x0 / 4)
-        emit(1, -(x0 + x1 + x2) / 6)
-        emit(2, -(x0 - x1 + x2) / 6)
-        emit(3, x0 / 24 + x1 / 12 + x2 / 6)
-        emit(4, x0 / 24 - x1 / 12 + x2 / 6)
-        emit(5, x2)
+    static func filterTransform(_ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>) -> [SIMD8<Float>] {
+        let even = x0 + x2
+        let a = (x0 + 4 * x2) / 24, b = x1 / 12
+        return [x0 / 4, -(even + x1) / 6, -(even - x1) / 6, a + b, a - b, x2]
     }
 
-    /// Bytes held by the transformed kernel.
+    /// Bytes held by the transformed kernel's storage.
     public var bytes: Int { u.count * MemoryLayout<Float>.stride }
+}
+
+/// Transformed kernels of a network's Winograd layers. Those that fit in a memory budget are
+/// transformed on first use and kept; the others are transformed again on each use into one
+/// reused buffer per direction, which costs a pass over the kernel (a few milliseconds for a
+/// 512x512 layer) but no memory beyond the largest layer's transform.
+///
+/// With the default budget the VGG19 layers up to block3 are kept and block4 and block5 are
+/// transformed on use: all kept, they would need four times the weights per direction
+/// (about 490 MB to block5_conv2), more than a whole 512 px evaluation may use.
+public final class WinogradKernelCache {
+    public let weights: VGGWeights
+    /// Bytes of transformed kernels kept between uses.
+    public let budgetBytes: Int
+    /// Default budget: 96 MiB, enough to keep every VGG layer up to block3 in both directions.
+    public static let defaultBudgetBytes = 96 << 20
+
+    private var kept: [Int: WinogradKernel] = [:]
+    private var keptBytes = 0
+    private var transient = [WinogradKernel(), WinogradKernel()]
+
+    public init(weights: VGGWeights, budgetBytes: Int = WinogradKernelCache.defaultBudgetBytes) {
+        self.weights = weights
+        self.budgetBytes = budgetBytes
+    }
+
+    /// Calls `body` with the transformed kernel of convolution `c` (flipped for the input gradient).
+    public func withKernel<R>(_ c: Int, flipped: Bool, _ body: (WinogradKernel) -> R) -> R {
+        let key = 2 * c + (flipped ? 1 : 0)
+        if let k = kept[key] { return body(k) }
+        let bytes = WinogradKernel.positions * weights.convolutions[c].kernel.count / 9 * MemoryLayout<Float>.stride
+        if keptBytes + bytes <= budgetBytes {
+            let k = WinogradKernel(weights.convolutions[c], flipped: flipped)
+            kept[key] = k
+            keptBytes += bytes
+            return body(k)
+        }
+        let slot = flipped ? 1 : 0
+        transient[slot].load(weights.convolutions[c], flipped: flipped)
+        return body(transient[slot])
+    }
+
+    /// Bytes held: kept kernels and the reused buffers.
+    public var bytes: Int { keptBytes + transient.reduce(0) { $0 + $1.bytes } }
 }

@@ -1,9 +1,10 @@
-// stylize-bench: times the VGG forward pass (per layer and whole) against the OpenBLAS sgemm
-// peak measured in the same run, and one style-transfer iteration's network part
-// (forwardForBackward + backward to block5_conv2).
+// stylize-bench: times one full style-transfer evaluation (forward to the deepest loss layer,
+// losses, backward to the image) for each model, size and convolution path against the OpenBLAS
+// sgemm peak measured in the same run, with the share outside the convolutions and the peak RSS;
+// optionally the forward pass per layer.
 //
-// Usage: stylize-bench [--sizes 224,512] [--models vgg19,vgg16] [--repeat 3] [--threads N]
-//                      [--backward-size 512] [--backward-layer block5_conv2] [--no-backward] [--scratch-mib 4]
+// Usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,winograd]
+//                      [--repeat 3] [--threads N] [--forward] [--sizes 224,512] [--scratch-mib 4]
 //
 // The sgemm peak is measured at the start and again at the end (the machine may be shared);
 // percentages are relative to the higher of the two.
@@ -17,11 +18,12 @@ struct Options {
     var models: [VGGArchitecture] = [.vgg19, .vgg16]
     var repeats = 3
     var threads: Int?
-    var backwardSize = 512
-    var backwardLayer = "block5_conv2"
-    var backward = true
+    var forward = false
+    var evaluationSizes = [256, 512]
     var scratchMiB = 4
-    var conv: [ConvAlgorithm] = [.winograd]
+    var conv: [ConvAlgorithm] = [.im2col, .winograd]
+    /// Internal: measure one evaluation `ARCH:SIZE:CONV` and print it as one `EVAL {json}` line.
+    var child: (VGGArchitecture, Int, ConvAlgorithm)?
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -47,9 +49,13 @@ struct Options {
                 }
             case "--repeat": options.repeats = integers(value())[0]
             case "--threads": options.threads = integers(value())[0]
-            case "--backward-size": options.backwardSize = integers(value())[0]
-            case "--backward-layer": options.backwardLayer = value()
-            case "--no-backward": options.backward = false
+            case "--forward": options.forward = true
+            case "--eval-sizes": options.evaluationSizes = integers(value())
+            case "--child":
+                let parts = value().split(separator: ":").map(String.init)
+                guard parts.count == 3, let arch = VGGArchitecture.named(parts[0]), let size = Int(parts[1]),
+                      let conv = ConvAlgorithm(rawValue: parts[2]) else { fail("--child needs ARCH:SIZE:CONV") }
+                options.child = (arch, size, conv)
             case "--scratch-mib": options.scratchMiB = integers(value())[0]
             case "--conv":
                 options.conv = value().split(separator: ",").map { name in
@@ -57,7 +63,7 @@ struct Options {
                     return c
                 }
             case "-h", "--help":
-                print("usage: stylize-bench [--sizes 224,512] [--models vgg19,vgg16] [--repeat 3] [--threads N] [--backward-size 512] [--backward-layer block5_conv2] [--no-backward] [--scratch-mib 4]")
+                print("usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,winograd] [--repeat 3] [--threads N] [--forward] [--sizes 224,512] [--scratch-mib 4]")
                 exit(0)
             default: fail("unknown option '\(arguments[i])' (see --help)")
             }
@@ -163,6 +169,11 @@ func randomInput(_ size: Int, seed: UInt64) -> Tensor {
 
 let options = Options.parse(CommandLine.arguments)
 if let threads = options.threads { GEMM.threadCount = threads }
+if let (arch, size, conv) = options.child {
+    let figures = measureEvaluation(arch: arch, size: size, conv: conv, repeats: options.repeats)
+    print("EVAL " + String(decoding: try! JSONEncoder().encode(figures), as: UTF8.self))
+    exit(0)
+}
 print("stylize-bench: OpenBLAS \(GEMM.threadCount) thread(s) on \(GEMM.processorCount) core(s); best of \(options.repeats) runs; load average \(loadAverage())")
 print("'% cpu' compares GFLOP per CPU-second with sgemm's, which holds when other processes share the cores.")
 print("")
@@ -200,8 +211,8 @@ print("peak: \(fixed(peak.wall, 1)) GFLOP/s, \(fixed(peak.cpu, 1)) GFLOP/cpu-s (
 print("")
 var table: [(label: String, flops: Double, time: Timing)] = []
 
-// 2. Forward to block5_pool, per layer and whole.
-for arch in options.models {
+// 2. Forward to block5_pool, per layer and whole (on request).
+for arch in options.forward ? options.models : [] {
     let network = VGGNetwork(weights: .random(architecture: arch, seed: 2024), workspace: makeWorkspace())
     for size in options.sizes {
         let input = randomInput(size, seed: 7)
@@ -212,7 +223,7 @@ for arch in options.models {
         var layerFlops = 0.0, layerTime = Timing(wall: 0, cpu: 0)
         for (name, step) in arch.steps {
             var y = Tensor(height: 0, width: 0, channels: 0)
-            var argmax: [Int32] = []
+            var argmax: [UInt8] = []
             var flops = 0.0
             let t: Timing
             switch step {
@@ -237,48 +248,19 @@ for arch in options.models {
     }
 }
 
-// 3. One style-transfer iteration's network part: forwardForBackward + backward.
-if options.backward, let arch = options.models.first {
-  for conv in options.conv {
-    let size = options.backwardSize
-    let layer = options.backwardLayer
-    do { try arch.validate(layers: [layer]) } catch { fail("\(error)") }
-    let network = VGGNetwork(weights: .random(architecture: arch, seed: 2024), workspace: makeWorkspace())
-    network.convolution = conv
-    let input = randomInput(size, seed: 8)
-    var outputs: [String: Tensor] = [:]
-    let forward = best(options.repeats) {
-        outputs = [:]  // let go of last call's tensors so the network reuses its buffers
-        outputs = network.forwardForBackward(input, outputs: [layer])
-    }
-    var rng = SplitMix64(seed: 9)
-    let out = outputs[layer]!
-    let gradient = Tensor(height: out.height, width: out.width, channels: out.channels,
-                          data: (0 ..< out.count).map { _ in Float(rng.nextUniform() - 0.5) })
-    outputs = [:]
-    var dx = Tensor(height: 0, width: 0, channels: 0)
-    let backward = best(options.repeats) { dx = network.backward([layer: gradient]) }
-    precondition(dx.height == size)
-    // FLOPs: the convolutions up to `layer`, once forward and once backward.
-    var flops = 0.0, h = size, w = size
-    for (name, step) in arch.steps {
-        switch step {
-        case .conv(let i):
-            let c = network.weights.convolutions[i]
-            flops += 2 * Double(h * w * 9 * c.inChannels * c.outChannels)
-        case .pool: (h, w) = (h / 2, w / 2)
+// 3. One full evaluation per model, size and convolution path, each in a child process.
+var evaluations: [EvaluationFigures] = []
+for arch in options.models {
+    for size in options.evaluationSizes {
+        for conv in options.conv {
+            guard let figures = runEvaluationChild(arch: arch, size: size, conv: conv, repeats: options.repeats,
+                                                   threads: GEMM.threadCount) else { continue }
+            evaluations.append(figures)
+            print("evaluation \(arch.name) \(size)x\(size) \(conv.rawValue): \(fixed(figures.seconds * 1e3, 0)) ms (fastest \(fixed(figures.fastest * 1e3, 0))), convolutions \(fixed(figures.convolutionSeconds * 1e3, 0)) ms, peak RSS \(fixed(figures.peakRSSMiB, 0)) MiB, RSS after the first evaluation \(fixed(figures.rssAfterFirstMiB, 0)) MiB and after the last \(fixed(figures.rssAfterLastMiB, 0)) MiB")
         }
-        if name == layer { break }
     }
-    print("\(arch.name) iteration \(size)x\(size) to \(layer), \(conv.rawValue)" + header)
-    print("forwardForBackward              " + peak.columns(flops, forward))
-    print("backward                        " + peak.columns(flops, backward))
-    print("total                           " + peak.columns(2 * flops, forward + backward))
-    print("(buffers kept for backward \(fixed(Double(network.bufferBytes) / 1048576, 0)) MiB)")
-    print("")
-    table.append(("\(pad(arch.name, 6)) \(pad("\(size)", 4, right: true))  fwd+bwd to \(layer) \(conv.rawValue)", 2 * flops, forward + backward))
-  }
 }
+print("")
 
 let endPeak = measureSgemm()
 print("sgemm peak: \(fixed(peak.wall, 1)) GFLOP/s at the start, \(fixed(endPeak.wall, 1)) at the end; load average \(loadAverage())")
@@ -288,4 +270,13 @@ print("summary (sgemm peak \(fixed(peak.wall, 1)) GFLOP/s, \(fixed(peak.cpu, 1))
 print("run                              " + header)
 for row in table {
     print(pad(row.label, 33) + peak.columns(row.flops, row.time, msDigits: 0))
+}
+if !evaluations.isEmpty {
+    print("")
+    print("one evaluation (forward to block5_conv2, losses, backward to the image; GFLOP/s of direct-conv work)")
+    print("model  size  conv          ms    GFLOP/s  x peak  outside conv  peak RSS MiB")
+    for e in evaluations {
+        let rate = e.flops / e.seconds * 1e-9
+        print("\(pad(e.arch, 6)) \(pad("\(e.size)", 4, right: true))  \(pad(e.conv, 8)) \(pad(fixed(e.seconds * 1e3, 0), 7, right: true))  \(pad(fixed(rate, 1), 9, right: true))  \(pad(fixed(rate / peak.wall, 2), 6, right: true))  \(pad(fixed(100 * (1 - e.convolutionSeconds / e.seconds), 1) + " %", 12, right: true))  \(pad(fixed(e.peakRSSMiB, 0), 12, right: true))")
+    }
 }

@@ -73,7 +73,7 @@ final class GradientTests: XCTestCase {
         let values = (0 ..< h * w * c).map { Float($0) * 0.1 }.shuffled(using: &rng)
         let x = Tensor(height: h, width: w, channels: c, data: values)
         let r = TestData.tensor(h / 2, w / 2, c, seed: 56)
-        var y = Tensor(height: 0, width: 0, channels: 0), argmax: [Int32] = []
+        var y = Tensor(height: 0, width: 0, channels: 0), argmax: [UInt8] = []
         MaxPool2x2.forward(x, into: &y, argmax: &argmax)
         var dx = Tensor(height: 0, width: 0, channels: 0)
         MaxPool2x2.backward(r, argmax: argmax, height: h, width: w, into: &dx)

@@ -70,30 +70,49 @@ final class VGGNetworkTests: XCTestCase {
         XCTAssertTrue(a.convolutions.allSatisfy { $0.bias.allSatisfy { $0 == 0 } })
     }
 
-    /// After the first call at a given size, forwardForBackward and backward write into the
-    /// same storage (checked by buffer addresses), a plain forward in between does not disturb
-    /// them, and the gradient still matches a fresh network's.
+    /// After the first call at a given size, forwardForBackward, backward and gradient write into
+    /// the same storage (checked by buffer addresses), and the gradient still matches a fresh network's.
     func testBuffersReusedAcrossCalls() {
         let weights = VGGWeights.random(architecture: .vgg16, seed: 11)
         let network = VGGNetwork(weights: weights)
         let names = ["block1_conv2", "block3_conv1"]
-        func addresses() -> [UnsafeRawPointer?] {
-            (network.activations + network.gradients).map { t in t.data.withUnsafeBytes { $0.baseAddress } }
-        }
         var outputs = network.forwardForBackward(TestData.tensor(20, 18, 3, seed: 1, scale: 50), outputs: names)
         let r = ["block3_conv1": TestData.tensor(5, 4, 256, seed: 2)]
         _ = network.backward(r)
-        let before = addresses()
+        let before = network.bufferAddresses
         outputs = [:]
         let x = TestData.tensor(20, 18, 3, seed: 3, scale: 50)
         outputs = network.forwardForBackward(x, outputs: names)
-        _ = network.forward(TestData.tensor(12, 30, 3, seed: 4, scale: 50), outputs: names)  // must not disturb backward
-        let dx = network.backward(r)
         outputs = [:]
-        XCTAssertEqual(addresses(), before, "buffers were reallocated")
+        let dx = network.backward(r)
+        XCTAssertEqual(network.bufferAddresses, before, "buffers were reallocated")
         let fresh = VGGNetwork(weights: weights)
         outputs = fresh.forwardForBackward(x, outputs: names)
         XCTAssertEqual(fresh.backward(r), dx, "reused buffers give a different gradient")
         XCTAssertEqual(outputs.count, 2)
+    }
+
+    /// `gradient(_:at:replacingOutputsWithGradients:)`, which turns the kept outputs into
+    /// gradients in place, against forwardForBackward + backward with the same gradients.
+    func testInPlaceGradientMatchesBackward() {
+        let weights = VGGWeights.random(architecture: .vgg16, seed: 12)
+        let network = VGGNetwork(weights: weights)
+        let x = TestData.tensor(19, 22, 3, seed: 5, scale: 50)
+        let names = ["block1_conv1", "block2_pool", "block3_conv2"]
+        // d(loss)/d(F) = 0.5 F + 0.01 for a loss of 0.25 ΣF² + 0.01 ΣF at each layer.
+        func lossGradient(_ f: Tensor) -> Tensor {
+            Tensor(height: f.height, width: f.width, channels: f.channels, data: f.data.map { 0.5 * $0 + 0.01 })
+        }
+        let outputs = network.forwardForBackward(x, outputs: names)
+        var given: [String: Tensor] = [:]
+        for (name, f) in outputs { given[name] = lossGradient(f) }
+        let reference = network.backward(given)
+        var seen: [String] = []
+        let dx = network.gradient(x, at: names) { name, f in
+            seen.append(name)
+            f = lossGradient(f)
+        }
+        XCTAssertEqual(seen, ["block3_conv2", "block2_pool", "block1_conv1"], "deepest first")
+        assertClose(dx, reference, tolerance: 1e-6, relativeToMax: true, "in-place gradient")
     }
 }

@@ -120,7 +120,7 @@ final class WinogradBundledWeightsTests: XCTestCase {
                 }
                 x = reference
             case .pool:
-                var argmax: [Int32] = []
+                var argmax: [UInt8] = []
                 var y = Tensor(height: 0, width: 0, channels: 0)
                 MaxPool2x2.forward(x, into: &y, argmax: &argmax)
                 x = y

@@ -1,0 +1,116 @@
+// One full style-transfer evaluation, exactly what the transfer does per evaluation: forward to
+// the deepest loss layer, the content, style and TV losses, backward to the image. Each
+// configuration runs in a child process of its own so that its peak RSS is its own.
+import Foundation
+import Imaging
+import NeuralCore
+import StyleTransfer
+
+/// What one child measured.
+struct EvaluationFigures: Codable {
+    var arch: String
+    var size: Int
+    var conv: String
+    var threads: Int
+    /// Median and fastest wall seconds of one evaluation.
+    var seconds: Double
+    var fastest: Double
+    /// Median wall seconds inside the convolutions during one evaluation.
+    var convolutionSeconds: Double
+    /// Direct-convolution FLOPs of one evaluation (forward + input gradient, 2 · 9 · H · W · Cin · Cout each).
+    var flops: Double
+    var peakRSSMiB: Double
+    /// RSS after the first evaluation and after the last: flat when nothing is allocated per evaluation.
+    var rssAfterFirstMiB: Double
+    var rssAfterLastMiB: Double
+}
+
+/// Current resident set size in MiB (`/proc/self/statm`, second field, in pages).
+func currentRSSMiB() -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Double(fields[1]) else { return 0 }
+    return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1048576
+}
+
+/// An image of the project's samples stretched to `size`x`size`, or seeded noise when absent.
+func sampleImage(_ name: String, size: Int, seed: UInt64) -> Tensor {
+    let root = ProcessInfo.processInfo.environment["STYLIZE_HOME"] ?? FileManager.default.currentDirectoryPath
+    if let image = try? RGBImage(contentsOf: "\(root)/images/\(name)") {
+        return Tensor(image.resized(width: size, height: size))
+    }
+    var rng = SplitMix64(seed: seed)
+    return Tensor(height: size, width: size, channels: 3, data: (0 ..< size * size * 3).map { _ in Float(rng.nextUniform() * 255) })
+}
+
+/// Direct-convolution FLOPs of forward + input gradient through every convolution up to `layer`.
+func evaluationFlops(_ arch: VGGArchitecture, weights: VGGWeights, size: Int, deepest layer: String) -> Double {
+    var flops = 0.0, h = size, w = size
+    for (name, step) in arch.steps {
+        switch step {
+        case .conv(let i):
+            let c = weights.convolutions[i]
+            flops += 2 * 2 * 9 * Double(h * w * c.inChannels * c.outChannels)
+        case .pool: (h, w) = (h / 2, w / 2)
+        }
+        if name == layer { break }
+    }
+    return flops
+}
+
+/// Runs in the child: `repeats` evaluations of the default preset's objective after one warm-up.
+func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, repeats: Int) -> EvaluationFigures {
+    let weights = VGGWeights.random(architecture: arch, seed: 2024)
+    let network = VGGNetwork(weights: weights)
+    network.convolution = conv
+    let preset = Preset.builtIn
+    let content = sampleImage("building.jpg", size: size, seed: 1)
+    let style = sampleImage("starry_night.jpg", size: size, seed: 2)
+    let objective = StyleObjective(network: network, preset: preset, content: content, styles: [style], blend: [1])
+    let x = content.data
+    var gradient = [Float](repeating: 0, count: x.count)
+    func evaluate() {
+        x.withUnsafeBufferPointer { x in
+            gradient.withUnsafeMutableBufferPointer { g in _ = objective.evaluate(x, gradient: g) }
+        }
+    }
+    evaluate()
+    let rssAfterFirst = currentRSSMiB()
+    var times: [Double] = [], convTimes: [Double] = []
+    for _ in 0 ..< max(1, repeats) {
+        let conv0 = network.convolutionSeconds
+        let start = DispatchTime.now().uptimeNanoseconds
+        evaluate()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        convTimes.append(network.convolutionSeconds - conv0)
+    }
+    let median = { (v: [Double]) in v.sorted()[v.count / 2] }
+    return EvaluationFigures(arch: arch.name, size: size, conv: conv.rawValue, threads: GEMM.threadCount,
+                             seconds: median(times), fastest: times.min()!, convolutionSeconds: median(convTimes),
+                             flops: evaluationFlops(arch, weights: weights, size: size, deepest: preset.contentLayer),
+                             peakRSSMiB: peakMemoryMiB(), rssAfterFirstMiB: rssAfterFirst, rssAfterLastMiB: currentRSSMiB())
+}
+
+/// Runs in the parent: one child process per configuration; nil (with a message) when a child fails.
+func runEvaluationChild(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, repeats: Int, threads: Int) -> EvaluationFigures? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].contains("/")
+        ? CommandLine.arguments[0] : "/proc/self/exe").resolvingSymlinksInPath()
+    process.arguments = ["--child", "\(arch.name):\(size):\(conv.rawValue)", "--repeat", "\(repeats)", "--threads", "\(threads)"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch {
+        print("(could not start a child: \(error))")
+        return nil
+    }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self)
+    guard process.terminationStatus == 0,
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("EVAL ") }),
+          let figures = try? JSONDecoder().decode(EvaluationFigures.self, from: Data(line.dropFirst(5).utf8)) else {
+        print("(child for \(arch.name) \(size) \(conv.rawValue) failed with status \(process.terminationStatus))")
+        return nil
+    }
+    return figures
+}
