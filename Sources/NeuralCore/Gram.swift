@@ -54,6 +54,35 @@ public enum Gram {
         return grad
     }
 
+    /// How `Fᵀ F` is computed: `sgemm` (both triangles, `2 M C²` flops) or `ssyrk` (one triangle,
+    /// `M C²` flops, then mirrored). OpenBLAS' ssyrk has been slower than its sgemm on the tall,
+    /// skinny feature matrices of VGG (`stylize-bench --gram` measures both).
+    public enum Method: String, CaseIterable, Sendable {
+        case gemm, syrk
+    }
+
+    /// The method the objective uses, the faster one here as measured by `stylize-bench --gram`.
+    nonisolated(unsafe) public static var method: Method = .gemm
+
+    /// `g (C, C) = scale · Fᵀ F` for `f (M, C)` row-major; `g` overwritten, both triangles filled.
+    public static func matrix(_ f: UnsafePointer<Float>, rows m: Int, channels c: Int, scale: Float,
+                              into g: UnsafeMutablePointer<Float>, method: Method = Gram.method) {
+        guard c > 0 else { return }
+        if m == 0 {
+            g.update(repeating: 0, count: c * c)
+            return
+        }
+        switch method {
+        case .gemm:
+            GEMM.multiply(transposeA: true, m: c, n: c, k: m, alpha: scale, a: f, lda: c, b: f, ldb: c, c: g, ldc: c)
+        case .syrk:
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(c), Int32(m), scale, f, Int32(c), 0, g, Int32(c))
+            for i in 0 ..< c {
+                for j in 0 ..< i { g[i * c + j] = g[j * c + i] }
+            }
+        }
+    }
+
     /// Naive reference of `matrix`, for tests: three plain loops in Double.
     public static func matrixNaive(_ features: Tensor) -> [Float] {
         let c = features.channels

@@ -74,6 +74,24 @@ extension Preprocessing {
         return drgb
     }
 
+    /// `apply` on raw buffers of `pixels` RGB pixels: `rgb` into `x` (they may not overlap).
+    public func apply(_ rgb: UnsafePointer<Float>, pixels: Int, into x: UnsafeMutablePointer<Float>) {
+        let (scale, offset) = affine
+        let s = (0 ..< 3).map(source)
+        for p in 0 ..< pixels {
+            for c in 0 ..< 3 { x[3 * p + c] = rgb[3 * p + s[c]] * scale[c] + offset[c] }
+        }
+    }
+
+    /// `backward` on raw buffers of `pixels` pixels: `dx` into `drgb` (they may not overlap).
+    public func backward(_ dx: UnsafePointer<Float>, pixels: Int, into drgb: UnsafeMutablePointer<Float>) {
+        let scale = inputScale
+        let s = (0 ..< 3).map(source)
+        for p in 0 ..< pixels {
+            for c in 0 ..< 3 { drgb[3 * p + s[c]] = dx[3 * p + c] * scale[c] }
+        }
+    }
+
     /// d(network channel c)/d(its RGB source channel), per network channel: `[1, 1, 1]` for
     /// caffe, `1 / (255 * std)` for torch.
     public var inputScale: [Float] { affine.scale }

@@ -26,13 +26,15 @@ public final class StyleObjective {
     let styleTargets: [String: [Float]]
     let height: Int
     let width: Int
-    let layers: [String]
     /// The terms of the latest evaluation.
     public private(set) var lastTerms = LossTerms()
     /// The terms of the lowest total evaluated so far: the point L-BFGS returns as its best.
     public private(set) var bestTerms: LossTerms?
     /// Evaluations so far.
     public private(set) var evaluations = 0
+    /// The preprocessed image of the current evaluation, and the losses' scratch (kept).
+    private var preprocessed: Tensor
+    private let scratch = LayerLossScratch()
 
     /// - Parameters:
     ///   - content: (H, W, 3), RGB in `0...255`, the content image at the output size.
@@ -44,8 +46,8 @@ public final class StyleObjective {
         self.preset = preset
         self.height = content.height
         self.width = content.width
+        self.preprocessed = Tensor(height: content.height, width: content.width, channels: 3)
         let styleLayers = preset.styleLayers.map(\.layer)
-        self.layers = Array(Set(styleLayers + [preset.contentLayer]))
         let pre = network.weights.preprocessing
         contentTarget = network.forward(pre.apply(content), outputs: [preset.contentLayer])[preset.contentLayer]!
         let total = blend.reduce(0, +)
@@ -66,57 +68,62 @@ public final class StyleObjective {
     public var styleGrams: [String: [Float]] { styleTargets }
 
     /// Evaluates the objective at `x` and writes its gradient.
+    ///
+    /// Nothing image-sized is allocated after the first call: the image, its preprocessed copy
+    /// and the scratch are kept, and the losses overwrite the network's kept features with their
+    /// gradients (`VGGNetwork.gradient(_:at:replacingOutputsWithGradients:)`).
     /// - Parameters:
     ///   - x: (H, W, 3) flattened, RGB in `0...255`.
     ///   - gradient: (H, W, 3) flattened; overwritten.
     public func evaluate(_ x: UnsafeBufferPointer<Float>, gradient: UnsafeMutableBufferPointer<Float>) -> Double {
+        precondition(x.count == height * width * 3 && gradient.count == x.count, "StyleObjective: x and gradient must be (H, W, 3)")
         evaluations += 1
-        let image = Tensor(height: height, width: width, channels: 3, data: Array(x))
         let pre = network.weights.preprocessing
-        let acts = network.forwardForBackward(pre.apply(image), outputs: layers)
+        let pixels = height * width
+        preprocessed.data.withUnsafeMutableBufferPointer { pre.apply(x.baseAddress!, pixels: pixels, into: $0.baseAddress!) }
         var terms = LossTerms()
-        var outputGradients: [String: Tensor] = [:]
-
-        func add(_ layer: String, _ g: Tensor, scale: Float) {
-            if outputGradients[layer] == nil {
-                var scaled = g
-                scaled.data.withUnsafeMutableBufferPointer { d in for i in 0..<d.count { d[i] *= scale } }
-                outputGradients[layer] = scaled
-            } else {
-                outputGradients[layer]!.data.withUnsafeMutableBufferPointer { d in
-                    g.data.withUnsafeBufferPointer { s in for i in 0..<d.count { d[i] += scale * s[i] } }
+        let contentLayer = preset.contentWeight > 0 ? preset.contentLayer : nil
+        let active = activeLayers
+        if active.isEmpty {
+            gradient.update(repeating: 0)
+        } else {
+            let dPre = network.gradient(preprocessed, at: active) { layer, features in
+                let styleWeight = styleLayerWeights[layer] ?? 0
+                let isContent = layer == contentLayer
+                let (style, content) = LayerLoss.replaceWithGradient(
+                    &features, styleTarget: styleWeight > 0 ? styleTargets[layer]! : nil,
+                    styleScale: Float(preset.styleWeight * styleWeight),
+                    contentTarget: isContent ? contentTarget : nil, contentScale: Float(preset.contentWeight),
+                    scratch: scratch)
+                if styleWeight > 0 {
+                    terms.styleByLayer[layer] = styleWeight * style
+                    terms.style += preset.styleWeight * styleWeight * style
                 }
+                if isContent { terms.content = preset.contentWeight * content }
             }
+            dPre.data.withUnsafeBufferPointer { pre.backward($0.baseAddress!, pixels: pixels, into: gradient.baseAddress!) }
         }
-
-        if preset.contentWeight > 0 {
-            let c = ContentLoss.evaluate(acts[preset.contentLayer]!, target: contentTarget)
-            terms.content = preset.contentWeight * c.value
-            add(preset.contentLayer, c.gradient, scale: Float(preset.contentWeight))
-        }
-        for entry in preset.styleLayers where entry.weight > 0 && preset.styleWeight > 0 {
-            let s = StyleLoss.evaluate(acts[entry.layer]!, target: styleTargets[entry.layer]!)
-            terms.styleByLayer[entry.layer] = entry.weight * s.value
-            terms.style += preset.styleWeight * entry.weight * s.value
-            add(entry.layer, s.gradient, scale: Float(preset.styleWeight * entry.weight))
-        }
-        let dPre = outputGradients.isEmpty ? Tensor(height: height, width: width, channels: 3)
-                                            : network.backward(outputGradients)
-        let dx = pre.backward(dPre)
-        let tv = preset.tvWeight > 0 ? TotalVariation.evaluate(image) : nil
-        terms.tv = preset.tvWeight * (tv?.value ?? 0)
-        let gamma = Float(preset.tvWeight)
-        dx.data.withUnsafeBufferPointer { d in
-            if let tv {
-                tv.gradient.data.withUnsafeBufferPointer { t in
-                    for i in 0..<gradient.count { gradient[i] = d[i] + gamma * t[i] }
-                }
-            } else {
-                for i in 0..<gradient.count { gradient[i] = d[i] }
-            }
+        if preset.tvWeight > 0 {
+            terms.tv = preset.tvWeight * TotalVariation.accumulate(x.baseAddress!, height: height, width: width, channels: 3,
+                                                                   gradientScale: Float(preset.tvWeight), into: gradient.baseAddress!)
         }
         lastTerms = terms
         if terms.total.isFinite, terms.total < (bestTerms?.total ?? .infinity) { bestTerms = terms }
         return terms.total
     }
+
+    /// The layers with a non-zero term (the network orders them itself).
+    private lazy var activeLayers: [String] = {
+        var names = Set(styleLayerWeights.filter { $0.value > 0 }.map(\.key))
+        if preset.contentWeight > 0 { names.insert(preset.contentLayer) }
+        return names.sorted()
+    }()
+
+    /// w_l per style layer, only where β · w_l > 0.
+    private lazy var styleLayerWeights: [String: Double] = {
+        var result: [String: Double] = [:]
+        guard preset.styleWeight > 0 else { return result }
+        for entry in preset.styleLayers where entry.weight > 0 { result[entry.layer, default: 0] += entry.weight }
+        return result
+    }()
 }

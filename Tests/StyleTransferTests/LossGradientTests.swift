@@ -14,6 +14,37 @@ final class LossGradientTests: XCTestCase {
         XCTAssertEqual(fast[1 * 6 + 4], fast[4 * 6 + 1], "Gram must be symmetric")
     }
 
+    /// The fused in-place layer loss against its reference twins `StyleLoss.evaluate` and
+    /// `ContentLoss.evaluate` (separate, allocating), for style only, content only and both, with
+    /// row blocks smaller than the map and both Gram methods. Tolerance 1e-5 of the largest value.
+    func testInPlaceLayerLossMatchesSeparateLosses() {
+        let f = GradientCheck.randomTensor(9, 7, 5, seed: 4)
+        let p = GradientCheck.randomTensor(9, 7, 5, seed: 5)
+        let a = Gram.matrix(GradientCheck.randomTensor(6, 6, 5, seed: 6))
+        let (styleScale, contentScale): (Float, Float) = (30, 2)
+        let style = StyleLoss.evaluate(f, target: a), content = ContentLoss.evaluate(f, target: p)
+        for method in Gram.Method.allCases {
+            let saved = Gram.method
+            Gram.method = method
+            defer { Gram.method = saved }
+            for (useStyle, useContent) in [(true, false), (false, true), (true, true)] {
+                var g = f
+                let terms = LayerLoss.replaceWithGradient(&g, styleTarget: useStyle ? a : nil, styleScale: styleScale,
+                                                          contentTarget: useContent ? p : nil, contentScale: contentScale,
+                                                          scratch: LayerLossScratch(), blockFloats: 4 * 5)
+                var expected = [Float](repeating: 0, count: f.count)
+                for i in 0 ..< f.count {
+                    expected[i] = (useStyle ? styleScale * style.gradient.data[i] : 0) + (useContent ? contentScale * content.gradient.data[i] : 0)
+                }
+                let scale = expected.map { abs($0) }.max()!
+                let worst = zip(g.data, expected).map { abs($0 - $1) }.max()!
+                XCTAssertLessThanOrEqual(worst, 1e-5 * scale, "\(method) style \(useStyle) content \(useContent): worst \(worst)")
+                XCTAssertEqual(terms.style, useStyle ? style.value : 0, accuracy: 1e-6 * max(1, style.value))
+                XCTAssertEqual(terms.content, useContent ? content.value : 0, accuracy: 1e-6 * max(1, content.value))
+            }
+        }
+    }
+
     func testContentLossGradient() {
         let p = GradientCheck.randomTensor(4, 5, 3, seed: 2)
         let f = GradientCheck.randomTensor(4, 5, 3, seed: 3)
