@@ -1,13 +1,27 @@
 import Foundation
 import Imaging
 
-/// Reads an image a command was given. A file that does not exist here but does under `images/` (of the
-/// current folder or of the data folder) gets a "did you mean images/NAME?".
+/// Reads an image a command was given.
+///
+/// `images/NAME` given in a folder without it reads the sample image of that name from the data folder (with a
+/// note on standard error), so that the README's commands work from any folder. Any other missing file that
+/// exists under `images/` gets a "did you mean images/NAME?".
 func readImage(_ path: String) throws -> RGBImage {
+    if let sample = sampleImage(for: path) {
+        FileHandle.standardError.write(Data("stylize: \(path) is not in this folder; reading the sample image \(sample)\n".utf8))
+        return try RGBImage(contentsOf: sample)
+    }
     do { return try RGBImage(contentsOf: path) } catch {
         if let suggestion = imagesSuggestion(for: path) { throw CLIError("\(error); did you mean \(suggestion)?") }
         throw error
     }
+}
+
+/// The data folder's `images/NAME` for a relative `images/NAME` that does not exist here; else nil.
+func sampleImage(for path: String) -> String? {
+    guard path.hasPrefix("images/"), !FileManager.default.fileExists(atPath: path), let root = ProjectPaths.root else { return nil }
+    let sample = (root as NSString).appendingPathComponent(path)
+    return FileManager.default.fileExists(atPath: sample) ? sample : nil
 }
 
 /// `images/NAME` (or the data folder's) when `path` does not exist and that file does; else nil.

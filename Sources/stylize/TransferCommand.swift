@@ -98,9 +98,7 @@ struct TransferCommand: ParsableCommand {
         _ = try parsedBlend(count: styleFiles.count)
         let out = outputPath
         try OutputPath.checkFile(out, option: "-o", extensions: ["png", "jpg", "jpeg"])
-        if let report, !report.lowercased().hasSuffix(".html") {
-            throw CLIError("\(report): the report must end in .html")
-        }
+        if let report { try OutputPath.checkFile(report, option: "--report", extensions: ["html"]) }
         try checkNoInputIsOverwritten()
     }
 
