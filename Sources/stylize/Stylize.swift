@@ -25,7 +25,7 @@ struct Stylize: ParsableCommand {
     static func main() {
         var args = Array(CommandLine.arguments.dropFirst())
         let commands = configuration.subcommands.map { $0._commandName }
-        if args.first == "help", args.count > 1, !args[1].hasPrefix("-"), !commands.contains(args[1]) {
+        if args.first == "help", args.count > 1, !args[1].hasPrefix("-"), !commands.contains(args[1]), args[1] != "help" {
             exit(withError: CLIError("no command named \"\(args[1])\" (commands: \(commands.joined(separator: ", ")))"))
         }
         if args.first.map({ !commands.contains($0) || $0 == "transfer" }) ?? false {

@@ -8,7 +8,17 @@ import StyleTransfer
 struct TransferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transfer",
-        abstract: "Paint a content photo in the manner of one or more style images (the default command).")
+        abstract: "Paint a content photo in the manner of one or more style images (the default command).",
+        discussion: """
+        Examples, from the repository or any folder (images/NAME not found here is
+        read from the installed sample images):
+          stylize --content images/building.jpg --style images/starry_night.jpg \\
+                  --preset starry-night -o starry.png
+          stylize --content images/building.jpg --style images/starry_night.jpg \\
+                  --style images/baboon.jpg --style-blend 0.7,0.3 -o blend.jpg
+        neural-style's single-dash flags (-content_image, -style_image,
+        -num_iterations, -original_colors 1, ...) are read as these options.
+        """)
 
     @Option(name: .long, help: "The content photo (PNG or JPEG).")
     var content: String
@@ -22,7 +32,7 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Size of the style images relative to the output (preset: style_scale).")
     var styleScale: Double?
 
-    @Option(name: [.short, .long], help: "Output image, .png or .jpg (default: output/CONTENT-STYLE.png).")
+    @Option(name: [.short, .long], help: "Output image, .png or .jpg, in an existing folder (default: output/CONTENT-STYLE.png; output/ is created).")
     var output: String?
 
     @Option(name: .long, help: "Longest edge of the output in pixels, \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound) (preset: size).")
