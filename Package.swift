@@ -41,6 +41,6 @@ let package = Package(
         .testTarget(name: "StyleTransferTests", dependencies: ["StyleTransfer", "NeuralCore"],
                     exclude: ["Fixtures"]),   // reference scripts and their output; the tests paste the numbers
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
-        .testTarget(name: "CLITests", dependencies: ["stylize"]),
+        .testTarget(name: "CLITests", dependencies: ["stylize", "Imaging"]),
     ]
 )

@@ -23,6 +23,9 @@ extension Preset {
         do { data = try Data(contentsOf: url) } catch {
             throw PresetError(path: path, message: "cannot read: \(error.localizedDescription)")
         }
+        if let problem = JSONSyntax.check([UInt8](data)) {
+            throw PresetError(path: path, message: "malformed JSON at line \(problem.line), column \(problem.column): \(problem.reason)")
+        }
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: data) } catch {
             throw PresetError(path: path, message: jsonErrorMessage(error, data: data))
@@ -68,7 +71,8 @@ extension Preset {
         if let v = try number("style_weight") { p.styleWeight = try weight("style_weight", v) }
         if let v = try number("tv_weight") { p.tvWeight = try weight("tv_weight", v) }
         if let v = dict["content_layer"] {
-            guard let s = v as? String else { throw PresetError(path: path, message: "field \"content_layer\" must be a string") }
+            guard let name = v as? String else { throw PresetError(path: path, message: "field \"content_layer\" must be a string") }
+            let s = VGGArchitecture.kerasName(name)
             guard Preset.knownLayers.contains(s) else {
                 throw PresetError(path: path, message: "content_layer: unknown layer \"\(s)\"")
             }
@@ -79,7 +83,8 @@ extension Preset {
                 throw PresetError(path: path, message: "field \"style_layers\" must be an object of layer names to weights")
             }
             var result: [StyleLayerWeight] = []
-            for (layer, w) in layers {
+            for (name, w) in layers {
+                let layer = VGGArchitecture.kerasName(name)
                 guard Preset.knownLayers.contains(layer) else {
                     throw PresetError(path: path, message: "style_layers: unknown layer \"\(layer)\"")
                 }
@@ -95,7 +100,7 @@ extension Preset {
             p.styleLayers = result.sorted { Preset.layerOrder($0.layer) < Preset.layerOrder($1.layer) }
         }
         if let v = try integer("iterations", 1...100_000) { p.iterations = v }
-        if let v = try integer("size", 16...Preset.maxSize) { p.size = v }
+        if let v = try integer("size", Preset.sizeRange) { p.size = v }
         if let v = try integer("history", 1...1000) { p.history = v }
         if let v = try number("style_scale") {
             guard v.isFinite, v > 0, v <= 8 else {
@@ -104,10 +109,10 @@ extension Preset {
             p.styleScale = v
         }
         if let v = dict["init"] {
-            guard let s = v as? String, ["content", "noise", "style"].contains(s) else {
-                throw PresetError(path: path, message: "field \"init\" must be \"content\", \"noise\" or \"style\"")
+            guard let s = v as? String, ["content", "noise", "random", "style"].contains(s) else {
+                throw PresetError(path: path, message: "field \"init\" must be \"content\", \"noise\" (or \"random\") or \"style\"")
             }
-            p.initialization = s
+            p.initialization = s == "random" ? "noise" : s
         }
         if let v = dict["original_colors"] {
             guard let n = v as? NSNumber, isJSONBool(n) else {
@@ -120,8 +125,8 @@ extension Preset {
             var sizes: [Int] = []
             for item in list {
                 guard let n = jsonNumber(item),
-                      let i = Int(exactly: n.doubleValue), (16...Preset.maxSize).contains(i) else {
-                    throw PresetError(path: path, message: "field \"scales\" must hold whole sizes in 16...\(Preset.maxSize)")
+                      let i = Int(exactly: n.doubleValue), Preset.sizeRange.contains(i) else {
+                    throw PresetError(path: path, message: "field \"scales\" must hold whole sizes in \(Preset.sizeRange)")
                 }
                 sizes.append(i)
             }

@@ -14,9 +14,9 @@ import NeuralCore
 ///   "content_layer": "block5_conv2",
 ///   "style_layers": {"block1_conv1": 1, "block2_conv1": 1, ...},   // w_l ≥ 0
 ///   "iterations": 500,                // evaluation budget of the optimizer, > 0
-///   "size": 512,                      // longest edge of the output in pixels
+///   "size": 512,                      // longest edge of the output in pixels, 32...4096
 ///   "style_scale": 1.0,               // style image size relative to the output, > 0
-///   "init": "content",                // content | noise | style
+///   "init": "content",                // content | noise (or random) | style
 ///   "original_colors": false,
 ///   "scales": [256, 512],             // coarse-to-fine sizes; empty: just `size`
 ///   "history": 100                    // L-BFGS history length
@@ -64,8 +64,13 @@ public struct Preset: Sendable, Equatable {
                                 "style_layers", "iterations", "size", "style_scale", "init", "original_colors",
                                 "scales", "history"]
 
-    /// Largest accepted output size (longest edge), to refuse absurd sizes before any allocation.
-    public static let maxSize = 4096
+    /// Accepted sizes (longest edge, pixels) of an output, a scale or an inspected image, for every command and preset.
+    /// 32 leaves block5 at least one pixel for any image up to 2:1 (four pools halve 32 to 2, the short side to 1);
+    /// 4096 refuses absurd sizes before any allocation.
+    public static let sizeRange = 32...4096
+
+    /// Largest accepted size, `sizeRange.upperBound`.
+    public static let maxSize = sizeRange.upperBound
 }
 
 /// A preset file that cannot be used; the description is one line naming the file and the field.

@@ -111,10 +111,7 @@ public final class Stylizer {
             totalIterations += result.iterations
         }
         let (result, terms, grams) = last!
-        var image = RGBImage(current!)
-        if preset.originalColors {
-            image = OriginalColors.apply(stylized: image, content: content.resized(width: image.width, height: image.height))
-        }
+        let image = outputImage(current!, content: content.resized(width: current!.width, height: current!.height))
         return StylizeResult(image: image, raw: current!, terms: terms,
                              evaluations: totalEvaluations, iterations: totalIterations,
                              stop: cancelled ? .cancelled : result.stop, history: history,

@@ -54,7 +54,9 @@ public enum LinePlot {
         let pad = 10
         let yTickWidth = yTicks.map { font.measure($0.1).width }.max() ?? 0
         let left = pad + font.lineHeight + pad + yTickWidth + 6
-        let right = pad * 2
+        // The legend sits right of the plot, so it never covers a curve.
+        let legendWidth = legendSize(series.map { $0.name }, font: font).width
+        let right = pad * 2 + (legendWidth > 0 ? legendWidth + pad : 0)
         let top = pad + titleFont.lineHeight + pad
         let bottom = 6 + font.lineHeight + 4 + font.lineHeight + pad
         let plotW = width - left - right, plotH = height - top - bottom
@@ -92,7 +94,7 @@ public enum LinePlot {
                 previous = p
             }
         }
-        drawLegend(series.map { $0.name }, font: font, canvas: &canvas, right: left + plotW - 8, top: top + 8)
+        drawLegend(series.map { $0.name }, font: font, canvas: &canvas, right: width - pad, top: top)
         return canvas.image
     }
 
@@ -103,12 +105,19 @@ public enum LinePlot {
         return stride(from: first, through: last, by: step).map { (Double($0), TickFormat.decade($0)) }
     }
 
+    /// Width and height of the legend box of `names` (zero for none).
+    static func legendSize(_ names: [String], font: TextRenderer) -> (width: Int, height: Int) {
+        if names.isEmpty { return (0, 0) }
+        let sample = 22, gap = 6
+        let textW = names.map { font.measure($0).width }.max() ?? 0
+        return (gap + sample + gap + textW + gap, gap + names.count * font.lineHeight + gap)
+    }
+
+    /// The legend box with its right edge at `right`.
     static func drawLegend(_ names: [String], font: TextRenderer, canvas: inout Canvas, right: Int, top: Int) {
         if names.isEmpty { return }
         let sample = 22, gap = 6
-        let textW = names.map { font.measure($0).width }.max() ?? 0
-        let w = gap + sample + gap + textW + gap
-        let h = gap + names.count * font.lineHeight + gap
+        let (w, h) = legendSize(names, font: font)
         let x = right - w
         canvas.fill(x: x, y: top, width: w, height: h, color: .white)
         canvas.strokeRect(x: x, y: top, width: w, height: h, color: .lightGray)

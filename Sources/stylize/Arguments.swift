@@ -15,7 +15,15 @@ func commaList(_ text: String) -> [String] {
     text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 }
 
-/// The `--size` of the network-inspection commands (shapes, features, gram): 32 keeps block5 at least 2x2.
-func checkInspectionSize(_ size: Int) throws {
-    guard (32...Preset.maxSize).contains(size) else { throw CLIError("--size must be in 32...\(Preset.maxSize), not \(size)") }
+/// The one size check of every command (`--size`, each of `--scales`): `Preset.sizeRange`, the range presets use too.
+func checkSize(_ size: Int, option: String = "--size") throws {
+    guard Preset.sizeRange.contains(size) else {
+        throw CLIError("\(option) must be in \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound), not \(size)")
+    }
 }
+
+/// "1 step", "2 steps".
+func counted(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
+
+/// The colormap names, for help texts.
+let colormapNames = Colormap.allCases.map(\.rawValue).joined(separator: ", ")

@@ -14,7 +14,7 @@ struct FeaturesCommand: ParsableCommand {
     @Argument(help: "The image (PNG or JPEG).")
     var image: String
 
-    @Option(name: .long, help: "The layer, e.g. block1_conv1.")
+    @Option(name: .long, help: "The layer, e.g. block1_conv1 (or relu1_1).")
     var layer: String = "block1_conv1"
 
     @Flag(name: .long, help: "One sheet per layer; -o is then a folder.")
@@ -26,10 +26,10 @@ struct FeaturesCommand: ParsableCommand {
     @Option(name: .long, help: "Maps per row.")
     var columns: Int = 8
 
-    @Option(name: .long, help: "Colormap: \(Colormap.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(name: .long, help: "Colormap: \(colormapNames).")
     var colormap: Colormap = .gray
 
-    @Option(name: .long, help: "Square input size the image is resized to, as the tutorial's target_size.")
+    @Option(name: .long, help: "Square input size the image is resized to, as the tutorial's target_size (\(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound)).")
     var size: Int = 224
 
     @Flag(name: .long, help: "Write each map's channel number under it.")
@@ -44,24 +44,29 @@ struct FeaturesCommand: ParsableCommand {
     @OptionGroup var network: NetworkOptions
 
     func validate() throws {
-        try checkInspectionSize(size)
+        try checkSize(size)
         guard count >= 1, columns >= 1 else { throw CLIError("--count and --columns must be at least 1") }
-        if !all { guard output.lowercased().hasSuffix(".png") else { throw CLIError("\(output): output must end in .png") } }
+        if all {
+            try OutputPath.checkFolder(output, option: "-o", why: "--all writes one sheet per layer")
+            if let npy { try OutputPath.checkFolder(npy, option: "--npy", why: "--all writes one .npy per layer") }
+        } else {
+            try OutputPath.checkFile(output, option: "-o", extensions: ["png"])
+            if let npy { try OutputPath.checkFile(npy, option: "--npy", extensions: ["npy"]) }
+        }
     }
 
     func run() throws {
         let weights = try network.loadWeights()
-        let names = weights.architecture.layerNames(includeTop: false).filter { $0 != "input_1" }
-        let layers = all ? names : [layer]
+        let names = weights.architecture.lossLayerNames
+        let layers = all ? names : [VGGArchitecture.kerasName(layer)]
         for l in layers where !names.contains(l) {
-            throw CLIError("unknown layer \"\(l)\" for \(weights.architecture.name) (layers: \(names.joined(separator: ", ")))")
+            throw CLIError("--layer \(layer): \(weights.architecture.name) (the weights in use, \(weights.source)) has no such layer;"
+                           + " its layers: \(names.joined(separator: ", ")) (or reluB_N for blockB_convN)")
         }
+        let picture = try readImage(image).resized(width: size, height: size)
         if all {
-            for folder in [output] + (npy.map { [$0] } ?? []) {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            }
+            for folder in [output] + (npy.map { [$0] } ?? []) { try OutputPath.makeFolder(folder) }
         }
-        let picture = try RGBImage(contentsOf: image).resized(width: size, height: size)
         FileHandle.standardError.write(Data("weights: \(weights.source)\n".utf8))
         let vgg = VGGNetwork(weights: weights)
         let outputs = vgg.forward(weights.preprocessing.apply(Tensor(picture)), outputs: layers)

@@ -15,48 +15,53 @@ struct GramCommand: ParsableCommand {
     @Argument(help: "The image (PNG or JPEG), usually a style image.")
     var image: String
 
-    @Option(name: .long, help: "Layers, comma-separated (default: the style layers block1_conv1 ... block5_conv1).")
+    @Option(name: .long, help: "Layers, comma-separated, Keras or reluB_N names (default: the style layers block1_conv1 ... block5_conv1).")
     var layers: String = Preset.defaultStyleLayers.joined(separator: ",")
 
     @Option(name: .long, help: "Compare with this image (e.g. a stylized result): both side by side and their difference.")
     var compare: String?
 
-    @Option(name: .long, help: "Longest edge the images are resized to before the network.")
-    var size: Int = 512
+    @Option(name: .long, help: "Longest edge both images are resized to before the network, \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound) (default: the --compare image's own longest edge, else 512).")
+    var size: Int?
 
     @Option(name: .long, help: "Value scale: linear or log.")
     var scale: ValueScale = .linear
 
-    @Option(name: .long, help: "Colormap: viridis, magma, gray.")
+    @Option(name: .long, help: "Colormap: \(colormapNames).")
     var colormap: Colormap = .viridis
 
     @Option(name: .long, help: "Channel order: none, or cluster (correlated channels together; the same order for both images).")
     var order: ChannelOrdering = .none
 
-    @Flag(name: .long, help: "Also write each Gram matrix as float32 .npy.")
+    @Flag(name: .long, help: "Also write each Gram matrix as float32 .npy, and with --order cluster the channel order (IMAGE-LAYER-order.npy).")
     var npy = false
 
-    @Option(name: [.short, .long], help: "Output folder.")
+    @Option(name: [.short, .long], help: "Output folder (gram writes several files).")
     var output: String = "grams"
 
     @OptionGroup var network: NetworkOptions
 
     func validate() throws {
-        try checkInspectionSize(size)
+        if let size { try checkSize(size) }
         guard !commaList(layers).isEmpty else { throw CLIError("--layers is empty") }
+        try OutputPath.checkFolder(output, option: "-o", why: "gram writes one heatmap per layer and a sheet")
     }
 
     func run() throws {
         let weights = try network.loadWeights()
-        let known = weights.architecture.layerNames(includeTop: false).filter { $0 != "input_1" }
-        let chosen = commaList(layers)
-        for l in chosen where !known.contains(l) {
-            throw CLIError("unknown layer \"\(l)\" for \(weights.architecture.name) (layers: \(known.joined(separator: ", ")))")
+        let known = weights.architecture.lossLayerNames
+        let chosen = commaList(layers).map(VGGArchitecture.kerasName)
+        for (l, given) in zip(chosen, commaList(layers)) where !known.contains(l) {
+            throw CLIError("--layers \(given): \(weights.architecture.name) (the weights in use, \(weights.source)) has no such layer;"
+                           + " its layers: \(known.joined(separator: ", ")) (or reluB_N for blockB_convN)")
         }
-        let first = try RGBImage(contentsOf: image)
-        let second = try compare.map { try RGBImage(contentsOf: $0) }
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let first = try readImage(image)
+        let second = try compare.map { try readImage($0) }
+        // Compared at the compared image's own size (a result is compared as it is), clamped to the accepted sizes.
+        let size = self.size ?? second.map { min(max(max($0.width, $0.height), Preset.sizeRange.lowerBound), Preset.sizeRange.upperBound) } ?? 512
+        try OutputPath.makeFolder(output)
         FileHandle.standardError.write(Data("weights: \(weights.source)\n".utf8))
+        FileHandle.standardError.write(Data("size: \(size) px longest edge\(self.size == nil && compare != nil ? " (the compared image's)" : "")\n".utf8))
         let vgg = VGGNetwork(weights: weights)
         let gramsA = GramCommand.grams(of: first, layers: chosen, size: size, network: vgg)
         let gramsB = second.map { GramCommand.grams(of: $0, layers: chosen, size: size, network: vgg) }
@@ -71,6 +76,12 @@ struct GramCommand: ParsableCommand {
                 let permutation = ChannelOrder.cluster(matrix: a, n: n)
                 a = ChannelOrder.apply(permutation, to: a)
                 b = b.map { ChannelOrder.apply(permutation, to: $0) }
+                if npy {
+                    // Row i of the written matrices is channel permutation[i] of the network.
+                    let orderPath = (output as NSString).appendingPathComponent("\(stemA)-\(layer)-order.npy")
+                    try AtomicFile.write(NPY.encode(permutation.map(Float.init), shape: [n]), to: orderPath)
+                    print("\(orderPath): channel order of the clustered matrices, \(n) indices (float32, exact)")
+                }
             }
             let picture: RGBImage
             let path: String

@@ -8,14 +8,27 @@ struct LayersCommand: ParsableCommand {
         commandName: "layers",
         abstract: "List the network's layers with their output shapes and parameter counts.")
 
-    @Option(name: .long, help: "Architecture to list.")
-    var model: ModelChoice = .vgg19
+    @Option(name: .long, help: "Architecture to list (default: that of the weights in use, as a transfer would load them).")
+    var model: ModelChoice?
 
     @Flag(name: .long, help: "Include the classifier top (flatten, fc1, fc2, predictions; input fixed at 224x224).")
     var includeTop = false
 
+    @OptionGroup var network: NetworkOptions
+
+    func validate() throws {
+        if model != nil && network.weights != nil { throw CLIError("give --model or --weights, not both") }
+    }
+
     func run() throws {
-        let arch = model.architecture
+        let arch: VGGArchitecture
+        if let model {
+            arch = model.architecture
+        } else {
+            let weights = try network.loadWeights()
+            FileHandle.standardError.write(Data("weights: \(weights.source)\n".utf8))
+            arch = weights.architecture
+        }
         let rows = arch.layerSummary(includeTop: includeTop, inputSize: includeTop ? (224, 224) : nil)
         print("Model: \"\(arch.name)\" (\(rows.count) layers)")
         let header = " #  " + "Layer (type)".padding(toLength: 30, withPad: " ", startingAt: 0)

@@ -4,26 +4,35 @@ import StyleTransfer
 struct PresetsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "presets",
-        abstract: "List the style-transfer presets with their descriptions.")
+        abstract: "List the style-transfer presets with their descriptions, and where they are.",
+        discussion: """
+        Presets are looked for in the data folder's Presets/ (the first of $STYLIZE_HOME, the repository the \
+        binary sits in, and ../share/stylize next to its bin/ folder), then in ~/.config/stylize/presets/.
+        """)
 
-    @Option(name: .long, help: "Folder of preset files (default: the project's Presets/).")
+    @Option(name: .long, help: "List only this folder of preset files.")
     var folder: String?
 
     @Flag(name: .long, help: "Also print every preset's weights and layers.")
     var verbose = false
 
     func run() throws {
-        let folder = folder ?? ProjectPaths.presets
-        let presets = try Preset.list(folder: folder)
-        guard !presets.isEmpty else { throw CLIError("\(folder): no preset files (*.json)") }
-        let width = presets.map(\.name.count).max() ?? 0
-        for p in presets {
-            print(p.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + p.description)
-            if verbose {
-                print("    content_weight \(p.contentWeight)  style_weight \(p.styleWeight)  tv_weight \(p.tvWeight)"
-                      + "  iterations \(p.iterations)  size \(p.size)  init \(p.initialization)")
-                print("    content_layer \(p.contentLayer)  style_layers "
-                      + p.styleLayers.map { "\($0.layer)=\($0.weight)" }.joined(separator: ","))
+        let groups = try folder.map { [($0, try Preset.list(folder: $0))] } ?? Preset.listAll()
+        guard !groups.allSatisfy({ $0.1.isEmpty }) else {
+            throw CLIError("no preset files (*.json): looked in \(folder ?? ProjectPaths.presetsSearched); "
+                           + (folder == nil ? ProjectPaths.setupHint : "give a folder of preset .json files"))
+        }
+        let width = groups.flatMap { $0.1.map(\.name.count) }.max() ?? 0
+        for (folder, presets) in groups {
+            print("\(folder):")
+            for p in presets {
+                print("  " + p.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + p.description)
+                if verbose {
+                    print("      content_weight \(p.contentWeight)  style_weight \(p.styleWeight)  tv_weight \(p.tvWeight)"
+                          + "  iterations \(p.iterations)  size \(p.size)  init \(p.initialization)")
+                    print("      content_layer \(p.contentLayer)  style_layers "
+                          + p.styleLayers.map { "\($0.layer)=\($0.weight)" }.joined(separator: ","))
+                }
             }
         }
     }

@@ -43,12 +43,18 @@ final class ProgressDisplay {
 }
 
 /// One JSON object per step: iteration, evaluations, every loss term, step, seconds.
+///
+/// Every loss term is logged as it enters the total: `style_layers[l]` is β · w_l · E_l, so that they sum to `style`
+/// (as the report's per-layer curves).
 final class JSONLineLog {
     private let handle: FileHandle
     let path: String
+    /// β, which multiplies every style layer's term.
+    let styleWeight: Double
 
-    init(path: String) throws {
+    init(path: String, styleWeight: Double) throws {
         self.path = path
+        self.styleWeight = styleWeight
         guard FileManager.default.createFile(atPath: path, contents: nil) , let h = FileHandle(forWritingAtPath: path) else {
             throw CLIError("\(path): cannot create the log file")
         }
@@ -62,7 +68,7 @@ final class JSONLineLog {
             "total": p.terms.total, "content": p.terms.content, "style": p.terms.style, "tv": p.terms.tv,
             "step": p.step, "seconds": p.seconds,
         ]
-        object["style_layers"] = p.terms.styleByLayer
+        object["style_layers"] = p.terms.styleByLayer.mapValues { styleWeight * $0 }
         if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
             handle.write(data + Data("\n".utf8))
         }

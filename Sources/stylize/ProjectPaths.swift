@@ -1,33 +1,102 @@
 import Foundation
 
-/// Where the project's own folders (Presets/, Weights/, images/) are.
+/// Where stylize finds its data (`Presets/`, `Weights/`, `images/`): one locator for presets and weights,
+/// independent of the current folder.
+///
+/// The data folder is the first of:
+/// 1. `$STYLIZE_HOME`, when set (used as given, even when it lacks something, so that messages name it);
+/// 2. the repository the binary sits in: the nearest folder above the executable (symlinks resolved)
+///    holding `Package.swift` and `Presets/`, e.g. the checkout around `.build/release/stylize`;
+/// 3. `../share/stylize` relative to the binary's folder (`PREFIX/bin/stylize` -> `PREFIX/share/stylize`),
+///    as `scripts/install` lays it out.
+///
+/// User presets live in `$XDG_CONFIG_HOME/stylize/presets` (default `~/.config/stylize/presets`) and are
+/// searched after the data folder's `Presets/`.
 enum ProjectPaths {
-    /// The project root: `$STYLIZE_HOME`, else the first folder holding `Presets/` upward from the
-    /// current directory, else upward from the executable (`.build/release/stylize`).
-    static let root: String? = {
-        let fm = FileManager.default
-        if let home = ProcessInfo.processInfo.environment["STYLIZE_HOME"], !home.isEmpty { return home }
-        func search(from start: URL) -> String? {
-            var dir = start.standardizedFileURL
-            for _ in 0..<8 {
-                if fm.fileExists(atPath: dir.appendingPathComponent("Presets").path),
-                   fm.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-                    return dir.path
-                }
-                let parent = dir.deletingLastPathComponent()
-                if parent.path == dir.path { break }
-                dir = parent
-            }
-            return nil
+    /// One place the data folder was looked for, and what was found there.
+    struct Place {
+        let label: String
+        let path: String?
+        let found: Bool
+    }
+
+    /// The running binary, symlinks resolved.
+    static let executable: URL = {
+        #if os(Linux)
+        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: target)
         }
-        if let r = search(from: URL(fileURLWithPath: fm.currentDirectoryPath)) { return r }
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        return search(from: exe.deletingLastPathComponent())
+        #endif
+        let path = Bundle.main.executablePath ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: path).resolvingSymlinksInPath()
     }()
 
-    /// The presets folder.
-    static var presets: String {
-        guard let root else { return "Presets" }
-        return (root as NSString).appendingPathComponent("Presets")
+    /// The places searched for the data folder, in order.
+    static let places: [Place] = {
+        let fm = FileManager.default
+        let isDir = { (p: String) -> Bool in
+            var d: ObjCBool = false
+            return fm.fileExists(atPath: p, isDirectory: &d) && d.boolValue
+        }
+        var result: [Place] = []
+        let home = ProcessInfo.processInfo.environment["STYLIZE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        result.append(Place(label: "STYLIZE_HOME", path: home, found: home != nil))
+        let binDir = executable.deletingLastPathComponent().standardizedFileURL
+        var repository: String?
+        var dir = binDir
+        for _ in 0..<8 {
+            if fm.fileExists(atPath: dir.appendingPathComponent("Package.swift").path),
+               isDir(dir.appendingPathComponent("Presets").path) {
+                repository = dir.path
+                break
+            }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { break }
+            dir = parent
+        }
+        result.append(Place(label: "the repository around \(binDir.path)", path: repository, found: repository != nil))
+        let share = binDir.deletingLastPathComponent().appendingPathComponent("share/stylize").standardizedFileURL.path
+        result.append(Place(label: share, path: share, found: isDir(share)))
+        return result
+    }()
+
+    /// The data folder, or nil when no place has one.
+    static var root: String? { places.first(where: \.found)?.path }
+
+    /// The installed data folder next to the binary (`../share/stylize`), whether or not it exists.
+    static var sharedFolder: String { places.last!.path! }
+
+    /// Where the data folder was looked for, for messages: "STYLIZE_HOME (not set), the repository around
+    /// /usr/local/bin (none), /usr/local/share/stylize (missing)".
+    static var searched: String {
+        places.map { place in
+            if place.label == "STYLIZE_HOME" { return place.path.map { "STYLIZE_HOME=\($0)" } ?? "STYLIZE_HOME (not set)" }
+            if place.path == nil || place.label.hasPrefix("the repository") {
+                return place.found ? place.path! : "\(place.label) (none)"
+            }
+            return place.found ? place.label : "\(place.label) (missing)"
+        }.joined(separator: ", ")
     }
+
+    /// The user's own presets: `$XDG_CONFIG_HOME/stylize/presets` or `~/.config/stylize/presets`.
+    static var userPresets: String {
+        let env = ProcessInfo.processInfo.environment
+        let config = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((env["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".config")
+        return (config as NSString).appendingPathComponent("stylize/presets")
+    }
+
+    /// The preset folders searched for a preset name, in order: the data folder's `Presets/`, then the user's.
+    static var presetFolders: [String] {
+        (root.map { [($0 as NSString).appendingPathComponent("Presets")] } ?? []) + [userPresets]
+    }
+
+    /// Where presets were looked for, for messages.
+    static var presetsSearched: String {
+        guard let root else { return "\(searched), \(userPresets)" }
+        return "\((root as NSString).appendingPathComponent("Presets")), \(userPresets)"
+    }
+
+    /// The hint that ends a "not found" message.
+    static let setupHint = "set STYLIZE_HOME to a stylize checkout, or install with scripts/install"
 }

@@ -13,17 +13,17 @@ struct ShapesCommand: ParsableCommand {
     @Argument(help: "The image (PNG or JPEG).")
     var image: String
 
-    @Option(name: .long, help: "Square input size the image is resized to, as the tutorial's target_size.")
+    @Option(name: .long, help: "Square input size the image is resized to, as the tutorial's target_size (\(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound)).")
     var size: Int = 224
 
     @OptionGroup var network: NetworkOptions
 
     func validate() throws {
-        try checkInspectionSize(size)
+        try checkSize(size)
     }
 
     func run() throws {
-        let picture = try RGBImage(contentsOf: image).resized(width: size, height: size)
+        let picture = try readImage(image).resized(width: size, height: size)
         let weights = try network.loadWeights()
         FileHandle.standardError.write(Data("weights: \(weights.source)\n".utf8))
         let vgg = VGGNetwork(weights: weights)

@@ -8,13 +8,23 @@ import StyleTransfer
 struct TransferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transfer",
-        abstract: "Paint a content photo in the manner of one or more style images (the default command).")
+        abstract: "Paint a content photo in the manner of one or more style images (the default command).",
+        discussion: """
+        Examples, from the repository or any folder (images/NAME not found here is
+        read from the installed sample images):
+          stylize --content images/building.jpg --style images/starry_night.jpg \\
+                  --preset starry-night -o starry.png
+          stylize --content images/building.jpg --style images/starry_night.jpg \\
+                  --style images/baboon.jpg --style-blend 0.7,0.3 -o blend.jpg
+        neural-style's single-dash flags (-content_image, -style_image,
+        -num_iterations, -original_colors 1, ...) are read as these options.
+        """)
 
     @Option(name: .long, help: "The content photo (PNG or JPEG).")
     var content: String
 
-    @Option(name: .long, help: "Style image(s), comma-separated (e.g. a.jpg,b.jpg).")
-    var style: String
+    @Option(name: .long, help: "Style image(s): comma-separated (a.jpg,b.jpg) or repeated (--style a.jpg --style b.jpg).")
+    var style: [String]
 
     @Option(name: .long, help: "Blend weights of the style images, comma-separated (default: equal).")
     var styleBlend: String?
@@ -22,16 +32,16 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Size of the style images relative to the output (preset: style_scale).")
     var styleScale: Double?
 
-    @Option(name: [.short, .long], help: "Output image, .png or .jpg (default: output/CONTENT-STYLE.png).")
+    @Option(name: [.short, .long], help: "Output image, .png or .jpg, in an existing folder (default: output/CONTENT-STYLE.png; output/ is created).")
     var output: String?
 
-    @Option(name: .long, help: "Longest edge of the output in pixels (preset: size).")
+    @Option(name: .long, help: "Longest edge of the output in pixels, \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound) (preset: size).")
     var size: Int?
 
     @Option(name: .long, help: "Evaluation budget of the optimizer, per scale (preset: iterations).")
     var iterations: Int?
 
-    @Option(name: .long, help: "Preset name in Presets/ or path to a preset .json file.")
+    @Option(name: .long, help: "Preset name (see `stylize presets`) or path to a preset .json file.")
     var preset: String = "default"
 
     @Option(name: .long, help: "Weight α of the content loss (preset: content_weight).")
@@ -43,13 +53,13 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Weight γ of the total-variation loss (preset: tv_weight).")
     var tvWeight: Double?
 
-    @Option(name: .long, help: "Layer of the content loss (preset: content_layer).")
+    @Option(name: .long, help: "Layer of the content loss, e.g. block5_conv2 or relu5_2 (preset: content_layer).")
     var contentLayer: String?
 
     @Option(name: .long, help: "Weight of one style layer, LAYER=WEIGHT; repeatable; 0 drops the layer.")
     var styleLayer: [String] = []
 
-    @Option(name: .customLong("init"), help: "Starting image: content, noise, style or a PATH (preset: init).")
+    @Option(name: .customLong("init"), help: "Starting image: content, noise (or random), style or a PATH (preset: init).")
     var initialization: String?
 
     @Option(name: .long, help: "Seed of the noise initialisation.")
@@ -81,9 +91,7 @@ struct TransferCommand: ParsableCommand {
     // MARK: - Validation
 
     func validate() throws {
-        if let s = size, !(16...Preset.maxSize).contains(s) {
-            throw CLIError("--size must be in 16...\(Preset.maxSize), not \(s)")
-        }
+        if let s = size { try checkSize(s) }
         if let n = iterations, n < 1 { throw CLIError("--iterations must be at least 1") }
         if let n = saveEvery, n < 1 { throw CLIError("--save-every must be at least 1") }
         if let n = history, !(1...1000).contains(n) { throw CLIError("--history must be in 1...1000") }
@@ -99,13 +107,8 @@ struct TransferCommand: ParsableCommand {
         _ = try parsedStyleLayers()
         _ = try parsedBlend(count: styleFiles.count)
         let out = outputPath
-        let ext = (out as NSString).pathExtension.lowercased()
-        guard ["png", "jpg", "jpeg"].contains(ext) else {
-            throw CLIError("\(out): output must end in .png, .jpg or .jpeg")
-        }
-        if let report, !report.lowercased().hasSuffix(".html") {
-            throw CLIError("\(report): the report must end in .html")
-        }
+        try OutputPath.checkFile(out, option: "-o", extensions: ["png", "jpg", "jpeg"])
+        if let report { try OutputPath.checkFile(report, option: "--report", extensions: ["html"]) }
         try checkNoInputIsOverwritten()
     }
 
@@ -113,7 +116,7 @@ struct TransferCommand: ParsableCommand {
     func checkNoInputIsOverwritten() throws {
         let real = { (p: String) in URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
         var inputs = [content] + styleFiles
-        if let i = initialization, !["content", "noise", "style"].contains(i) { inputs.append(i) }
+        if let i = initPath { inputs.append(i) }
         let out = outputPath
         let written = [(out, "-o"), (report, "--report"), (log, "--log")].compactMap { path, option in path.map { ($0, option) } }
         let stem = real((out as NSString).deletingPathExtension), ext = (out as NSString).pathExtension
@@ -128,7 +131,20 @@ struct TransferCommand: ParsableCommand {
         }
     }
 
-    var styleFiles: [String] { style.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+    /// Every `--style`, each split at its commas.
+    var styleFiles: [String] {
+        style.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .whitespaces) } }
+    }
+
+    /// `--init` as a mode (`content`, `noise`, `style`; `random` is `noise`), or nil for a path or no `--init`.
+    var initMode: String? {
+        guard let i = initialization else { return nil }
+        if i == "random" { return "noise" }
+        return ["content", "noise", "style"].contains(i) ? i : nil
+    }
+
+    /// `--init` as an image path, or nil.
+    var initPath: String? { initMode == nil ? initialization : nil }
 
     var outputPath: String {
         if let output { return output }
@@ -140,10 +156,10 @@ struct TransferCommand: ParsableCommand {
     func parsedScales() throws -> [Int]? {
         guard let scales else { return nil }
         let values = scales.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ $0 != nil && (16...Preset.maxSize).contains($0!) }),
-              zip(values, values.dropFirst()).allSatisfy({ $0! < $1! }) else {
-            throw CLIError("--scales must be increasing sizes in 16...\(Preset.maxSize), comma-separated, e.g. 256,512")
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil }), zip(values, values.dropFirst()).allSatisfy({ $0! < $1! }) else {
+            throw CLIError("--scales must be increasing sizes, comma-separated, e.g. 256,512")
         }
+        for v in values { try checkSize(v!, option: "--scales") }
         return values.map { $0! }
     }
 
@@ -153,7 +169,7 @@ struct TransferCommand: ParsableCommand {
             guard parts.count == 2, let w = Double(parts[1]), w.isFinite, w >= 0 else {
                 throw CLIError("--style-layer \(item): expected LAYER=WEIGHT with a weight ≥ 0, e.g. block3_conv1=0.5")
             }
-            return (parts[0], w)
+            return (VGGArchitecture.kerasName(parts[0]), w)
         }
     }
 
@@ -168,12 +184,13 @@ struct TransferCommand: ParsableCommand {
     }
 
     /// The preset with every command-line override applied.
-    func effectivePreset(architecture: VGGArchitecture) throws -> Preset {
-        var p = try Preset.resolve(preset, folder: ProjectPaths.presets)
+    func effectivePreset(weights: VGGWeights) throws -> Preset {
+        let architecture = weights.architecture
+        var p = try Preset.find(preset)
         if let v = contentWeight { p.contentWeight = v }
         if let v = styleWeight { p.styleWeight = v }
         if let v = tvWeight { p.tvWeight = v }
-        if let v = contentLayer { p.contentLayer = v }
+        if let v = contentLayer { p.contentLayer = VGGArchitecture.kerasName(v) }
         if let v = iterations { p.iterations = v }
         if let v = size { p.size = v }
         if let v = styleScale { p.styleScale = v }
@@ -185,12 +202,17 @@ struct TransferCommand: ParsableCommand {
             p.styleLayers.removeAll { $0.layer == layer }
             if w > 0 { p.styleLayers.append(.init(layer: layer, weight: w)) }
         }
-        let layers = Set(architecture.layerNames(includeTop: false))
-        guard layers.contains(p.contentLayer) else {
-            throw CLIError("content layer \"\(p.contentLayer)\" (preset \(p.name)) is not a layer of \(architecture.name)")
+        let names = architecture.lossLayerNames
+        let inUse = "\(architecture.name) (the weights in use, \(weights.source)) has no layer"
+        let valid = "its layers: \(names.joined(separator: ", ")) (or reluB_N for blockB_convN)"
+        guard names.contains(p.contentLayer) else {
+            let source = contentLayer.map { "--content-layer \($0)" } ?? "content_layer of preset \(p.name)"
+            throw CLIError("\(source): \(inUse) \(p.contentLayer); \(valid)")
         }
-        for l in p.styleLayers where !layers.contains(l.layer) {
-            throw CLIError("style layer \"\(l.layer)\" (preset \(p.name)) is not a layer of \(architecture.name)")
+        let fromCommandLine = Dictionary(try parsedStyleLayers().map { ($0.0, $0.1) }, uniquingKeysWith: { $1 })
+        for l in p.styleLayers where !names.contains(l.layer) {
+            let source = fromCommandLine[l.layer] != nil ? "--style-layer \(l.layer)=\(l.weight)" : "style_layers of preset \(p.name)"
+            throw CLIError("\(source): \(inUse) \(l.layer); \(valid)")
         }
         guard !p.styleLayers.isEmpty else { throw CLIError("no style layer left with a weight above 0") }
         return p
@@ -202,12 +224,12 @@ struct TransferCommand: ParsableCommand {
         let out = outputPath
         if output != nil { try checkWritableFolder(out) }
         for extra in [report, log].compactMap({ $0 }) { try checkWritableFolder(extra) }
-        let contentImage = try RGBImage(contentsOf: content)
-        let styleImages = try styleFiles.map { try RGBImage(contentsOf: $0) }
+        let contentImage = try readImage(content)
+        let styleImages = try styleFiles.map { try readImage($0) }
         let initialization = try parsedInitialization()
         let weights = try network.loadWeights()
-        var preset = try effectivePreset(architecture: weights.architecture)
-        if let i = self.initialization, ["content", "noise", "style"].contains(i) { preset.initialization = i }
+        var preset = try effectivePreset(weights: weights)
+        if let i = initMode { preset.initialization = i }
         let blend = try parsedBlend(count: styleImages.count)
         try checkSizes(content: contentImage, styles: styleImages, preset: preset, architecture: weights.architecture)
         if output == nil {
@@ -220,19 +242,24 @@ struct TransferCommand: ParsableCommand {
         progress.line("weights: \(weights.source)")
         progress.line("preset: \(preset.name) (content \(preset.contentWeight), style \(preset.styleWeight), tv \(preset.tvWeight), "
                       + "\(preset.iterations) evaluations" + (preset.scales.isEmpty ? ", \(preset.size) px)" : ", scales \(preset.scales))"))
-        let logger = try log.map { try JSONLineLog(path: $0) }
+        let logger = try log.map { try JSONLineLog(path: $0, styleWeight: preset.styleWeight) }
         let interrupt = Interrupt()
         let stylizer = Stylizer(network: vgg, preset: preset)
         let stem = (out as NSString).deletingPathExtension
         let ext = (out as NSString).pathExtension
         var saveFailure: Error?
+        var contentAtScale: RGBImage?
         let result = stylizer.run(content: contentImage, styles: styleImages, blend: blend,
                                   initialization: initialization ?? .init(preset.initialization), seed: seed) { p, x in
             progress.step(p)
             logger?.write(p)
             if let n = saveEvery, p.iteration % n == 0 {
                 let name = String(format: "%@-%@%04d.%@", stem, p.scaleCount > 1 ? "s\(p.scaleIndex + 1)-" : "", p.iteration, ext)
-                do { try RGBImage(x).write(to: name) } catch { saveFailure = error; return false }
+                if contentAtScale?.width != p.width || contentAtScale?.height != p.height {
+                    contentAtScale = contentImage.resized(width: p.width, height: p.height)
+                }
+                let picture = stylizer.outputImage(x, content: contentAtScale!)
+                do { try picture.write(to: name) } catch { saveFailure = error; return false }
             }
             return !interrupt.isRequested
         }
@@ -243,38 +270,41 @@ struct TransferCommand: ParsableCommand {
             let settings = describe(preset, blend: blend, weights: weights)
             let page = try TransferReport.make(result: result, preset: preset, content: contentImage, contentPath: content,
                                                styles: styleImages, stylePaths: styleFiles, blend: blend, network: vgg,
-                                               settings: settings)
+                                               settings: settings, stopReason: stopReason(result.stop))
             try AtomicFile.write(Array(try page.html().utf8), to: report)
             progress.line("report: \(report)")
         }
         let t = result.terms
-        print(String(format: "%@: %dx%d, %d evaluations, %d steps, %.1f s; loss %.4g (content %.4g, style %.4g, tv %.4g); %@",
-                     out, result.image.width, result.image.height, result.evaluations, result.iterations, result.seconds,
-                     t.total, t.content, t.style, t.tv, result.stop.description))
+        print(String(format: "%@: %dx%d, %@, %@, %.1f s; loss %.4g (content %.4g, style %.4g, tv %.4g); %@",
+                     out, result.image.width, result.image.height, counted(result.evaluations, "evaluation"),
+                     counted(result.iterations, "step"), result.seconds, t.total, t.content, t.style, t.tv, stopReason(result.stop)))
         if case .cancelled = result.stop { throw ExitCode(interrupt.exitStatus) }
     }
 
-    /// Every effective setting, for the report.
+    /// Why the run ended, in the user's words: Ctrl-C or SIGTERM is "interrupted".
+    func stopReason(_ stop: LBFGSStop) -> String {
+        if case .cancelled = stop { return "stopped: interrupted; the best image so far was saved" }
+        return stop.description
+    }
+
+    /// Every effective setting, for the report (the preset is shown on its own).
     func describe(_ p: Preset, blend: [Double], weights: VGGWeights) -> [(key: String, value: String)] {
         [("content", content), ("style", styleFiles.joined(separator: ", ")),
          ("style blend", blend.map { String($0) }.joined(separator: ", ")),
-         ("output", outputPath), ("preset", p.name), ("content weight", "\(p.contentWeight)"),
+         ("output", outputPath), ("content weight", "\(p.contentWeight)"),
          ("style weight", "\(p.styleWeight)"), ("tv weight", "\(p.tvWeight)"), ("content layer", p.contentLayer),
          ("style layers", p.styleLayers.map { "\($0.layer)=\($0.weight)" }.joined(separator: ", ")),
          ("evaluations per scale", "\(p.iterations)"),
          ("size", p.scales.isEmpty ? "\(p.size)" : p.scales.map(String.init).joined(separator: " → ")),
-         ("style scale", "\(p.styleScale)"), ("init", initialization ?? p.initialization), ("seed", "\(seed)"),
+         ("style scale", "\(p.styleScale)"), ("init", initPath ?? p.initialization), ("seed", "\(seed)"),
          ("original colors", "\(p.originalColors)"), ("L-BFGS history", "\(p.history)"),
          ("weights", weights.source), ("architecture", weights.architecture.name),
          ("preprocessing", weights.preprocessing.rawValue)]
     }
 
     func parsedInitialization() throws -> Initialization? {
-        guard let i = initialization else { return nil }
-        switch i {
-        case "content", "noise", "style": return .init(i)
-        default: return .image(try RGBImage(contentsOf: i))
-        }
+        if let path = initPath { return .image(try readImage(path)) }
+        return initMode.map { .init($0) }
     }
 
     /// Refuses sizes that the pools shrink to nothing at a loss layer (content or style images), or whose buffers
@@ -309,7 +339,8 @@ struct TransferCommand: ParsableCommand {
         }
     }
 
-    /// Fails before any long work when the output's folder is missing or not writable.
+    /// Fails before any long work when the output's folder is missing or not writable (the default output's
+    /// folder, `output/`, is created).
     func checkWritableFolder(_ path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         let folder = dir.isEmpty ? "." : dir

@@ -8,7 +8,7 @@ import Visualization
 enum TransferReport {
     static func make(result: StylizeResult, preset: Preset, content: RGBImage, contentPath: String,
                      styles: [RGBImage], stylePaths: [String], blend: [Double], network: VGGNetwork,
-                     settings: [(key: String, value: String)]) throws -> RunReport {
+                     settings: [(key: String, value: String)], stopReason: String) throws -> RunReport {
         let name = { (p: String) in URL(fileURLWithPath: p).deletingPathExtension().lastPathComponent }
         var report = RunReport(title: "stylize: \(name(contentPath)) in the manner of \(stylePaths.map(name).joined(separator: " + "))")
         report.content = content.resized(width: result.image.width, height: result.image.height)
@@ -42,7 +42,7 @@ enum TransferReport {
         report.timings = [("total", String(format: "%.1f s", result.seconds)),
                           ("evaluations", "\(result.evaluations)"), ("steps", "\(result.iterations)"),
                           ("per evaluation", String(format: "%.2f s", perEval))]
-        report.stopReason = result.stop.description
+        report.stopReason = stopReason
         return report
     }
 }

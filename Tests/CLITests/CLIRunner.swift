@@ -19,11 +19,31 @@ enum CLI {
     }
 
     /// Runs `stylize args...` to the end.
-    static func run(_ args: [String], cwd: URL = root) throws -> Output {
+    /// - Parameters:
+    ///   - env: variables set for the run (an empty value removes the variable); the rest is inherited.
+    ///   - executable: another binary than the built one (an installed copy).
+    static func run(_ args: [String], cwd: URL = root, env: [String: String] = [:], executable: URL? = nil) throws -> Output {
+        try launch(executable ?? binary, args, cwd: cwd, env: env)
+    }
+
+    /// Runs one shell command line (`sh -c`), with the built binary's folder first on PATH, so that `stylize`
+    /// in it is the built one.
+    static func shell(_ line: String, cwd: URL, env: [String: String] = [:]) throws -> Output {
+        var env = env
+        env["PATH"] = binary.deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        return try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", line], cwd: cwd, env: env)
+    }
+
+    private static func launch(_ executable: URL, _ args: [String], cwd: URL, env: [String: String]) throws -> Output {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = executable
         p.arguments = args
         p.currentDirectoryURL = cwd
+        if !env.isEmpty {
+            var environment = ProcessInfo.processInfo.environment
+            for (k, v) in env { environment[k] = v.isEmpty ? nil : v }
+            p.environment = environment
+        }
         // Standard error goes to a file, standard output through a pipe, so neither can fill up and block.
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("stylize-cli-err-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
@@ -46,6 +66,21 @@ enum CLI {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stylize-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
+    }
+
+    /// A fresh folder that looks like a new user's: `images/` of the repository (linked), nothing else; HOME is
+    /// set to it and STYLIZE_HOME removed by `freshEnv`, so only the binary's own locator finds presets and weights.
+    static func freshFolder() throws -> URL {
+        let dir = try tempDir()
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("images"),
+                                                   withDestinationURL: root.appendingPathComponent("images"))
+        return dir
+    }
+
+    /// The environment of `freshFolder`: HOME there (no user presets, no weight caches), no STYLIZE_HOME.
+    static func freshEnv(_ dir: URL) -> [String: String] {
+        ["HOME": dir.path, "STYLIZE_HOME": "", "XDG_CONFIG_HOME": "", "XDG_CACHE_HOME": "", "KERAS_HOME": "",
+         "TORCH_HOME": "", "HF_HOME": "", "HF_HUB_CACHE": ""]
     }
 
     static func requireImages() throws {

@@ -32,7 +32,7 @@ final class TransferTests: XCTestCase {
         try CLI.requireImages()
         let dir = try CLI.tempDir()
         let runs = [["--init", "noise", "--seed", "3"], ["--init", "noise", "--seed", "4"], ["--init", "style"],
-                    ["--init", "images/fruits.jpg"], [], ["--scales", "24,48", "--original-colors"],
+                    ["--init", "images/fruits.jpg"], [], ["--scales", "32,48", "--original-colors"],
                     ["--preset", "Presets/subtle-style.json"]]
         var pixels: [Data] = []
         for (i, extra) in runs.enumerated() {
@@ -46,7 +46,7 @@ final class TransferTests: XCTestCase {
         // Each option changes the picture: no two of these runs give the same file.
         XCTAssertEqual(Set(pixels).count, runs.count, "some option had no effect on the output")
         let scaled = try CLI.run(["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "-o",
-                                  dir.appendingPathComponent("s.png").path, "--scales", "24,48", "--weights", "random:5",
+                                  dir.appendingPathComponent("s.png").path, "--scales", "32,48", "--weights", "random:5",
                                   "--iterations", "6"])
         XCTAssertTrue(scaled.stderr.contains("scale 1/2") && scaled.stderr.contains("scale 2/2"), scaled.stderr)
     }
@@ -62,7 +62,7 @@ final class TransferTests: XCTestCase {
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "100000"], "--size"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--style-layer", "block9_conv1=1"], "block9_conv1"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "4096"], "of memory"),
-            (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "16"], "too small"),
+            (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "16"], "--size must be in 32...4096"),
             (["--content", "images/building.jpg", "--style", ","], "--style"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--scales", "48,24"], "increasing"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--log", "images/building.jpg"], "overwrite"),
@@ -113,6 +113,9 @@ final class TransferTests: XCTestCase {
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 130, "an interrupted run exits 130")
+        let summary = String(decoding: (p.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(summary.contains("stopped: interrupted"), summary)
+        XCTAssertFalse(summary.contains("cancelled by the caller"), summary)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out), "the best image so far is written")
         XCTAssertFalse(CLI.listing(dir).contains { $0.contains(".tmp") })
     }

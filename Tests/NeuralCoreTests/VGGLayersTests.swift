@@ -5,6 +5,17 @@ import XCTest
 /// `VGG16/VGG19(include_top=...)` (Keras applications documentation and summaries:
 /// VGG16 138,357,544 / 14,714,688; VGG19 143,667,240 / 20,024,384).
 final class VGGLayersTests: XCTestCase {
+    /// Reference: the Caffe VGG prototxt names (`conv4_2`, `relu4_2`, `pool3`) against Keras' (`block4_conv2`, `block3_pool`).
+    func testClassicNamesMapToKerasNames() {
+        XCTAssertEqual(VGGArchitecture.kerasName("relu4_2"), "block4_conv2")
+        XCTAssertEqual(VGGArchitecture.kerasName("conv1_1"), "block1_conv1")
+        XCTAssertEqual(VGGArchitecture.kerasName("pool3"), "block3_pool")
+        XCTAssertEqual(VGGArchitecture.kerasName("block5_conv1"), "block5_conv1")
+        XCTAssertEqual(VGGArchitecture.kerasName("relu4"), "relu4", "not an alias: left for the caller's check")
+        XCTAssertEqual(VGGArchitecture.kerasName("relu٤_2"), "relu٤_2", "only ASCII digits")
+        XCTAssertEqual(VGGArchitecture.vgg16.lossLayerNames.count, 18)
+    }
+
     func testParameterTotalsMatchKeras() {
         let cases: [(VGGArchitecture, Bool, Int, Int)] = [
             (.vgg19, false, 20_024_384, 22), (.vgg19, true, 143_667_240, 26),

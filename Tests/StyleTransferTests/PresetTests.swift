@@ -45,6 +45,29 @@ final class PresetTests: XCTestCase {
         try assertRefused("{\n  \"style_weight\": 10,\n  \"tv_weight\": ,\n}\n", mentions: ["malformed JSON", "line 3"])
     }
 
+    /// Foundation's JSONSerialization accepts these on Linux; the preset loader must not.
+    func testTrailingCommasAndRepeatedKeysAreRefused() throws {
+        try assertRefused("{\n  \"style_weight\": 10,\n}\n", mentions: ["malformed JSON at line 3, column 1", "trailing comma"])
+        try assertRefused(#"{"scales": [256, 512,]}"#, mentions: ["line 1, column 22", "trailing comma"])
+        try assertRefused("{\"tv_weight\": 1,\n \"tv_weight\": 2}", mentions: ["line 2, column 2", "tv_weight", "twice"])
+        try assertRefused(#"{"size": 512} x"#, mentions: ["line 1, column 15"])
+        try assertRefused(#"{"size": 0512}"#, mentions: ["line 1, column 11"])
+        XCTAssertNil(JSONSyntax.check(Array(#"{"a": [1, -2.5e3, true, null, "x\"\u00e9"], "b": {}}"#.utf8)), "valid JSON passes")
+    }
+
+    func testClassicLayerNamesAreAliases() throws {
+        let path = try write(#"{"content_layer": "relu4_2", "style_layers": {"relu1_1": 1, "conv3_1": 2}}"#)
+        let p = try Preset.load(path: path)
+        XCTAssertEqual(p.contentLayer, "block4_conv2")
+        XCTAssertEqual(p.styleLayers.map(\.layer), ["block1_conv1", "block3_conv1"])
+    }
+
+    func testSizesUseTheSharedRange() throws {
+        try assertRefused(#"{"size": 31}"#, mentions: ["size", "32...4096"])
+        try assertRefused(#"{"scales": [16, 64]}"#, mentions: ["scales", "32...4096"])
+        XCTAssertEqual(try Preset.load(path: try write(#"{"size": 32}"#)).size, 32)
+    }
+
     func testUnknownFieldIsRefused() throws {
         try assertRefused(#"{"stlye_weight": 5}"#, mentions: ["unknown field", "stlye_weight"])
     }

@@ -22,6 +22,27 @@ final class LinePlotTests: XCTestCase {
         XCTAssertEqual(count(LinePlot.palette[2], in: image), 0, "a third colour appeared")
     }
 
+    /// A curve near the top right of the plot, where a legend inside the frame used to sit, is drawn without a gap.
+    func testLegendDoesNotCoverTheCurves() throws {
+        let values = [0, 10] + [Double](repeating: 9.5, count: 40)   // 5% below the top for most of the width
+        let image = try LinePlot.render(series: [("a long series name", values)], title: "t", xLabel: "x", yLabel: "y",
+                                        width: 600, height: 300)
+        let c = LinePlot.palette[0]
+        var columns = Set<Int>()
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                let i = 3 * (y * image.width + x)
+                if image.pixels[i] == c.r && image.pixels[i + 1] == c.g && image.pixels[i + 2] == c.b { columns.insert(x) }
+            }
+        }
+        let legendLeft = image.width - 10 - LinePlot.legendSize(["a long series name"], font: try TextRenderer(pixelSize: 13)).width
+        let curve = columns.filter { $0 < legendLeft }
+        let hidden = (curve.min()! ... curve.max()!).filter { !columns.contains($0) }
+        XCTAssertEqual(hidden, [], "columns of the curve hidden")
+        XCTAssertGreaterThan(curve.max()! - curve.min()!, 300, "the curve spans the plot")
+        XCTAssertGreaterThan(columns.filter { $0 >= legendLeft }.count, 0, "the legend's sample line, right of the plot")
+    }
+
     func testLogYSkipsNonPositiveValues() throws {
         let image = try LinePlot.render(series: [("tv", [0, -1, .nan, 1, 10])], title: "t", xLabel: "x", yLabel: "y",
                                         logY: true, width: 300, height: 200)
