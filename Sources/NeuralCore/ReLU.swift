@@ -37,13 +37,26 @@ public enum ReLU {
         nonisolated(unsafe) let b = bits
         parallelFor(words, parts: GEMM.threadCount, minimumPerPart: 1024) { range in
             for word in range {
-                let first = word * 64, n = min(64, count - first)
+                let first = word * 64
+                guard first + 64 <= count else {  // the last, partial word
+                    var value: UInt64 = 0
+                    for j in 0 ..< count - first where output[first + j] > 0 { value |= 1 << UInt64(j) }
+                    b[word] = value
+                    continue
+                }
                 var value: UInt64 = 0
-                for j in 0 ..< n where output[first + j] > 0 { value |= 1 << UInt64(j) }
+                for chunk in 0 ..< 8 {
+                    let v = UnsafeRawPointer(output + first + 8 * chunk).loadUnaligned(as: SIMD8<Float>.self)
+                    let byte = SIMD8<Int32>(repeating: 0).replacing(with: bitValues32, where: v .> 0).wrappedSum()
+                    value |= UInt64(byte) << UInt64(8 * chunk)
+                }
                 b[word] = value
             }
         }
     }
+
+    /// `1, 2, 4, ..., 128`: lane `k` of an 8-lane chunk is bit `k` of its byte.
+    private static let bitValues32 = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
 
     /// Backward through a stored mask: `gradient[i] = 0` where bit `i` is clear (IN PLACE).
     /// At the kink (`output == 0`) the gradient is 0, as in `backward(output:gradient:)`.
@@ -51,10 +64,20 @@ public enum ReLU {
         nonisolated(unsafe) let g = gradient
         parallelFor(maskWords(count), parts: GEMM.threadCount, minimumPerPart: 1024) { range in
             for word in range {
-                let first = word * 64, n = min(64, count - first)
+                let first = word * 64
                 let value = bits[word]
                 if value == .max { continue }
-                for j in 0 ..< n where value & (1 << UInt64(j)) == 0 { g[first + j] = 0 }
+                guard first + 64 <= count else {
+                    for j in 0 ..< count - first where value & (1 << UInt64(j)) == 0 { g[first + j] = 0 }
+                    continue
+                }
+                for chunk in 0 ..< 8 {
+                    let byte = UInt8(truncatingIfNeeded: value >> UInt64(8 * chunk))
+                    let p = UnsafeMutableRawPointer(g + first + 8 * chunk)
+                    let v = p.loadUnaligned(as: SIMD8<Float>.self)
+                    let drop = (SIMD8<Int32>(repeating: Int32(byte)) & bitValues32) .== 0
+                    p.storeBytes(of: v.replacing(with: 0, where: drop), as: SIMD8<Float>.self)
+                }
             }
         }
     }

@@ -47,32 +47,30 @@ public struct WinogradKernel: Sendable {
                 // Row r of every position's matrix, `columns` wide, eight at a time. Tap (ky, kx) of
                 // element (r, col) is g[ky][kx][r][col] unflipped, g[2-ky][2-kx][col][r] flipped.
                 parallelFor(rows, parts: GEMM.threadCount, minimumPerPart: 8) { range in
+                    // tap[3 ky + kx], h = g Gᵀ (3x6), and G h (6x6), eight columns at a time.
+                    let tap = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 9 + 18 + 6)
+                    defer { tap.deallocate() }
+                    let (h, out) = (tap + 9, tap + 27)
                     for r in range {
                         var col = 0
                         while col < columns {
                             let n = min(8, columns - col)
-                            var tap = [SIMD8<Float>](repeating: .zero, count: 9)
                             for ky in 0 ..< 3 {
                                 for kx in 0 ..< 3 {
-                                    var v = SIMD8<Float>()
                                     if flipped {
                                         let base = gp + ((2 - ky) * 3 + (2 - kx)) * cin * cout + r
+                                        var v = SIMD8<Float>()
                                         for e in 0 ..< n { v[e] = base[(col + e) * cout] }
+                                        tap[3 * ky + kx] = v
                                     } else {
-                                        v = WinogradTile.load(gp + ((ky * 3 + kx) * cin + r) * cout + col, n)
+                                        tap[3 * ky + kx] = WinogradTile.load(gp + ((ky * 3 + kx) * cin + r) * cout + col, n)
                                     }
-                                    tap[3 * ky + kx] = v
                                 }
                             }
-                            // h = g Gᵀ (3x6), then U = G h (6x6).
-                            var h = [SIMD8<Float>](repeating: .zero, count: 18)
-                            for k in 0 ..< 3 {
-                                let t = Self.filterTransform(tap[3 * k], tap[3 * k + 1], tap[3 * k + 2])
-                                for j in 0 ..< 6 { h[6 * k + j] = t[j] }
-                            }
+                            for k in 0 ..< 3 { Self.filterTransform(tap[3 * k], tap[3 * k + 1], tap[3 * k + 2], into: h + 6 * k) }
                             for j in 0 ..< 6 {
-                                let t = Self.filterTransform(h[j], h[6 + j], h[12 + j])
-                                for i in 0 ..< 6 { WinogradTile.store(t[i], up + (6 * i + j) * plane + r * columns + col, n) }
+                                Self.filterTransform(h[j], h[6 + j], h[12 + j], into: out)
+                                for i in 0 ..< 6 { WinogradTile.store(out[i], up + (6 * i + j) * plane + r * columns + col, n) }
                             }
                             col += 8
                         }
@@ -92,10 +90,16 @@ public struct WinogradKernel: Sendable {
     ///       0      0      1  ]
     /// ```
     @inline(__always)
-    static func filterTransform(_ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>) -> [SIMD8<Float>] {
+    static func filterTransform(_ x0: SIMD8<Float>, _ x1: SIMD8<Float>, _ x2: SIMD8<Float>,
+                                into y: UnsafeMutablePointer<SIMD8<Float>>) {
         let even = x0 + x2
         let a = (x0 + 4 * x2) / 24, b = x1 / 12
-        return [x0 / 4, -(even + x1) / 6, -(even - x1) / 6, a + b, a - b, x2]
+        y[0] = x0 / 4
+        y[1] = -(even + x1) / 6
+        y[2] = -(even - x1) / 6
+        y[3] = a + b
+        y[4] = a - b
+        y[5] = x2
     }
 
     /// Bytes held by the transformed kernel's storage.
