@@ -68,7 +68,7 @@ struct FeaturesCommand: ParsableCommand {
             for folder in [output] + (npy.map { [$0] } ?? []) { try OutputPath.makeFolder(folder) }
         }
         FileHandle.standardError.write(Data("weights: \(weights.source)\n".utf8))
-        let vgg = VGGNetwork(weights: weights)
+        let vgg = network.network(weights)
         let outputs = vgg.forward(weights.preprocessing.apply(Tensor(picture)), outputs: layers)
         for l in layers {
             let t = outputs[l]!

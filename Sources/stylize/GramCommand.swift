@@ -62,7 +62,7 @@ struct GramCommand: ParsableCommand {
         try OutputPath.makeFolder(output)
         FileHandle.standardError.write(Data("weights: \(weights.source)\n".utf8))
         FileHandle.standardError.write(Data("size: \(size) px longest edge\(self.size == nil && compare != nil ? " (the compared image's)" : "")\n".utf8))
-        let vgg = VGGNetwork(weights: weights)
+        let vgg = network.network(weights)
         let gramsA = GramCommand.grams(of: first, layers: chosen, size: size, network: vgg)
         let gramsB = second.map { GramCommand.grams(of: $0, layers: chosen, size: size, network: vgg) }
         let stemA = URL(fileURLWithPath: image).deletingPathExtension().lastPathComponent

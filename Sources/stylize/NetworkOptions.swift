@@ -8,6 +8,18 @@ struct NetworkOptions: ParsableArguments {
         discussion: "Default: a VGG19 found in ~/.keras/models, ~/.cache/torch/hub/checkpoints or the Hugging Face cache, else the bundled VGG16 in the data folder's Weights/ (see `stylize presets` for where that is)."))
     var weights: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How 3x3 convolutions are computed: winograd (default, a quarter of the multiplies) or im2col (the reference).",
+        discussion: "Both give the same result within float rounding; im2col is there to compare speed and numbers."))
+    var conv: ConvAlgorithm = .winograd
+
+    /// A network on `weights` computing its convolutions as `--conv` says.
+    func network(_ weights: VGGWeights) -> VGGNetwork {
+        let network = VGGNetwork(weights: weights)
+        network.convolution = conv
+        return network
+    }
+
     /// Loads the weights (`ProjectPaths` says where the bundled ones are). When none are found, the message
     /// names every place searched.
     func loadWeights(preferred: VGGArchitecture? = nil) throws -> VGGWeights {
@@ -22,3 +34,5 @@ struct NetworkOptions: ParsableArguments {
         }
     }
 }
+
+extension ConvAlgorithm: ExpressibleByArgument {}

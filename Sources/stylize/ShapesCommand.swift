@@ -26,7 +26,7 @@ struct ShapesCommand: ParsableCommand {
         let picture = try readImage(image).resized(width: size, height: size)
         let weights = try network.loadWeights()
         FileHandle.standardError.write(Data("weights: \(weights.source)\n".utf8))
-        let vgg = VGGNetwork(weights: weights)
+        let vgg = network.network(weights)
         let names = weights.architecture.layerNames(includeTop: false)
         let outputs = vgg.forward(weights.preprocessing.apply(Tensor(picture)), outputs: names)
         for name in names {

@@ -237,7 +237,7 @@ struct TransferCommand: ParsableCommand {
             if !outDir.isEmpty { try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) }
             try checkWritableFolder(out)
         }
-        let vgg = VGGNetwork(weights: weights)
+        let vgg = network.network(weights)
         let progress = ProgressDisplay(quiet: quiet)
         progress.line("weights: \(weights.source)")
         progress.line("preset: \(preset.name) (content \(preset.contentWeight), style \(preset.styleWeight), tv \(preset.tvWeight), "
