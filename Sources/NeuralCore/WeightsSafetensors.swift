@@ -6,7 +6,7 @@ import Foundation
 /// then the raw little-endian tensor bytes, offsets relative to the end of the header.
 ///
 /// Every number from the file is checked before use: the header length against the file's real size (and the
-/// format's 100 MB header limit), each offset pair against the data that follows the header, each shape's element
+/// format's 100 MB header limit), each offset pair against the real size (overflow-checked sums), each shape's element
 /// count and byte size with overflow-checked arithmetic. Tensors are read with pread(2) on request and converted to
 /// float32 (F32, F16, BF16, F64); the file is not memory-mapped, so a file that shrinks while open gives an error,
 /// not SIGBUS.
@@ -14,7 +14,7 @@ struct SafetensorsFile {
     struct Entry {
         let dtype: String
         let shape: [Int]
-        /// Byte range in the data section, `0 <= begin <= end <= dataLength`.
+        /// Byte range in the data section: `0 <= begin <= end`, and `8 + header + end` within the file.
         let begin: Int
         let end: Int
         /// The element count (product of `shape`), checked for overflow.
@@ -53,13 +53,13 @@ struct SafetensorsFile {
         guard headerBytes <= file.size - 8 else {
             throw WeightsError(.truncated, file: name, "truncated (header says \(8 + headerBytes) bytes of header, file has \(file.size))")
         }
-        let dataLength = file.size - 8 - headerBytes
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: Data(try Self.read(file, name: name, offset: 8, count: headerBytes))) } catch {
             throw WeightsError(.corrupt, file: name, "safetensors header is not valid JSON")
         }
         guard let header = json as? [String: Any] else { throw WeightsError(.corrupt, file: name, "safetensors header is not a JSON object") }
         var entries: [String: Entry] = [:]
+        var fileNeeds = 8 + headerBytes
         for (key, value) in header where key != "__metadata__" {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
                   let shapeList = info["shape"] as? [Any], let offsetList = info["data_offsets"] as? [Any], offsetList.count == 2 else {
@@ -69,10 +69,14 @@ struct SafetensorsFile {
             guard shape.allSatisfy({ $0 != nil && $0! >= 0 }), shape.count <= 8 else {
                 throw WeightsError(.corrupt, file: name, "\(key): shape \(shapeList) must be at most 8 whole numbers >= 0")
             }
-            guard let begin = offsets[0], let end = offsets[1], begin >= 0, begin <= end, end <= dataLength else {
-                throw WeightsError(.truncated, file: name, "\(key): data_offsets \(offsetList) lie outside the \(dataLength) data bytes "
-                                   + "after the header (file of \(file.size) bytes); the file is truncated or damaged")
+            guard let begin = offsets[0], let end = offsets[1], begin >= 0, begin <= end else {
+                throw WeightsError(.corrupt, file: name, "\(key): bad data_offsets \(offsetList)")
             }
+            let (needed, overflow) = (8 + headerBytes).addingReportingOverflow(end)
+            guard !overflow else {
+                throw WeightsError(.corrupt, file: name, "\(key): data_offsets \(offsetList) reach beyond the end of any file")
+            }
+            fileNeeds = max(fileNeeds, needed)
             let dims = shape.map { $0! }
             var count = 1
             for d in dims {
@@ -90,6 +94,9 @@ struct SafetensorsFile {
                 }
             }
             entries[key] = Entry(dtype: dtype, shape: dims, begin: begin, end: end, count: count)
+        }
+        guard fileNeeds <= file.size else {
+            throw WeightsError(.truncated, file: name, "truncated (header says \(fileNeeds) bytes, file has \(file.size))")
         }
         self.entries = entries
         self.file = file

@@ -59,14 +59,20 @@ public enum PathResolution {
     }
 }
 
-/// Every file this process has opened as an input, so that no output replaces one of them
-/// (`StagedFile.commit` refuses to rename over a file listed here).
+/// Every file this process has opened as an input since `startRecording()`, so that no output replaces one of
+/// them (`StagedFile` refuses to write over a file listed here). Off until started: a library user may well read
+/// a file and write it back; the command-line tool never does.
 public enum ReadFiles {
-    private static let inputs = Mutex<[FileIdentity: String]>([:])
+    private static let inputs = Mutex<[FileIdentity: String]?>(nil)
 
-    /// Records `identity` as an input named `path`.
+    /// From now on, every input opened by `InputFile` (or registered) is protected from this process' writes.
+    public static func startRecording() {
+        inputs.withLock { if $0 == nil { $0 = [:] } }
+    }
+
+    /// Records `identity` as an input named `path` (when recording).
     public static func register(_ identity: FileIdentity, path: String) {
-        inputs.withLock { if $0[identity] == nil { $0[identity] = path } }
+        inputs.withLock { if $0 != nil && $0![identity] == nil { $0![identity] = path } }
     }
 
     /// Records the file at `path` as an input (for files opened by a library, such as HDF5).
@@ -75,8 +81,10 @@ public enum ReadFiles {
     }
 
     /// The input (as first named) that `path` leads to, or nil when `path` is not an input of this process.
+    /// An input deleted since it was read no longer counts (its inode may have been reused).
     public static func input(at path: String) -> String? {
-        guard let identity = FileIdentity(path: path) else { return nil }
-        return inputs.withLock { $0[identity] }
+        guard let identity = FileIdentity(path: path),
+              let input = inputs.withLock({ $0?[identity] }) else { return nil }
+        return FileIdentity(path: input) == identity ? input : nil
     }
 }

@@ -17,8 +17,11 @@ struct FileRoles {
     var writes: [Role] = []
     var folders: [FolderRole] = []
 
+    /// Checks the roles, and turns on `ReadFiles` so that every input opened from now on is also protected at the
+    /// moment of each write.
     /// - Throws: `CLIError` naming the written path, the option and the input it would replace.
     func check() throws {
+        ReadFiles.startRecording()
         let inputs = reads.map { (role: $0, resolved: PathResolution.resolved($0.path), identity: FileIdentity(path: $0.path)) }
         func clash(_ path: String) -> Role? {
             let resolved = PathResolution.resolved(path), identity = FileIdentity(path: path)

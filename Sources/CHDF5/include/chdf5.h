@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /// Limits on what a file can make the shim allocate: strings per attribute, bytes per attribute, links per group.
-enum { CHDF5_MAX_ATTRIBUTE_STRINGS = 1 << 20, CHDF5_MAX_ATTRIBUTE_BYTES = 64 << 20, CHDF5_MAX_CHILDREN = 1 << 20 };
+enum { CHDF5_MAX_ATTRIBUTE_STRINGS = 1 << 16, CHDF5_MAX_ATTRIBUTE_BYTES = 64 << 20, CHDF5_MAX_CHILDREN = 1 << 20 };
 
 /// Object kinds returned by chdf5_object_kind.
 enum { CHDF5_ABSENT = 0, CHDF5_GROUP = 1, CHDF5_DATASET = 2, CHDF5_OTHER = 3 };
