@@ -12,7 +12,11 @@ import Synchronization
 /// and destructors would run while the computation goes on), and no line printed after "stopped without saving".
 /// Two signals closer than `repeatWindow` count as one: GNU `timeout` signals the process and then its process group,
 /// so the process receives its signal twice within microseconds.
-final class Interrupt {
+final class Interrupt: @unchecked Sendable {   // `sources` is set once in init; the state is atomic
+    /// The one handler of the process, installed on first use (the transfer touches it before validating, so that
+    /// a signal during loading stops cleanly too).
+    static let shared = Interrupt()
+
     /// Two signals within this many seconds are one request (GNU timeout's double delivery); a person pressing
     /// Ctrl-C twice is slower.
     static let repeatWindow = 0.3
@@ -25,9 +29,10 @@ final class Interrupt {
     }
 
     private let state = State()
-    private var sources: [any DispatchSourceSignal] = []
+    private let sources: [any DispatchSourceSignal]
 
-    init() {
+    private init() {
+        var sources: [any DispatchSourceSignal] = []
         let queue = DispatchQueue(label: "stylize.signals")
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
@@ -47,6 +52,7 @@ final class Interrupt {
             source.resume()
             sources.append(source)
         }
+        self.sources = sources
     }
 
     var isRequested: Bool { state.signal.load(ordering: .relaxed) != 0 }

@@ -81,6 +81,7 @@ struct TransferCommand: ParsableCommand {
     // MARK: - Validation
 
     func validate() throws {
+        _ = Interrupt.shared   // from the start: a signal while loading stops cleanly too
         if let s = size, !(16...Preset.maxSize).contains(s) {
             throw CLIError("--size must be in 16...\(Preset.maxSize), not \(s)")
         }
@@ -201,7 +202,7 @@ struct TransferCommand: ParsableCommand {
     // MARK: - Run
 
     func run() throws {
-        let interrupt = Interrupt()   // from the start: a signal while loading stops cleanly too
+        let interrupt = Interrupt.shared
         let out = outputPath
         if output != nil { try checkWritableFolder(out) }
         for extra in [report, log].compactMap({ $0 }) { try checkWritableFolder(extra) }
