@@ -53,7 +53,7 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         case .isDirectory: return "is a directory, not an image"
         case .notRegularFile(let what): return "is a \(what), not a regular file; give an image file on disk"
         case .fileTooLarge(let size, let limit):
-            return "file of \(byteText(size)) exceeds the \(byteText(limit)) limit for images"
+            return FileAccessError(path: path, kind: .tooLarge(size: size, limit: limit, what: "images")).problem
         case .emptyFile: return "empty file"
         case .notAnImage: return "not a PNG or JPEG file"
         case .truncated(let format, let message): return "truncated \(format.rawValue) (\(message))"

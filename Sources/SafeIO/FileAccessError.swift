@@ -38,7 +38,8 @@ public struct FileAccessError: Error, CustomStringConvertible, Equatable, Sendab
         case .isDirectory: return "is a directory, not a file"
         case .notRegularFile(let what): return "is a \(what), not a regular file; give a file on disk"
         case .tooLarge(let size, let limit, let what):
-            return "file of \(byteText(size)) exceeds the \(byteText(limit)) limit for \(what)"
+            let shown = byteText(size) == byteText(limit) ? "\(size) bytes" : byteText(size)   // just above the limit
+            return "file of \(shown) exceeds the \(byteText(limit)) limit for \(what)"
         case .cannotRead(let reason): return "cannot read: \(reason)"
         case .truncated(let reason): return "truncated (\(reason))"
         case .cannotWrite(let reason): return "cannot write: \(reason)"
