@@ -15,6 +15,9 @@ struct EvaluationFigures: Codable {
     /// Median and fastest wall seconds of one evaluation.
     var seconds: Double
     var fastest: Double
+    /// Median process CPU seconds of one evaluation (all threads): with the wall time, shows
+    /// whether the machine was shared (a quiet 2-thread run has CPU ≈ 2 × wall).
+    var cpuSeconds: Double
     /// Median wall seconds inside the convolutions during one evaluation.
     var convolutionSeconds: Double
     /// Direct-convolution FLOPs of one evaluation (forward + input gradient, 2 · 9 · H · W · Cin · Cout each).
@@ -76,17 +79,19 @@ func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, re
     }
     evaluate()
     let rssAfterFirst = currentRSSMiB()
-    var times: [Double] = [], convTimes: [Double] = []
+    var times: [Double] = [], convTimes: [Double] = [], cpuTimes: [Double] = []
     for _ in 0 ..< max(1, repeats) {
         let conv0 = network.convolutionSeconds
-        let start = DispatchTime.now().uptimeNanoseconds
+        let (start, cpu0) = (DispatchTime.now().uptimeNanoseconds, cpuSeconds())
         evaluate()
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        cpuTimes.append(cpuSeconds() - cpu0)
         convTimes.append(network.convolutionSeconds - conv0)
     }
     let median = { (v: [Double]) in v.sorted()[v.count / 2] }
     return EvaluationFigures(arch: arch.name, size: size, conv: conv.rawValue, threads: GEMM.threadCount,
-                             seconds: median(times), fastest: times.min()!, convolutionSeconds: median(convTimes),
+                             seconds: median(times), fastest: times.min()!, cpuSeconds: median(cpuTimes),
+                             convolutionSeconds: median(convTimes),
                              flops: evaluationFlops(arch, weights: weights, size: size, deepest: preset.contentLayer),
                              peakRSSMiB: peakMemoryMiB(), rssAfterFirstMiB: rssAfterFirst, rssAfterLastMiB: currentRSSMiB())
 }

@@ -274,9 +274,9 @@ for row in table {
 if !evaluations.isEmpty {
     print("")
     print("one evaluation (forward to block5_conv2, losses, backward to the image; GFLOP/s of direct-conv work)")
-    print("model  size  conv          ms    GFLOP/s  x peak  outside conv  peak RSS MiB")
+    print("model  size  conv          ms    GFLOP/s  x peak  x peak(cpu)  outside conv  peak RSS MiB")
     for e in evaluations {
         let rate = e.flops / e.seconds * 1e-9
-        print("\(pad(e.arch, 6)) \(pad("\(e.size)", 4, right: true))  \(pad(e.conv, 8)) \(pad(fixed(e.seconds * 1e3, 0), 7, right: true))  \(pad(fixed(rate, 1), 9, right: true))  \(pad(fixed(rate / peak.wall, 2), 6, right: true))  \(pad(fixed(100 * (1 - e.convolutionSeconds / e.seconds), 1) + " %", 12, right: true))  \(pad(fixed(e.peakRSSMiB, 0), 12, right: true))")
+        print("\(pad(e.arch, 6)) \(pad("\(e.size)", 4, right: true))  \(pad(e.conv, 8)) \(pad(fixed(e.seconds * 1e3, 0), 7, right: true))  \(pad(fixed(rate, 1), 9, right: true))  \(pad(fixed(rate / peak.wall, 2), 6, right: true))  \(pad(fixed(e.flops / e.cpuSeconds * 1e-9 / peak.cpu, 2), 10, right: true))  \(pad(fixed(100 * (1 - e.convolutionSeconds / e.seconds), 1) + " %", 12, right: true))  \(pad(fixed(e.peakRSSMiB, 0), 12, right: true))")
     }
 }

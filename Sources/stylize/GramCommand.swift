@@ -45,6 +45,22 @@ struct GramCommand: ParsableCommand {
         if let size { try checkSize(size) }
         guard !commaList(layers).isEmpty else { throw CLIError("--layers is empty") }
         try OutputPath.checkFolder(output, option: "-o", why: "gram writes one heatmap per layer and a sheet")
+        try fileRoles().check()
+    }
+
+    /// Reads: the image, --compare and the weights. Writes: into the -o folder, files named after either image
+    /// (STEM-LAYER.png, STEM-vs-OTHER-LAYER.png, STEM-LAYER.npy, STEM-gram-sheet.png...).
+    func fileRoles() -> FileRoles {
+        var roles = FileRoles()
+        roles.reads = [(image, "image")] + (compare.map { [($0, "--compare")] } ?? [])
+        if let weights = try? WeightsLoader.locate(network.weights, projectRoot: ProjectPaths.root) {
+            roles.reads.append((weights, "--weights"))
+        }
+        let stems = ([image] + (compare.map { [$0] } ?? [])).map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+        roles.folders.append((output, "-o", { name in
+            (name.hasSuffix(".png") || name.hasSuffix(".npy")) && stems.contains { name.hasPrefix($0 + "-") }
+        }))
+        return roles
     }
 
     func run() throws {

@@ -5,13 +5,20 @@ import Imaging
 ///
 /// `images/NAME` given in a folder without it reads the sample image of that name from the data folder (with a
 /// note on standard error), so that the README's commands work from any folder. Any other missing file that
-/// exists under `images/` gets a "did you mean images/NAME?".
+/// exists under `images/` gets a "did you mean images/NAME?". Damage the decoder recovered from (corrupt JPEG
+/// data) is reported as one warning line naming the file, and the command goes on with the decoded picture.
 func readImage(_ path: String) throws -> RGBImage {
-    if let sample = sampleImage(for: path) {
-        FileHandle.standardError.write(Data("stylize: \(path) is not in this folder; reading the sample image \(sample)\n".utf8))
-        return try RGBImage(contentsOf: sample)
+    func decode(_ file: String) throws -> RGBImage {
+        var warnings: [ImageWarning] = []
+        let image = try RGBImage(contentsOf: file, warnings: &warnings)
+        for warning in warnings { Console.error("stylize: warning: \(warning)\n") }
+        return image
     }
-    do { return try RGBImage(contentsOf: path) } catch {
+    if let sample = sampleImage(for: path) {
+        Console.error("stylize: \(path) is not in this folder; reading the sample image \(sample)\n")
+        return try decode(sample)
+    }
+    do { return try decode(path) } catch {
         if let suggestion = imagesSuggestion(for: path) { throw CLIError("\(error); did you mean \(suggestion)?") }
         throw error
     }

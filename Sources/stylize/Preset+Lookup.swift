@@ -17,6 +17,14 @@ extension Preset {
         throw CLIError(message)
     }
 
+    /// The file a preset spec names: the path itself, or `NAME.json` in the first preset folder that has it
+    /// (nil when none has it).
+    static func file(of spec: String) -> String? {
+        if spec.hasSuffix(".json") || spec.contains("/") { return spec }
+        return ProjectPaths.presetFolders.map { ($0 as NSString).appendingPathComponent(spec + ".json") }
+            .first { FileManager.default.fileExists(atPath: $0) }
+    }
+
     /// The presets of every preset folder that has some, folder by folder.
     static func listAll() throws -> [(folder: String, presets: [Preset])] {
         try ProjectPaths.presetFolders.compactMap { folder in
