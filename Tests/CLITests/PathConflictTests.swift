@@ -71,8 +71,9 @@ final class PathConflictTests: XCTestCase {
                           mentions: "-o would overwrite the input \(photo) (image)", dir: dir, unchanged: [photo: bytes])
         try assertRefused(["features", "\(dir)/hard.png", "-o", photo, "--weights", "random:1"],
                           mentions: "-o would overwrite the input", dir: dir, unchanged: [photo: bytes])
+        // Two outputs on one path: -o must end in .png and --npy in .npy, so the extension check refuses it first.
         try assertRefused(["features", photo, "-o", "\(dir)/f.png", "--npy", "\(dir)/f.png", "--weights", "random:1"],
-                          mentions: "name the same file", dir: dir, unchanged: [:])
+                          mentions: "--npy must end in .npy", dir: dir, unchanged: [:])
         // --all writes LAYER.png into the -o folder: an input named block1_conv1.png there is refused.
         try FileManager.default.copyItem(atPath: photo, toPath: "\(dir)/block1_conv1.png")
         try assertRefused(["features", "\(dir)/block1_conv1.png", "--all", "-o", dir, "--weights", "random:1"],
