@@ -52,10 +52,16 @@ extension Conv3x3 {
 
     /// Winograd forward pass on raw buffers: `src (H, W, Cin)` into `dst (H, W, Cout)`, overwritten;
     /// `bias (Cout)` or nil.
+    ///
+    /// - Parameter inputMask: a ReLU mask over `src` (`ReLU.mask`'s bits, bit `i` for element `i`),
+    ///   applied as the input is read: elements whose bit is clear count as zero. This fuses the ReLU
+    ///   backward of the layer above into the input gradient. Needs `Cin` to be a multiple of 8.
     public static func winogradForward(_ src: UnsafePointer<Float>, height h: Int, width w: Int, kernel: WinogradKernel,
-                                       bias: UnsafePointer<Float>?, relu: Bool, into dst: UnsafeMutablePointer<Float>,
-                                       workspace: ConvWorkspace) {
+                                       bias: UnsafePointer<Float>?, relu: Bool, inputMask: UnsafePointer<UInt64>? = nil,
+                                       into dst: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
         let (cin, cout) = (kernel.inChannels, kernel.outChannels)
+        precondition(inputMask == nil || cin % 8 == 0, "Winograd: a fused input mask needs a multiple of 8 channels")
+        let maskBytes = inputMask.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }
         if h == 0 || w == 0 || cout == 0 { return }
         let tilesX = (w + 3) / 4, tiles = ((h + 3) / 4) * tilesX
         let block = workspace.winogradBlockTiles(tiles: tiles, inChannels: cin, outChannels: cout)
@@ -75,7 +81,7 @@ extension Conv3x3 {
                 while first < range.upperBound {
                     let count = min(block, range.upperBound - first)
                     WinogradTile.transformInput(src, height: h, width: w, channels: cin, tilesX: tilesX,
-                                                firstTile: first, count: count, scratch: worker)
+                                                firstTile: first, count: count, mask: maskBytes, scratch: worker)
                     for p in 0 ..< WinogradKernel.positions {
                         // M_p (count, Cout) = V_p (count, Cin) · U_p (Cin, Cout)
                         GEMM.multiply(m: count, n: cout, k: cin,
@@ -145,6 +151,21 @@ enum WinogradTile {
         return (x0 + sp + tp, sm + two * tm, sp + four * tp, sm + eight * tm + x5)
     }
 
+    /// `max(x, 0)` lane by lane, as a sign test on the bits (NaN stays NaN, -0 becomes 0).
+    @inline(__always)
+    static func rectified(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let bits = unsafeBitCast(x, to: SIMD8<Int32>.self)
+        // An arithmetic shift spreads the sign bit: all ones for negative x, which then clears the lane.
+        return unsafeBitCast(bits & ~(bits &>> 31), to: SIMD8<Float>.self)
+    }
+
+    /// For each mask byte, eight lanes of all ones (bit set) or zeros (bit clear).
+    static let laneMasks: [SIMD8<UInt32>] = (0 ..< 256).map { byte in
+        var lanes = SIMD8<UInt32>()
+        for k in 0 ..< 8 where byte & (1 << k) != 0 { lanes[k] = .max }
+        return lanes
+    }
+
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ n: Int) -> SIMD8<Float> {
         if n == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
@@ -165,10 +186,12 @@ enum WinogradTile {
     /// `V_p[t] = (Bᵀ d_t B)_p` for tiles `firstTile ..< firstTile + count`, into `scratch.v`
     /// laid out `(36, count, C)`.
     static func transformInput(_ src: UnsafePointer<Float>, height h: Int, width w: Int, channels c: Int, tilesX: Int,
-                               firstTile: Int, count: Int, scratch: WinogradScratch) {
+                               firstTile: Int, count: Int, mask: UnsafePointer<UInt8>?, scratch: WinogradScratch) {
         let t = scratch.rows
         let plane = count * c  // floats per transform position
         var pixel = [UnsafePointer<Float>](repeating: UnsafePointer(scratch.zeros), count: 36)
+        // With a mask: the mask byte of each pixel's first channel (the pixel's bits start on a byte, C % 8 == 0).
+        var maskAt = [Int](repeating: -1, count: 36)
         for k in 0 ..< count {
             let tile = firstTile + k
             let (y0, x0) = (4 * (tile / tilesX) - 1, 4 * (tile % tilesX) - 1)
@@ -176,7 +199,9 @@ enum WinogradTile {
                 let y = y0 + r
                 for q in 0 ..< 6 {
                     let x = x0 + q
-                    pixel[6 * r + q] = y >= 0 && y < h && x >= 0 && x < w ? src + (y * w + x) * c : UnsafePointer(scratch.zeros)
+                    let inside = y >= 0 && y < h && x >= 0 && x < w
+                    pixel[6 * r + q] = inside ? src + (y * w + x) * c : UnsafePointer(scratch.zeros)
+                    maskAt[6 * r + q] = inside ? (y * w + x) * c / 8 : -1
                 }
             }
             let base = scratch.v + k * c
@@ -184,11 +209,27 @@ enum WinogradTile {
             while ch < c {
                 let n = min(8, c - ch)
                 // Rows: t[r][j] = (Bᵀ d_r)_j.
-                for r in 0 ..< 6 {
-                    let row = 6 * r
-                    inputTransform(load(pixel[row] + ch, n), load(pixel[row + 1] + ch, n), load(pixel[row + 2] + ch, n),
-                                   load(pixel[row + 3] + ch, n), load(pixel[row + 4] + ch, n), load(pixel[row + 5] + ch, n),
-                                   t + row, stride: 1)
+                if let mask {
+                    let lane = ch / 8
+                    @inline(__always) func masked(_ k: Int) -> SIMD8<Float> {
+                        let v = load(pixel[k] + ch, n)
+                        let at = maskAt[k]
+                        if at < 0 { return v }
+                        let bits = unsafeBitCast(v, to: SIMD8<UInt32>.self) & laneMasks[Int(mask[at + lane])]
+                        return unsafeBitCast(bits, to: SIMD8<Float>.self)
+                    }
+                    for r in 0 ..< 6 {
+                        let row = 6 * r
+                        inputTransform(masked(row), masked(row + 1), masked(row + 2), masked(row + 3), masked(row + 4),
+                                       masked(row + 5), t + row, stride: 1)
+                    }
+                } else {
+                    for r in 0 ..< 6 {
+                        let row = 6 * r
+                        inputTransform(load(pixel[row] + ch, n), load(pixel[row + 1] + ch, n), load(pixel[row + 2] + ch, n),
+                                       load(pixel[row + 3] + ch, n), load(pixel[row + 4] + ch, n), load(pixel[row + 5] + ch, n),
+                                       t + row, stride: 1)
+                    }
                 }
                 // Columns: V[i][j] = (Bᵀ t_j)_i, written to position 6 i + j.
                 for j in 0 ..< 6 {
@@ -208,7 +249,6 @@ enum WinogradTile {
         let t = scratch.rows
         let plane = count * c
         var pixel = [UnsafeMutablePointer<Float>](repeating: scratch.discard, count: 16)
-        let zero = SIMD8<Float>(repeating: 0)
         for k in 0 ..< count {
             let tile = firstTile + k
             let (y0, x0) = (4 * (tile / tilesX), 4 * (tile % tilesX))
@@ -234,9 +274,7 @@ enum WinogradTile {
                 for l in 0 ..< 4 {
                     let (a, b, cc, d) = outputTransform(t[l], t[4 + l], t[8 + l], t[12 + l], t[16 + l], t[20 + l])
                     var ys = (a + bv, b + bv, cc + bv, d + bv)
-                    if relu {
-                        ys = (pointwiseMax(ys.0, zero), pointwiseMax(ys.1, zero), pointwiseMax(ys.2, zero), pointwiseMax(ys.3, zero))
-                    }
+                    if relu { ys = (rectified(ys.0), rectified(ys.1), rectified(ys.2), rectified(ys.3)) }
                     store(ys.0, pixel[l] + ch, n)
                     store(ys.1, pixel[4 + l] + ch, n)
                     store(ys.2, pixel[8 + l] + ch, n)

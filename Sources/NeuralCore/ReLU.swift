@@ -72,11 +72,10 @@ public enum ReLU {
                     continue
                 }
                 for chunk in 0 ..< 8 {
-                    let byte = UInt8(truncatingIfNeeded: value >> UInt64(8 * chunk))
+                    let byte = Int(truncatingIfNeeded: (value >> UInt64(8 * chunk)) & 0xff)
                     let p = UnsafeMutableRawPointer(g + first + 8 * chunk)
-                    let v = p.loadUnaligned(as: SIMD8<Float>.self)
-                    let drop = (SIMD8<Int32>(repeating: Int32(byte)) & bitValues32) .== 0
-                    p.storeBytes(of: v.replacing(with: 0, where: drop), as: SIMD8<Float>.self)
+                    let v = p.loadUnaligned(as: SIMD8<UInt32>.self)
+                    p.storeBytes(of: v & WinogradTile.laneMasks[byte], as: SIMD8<UInt32>.self)
                 }
             }
         }

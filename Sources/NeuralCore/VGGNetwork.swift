@@ -281,8 +281,7 @@ public final class VGGNetwork {
                 let dst = i == 0 ? din : work[1 - g]
                 switch steps[i].step {
                 case .conv(let c):
-                    masks[i].withUnsafeBufferPointer { ReLU.backward(mask: $0.baseAddress!, gradient: work[g], count: count) }
-                    convBackward(c, work[g], height: ih, width: iw, into: dst)
+                    masks[i].withUnsafeBufferPointer { convBackward(c, work[g], mask: $0.baseAddress!, count: count, height: ih, width: iw, into: dst) }
                 case .pool:
                     argmaxes[i].withUnsafeBufferPointer { idx in
                         MaxPool2x2.backward(work[g], argmax: idx.baseAddress!, height: ih, width: iw, channels: shape.channels, into: dst)
@@ -317,14 +316,20 @@ public final class VGGNetwork {
         }
     }
 
-    /// Input gradient of convolution `c`, ReLU already masked: `dy (H, W, Cout)` into `dx (H, W, Cin)` (OVERWRITTEN).
-    private func convBackward(_ c: Int, _ dy: UnsafePointer<Float>, height: Int, width: Int, into dx: UnsafeMutablePointer<Float>) {
+    /// Input gradient of convolution `c` through its ReLU: `dy (H, W, Cout)`, d(loss)/d(post-ReLU output), is
+    /// masked by the layer's ReLU `mask` (fused into Winograd's input transform; in place in `dy` for im2col),
+    /// then goes into `dx (H, W, Cin)` (OVERWRITTEN).
+    private func convBackward(_ c: Int, _ dy: UnsafeMutablePointer<Float>, mask: UnsafePointer<UInt64>, count: Int,
+                              height: Int, width: Int, into dx: UnsafeMutablePointer<Float>) {
+        if !usesWinograd(c) || weights.convolutions[c].outChannels % 8 != 0 {
+            ReLU.backward(mask: mask, gradient: dy, count: count)
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
         if usesWinograd(c) {
             winogradKernels.withKernel(c, flipped: true) { kernel in
                 Conv3x3.winogradForward(dy, height: height, width: width, kernel: kernel, bias: nil, relu: false,
-                                        into: dx, workspace: workspace)
+                                        inputMask: kernel.inChannels % 8 == 0 ? mask : nil, into: dx, workspace: workspace)
             }
         } else {
             Conv3x3.backward(dy, height: height, width: width, weights: weights.convolutions[c], into: dx, workspace: workspace)

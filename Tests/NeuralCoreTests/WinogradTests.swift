@@ -51,6 +51,31 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// The fused input mask (the ReLU backward of the layer above) against masking first, then convolving.
+    func testFusedInputMaskEqualsMaskingFirst() {
+        let (h, w, cin, cout) = (11, 13, 24, 8)
+        let x = TestData.tensor(h, w, cin, seed: 50)
+        let relued = Tensor(height: h, width: w, channels: cin, data: TestData.tensor(h, w, cin, seed: 51).data.map { max($0, 0) })
+        let weights = TestData.conv(cin, cout, seed: 52)
+        let kernel = WinogradKernel(weights)
+        var bits = [UInt64](repeating: 0, count: ReLU.maskWords(x.count))
+        relued.data.withUnsafeBufferPointer { o in bits.withUnsafeMutableBufferPointer { ReLU.mask(o.baseAddress!, count: x.count, into: $0.baseAddress!) } }
+        var masked = x
+        ReLU.backward(output: relued, gradient: &masked)
+        var expected = Tensor(height: 0, width: 0, channels: 0)
+        Conv3x3.winogradForward(masked, kernel: kernel, bias: nil, relu: false, into: &expected, workspace: ConvWorkspace())
+        var fused = Tensor(height: h, width: w, channels: cout)
+        x.data.withUnsafeBufferPointer { src in
+            bits.withUnsafeBufferPointer { m in
+                fused.data.withUnsafeMutableBufferPointer { d in
+                    Conv3x3.winogradForward(src.baseAddress!, height: h, width: w, kernel: kernel, bias: nil, relu: false,
+                                            inputMask: m.baseAddress!, into: d.baseAddress!, workspace: ConvWorkspace())
+                }
+            }
+        }
+        XCTAssertEqual(fused, expected, "a fused mask reads exactly the masked input")
+    }
+
     /// One, two and three workers, with blocks smaller than a worker's share: same result.
     func testWorkersAndBlocksAgree() {
         let x = TestData.tensor(37, 41, 16, seed: 5)
