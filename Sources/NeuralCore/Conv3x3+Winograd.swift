@@ -189,55 +189,57 @@ enum WinogradTile {
                                firstTile: Int, count: Int, mask: UnsafePointer<UInt8>?, scratch: WinogradScratch) {
         let t = scratch.rows
         let plane = count * c  // floats per transform position
-        var pixel = [UnsafePointer<Float>](repeating: UnsafePointer(scratch.zeros), count: 36)
-        // With a mask: the mask byte of each pixel's first channel (the pixel's bits start on a byte, C % 8 == 0).
-        var maskAt = [Int](repeating: -1, count: 36)
-        for k in 0 ..< count {
-            let tile = firstTile + k
-            let (y0, x0) = (4 * (tile / tilesX) - 1, 4 * (tile % tilesX) - 1)
-            for r in 0 ..< 6 {
-                let y = y0 + r
-                for q in 0 ..< 6 {
-                    let x = x0 + q
-                    let inside = y >= 0 && y < h && x >= 0 && x < w
-                    pixel[6 * r + q] = inside ? src + (y * w + x) * c : UnsafePointer(scratch.zeros)
-                    maskAt[6 * r + q] = inside ? (y * w + x) * c / 8 : -1
+        let zeros = UnsafePointer(scratch.zeros)
+        // Outside the image: the zero row, and zero mask bytes (the row is zero either way).
+        let zeroBytes = UnsafeRawPointer(scratch.zeros).assumingMemoryBound(to: UInt8.self)
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 36) { pixel in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<UInt8>.self, capacity: 36) { bytes in
+            for k in 0 ..< count {
+                let tile = firstTile + k
+                let (y0, x0) = (4 * (tile / tilesX) - 1, 4 * (tile % tilesX) - 1)
+                for r in 0 ..< 6 {
+                    let y = y0 + r
+                    for q in 0 ..< 6 {
+                        let x = x0 + q
+                        let inside = y >= 0 && y < h && x >= 0 && x < w
+                        pixel[6 * r + q] = inside ? src + (y * w + x) * c : zeros
+                        // With a mask, a pixel's bits start on a byte (C % 8 == 0).
+                        if let mask { bytes[6 * r + q] = inside ? mask + (y * w + x) * c / 8 : zeroBytes }
+                    }
+                }
+                let base = scratch.v + k * c
+                var ch = 0
+                while ch < c {
+                    let n = min(8, c - ch)
+                    // Rows: t[r][j] = (Bᵀ d_r)_j.
+                    if mask != nil {
+                        let lane = ch / 8
+                        @inline(__always) func masked(_ k: Int) -> SIMD8<Float> {
+                            let bits = unsafeBitCast(load(pixel[k] + ch, n), to: SIMD8<UInt32>.self) & laneMasks[Int(bytes[k][lane])]
+                            return unsafeBitCast(bits, to: SIMD8<Float>.self)
+                        }
+                        for r in 0 ..< 6 {
+                            let row = 6 * r
+                            inputTransform(masked(row), masked(row + 1), masked(row + 2), masked(row + 3), masked(row + 4),
+                                           masked(row + 5), t + row, stride: 1)
+                        }
+                    } else {
+                        for r in 0 ..< 6 {
+                            let row = 6 * r
+                            inputTransform(load(pixel[row] + ch, n), load(pixel[row + 1] + ch, n), load(pixel[row + 2] + ch, n),
+                                           load(pixel[row + 3] + ch, n), load(pixel[row + 4] + ch, n), load(pixel[row + 5] + ch, n),
+                                           t + row, stride: 1)
+                        }
+                    }
+                    // Columns: V[i][j] = (Bᵀ t_j)_i, written to position 6 i + j.
+                    for j in 0 ..< 6 {
+                        inputTransform(t[j], t[6 + j], t[12 + j], t[18 + j], t[24 + j], t[30 + j], t + 36, stride: 1)
+                        for i in 0 ..< 6 { store(t[36 + i], base + (6 * i + j) * plane + ch, n) }
+                    }
+                    ch += 8
                 }
             }
-            let base = scratch.v + k * c
-            var ch = 0
-            while ch < c {
-                let n = min(8, c - ch)
-                // Rows: t[r][j] = (Bᵀ d_r)_j.
-                if let mask {
-                    let lane = ch / 8
-                    @inline(__always) func masked(_ k: Int) -> SIMD8<Float> {
-                        let v = load(pixel[k] + ch, n)
-                        let at = maskAt[k]
-                        if at < 0 { return v }
-                        let bits = unsafeBitCast(v, to: SIMD8<UInt32>.self) & laneMasks[Int(mask[at + lane])]
-                        return unsafeBitCast(bits, to: SIMD8<Float>.self)
-                    }
-                    for r in 0 ..< 6 {
-                        let row = 6 * r
-                        inputTransform(masked(row), masked(row + 1), masked(row + 2), masked(row + 3), masked(row + 4),
-                                       masked(row + 5), t + row, stride: 1)
-                    }
-                } else {
-                    for r in 0 ..< 6 {
-                        let row = 6 * r
-                        inputTransform(load(pixel[row] + ch, n), load(pixel[row + 1] + ch, n), load(pixel[row + 2] + ch, n),
-                                       load(pixel[row + 3] + ch, n), load(pixel[row + 4] + ch, n), load(pixel[row + 5] + ch, n),
-                                       t + row, stride: 1)
-                    }
-                }
-                // Columns: V[i][j] = (Bᵀ t_j)_i, written to position 6 i + j.
-                for j in 0 ..< 6 {
-                    inputTransform(t[j], t[6 + j], t[12 + j], t[18 + j], t[24 + j], t[30 + j], t + 36, stride: 1)
-                    for i in 0 ..< 6 { store(t[36 + i], base + (6 * i + j) * plane + ch, n) }
-                }
-                ch += 8
-            }
+        }
         }
     }
 
@@ -248,7 +250,7 @@ enum WinogradTile {
                                 into dst: UnsafeMutablePointer<Float>) {
         let t = scratch.rows
         let plane = count * c
-        var pixel = [UnsafeMutablePointer<Float>](repeating: scratch.discard, count: 16)
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 16) { pixel in
         for k in 0 ..< count {
             let tile = firstTile + k
             let (y0, x0) = (4 * (tile / tilesX), 4 * (tile % tilesX))
@@ -282,6 +284,7 @@ enum WinogradTile {
                 }
                 ch += 8
             }
+        }
         }
     }
 }

@@ -62,9 +62,21 @@ func evaluationFlops(_ arch: VGGArchitecture, weights: VGGWeights, size: Int, de
 }
 
 /// Runs in the child: `repeats` evaluations of the default preset's objective after one warm-up.
-func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, repeats: Int) -> EvaluationFigures {
+func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, repeats: Int, tuning: [String]) -> EvaluationFigures {
     let weights = VGGWeights.random(architecture: arch, seed: 2024)
-    let network = VGGNetwork(weights: weights)
+    let workspace = ConvWorkspace()
+    var cacheBytes = WinogradKernelCache.defaultBudgetBytes
+    for setting in tuning {
+        let parts = setting.split(separator: "=")
+        guard parts.count == 2, let value = Int(parts[1]) else { continue }
+        switch parts[0] {
+        case "block-tiles": workspace.winogradMinimumBlockTiles = value
+        case "block-kib": workspace.winogradBlockBytes = value << 10
+        case "cache-mib": cacheBytes = value << 20
+        default: break
+        }
+    }
+    let network = VGGNetwork(weights: weights, workspace: workspace, winogradCacheBytes: cacheBytes)
     network.convolution = conv
     let preset = Preset.builtIn
     let content = sampleImage("building.jpg", size: size, seed: 1)
@@ -97,11 +109,13 @@ func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, re
 }
 
 /// Runs in the parent: one child process per configuration; nil (with a message) when a child fails.
-func runEvaluationChild(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, repeats: Int, threads: Int) -> EvaluationFigures? {
+func runEvaluationChild(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, repeats: Int, threads: Int,
+                        tuning: [String]) -> EvaluationFigures? {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].contains("/")
         ? CommandLine.arguments[0] : "/proc/self/exe").resolvingSymlinksInPath()
     process.arguments = ["--child", "\(arch.name):\(size):\(conv.rawValue)", "--repeat", "\(repeats)", "--threads", "\(threads)"]
+        + tuning.flatMap { ["--tune", $0] }
     let pipe = Pipe()
     process.standardOutput = pipe
     do { try process.run() } catch {

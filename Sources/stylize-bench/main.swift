@@ -24,6 +24,8 @@ struct Options {
     var conv: [ConvAlgorithm] = [.im2col, .winograd]
     /// Internal: measure one evaluation `ARCH:SIZE:CONV` and print it as one `EVAL {json}` line.
     var child: (VGGArchitecture, Int, ConvAlgorithm)?
+    /// Winograd tuning for the evaluations: `block-tiles=N`, `block-kib=N`, `cache-mib=N`.
+    var tuning: [String] = []
 
     static func parse(_ arguments: [String]) -> Options {
         var options = Options()
@@ -50,6 +52,7 @@ struct Options {
             case "--repeat": options.repeats = integers(value())[0]
             case "--threads": options.threads = integers(value())[0]
             case "--forward": options.forward = true
+            case "--tune": options.tuning.append(value())
             case "--eval-sizes": options.evaluationSizes = integers(value())
             case "--child":
                 let parts = value().split(separator: ":").map(String.init)
@@ -63,7 +66,7 @@ struct Options {
                     return c
                 }
             case "-h", "--help":
-                print("usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,winograd] [--repeat 3] [--threads N] [--forward] [--sizes 224,512] [--scratch-mib 4]")
+                print("usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,winograd] [--repeat 3] [--threads N] [--tune block-tiles=N|block-kib=N|cache-mib=N] [--forward] [--sizes 224,512] [--scratch-mib 4]")
                 exit(0)
             default: fail("unknown option '\(arguments[i])' (see --help)")
             }
@@ -170,7 +173,7 @@ func randomInput(_ size: Int, seed: UInt64) -> Tensor {
 let options = Options.parse(CommandLine.arguments)
 if let threads = options.threads { GEMM.threadCount = threads }
 if let (arch, size, conv) = options.child {
-    let figures = measureEvaluation(arch: arch, size: size, conv: conv, repeats: options.repeats)
+    let figures = measureEvaluation(arch: arch, size: size, conv: conv, repeats: options.repeats, tuning: options.tuning)
     print("EVAL " + String(decoding: try! JSONEncoder().encode(figures), as: UTF8.self))
     exit(0)
 }
@@ -254,7 +257,7 @@ for arch in options.models {
     for size in options.evaluationSizes {
         for conv in options.conv {
             guard let figures = runEvaluationChild(arch: arch, size: size, conv: conv, repeats: options.repeats,
-                                                   threads: GEMM.threadCount) else { continue }
+                                                   threads: GEMM.threadCount, tuning: options.tuning) else { continue }
             evaluations.append(figures)
             print("evaluation \(arch.name) \(size)x\(size) \(conv.rawValue): \(fixed(figures.seconds * 1e3, 0)) ms (fastest \(fixed(figures.fastest * 1e3, 0))), convolutions \(fixed(figures.convolutionSeconds * 1e3, 0)) ms, peak RSS \(fixed(figures.peakRSSMiB, 0)) MiB, RSS after the first evaluation \(fixed(figures.rssAfterFirstMiB, 0)) MiB and after the last \(fixed(figures.rssAfterLastMiB, 0)) MiB")
         }
