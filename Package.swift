@@ -34,6 +34,7 @@ let package = Package(
             dependencies: ["StyleTransfer", "Visualization", "NeuralCore", "Imaging",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "stylize-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
+        .executableTarget(name: "optimizer-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
         // Tests: one target per module, plus the command line.
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "Imaging"],

@@ -64,6 +64,9 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "L-BFGS history length (preset: history).")
     var history: Int?
 
+    @Flag(name: .long, help: "Let the optimizer move pixels outside 0...255 (clamped only when written), for comparisons with unbounded optimizers.")
+    var noBox = false
+
     @Option(name: .long, help: "Write a numbered intermediate image every N steps.")
     var saveEvery: Int?
 
@@ -223,6 +226,7 @@ struct TransferCommand: ParsableCommand {
         let logger = try log.map { try JSONLineLog(path: $0) }
         let interrupt = Interrupt()
         let stylizer = Stylizer(network: vgg, preset: preset)
+        stylizer.pixelBox = !noBox
         let stem = (out as NSString).deletingPathExtension
         let ext = (out as NSString).pathExtension
         var saveFailure: Error?
@@ -230,7 +234,7 @@ struct TransferCommand: ParsableCommand {
                                   initialization: initialization ?? .init(preset.initialization), seed: seed) { p, x in
             progress.step(p)
             logger?.write(p)
-            if let n = saveEvery, p.iteration % n == 0 {
+            if let n = saveEvery, p.iteration > 0, p.iteration % n == 0 {
                 let name = String(format: "%@-%@%04d.%@", stem, p.scaleCount > 1 ? "s\(p.scaleIndex + 1)-" : "", p.iteration, ext)
                 do { try RGBImage(x).write(to: name) } catch { saveFailure = error; return false }
             }
@@ -265,6 +269,7 @@ struct TransferCommand: ParsableCommand {
          ("size", p.scales.isEmpty ? "\(p.size)" : p.scales.map(String.init).joined(separator: " → ")),
          ("style scale", "\(p.styleScale)"), ("init", initialization ?? p.initialization), ("seed", "\(seed)"),
          ("original colors", "\(p.originalColors)"), ("L-BFGS history", "\(p.history)"),
+         ("pixel box", noBox ? "off (clamped on writing)" : "0...255 during optimisation"),
          ("weights", weights.source), ("architecture", weights.architecture.name),
          ("preprocessing", weights.preprocessing.rawValue)]
     }

@@ -35,6 +35,7 @@ enum Problems {
     static let n = 100
     static let curvature = (0..<n).map { pow(10.0, -4 * Double($0) / Double(n - 1)) }
     static let center = (0..<n).map { 1 + Double($0) / Double(n) }
+    static let quadraticStart = [Float](repeating: 0, count: n)
     static func quadratic(_ x: UnsafeBufferPointer<Float>, _ g: UnsafeMutableBufferPointer<Float>) -> Double {
         var f = 0.0
         for i in 0..<x.count {
@@ -67,11 +68,15 @@ enum SciPy {
 }
 
 final class LBFGSTests: XCTestCase {
-    /// Options for the scipy comparisons: m = 10 like scipy's default, progress test effectively off.
-    func comparisonOptions(gradientTolerance: Double) -> LBFGSOptions {
+    /// Options for the scipy comparisons: m = 10 like scipy's default, progress test effectively off. scipy's
+    /// pgtol is absolute; ours is relative to ||g(x0)||_inf, so it is divided by that norm.
+    func comparisonOptions(gradientTolerance: Double, start: [Float],
+                           _ f: (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Double) -> LBFGSOptions {
+        var g = [Float](repeating: 0, count: start.count)
+        _ = start.withUnsafeBufferPointer { x in g.withUnsafeMutableBufferPointer { f(x, $0) } }
         var o = LBFGSOptions()
         o.historySize = 10
-        o.gradientTolerance = gradientTolerance
+        o.gradientTolerance = gradientTolerance / Double(g.map { abs($0) }.max()!)
         o.progressTolerance = 0
         o.maxEvaluations = 10_000
         return o
@@ -83,7 +88,8 @@ final class LBFGSTests: XCTestCase {
 
     /// Reference: the known minimiser (1, 1) and scipy's evaluation count.
     func testRosenbrock2DConvergesLikeSciPy() {
-        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-4)).minimize([-1.2, 1], objective: Problems.rosenbrock)
+        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-4, start: [-1.2, 1], Problems.rosenbrock))
+            .minimize([-1.2, 1], objective: Problems.rosenbrock)
         let err = maxError(r.x) { _ in 1 }
         XCTAssertEqual(r.stop, .gradientTolerance, r.message)
         XCTAssertLessThan(err, 1e-4, "max |x - 1| = \(err)")
@@ -95,7 +101,7 @@ final class LBFGSTests: XCTestCase {
 
     /// A history of 3 wraps the ring buffer many times. Reference: the minimiser (1, 1) and scipy with m = 3.
     func testRosenbrock2DShortHistoryLikeSciPy() {
-        var o = comparisonOptions(gradientTolerance: 1e-4)
+        var o = comparisonOptions(gradientTolerance: 1e-4, start: [-1.2, 1], Problems.rosenbrock)
         o.historySize = 3
         let r = LBFGS(options: o).minimize([-1.2, 1], objective: Problems.rosenbrock)
         let err = maxError(r.x) { _ in 1 }
@@ -108,8 +114,8 @@ final class LBFGSTests: XCTestCase {
 
     /// Reference: the known minimiser (all ones) and scipy's evaluation count.
     func testExtendedRosenbrock100ConvergesLikeSciPy() {
-        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-4)).minimize(Problems.rosenbrockStart(100),
-                                                                                  objective: Problems.rosenbrock)
+        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-4, start: Problems.rosenbrockStart(100), Problems.rosenbrock))
+            .minimize(Problems.rosenbrockStart(100), objective: Problems.rosenbrock)
         let err = maxError(r.x) { _ in 1 }
         XCTAssertEqual(r.stop, .gradientTolerance, r.message)
         XCTAssertLessThan(err, 1e-4, "max |x - 1| = \(err)")
@@ -120,8 +126,8 @@ final class LBFGSTests: XCTestCase {
 
     /// Coupled variables (the extended form above is n/2 copies of the 2-D problem). Reference: minimiser all ones, scipy.
     func testChainedRosenbrock10ConvergesLikeSciPy() {
-        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-4)).minimize(Problems.rosenbrockStart(10),
-                                                                                  objective: Problems.chainedRosenbrock)
+        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-4, start: Problems.rosenbrockStart(10), Problems.chainedRosenbrock))
+            .minimize(Problems.rosenbrockStart(10), objective: Problems.chainedRosenbrock)
         let err = maxError(r.x) { _ in 1 }
         XCTAssertEqual(r.stop, .gradientTolerance, r.message)
         XCTAssertLessThan(err, 1e-4, "max |x - 1| = \(err)")
@@ -132,7 +138,7 @@ final class LBFGSTests: XCTestCase {
 
     /// Reference: the exact minimiser c and scipy's evaluation count. ||g||_inf <= 1e-6 bounds |x_i - c_i| by 1e-6 / d_i.
     func testIllConditionedQuadraticConvergesLikeSciPy() {
-        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-6)).minimize([Float](repeating: 0, count: Problems.n),
+        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-6, start: Problems.quadraticStart, Problems.quadratic)).minimize([Float](repeating: 0, count: Problems.n),
                                                                                   objective: Problems.quadratic)
         XCTAssertEqual(r.stop, .gradientTolerance, r.message)
         let worst = r.x.indices.map { abs(Double(r.x[$0]) - Problems.center[$0]) * Problems.curvature[$0] }.max()!
@@ -145,7 +151,7 @@ final class LBFGSTests: XCTestCase {
 
     /// The default history m = 100 (= n): reference scipy with m = 100; the longer history must also beat m = 10.
     func testLongHistoryOnQuadraticLikeSciPy() {
-        var o = comparisonOptions(gradientTolerance: 1e-6)
+        var o = comparisonOptions(gradientTolerance: 1e-6, start: Problems.quadraticStart, Problems.quadratic)
         o.historySize = 100
         let r = LBFGS(options: o).minimize([Float](repeating: 0, count: Problems.n), objective: Problems.quadratic)
         XCTAssertEqual(r.stop, .gradientTolerance, r.message)
@@ -190,7 +196,8 @@ final class LBFGSTests: XCTestCase {
         XCTAssertEqual(r.iterations, 5)
         XCTAssertEqual(r.value, bestValue)
         XCTAssertEqual(r.x, bestX)
-        XCTAssertEqual(reports.map(\.iteration), [1, 2, 3, 4, 5])
+        XCTAssertEqual(reports.map(\.iteration), [0, 1, 2, 3, 4, 5], "iteration 0 reports the start")
+        XCTAssertEqual(reports.first?.evaluations, 1)
         XCTAssertEqual(reports.last?.evaluations, r.evaluations)
         for (a, b) in zip(reports, reports.dropFirst()) { XCTAssertLessThan(b.value, a.value, "iterates must decrease f") }
     }
@@ -255,11 +262,11 @@ final class LBFGSTests: XCTestCase {
         let r = LBFGS(options: o).minimize([-1.2, 1], objective: Problems.rosenbrock)
         XCTAssertEqual(r.stop, .gradientTolerance)
         XCTAssertTrue(r.message.hasPrefix("stopped: gradient norm "), r.message)
-        XCTAssertTrue(r.message.hasSuffix("below tolerance 0.001"), r.message)
+        XCTAssertTrue(r.message.hasSuffix("below tolerance 0.001 x its initial 2.2e+02"), r.message)
 
         var p = LBFGSOptions()
-        p.progressTolerance = 1e-2           // a flat stretch of Rosenbrock's valley decreases f slowly
-        let q = LBFGS(options: p).minimize([-1.2, 1], objective: Problems.rosenbrock)
+        p.progressTolerance = 1e-2           // 1000 + Rosenbrock: f falls by less than 1% of itself over 5 steps
+        let q = LBFGS(options: p).minimize([-1.2, 1]) { x, g in 1000 + Problems.rosenbrock(x, g) }
         XCTAssertEqual(q.stop, .noProgress, q.message)
         XCTAssertTrue(q.message.contains("over 5 iterations"), q.message)
         XCTAssertTrue(LBFGSStop.lineSearchFailed("x").description.hasPrefix("stopped: "))
