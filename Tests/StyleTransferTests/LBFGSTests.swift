@@ -1,4 +1,5 @@
 import XCTest
+import NeuralCore
 @testable import StyleTransfer
 
 /// Test problems. Objectives read Float x, compute in Double, write a Float gradient.
@@ -279,5 +280,54 @@ final class LBFGSTests: XCTestCase {
         let r = LBFGS(options: o).minimize(Problems.rosenbrockStart(4), objective: Problems.rosenbrock)
         XCTAssertEqual(r.stop, .iterationLimit, r.message)
         XCTAssertEqual(r.iterations, 3)
+    }
+}
+
+/// The two-loop recursion against the BFGS inverse-Hessian update written out as dense matrices.
+final class LBFGSHistoryTests: XCTestCase {
+    /// Reference (Nocedal & Wright eq. 7.19): H_0 = gamma I with gamma = s.y / y.y of the newest pair, then for each
+    /// kept pair from oldest to newest H = (I - rho s y^T) H (I - rho y s^T) + rho s s^T, in Double. Five pairs pass
+    /// through a ring of three, so the ring wraps and only the last three count.
+    func testTwoLoopMatchesDenseBFGSUpdates() {
+        let n = 6, m = 3
+        var rng = SplitMix64(seed: 5)
+        // y = A s with A symmetric positive definite, so every pair has s.y > 0.
+        let b = (0 ..< n * n).map { _ in rng.nextNormal() }
+        let a = (0 ..< n * n).map { k in (0 ..< n).reduce(0.0) { $0 + b[k / n * n + $1] * b[k % n * n + $1] } + (k / n == k % n ? 1 : 0) }
+        let history = LBFGSHistory(count: n, capacity: m)
+        var pairs: [([Double], [Double])] = []
+        for _ in 0 ..< 5 {
+            let s = (0 ..< n).map { _ in Double(Float(rng.nextNormal())) }
+            let y = (0 ..< n).map { i in Double(Float((0 ..< n).reduce(0.0) { $0 + a[i * n + $1] * s[$1] })) }
+            let slot = history.nextSlot()
+            for i in 0 ..< n { slot.s[i] = Float(s[i]); slot.y[i] = Float(y[i]) }
+            func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).map(*).reduce(0, +) }
+            XCTAssertTrue(history.commit(sy: dot(s, y), yy: dot(y, y), ss: dot(s, s)))
+            pairs.append((s, y))
+        }
+        XCTAssertEqual(history.pairs, m)
+        let kept = pairs.suffix(m)
+        let (sNew, yNew) = kept.last!
+        let gamma = zip(sNew, yNew).map(*).reduce(0, +) / yNew.map { $0 * $0 }.reduce(0, +)
+        var h = (0 ..< n * n).map { $0 / n == $0 % n ? gamma : 0 }
+        for (s, y) in kept {
+            let rho = 1 / zip(s, y).map(*).reduce(0, +)
+            // V = I - rho y s^T; H = V^T H V + rho s s^T
+            let v = (0 ..< n * n).map { k in (k / n == k % n ? 1 : 0) - rho * y[k / n] * s[k % n] }
+            var vthv = [Double](repeating: 0, count: n * n)
+            for i in 0 ..< n { for j in 0 ..< n {
+                var sum = 0.0
+                for p in 0 ..< n { for q in 0 ..< n { sum += v[p * n + i] * h[p * n + q] * v[q * n + j] } }
+                vthv[i * n + j] = sum + rho * s[i] * s[j]
+            } }
+            h = vthv
+        }
+        let g = (0 ..< n).map { _ in Float(rng.nextNormal()) }
+        var d = g
+        d.withUnsafeMutableBufferPointer { history.applyNegativeInverseHessian($0) }
+        let expected = (0 ..< n).map { i in -(0 ..< n).reduce(0.0) { $0 + h[i * n + $1] * Double(g[$1]) } }
+        let scale = expected.map(abs).max()!
+        let worst = (0 ..< n).map { abs(Double(d[$0]) - expected[$0]) / scale }.max()!
+        XCTAssertLessThan(worst, 1e-5, "two-loop vs dense BFGS: worst relative difference \(worst)")
     }
 }
