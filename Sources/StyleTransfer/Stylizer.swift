@@ -33,6 +33,8 @@ public struct StylizeProgress: Sendable {
     /// vector work (direction, line search, history).
     public var objectiveSeconds: Double
     public var optimizerSeconds: Double
+    /// Infinity norm of the gradient over the pixels not held on 0 or 255.
+    public var gradientNorm: Double
 }
 
 /// What a run produced.
@@ -108,7 +110,8 @@ public final class Stylizer {
                                         iteration: it.iteration, evaluations: it.evaluations, evaluationBudget: preset.iterations,
                                         terms: objective.lastTerms, step: it.step,
                                         seconds: Date().timeIntervalSince(scaleStart), elapsed: Date().timeIntervalSince(start),
-                                        objectiveSeconds: it.objectiveSeconds, optimizerSeconds: it.optimizerSeconds)
+                                        objectiveSeconds: it.objectiveSeconds, optimizerSeconds: it.optimizerSeconds,
+                                        gradientNorm: it.gradientNorm)
                 history.append(p)
                 let keepGoing = onProgress(p, Tensor(height: h, width: w, channels: 3, data: Array(x)))
                 if !keepGoing { cancelled = true }

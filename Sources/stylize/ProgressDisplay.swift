@@ -43,7 +43,7 @@ final class ProgressDisplay {
 }
 
 /// One JSON object per step (iteration 0: the start): iteration, evaluations, every loss term, step, seconds,
-/// and the step's seconds in the objective and in the optimizer.
+/// the step's seconds in the objective and in the optimizer, and the gradient norm.
 final class JSONLineLog {
     private let handle: FileHandle
     let path: String
@@ -62,7 +62,7 @@ final class JSONLineLog {
             "iteration": p.iteration, "evaluations": p.evaluations,
             "total": p.terms.total, "content": p.terms.content, "style": p.terms.style, "tv": p.terms.tv,
             "step": p.step, "seconds": p.seconds,
-            "objective_seconds": p.objectiveSeconds, "optimizer_seconds": p.optimizerSeconds,
+            "objective_seconds": p.objectiveSeconds, "optimizer_seconds": p.optimizerSeconds, "gradient_norm": p.gradientNorm,
         ]
         object["style_layers"] = p.terms.styleByLayer
         if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
