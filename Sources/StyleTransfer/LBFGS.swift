@@ -46,6 +46,11 @@ public struct LBFGSOptions: Sendable {
     public var maxLineSearchEvaluations = 20
     /// Every variable is kept in this range (nil: unconstrained). The start is projected into it.
     public var bounds: ClosedRange<Float>? = nil
+    /// The first step (and a step after a history reset) is a probe along -g: its trial step 1/||g||_inf is kept
+    /// on sufficient decrease alone, so it costs one evaluation and yields the first pair (s, y), whose
+    /// gamma = s.y / y.y scales every later step. Off: the probe must also meet the curvature condition, which
+    /// makes the line search extrapolate for a few evaluations first.
+    public var probeFirstStep = true
 
     public init() {}
 }
@@ -105,7 +110,8 @@ public struct LBFGSResult: Sendable {
 /// optional bounds handled by projection (see the top of this file).
 ///
 /// - The first step (and any step after a history reset) is steepest descent with trial step 1/||g||_inf,
-///   so the first trial point moves the largest component by 1.
+///   so the first trial point moves the largest component by 1; by default it is kept on sufficient decrease
+///   alone (`probeFirstStep`).
 /// - Every test is invariant to scaling f by a constant: the gradient test is relative to the first gradient, the
 ///   progress test relative to |f|, the curvature test of a pair on the cosine of s and y.
 /// - If the line search finds no acceptable step, the run moves to the best point it evaluated if that is lower;
@@ -226,6 +232,7 @@ public final class LBFGS {
             // Line search on phi(a) = f(P(x + a d)), with at most the evaluations left in the budget.
             var lineSearch = search
             lineSearch.maxEvaluations = min(options.maxLineSearchEvaluations, options.maxEvaluations - evaluations)
+            lineSearch.acceptsFirstSufficientDecrease = steepest && options.probeFirstStep
             let result = lineSearch.search(value0: f, derivative0: slope, initialStep: initialStep) { a in
                 if boxed {
                     VectorOps.projectedStep(xTrial.buffer, path: path.buffer, x: x.readOnly, step: Float(a), direction: d.readOnly,
@@ -243,7 +250,7 @@ public final class LBFGS {
                 return (value, derivative)
             }
             var fNew: Double
-            if result.outcome == .converged {            // the last evaluated point is the accepted one
+            if result.outcome == .converged || result.outcome == .sufficientDecrease {   // the last evaluated point
                 fNew = result.value
             } else if fBest < f {                        // no Wolfe step, but a lower point was evaluated: move there
                 VectorOps.copy(xTrial.buffer, xBest.readOnly)
