@@ -36,6 +36,7 @@ let package = Package(
             dependencies: ["StyleTransfer", "Visualization", "NeuralCore", "Imaging", "SafeIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "stylize-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
+        .executableTarget(name: "optimizer-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
         // Tests: one target per module, plus the command line.
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),

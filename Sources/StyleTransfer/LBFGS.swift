@@ -1,15 +1,27 @@
-// Limited-memory BFGS for minimising a smooth function of many Float variables.
+// Limited-memory BFGS for minimising a smooth function of many Float variables, optionally inside a box.
 //
 // References:
 //   D. C. Liu, J. Nocedal, "On the limited memory BFGS method for large scale optimization",
 //     Mathematical Programming 45, 1989.
 //   J. Nocedal, S. J. Wright, "Numerical Optimization", 2nd ed., Springer 2006: Algorithm 7.4 (two-loop
 //     recursion), eq. (7.20) (initial Hessian scaling), Algorithm 7.5 (L-BFGS); line search in LineSearch.swift.
+//   D. P. Bertsekas, "Projected Newton methods for optimization problems with simple constraints",
+//     SIAM J. Control and Optimization 20, 1982 (held variables, projected search path).
+//   R. H. Byrd, P. Lu, J. Nocedal, C. Zhu, "A limited memory algorithm for bound constrained optimization",
+//     SIAM J. Scientific Computing 16, 1995 (L-BFGS-B).
 //
 // With s_k = x_{k+1} - x_k, y_k = g_{k+1} - g_k, rho_k = 1 / (y_k . s_k), the direction is d_k = -H_k g_k where
-// H_k applies the last m pairs to H_k^0 = gamma_k I, gamma_k = s_{k-1} . y_{k-1} / y_{k-1} . y_{k-1}.
-// Variables, gradients and the history are Float; dot products accumulate in Double.
+// H_k applies the last m pairs to H_k^0 = gamma_k I, gamma_k = s_{k-1} . y_{k-1} / y_{k-1} . y_{k-1}
+// (LBFGS+History.swift). Variables, gradients and the history are Float; dot products sum in Double.
+//
+// In a box l <= x <= u, a variable is held when it sits on a bound and -g points out of the box. The direction
+// is d = -P_F H P_F g, where P_F zeroes the held variables: for a positive definite H, g . d =
+// -(P_F g)^T H (P_F g) < 0, so d descends (Bertsekas' projected Newton direction, with the L-BFGS matrix). Where
+// a free variable on a bound has d pointing outward, d is set to 0 too. The line search runs on the projected
+// path x(a) = P(x + a d), whose derivative is g(x(a)) . d over the variables x(a) has not clamped.
+import Dispatch
 import Foundation
+import NeuralCore
 
 /// Settings of `LBFGS`.
 public struct LBFGSOptions: Sendable {
@@ -19,9 +31,10 @@ public struct LBFGSOptions: Sendable {
     public var maxEvaluations = 1000
     /// Most accepted steps.
     public var maxIterations = Int.max
-    /// Stop when ||g||_inf falls to or below this.
-    public var gradientTolerance: Double = 1e-5
-    /// Stop when f decreased by at most this fraction of max(|f|, 1) over the last `progressWindow` iterations.
+    /// Stop when the projected gradient's infinity norm falls to or below this fraction of its value at x0.
+    /// Relative, so scaling f does not change the stop.
+    public var gradientTolerance: Double = 1e-7
+    /// Stop when f decreased by at most this fraction of |f| over the last `progressWindow` iterations.
     public var progressTolerance: Double = 1e-9
     /// Iterations over which progress is measured.
     public var progressWindow = 5
@@ -31,6 +44,13 @@ public struct LBFGSOptions: Sendable {
     public var c2 = 0.9
     /// Most evaluations one line search may use.
     public var maxLineSearchEvaluations = 20
+    /// Every variable is kept in this range (nil: unconstrained). The start is projected into it.
+    public var bounds: ClosedRange<Float>? = nil
+    /// The first step (and a step after a history reset) is a probe along -g: its trial step 1/||g||_inf is kept
+    /// on sufficient decrease alone, so it costs one evaluation and yields the first pair (s, y), whose
+    /// gamma = s.y / y.y scales every later step. Off: the probe must also meet the curvature condition, which
+    /// makes the line search extrapolate for a few evaluations first.
+    public var probeFirstStep = true
 
     public init() {}
 }
@@ -51,18 +71,23 @@ public enum LBFGSStop: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Progress report after an accepted step.
+/// Progress report: once at the start (iteration 0, after evaluating x0), then after each accepted step.
 public struct LBFGSIteration: Sendable {
-    /// Accepted steps so far (1 after the first).
+    /// Accepted steps so far (0 at the start).
     public let iteration: Int
     /// Objective evaluations so far.
     public let evaluations: Int
-    /// f at the new iterate.
+    /// f at the iterate.
     public let value: Double
-    /// ||g||_inf at the new iterate.
+    /// Infinity norm of the projected gradient (the gradient of the variables not held on a bound) at the iterate.
     public let gradientNorm: Double
-    /// Accepted line-search step length along the search direction.
+    /// Accepted line-search step length along the search direction (0 at the start).
     public let step: Double
+    /// Seconds spent in the objective since the previous report.
+    public let objectiveSeconds: Double
+    /// Seconds of the optimizer's own work (direction, line search, history) since the previous report,
+    /// excluding the objective and the report callback.
+    public let optimizerSeconds: Double
 }
 
 /// The outcome of `LBFGS.minimize`: the best point evaluated and why the run stopped.
@@ -81,14 +106,17 @@ public struct LBFGSResult: Sendable {
     public let message: String
 }
 
-/// Limited-memory BFGS with a strong-Wolfe line search (Liu & Nocedal 1989; Nocedal & Wright Alg. 7.5).
+/// Limited-memory BFGS with a strong-Wolfe line search (Liu & Nocedal 1989; Nocedal & Wright Alg. 7.5), with
+/// optional bounds handled by projection (see the top of this file).
 ///
 /// - The first step (and any step after a history reset) is steepest descent with trial step 1/||g||_inf,
-///   so the first trial point moves the largest component by 1.
-/// - A pair with s.y <= eps y.y, eps = Float.ulpOfOne, is skipped (it would break positive definiteness).
+///   so the first trial point moves the largest component by 1; by default it is kept on sufficient decrease
+///   alone (`probeFirstStep`).
+/// - Every test is invariant to scaling f by a constant: the gradient test is relative to the first gradient, the
+///   progress test relative to |f|, the curvature test of a pair on the cosine of s and y.
 /// - If the line search finds no acceptable step, the run moves to the best point it evaluated if that is lower;
 ///   otherwise it clears the history and retries once with steepest descent before stopping.
-/// - Memory: 2m + 7 vectors of n Floats. History slots are allocated on first use, then reused as a ring.
+/// - Memory: 2m + 8 vectors of n Floats; the history's pages are touched as pairs arrive.
 public final class LBFGS {
     public let options: LBFGSOptions
 
@@ -98,48 +126,78 @@ public final class LBFGS {
 
     /// Minimises f starting at x0.
     /// - Parameters:
-    ///   - x0: starting point, n Floats.
+    ///   - x0: starting point, n Floats (projected into `options.bounds`).
     ///   - objective: evaluates f(x) and writes the gradient into `gradient` (same count as x); returns f.
-    ///   - onIteration: called after each accepted step with the iterate; return false to cancel
+    ///   - onIteration: called at the start and after each accepted step with the iterate; return false to cancel
     ///     (the best x so far is returned).
-    /// - Complexity: per iteration, about 4 m n multiply-adds besides the evaluations.
+    /// - Complexity: per iteration, about 4 m n multiply-adds over both cores besides the evaluations.
     public func minimize(_ x0: [Float], objective: (_ x: UnsafeBufferPointer<Float>, _ gradient: UnsafeMutableBufferPointer<Float>) -> Double,
                          onIteration: (LBFGSIteration, UnsafeBufferPointer<Float>) -> Bool = { _, _ in true }) -> LBFGSResult {
         let n = x0.count, m = max(options.historySize, 1)
-        var x = x0, g = [Float](repeating: 0, count: n)
-        var xTrial = x0, gTrial = g, d = g
-        var xBest = x0, gBest = g
-        var s: [[Float]] = [], y: [[Float]] = [], rho = [Double](repeating: 0, count: m), alphas = rho
-        var newest = -1, pairs = 0                       // ring buffer: slot of the newest pair, number of pairs
+        let lower = options.bounds?.lowerBound ?? -.infinity, upper = options.bounds?.upperBound ?? .infinity
+        let boxed = options.bounds != nil
+        var x = LBFGSVector(x0), g = LBFGSVector(count: n)
+        var xTrial = LBFGSVector(count: n), gTrial = LBFGSVector(count: n)
+        let d = LBFGSVector(count: n), path = boxed ? LBFGSVector(count: n) : d
+        let xBest = LBFGSVector(count: n), gBest = LBFGSVector(count: n)
+        let history = LBFGSHistory(count: n, capacity: m)
         var recent = [Double](repeating: 0, count: max(options.progressWindow, 1) + 1)   // f of the last iterates
         var evaluations = 0, iteration = 0
+        if boxed { VectorOps.project(x.buffer, lower: lower, upper: upper) }
 
-        /// Evaluates f at xTrial and writes the gradient into gTrial.
-        func evaluateTrial() -> Double {
+        // Clock: objective time and optimizer time since the last report.
+        var objectiveNanoseconds: UInt64 = 0
+        var reportedAt = DispatchTime.now().uptimeNanoseconds
+        func evaluate(_ point: LBFGSVector, _ gradient: LBFGSVector) -> Double {
             evaluations += 1
-            return xTrial.withUnsafeBufferPointer { xp in gTrial.withUnsafeMutableBufferPointer { objective(xp, $0) } }
+            let start = DispatchTime.now().uptimeNanoseconds
+            let value = objective(point.readOnly, gradient.buffer)
+            objectiveNanoseconds += DispatchTime.now().uptimeNanoseconds - start
+            return value
         }
+        func freeNorm(_ gradient: LBFGSVector, _ point: LBFGSVector) -> Double {
+            Double(boxed ? VectorOps.freeGradientMaxAbs(gradient: gradient.readOnly, x: point.readOnly, lower: lower, upper: upper)
+                         : VectorOps.maxAbs(gradient.readOnly))
+        }
+
         guard options.maxEvaluations > 0 else {
-            return LBFGSResult(x: x0, value: .nan, iterations: 0, evaluations: 0, stop: .evaluationBudget,
+            return LBFGSResult(x: Array(x.buffer), value: .nan, iterations: 0, evaluations: 0, stop: .evaluationBudget,
                                message: "stopped: the evaluation budget is 0, so x0 was not evaluated")
         }
-        var f = evaluateTrial(), fBest = f
-        swap(&g, &gTrial)
-        copy(&gBest, g)
+        var f = evaluate(x, g), fBest = f
+        VectorOps.copy(xBest.buffer, x.readOnly)
+        VectorOps.copy(gBest.buffer, g.readOnly)
         func finish(_ stop: LBFGSStop, _ message: String) -> LBFGSResult {
-            LBFGSResult(x: xBest, value: fBest, iterations: iteration, evaluations: evaluations, stop: stop, message: message)
+            LBFGSResult(x: Array(xBest.buffer), value: fBest, iterations: iteration, evaluations: evaluations, stop: stop, message: message)
         }
-        guard f.isFinite, g.allSatisfy(\.isFinite) else {
+        guard f.isFinite, VectorOps.dot(g.readOnly, g.readOnly).isFinite else {
             return finish(.lineSearchFailed("objective not finite at x0"), "stopped: f or its gradient is not finite at the starting point")
         }
-        var gNorm = infinityNorm(g)
+        var gNorm = freeNorm(g, x)
+        let gNorm0 = gNorm
         recent[0] = f
-        var steepest = true
+        var steepest = true, step = 0.0
         let search = StrongWolfeLineSearch(c1: options.c1, c2: options.c2, maxEvaluations: options.maxLineSearchEvaluations)
 
+        /// Reports the iterate; false when the caller cancels. The callback's own time is not counted.
+        func report() -> Bool {
+            let now = DispatchTime.now().uptimeNanoseconds
+            let total = Double(now - reportedAt) * 1e-9, inObjective = Double(objectiveNanoseconds) * 1e-9
+            let it = LBFGSIteration(iteration: iteration, evaluations: evaluations, value: f, gradientNorm: gNorm, step: step,
+                                    objectiveSeconds: inObjective, optimizerSeconds: max(0, total - inObjective))
+            let keepGoing = onIteration(it, x.readOnly)
+            objectiveNanoseconds = 0
+            reportedAt = DispatchTime.now().uptimeNanoseconds
+            return keepGoing
+        }
+        if !report() {
+            return finish(.cancelled, "stopped: cancelled by the caller at the start (f = \(sci(fBest)))")
+        }
+
         while true {
-            if gNorm <= options.gradientTolerance {
-                return finish(.gradientTolerance, "stopped: gradient norm \(sci(gNorm)) below tolerance \(sci(options.gradientTolerance))")
+            if gNorm <= options.gradientTolerance * gNorm0 {
+                return finish(.gradientTolerance, "stopped: gradient norm \(sci(gNorm)) below tolerance \(sci(options.gradientTolerance))"
+                              + " x its initial \(sci(gNorm0))")
             }
             if iteration >= options.maxIterations {
                 return finish(.iterationLimit, "stopped: reached the iteration limit of \(options.maxIterations)")
@@ -147,81 +205,89 @@ public final class LBFGS {
             if evaluations >= options.maxEvaluations {
                 return finish(.evaluationBudget, "stopped: used all \(options.maxEvaluations) evaluations (f = \(sci(fBest)))")
             }
-            // Direction: two-loop recursion (Algorithm 7.4), or steepest descent without history.
-            var initialStep = 1.0
-            if !steepest && pairs > 0 {
-                twoLoop(g, &d, s, y, rho, &alphas, newest, pairs)
+            // Direction d = -P_F H P_F g: the two-loop recursion (Algorithm 7.4) on the free gradient, or steepest
+            // descent without history; then clipped where it points out of the box.
+            func direction() -> Double {
+                if boxed {
+                    VectorOps.freeGradient(d.buffer, gradient: g.readOnly, x: x.readOnly, lower: lower, upper: upper)
+                } else {
+                    VectorOps.copy(d.buffer, g.readOnly)
+                }
+                if steepest || history.pairs == 0 {
+                    steepest = true
+                    history.clear()
+                    VectorOps.update(d.buffer, adding: 0, times: d.readOnly, scale: -1, thenDotWith: nil)   // d = -g
+                } else {
+                    history.applyNegativeInverseHessian(d.buffer)
+                }
+                if boxed { VectorOps.clipDirection(d.buffer, gradient: g.readOnly, x: x.readOnly, lower: lower, upper: upper) }
+                return VectorOps.dot(g.readOnly, d.readOnly)
             }
-            var slope = steepest || pairs == 0 ? .nan : dot(g, d)
-            if !(slope < 0) {                            // first step, reset, or not descent (or NaN): steepest descent
+            var slope = direction()
+            if !(slope < 0) && !steepest {               // not a descent direction (or NaN): steepest descent
                 steepest = true
-                pairs = 0
-                combine(&d, g, 0, g, -1)                 // d = -g
-                initialStep = 1 / gNorm
-                slope = dot(g, d)
+                slope = direction()
             }
-            // Line search on phi(a) = f(x + a d), with at most the evaluations left in the budget.
+            let initialStep = steepest ? 1 / Double(VectorOps.maxAbs(d.readOnly)) : 1.0
+            // Line search on phi(a) = f(P(x + a d)), with at most the evaluations left in the budget.
             var lineSearch = search
             lineSearch.maxEvaluations = min(options.maxLineSearchEvaluations, options.maxEvaluations - evaluations)
+            lineSearch.acceptsFirstSufficientDecrease = steepest && options.probeFirstStep
             let result = lineSearch.search(value0: f, derivative0: slope, initialStep: initialStep) { a in
-                combine(&xTrial, x, 1, d, Float(a))      // x + a d
-                let value = evaluateTrial()
-                if value < fBest, gTrial.allSatisfy(\.isFinite) {
-                    fBest = value
-                    copy(&xBest, xTrial)
-                    copy(&gBest, gTrial)
+                if boxed {
+                    VectorOps.projectedStep(xTrial.buffer, path: path.buffer, x: x.readOnly, step: Float(a), direction: d.readOnly,
+                                            lower: lower, upper: upper)
+                } else {
+                    VectorOps.combine(xTrial.buffer, 1, x.readOnly, Float(a), d.readOnly)      // x + a d
                 }
-                return (value, dot(gTrial, d))
+                let value = evaluate(xTrial, gTrial)
+                let derivative = VectorOps.dot(gTrial.readOnly, path.readOnly)   // not finite if g is not
+                if value < fBest, derivative.isFinite {
+                    fBest = value
+                    VectorOps.copy(xBest.buffer, xTrial.readOnly)
+                    VectorOps.copy(gBest.buffer, gTrial.readOnly)
+                }
+                return (value, derivative)
             }
             var fNew: Double
-            if result.outcome == .converged {            // the last evaluated point is the accepted one
+            if result.outcome == .converged || result.outcome == .sufficientDecrease {   // the last evaluated point
                 fNew = result.value
             } else if fBest < f {                        // no Wolfe step, but a lower point was evaluated: move there
-                copy(&xTrial, xBest)
-                copy(&gTrial, gBest)
+                VectorOps.copy(xTrial.buffer, xBest.readOnly)
+                VectorOps.copy(gTrial.buffer, gBest.readOnly)
                 fNew = fBest
             } else if evaluations >= options.maxEvaluations {
                 return finish(.evaluationBudget, "stopped: used all \(options.maxEvaluations) evaluations (f = \(sci(fBest)))")
             } else if !steepest {                        // retry once from scratch with steepest descent
-                pairs = 0
                 steepest = true
                 continue
             } else {
                 return finish(.lineSearchFailed(result.outcome.description),
                               "stopped: line search failed at iteration \(iteration): \(result.outcome) (f = \(sci(f)))")
             }
-            // Store s_k = x_{k+1} - x_k, y_k = g_{k+1} - g_k unless s.y <= eps y.y.
-            let slot = (newest + 1) % m
-            if slot == s.count {
-                s.append([Float](repeating: 0, count: n))
-                y.append([Float](repeating: 0, count: n))
-            }
-            combine(&s[slot], xTrial, 1, x, -1)
-            combine(&y[slot], gTrial, 1, g, -1)
-            let sy = dot(s[slot], y[slot]), yy = dot(y[slot], y[slot])
-            if sy > Double(Float.ulpOfOne) * yy, sy.isFinite {
-                rho[slot] = 1 / sy
-                newest = slot
-                pairs = min(pairs + 1, m)
-            } else if pairs == m {                       // skipped, but the slot held the oldest pair: it is gone
-                pairs = m - 1
-            }
+            // Store s_k = x_{k+1} - x_k, y_k = g_{k+1} - g_k (the pair is kept only if s.y > eps |s||y|).
+            let (sSlot, ySlot) = history.nextSlot()
+            VectorOps.combine(sSlot, 1, xTrial.readOnly, -1, x.readOnly)
+            VectorOps.combine(ySlot, 1, gTrial.readOnly, -1, g.readOnly)
+            let (s, y) = (UnsafeBufferPointer(sSlot), UnsafeBufferPointer(ySlot))
+            _ = history.commit(sy: VectorOps.dot(s, y), yy: VectorOps.dot(y, y), ss: VectorOps.dot(s, s))
             swap(&x, &xTrial)
             swap(&g, &gTrial)
             f = fNew
-            gNorm = infinityNorm(g)
+            gNorm = freeNorm(g, x)
             iteration += 1
+            step = result.step
             steepest = false
-            let report = LBFGSIteration(iteration: iteration, evaluations: evaluations, value: f, gradientNorm: gNorm, step: result.step)
-            if !x.withUnsafeBufferPointer({ onIteration(report, $0) }) {
+            if !report() {
                 return finish(.cancelled, "stopped: cancelled by the caller at iteration \(iteration) (f = \(sci(fBest)))")
             }
-            // Progress over the last `progressWindow` iterations, relative to max(|f|, 1).
+            // Progress over the last `progressWindow` iterations, relative to |f| (0 when f stayed exactly 0).
             let window = recent.count - 1
             recent[iteration % recent.count] = f
             if iteration >= window {
                 let old = recent[(iteration - window) % recent.count]
-                let decrease = (old - f) / max(abs(old), abs(f), 1)
+                let size = max(abs(old), abs(f))
+                let decrease = size > 0 ? (old - f) / size : 0
                 if decrease <= options.progressTolerance {
                     return finish(.noProgress, "stopped: f decreased by a fraction \(sci(decrease)) over \(window) iterations, "
                                   + "at most the tolerance \(sci(options.progressTolerance))")
@@ -229,79 +295,6 @@ public final class LBFGS {
             }
         }
     }
-}
-
-/// Two-loop recursion (Nocedal & Wright Algorithm 7.4): d = -H g from the `pairs` newest pairs of the ring.
-private func twoLoop(_ g: [Float], _ d: inout [Float], _ s: [[Float]], _ y: [[Float]], _ rho: [Double],
-                     _ alphas: inout [Double], _ newest: Int, _ pairs: Int) {
-    let m = rho.count
-    d.withUnsafeMutableBufferPointer { q in
-        _ = q.update(fromContentsOf: g)                  // q = g
-        for back in 0..<pairs {                           // newest to oldest: alpha_i = rho_i s_i.q; q -= alpha_i y_i
-            let i = (newest - back + m) % m
-            alphas[i] = rho[i] * s[i].withUnsafeBufferPointer { dot($0, UnsafeBufferPointer(q)) }
-            axpy(-alphas[i], y[i], q)
-        }
-        let gamma = 1 / (rho[newest] * dot(y[newest], y[newest]))     // gamma = s.y / y.y
-        let scale = Float(gamma)
-        for j in q.indices { q[j] *= scale }             // r = gamma q
-        for back in stride(from: pairs - 1, through: 0, by: -1) {   // oldest to newest: r += s_i (alpha_i - rho_i y_i.r)
-            let i = (newest - back + m) % m
-            let beta = rho[i] * y[i].withUnsafeBufferPointer { dot($0, UnsafeBufferPointer(q)) }
-            axpy(alphas[i] - beta, s[i], q)
-        }
-        for j in q.indices { q[j] = -q[j] }              // d = -r
-    }
-}
-
-/// a . b accumulated in Double over four independent sums (lets the compiler pipeline and vectorise).
-private func dot(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>) -> Double {
-    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-    let n = min(a.count, b.count), n4 = n & ~3
-    var i = 0
-    while i < n4 {
-        s0 += Double(a[i]) * Double(b[i]); s1 += Double(a[i + 1]) * Double(b[i + 1])
-        s2 += Double(a[i + 2]) * Double(b[i + 2]); s3 += Double(a[i + 3]) * Double(b[i + 3])
-        i += 4
-    }
-    for j in n4..<n { s0 += Double(a[j]) * Double(b[j]) }
-    return (s0 + s1) + (s2 + s3)
-}
-
-/// a . b for arrays (see the buffer version).
-private func dot(_ a: [Float], _ b: [Float]) -> Double {
-    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { dot(ap, $0) } }
-}
-
-/// dst = src in place (no new storage).
-private func copy(_ dst: inout [Float], _ src: [Float]) {
-    dst.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: src) }
-}
-
-/// out = a p + b q.
-private func combine(_ out: inout [Float], _ p: [Float], _ a: Float, _ q: [Float], _ b: Float) {
-    out.withUnsafeMutableBufferPointer { o in
-        p.withUnsafeBufferPointer { pp in
-            q.withUnsafeBufferPointer { qp in
-                for i in 0..<o.count { o[i] = a * pp[i] + b * qp[i] }
-            }
-        }
-    }
-}
-
-/// y += a x.
-private func axpy(_ a: Double, _ x: [Float], _ y: UnsafeMutableBufferPointer<Float>) {
-    let af = Float(a)
-    x.withUnsafeBufferPointer { xp in
-        for i in 0..<min(xp.count, y.count) { y[i] += af * xp[i] }
-    }
-}
-
-/// ||v||_inf.
-private func infinityNorm(_ v: [Float]) -> Double {
-    var r: Float = 0
-    for e in v { r = max(r, abs(e)) }
-    return Double(r)
 }
 
 /// A number in short scientific notation, e.g. 3.1e-06.

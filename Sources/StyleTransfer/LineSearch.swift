@@ -16,6 +16,8 @@
 public enum LineSearchOutcome: Sendable, Equatable, CustomStringConvertible {
     /// The last evaluated step satisfies both strong Wolfe conditions.
     case converged
+    /// The first trial step satisfies sufficient decrease and `acceptsFirstSufficientDecrease` is on.
+    case sufficientDecrease
     /// The evaluation cap was reached before a step satisfied the conditions.
     case maxEvaluations
     /// phi'(0) >= 0 (or is not finite): the direction does not descend.
@@ -28,6 +30,7 @@ public enum LineSearchOutcome: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .converged: "the step satisfies the strong Wolfe conditions"
+        case .sufficientDecrease: "the first trial step decreases f sufficiently"
         case .maxEvaluations: "the line search used all its evaluations without satisfying the strong Wolfe conditions"
         case .notDescentDirection: "the search direction is not a descent direction"
         case .intervalTooSmall: "the line search interval became too small to resolve"
@@ -40,7 +43,7 @@ public enum LineSearchOutcome: Sendable, Equatable, CustomStringConvertible {
 public struct LineSearchResult: Sendable {
     /// How the search ended.
     public let outcome: LineSearchOutcome
-    /// On `.converged`, the accepted step, which is always the LAST step passed to phi. Otherwise the best
+    /// On `.converged` and `.sufficientDecrease`, the accepted step, which is always the LAST step passed to phi. Otherwise the best
     /// step found that satisfies sufficient decrease (0 if none), which may not be the last one evaluated.
     public let step: Double
     /// phi(step).
@@ -59,6 +62,8 @@ public struct StrongWolfeLineSearch: Sendable {
     public var c2: Double = 0.9
     /// Most calls of phi one search may make.
     public var maxEvaluations = 20
+    /// Accept the first trial step on sufficient decrease alone (a probe step: one evaluation, no curvature test).
+    public var acceptsFirstSufficientDecrease = false
     /// Largest step tried.
     public var maxStep: Double = 1e20
     /// Smallest step tried: a bracket [0, a] with a below this ends with `.intervalTooSmall`.
@@ -108,6 +113,7 @@ public struct StrongWolfeLineSearch: Sendable {
                 break
             }
             if abs(p.derivative) <= curvatureBound { return end(.converged, p) }
+            if acceptsFirstSufficientDecrease && evaluations == 1 { return end(.sufficientDecrease, p) }
             if p.derivative >= 0 {
                 (lo, hi) = (p, previous)
                 break

@@ -5,8 +5,8 @@ extension Stylizer {
     /// anything is allocated.
     ///
     /// The network keeps, for every layer up to the deepest loss layer, its activation and its gradient
-    /// (two floats per activation); L-BFGS keeps `2 · history` vectors of the image size plus about six
-    /// work vectors.
+    /// (two floats per activation); L-BFGS keeps `2 · history` vectors of the image size plus eight
+    /// work vectors (LBFGS.swift).
     /// - Parameters:
     ///   - width, height: the output size in pixels.
     ///   - forwardOnly: a style image's forward pass: one float per activation, no optimizer.
@@ -22,7 +22,7 @@ extension Stylizer {
         }
         let pixels = width * height * 3
         if forwardOnly { return 4 * (activations + pixels) }
-        return 4 * (2 * activations + (2 * preset.history + 6) * pixels)
+        return 4 * (2 * activations + (2 * preset.history + 8) * pixels)
     }
 }
 

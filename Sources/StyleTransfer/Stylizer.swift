@@ -13,7 +13,7 @@ public enum Initialization: Sendable, Equatable {
     case image(RGBImage)
 }
 
-/// One accepted optimizer step, for progress displays and logs.
+/// One accepted optimizer step (iteration 0: the starting image, before any step), for progress displays and logs.
 public struct StylizeProgress: Sendable {
     /// Index into the run's scales (0 for a single-scale run) and that scale's output size.
     public var scaleIndex: Int
@@ -29,12 +29,19 @@ public struct StylizeProgress: Sendable {
     /// Seconds since this scale started, and since the run started.
     public var seconds: Double
     public var elapsed: Double
+    /// Seconds of this step spent in the objective (forward, losses, backward) and in the optimizer's own
+    /// vector work (direction, line search, history).
+    public var objectiveSeconds: Double
+    public var optimizerSeconds: Double
+    /// Infinity norm of the gradient over the pixels not held on 0 or 255.
+    public var gradientNorm: Double
 }
 
 /// What a run produced.
 public struct StylizeResult: Sendable {
     public var image: RGBImage
-    /// The unclamped best iterate as an RGB tensor (H, W, 3) in `0...255`, before colour preservation.
+    /// The best iterate as an RGB tensor (H, W, 3) before 8-bit rounding and colour preservation; inside
+    /// `0...255` unless `pixelBox` is off.
     public var raw: Tensor
     public var terms: LossTerms
     public var evaluations: Int
@@ -50,6 +57,9 @@ public struct StylizeResult: Sendable {
 public final class Stylizer {
     public let network: VGGNetwork
     public let preset: Preset
+    /// Optimise inside the pixel box `0...255` (L-BFGS with bounds, see LBFGS.swift), so that the written file is
+    /// the optimised image up to 8-bit rounding. Off: pixels may leave the box and are clamped only on writing.
+    public var pixelBox = true
 
     public init(network: VGGNetwork, preset: Preset) {
         self.network = network
@@ -91,6 +101,7 @@ public final class Stylizer {
             var options = LBFGSOptions()
             options.historySize = preset.history
             options.maxEvaluations = preset.iterations
+            if pixelBox { options.bounds = 0 ... 255 }
             let optimizer = LBFGS(options: options)
             let scaleStart = Date()
             let result = optimizer.minimize(x0.data, objective: { x, g in objective.evaluate(x, gradient: g) },
@@ -98,7 +109,9 @@ public final class Stylizer {
                 let p = StylizeProgress(scaleIndex: index, scaleCount: sizes.count, width: w, height: h,
                                         iteration: it.iteration, evaluations: it.evaluations, evaluationBudget: preset.iterations,
                                         terms: objective.lastTerms, step: it.step,
-                                        seconds: Date().timeIntervalSince(scaleStart), elapsed: Date().timeIntervalSince(start))
+                                        seconds: Date().timeIntervalSince(scaleStart), elapsed: Date().timeIntervalSince(start),
+                                        objectiveSeconds: it.objectiveSeconds, optimizerSeconds: it.optimizerSeconds,
+                                        gradientNorm: it.gradientNorm)
                 history.append(p)
                 let keepGoing = onProgress(p, Tensor(height: h, width: w, channels: 3, data: Array(x)))
                 if !keepGoing { cancelled = true }

@@ -43,7 +43,8 @@ final class ProgressDisplay {
     }
 }
 
-/// One JSON object per step: iteration, evaluations, every loss term, step, seconds.
+/// One JSON object per step (iteration 0: the start): iteration, evaluations, every loss term, step, seconds,
+/// the step's seconds in the objective and in the optimizer, and the gradient norm.
 ///
 /// Every loss term is logged as it enters the total: `style_layers[l]` is β · w_l · E_l, so that they sum to `style`
 /// (as the report's per-layer curves).
@@ -69,6 +70,7 @@ final class JSONLineLog {
             "iteration": p.iteration, "evaluations": p.evaluations,
             "total": p.terms.total, "content": p.terms.content, "style": p.terms.style, "tv": p.terms.tv,
             "step": p.step, "seconds": p.seconds,
+            "objective_seconds": p.objectiveSeconds, "optimizer_seconds": p.optimizerSeconds, "gradient_norm": p.gradientNorm,
         ]
         object["style_layers"] = p.terms.styleByLayer.mapValues { styleWeight * $0 }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }

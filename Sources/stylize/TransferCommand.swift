@@ -74,6 +74,9 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "L-BFGS history length (preset: history).")
     var history: Int?
 
+    @Flag(name: .long, help: "Let the optimizer move pixels outside 0...255 (clamped only when written), for comparisons with unbounded optimizers.")
+    var noBox = false
+
     @Option(name: .long, help: "Write a numbered intermediate image every N steps.")
     var saveEvery: Int?
 
@@ -252,6 +255,7 @@ struct TransferCommand: ParsableCommand {
             throw ExitCode(interrupt.exitStatus)
         }
         let stylizer = Stylizer(network: vgg, preset: preset)
+        stylizer.pixelBox = !noBox
         let stem = (out as NSString).deletingPathExtension
         let ext = (out as NSString).pathExtension
         var saveFailure: Error?
@@ -260,7 +264,7 @@ struct TransferCommand: ParsableCommand {
                                   initialization: initialization ?? .init(preset.initialization), seed: seed) { p, x in
             progress.step(p)
             logger?.write(p)
-            if let n = saveEvery, p.iteration % n == 0 {
+            if let n = saveEvery, p.iteration > 0, p.iteration % n == 0 {
                 let name = String(format: "%@-%@%04d.%@", stem, p.scaleCount > 1 ? "s\(p.scaleIndex + 1)-" : "", p.iteration, ext)
                 if contentAtScale?.width != p.width || contentAtScale?.height != p.height {
                     contentAtScale = contentImage.resized(width: p.width, height: p.height)
@@ -307,6 +311,7 @@ struct TransferCommand: ParsableCommand {
          ("size", p.scales.isEmpty ? "\(p.size)" : p.scales.map(String.init).joined(separator: " → ")),
          ("style scale", "\(p.styleScale)"), ("init", initPath ?? p.initialization), ("seed", "\(seed)"),
          ("original colors", "\(p.originalColors)"), ("L-BFGS history", "\(p.history)"),
+         ("pixel box", noBox ? "off (clamped on writing)" : "0...255 during optimisation"),
          ("weights", weights.source), ("architecture", weights.architecture.name),
          ("preprocessing", weights.preprocessing.rawValue)]
     }

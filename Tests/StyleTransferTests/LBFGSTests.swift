@@ -1,4 +1,5 @@
 import XCTest
+import NeuralCore
 @testable import StyleTransfer
 
 /// Test problems. Objectives read Float x, compute in Double, write a Float gradient.
@@ -35,6 +36,7 @@ enum Problems {
     static let n = 100
     static let curvature = (0..<n).map { pow(10.0, -4 * Double($0) / Double(n - 1)) }
     static let center = (0..<n).map { 1 + Double($0) / Double(n) }
+    static let quadraticStart = [Float](repeating: 0, count: n)
     static func quadratic(_ x: UnsafeBufferPointer<Float>, _ g: UnsafeMutableBufferPointer<Float>) -> Double {
         var f = 0.0
         for i in 0..<x.count {
@@ -67,11 +69,15 @@ enum SciPy {
 }
 
 final class LBFGSTests: XCTestCase {
-    /// Options for the scipy comparisons: m = 10 like scipy's default, progress test effectively off.
-    func comparisonOptions(gradientTolerance: Double) -> LBFGSOptions {
+    /// Options for the scipy comparisons: m = 10 like scipy's default, progress test effectively off. scipy's
+    /// pgtol is absolute; ours is relative to ||g(x0)||_inf, so it is divided by that norm.
+    func comparisonOptions(gradientTolerance: Double, start: [Float],
+                           _ f: (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Double) -> LBFGSOptions {
+        var g = [Float](repeating: 0, count: start.count)
+        _ = start.withUnsafeBufferPointer { x in g.withUnsafeMutableBufferPointer { f(x, $0) } }
         var o = LBFGSOptions()
         o.historySize = 10
-        o.gradientTolerance = gradientTolerance
+        o.gradientTolerance = gradientTolerance / Double(g.map { abs($0) }.max()!)
         o.progressTolerance = 0
         o.maxEvaluations = 10_000
         return o
@@ -83,7 +89,8 @@ final class LBFGSTests: XCTestCase {
 
     /// Reference: the known minimiser (1, 1) and scipy's evaluation count.
     func testRosenbrock2DConvergesLikeSciPy() {
-        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-4)).minimize([-1.2, 1], objective: Problems.rosenbrock)
+        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-4, start: [-1.2, 1], Problems.rosenbrock))
+            .minimize([-1.2, 1], objective: Problems.rosenbrock)
         let err = maxError(r.x) { _ in 1 }
         XCTAssertEqual(r.stop, .gradientTolerance, r.message)
         XCTAssertLessThan(err, 1e-4, "max |x - 1| = \(err)")
@@ -95,7 +102,7 @@ final class LBFGSTests: XCTestCase {
 
     /// A history of 3 wraps the ring buffer many times. Reference: the minimiser (1, 1) and scipy with m = 3.
     func testRosenbrock2DShortHistoryLikeSciPy() {
-        var o = comparisonOptions(gradientTolerance: 1e-4)
+        var o = comparisonOptions(gradientTolerance: 1e-4, start: [-1.2, 1], Problems.rosenbrock)
         o.historySize = 3
         let r = LBFGS(options: o).minimize([-1.2, 1], objective: Problems.rosenbrock)
         let err = maxError(r.x) { _ in 1 }
@@ -108,8 +115,8 @@ final class LBFGSTests: XCTestCase {
 
     /// Reference: the known minimiser (all ones) and scipy's evaluation count.
     func testExtendedRosenbrock100ConvergesLikeSciPy() {
-        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-4)).minimize(Problems.rosenbrockStart(100),
-                                                                                  objective: Problems.rosenbrock)
+        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-4, start: Problems.rosenbrockStart(100), Problems.rosenbrock))
+            .minimize(Problems.rosenbrockStart(100), objective: Problems.rosenbrock)
         let err = maxError(r.x) { _ in 1 }
         XCTAssertEqual(r.stop, .gradientTolerance, r.message)
         XCTAssertLessThan(err, 1e-4, "max |x - 1| = \(err)")
@@ -120,8 +127,8 @@ final class LBFGSTests: XCTestCase {
 
     /// Coupled variables (the extended form above is n/2 copies of the 2-D problem). Reference: minimiser all ones, scipy.
     func testChainedRosenbrock10ConvergesLikeSciPy() {
-        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-4)).minimize(Problems.rosenbrockStart(10),
-                                                                                  objective: Problems.chainedRosenbrock)
+        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-4, start: Problems.rosenbrockStart(10), Problems.chainedRosenbrock))
+            .minimize(Problems.rosenbrockStart(10), objective: Problems.chainedRosenbrock)
         let err = maxError(r.x) { _ in 1 }
         XCTAssertEqual(r.stop, .gradientTolerance, r.message)
         XCTAssertLessThan(err, 1e-4, "max |x - 1| = \(err)")
@@ -132,7 +139,7 @@ final class LBFGSTests: XCTestCase {
 
     /// Reference: the exact minimiser c and scipy's evaluation count. ||g||_inf <= 1e-6 bounds |x_i - c_i| by 1e-6 / d_i.
     func testIllConditionedQuadraticConvergesLikeSciPy() {
-        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-6)).minimize([Float](repeating: 0, count: Problems.n),
+        let r = LBFGS(options: comparisonOptions(gradientTolerance: 1e-6, start: Problems.quadraticStart, Problems.quadratic)).minimize([Float](repeating: 0, count: Problems.n),
                                                                                   objective: Problems.quadratic)
         XCTAssertEqual(r.stop, .gradientTolerance, r.message)
         let worst = r.x.indices.map { abs(Double(r.x[$0]) - Problems.center[$0]) * Problems.curvature[$0] }.max()!
@@ -145,7 +152,7 @@ final class LBFGSTests: XCTestCase {
 
     /// The default history m = 100 (= n): reference scipy with m = 100; the longer history must also beat m = 10.
     func testLongHistoryOnQuadraticLikeSciPy() {
-        var o = comparisonOptions(gradientTolerance: 1e-6)
+        var o = comparisonOptions(gradientTolerance: 1e-6, start: Problems.quadraticStart, Problems.quadratic)
         o.historySize = 100
         let r = LBFGS(options: o).minimize([Float](repeating: 0, count: Problems.n), objective: Problems.quadratic)
         XCTAssertEqual(r.stop, .gradientTolerance, r.message)
@@ -190,7 +197,8 @@ final class LBFGSTests: XCTestCase {
         XCTAssertEqual(r.iterations, 5)
         XCTAssertEqual(r.value, bestValue)
         XCTAssertEqual(r.x, bestX)
-        XCTAssertEqual(reports.map(\.iteration), [1, 2, 3, 4, 5])
+        XCTAssertEqual(reports.map(\.iteration), [0, 1, 2, 3, 4, 5], "iteration 0 reports the start")
+        XCTAssertEqual(reports.first?.evaluations, 1)
         XCTAssertEqual(reports.last?.evaluations, r.evaluations)
         for (a, b) in zip(reports, reports.dropFirst()) { XCTAssertLessThan(b.value, a.value, "iterates must decrease f") }
     }
@@ -255,11 +263,11 @@ final class LBFGSTests: XCTestCase {
         let r = LBFGS(options: o).minimize([-1.2, 1], objective: Problems.rosenbrock)
         XCTAssertEqual(r.stop, .gradientTolerance)
         XCTAssertTrue(r.message.hasPrefix("stopped: gradient norm "), r.message)
-        XCTAssertTrue(r.message.hasSuffix("below tolerance 0.001"), r.message)
+        XCTAssertTrue(r.message.hasSuffix("below tolerance 0.001 x its initial 2.2e+02"), r.message)
 
         var p = LBFGSOptions()
-        p.progressTolerance = 1e-2           // a flat stretch of Rosenbrock's valley decreases f slowly
-        let q = LBFGS(options: p).minimize([-1.2, 1], objective: Problems.rosenbrock)
+        p.progressTolerance = 1e-2           // 1000 + Rosenbrock: f falls by less than 1% of itself over 5 steps
+        let q = LBFGS(options: p).minimize([-1.2, 1]) { x, g in 1000 + Problems.rosenbrock(x, g) }
         XCTAssertEqual(q.stop, .noProgress, q.message)
         XCTAssertTrue(q.message.contains("over 5 iterations"), q.message)
         XCTAssertTrue(LBFGSStop.lineSearchFailed("x").description.hasPrefix("stopped: "))
@@ -272,5 +280,54 @@ final class LBFGSTests: XCTestCase {
         let r = LBFGS(options: o).minimize(Problems.rosenbrockStart(4), objective: Problems.rosenbrock)
         XCTAssertEqual(r.stop, .iterationLimit, r.message)
         XCTAssertEqual(r.iterations, 3)
+    }
+}
+
+/// The two-loop recursion against the BFGS inverse-Hessian update written out as dense matrices.
+final class LBFGSHistoryTests: XCTestCase {
+    /// Reference (Nocedal & Wright eq. 7.19): H_0 = gamma I with gamma = s.y / y.y of the newest pair, then for each
+    /// kept pair from oldest to newest H = (I - rho s y^T) H (I - rho y s^T) + rho s s^T, in Double. Five pairs pass
+    /// through a ring of three, so the ring wraps and only the last three count.
+    func testTwoLoopMatchesDenseBFGSUpdates() {
+        let n = 6, m = 3
+        var rng = SplitMix64(seed: 5)
+        // y = A s with A symmetric positive definite, so every pair has s.y > 0.
+        let b = (0 ..< n * n).map { _ in rng.nextNormal() }
+        let a = (0 ..< n * n).map { k in (0 ..< n).reduce(0.0) { $0 + b[k / n * n + $1] * b[k % n * n + $1] } + (k / n == k % n ? 1 : 0) }
+        let history = LBFGSHistory(count: n, capacity: m)
+        var pairs: [([Double], [Double])] = []
+        for _ in 0 ..< 5 {
+            let s = (0 ..< n).map { _ in Double(Float(rng.nextNormal())) }
+            let y = (0 ..< n).map { i in Double(Float((0 ..< n).reduce(0.0) { $0 + a[i * n + $1] * s[$1] })) }
+            let slot = history.nextSlot()
+            for i in 0 ..< n { slot.s[i] = Float(s[i]); slot.y[i] = Float(y[i]) }
+            func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).map(*).reduce(0, +) }
+            XCTAssertTrue(history.commit(sy: dot(s, y), yy: dot(y, y), ss: dot(s, s)))
+            pairs.append((s, y))
+        }
+        XCTAssertEqual(history.pairs, m)
+        let kept = pairs.suffix(m)
+        let (sNew, yNew) = kept.last!
+        let gamma = zip(sNew, yNew).map(*).reduce(0, +) / yNew.map { $0 * $0 }.reduce(0, +)
+        var h = (0 ..< n * n).map { $0 / n == $0 % n ? gamma : 0 }
+        for (s, y) in kept {
+            let rho = 1 / zip(s, y).map(*).reduce(0, +)
+            // V = I - rho y s^T; H = V^T H V + rho s s^T
+            let v = (0 ..< n * n).map { k in (k / n == k % n ? 1 : 0) - rho * y[k / n] * s[k % n] }
+            var vthv = [Double](repeating: 0, count: n * n)
+            for i in 0 ..< n { for j in 0 ..< n {
+                var sum = 0.0
+                for p in 0 ..< n { for q in 0 ..< n { sum += v[p * n + i] * h[p * n + q] * v[q * n + j] } }
+                vthv[i * n + j] = sum + rho * s[i] * s[j]
+            } }
+            h = vthv
+        }
+        let g = (0 ..< n).map { _ in Float(rng.nextNormal()) }
+        var d = g
+        d.withUnsafeMutableBufferPointer { history.applyNegativeInverseHessian($0) }
+        let expected = (0 ..< n).map { i in -(0 ..< n).reduce(0.0) { $0 + h[i * n + $1] * Double(g[$1]) } }
+        let scale = expected.map(abs).max()!
+        let worst = (0 ..< n).map { abs(Double(d[$0]) - expected[$0]) / scale }.max()!
+        XCTAssertLessThan(worst, 1e-5, "two-loop vs dense BFGS: worst relative difference \(worst)")
     }
 }
