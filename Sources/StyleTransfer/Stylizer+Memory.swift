@@ -4,25 +4,34 @@ extension Stylizer {
     /// Roughly how many bytes a run needs at one output size, so that an absurd size is refused before
     /// anything is allocated.
     ///
-    /// The network keeps, for every layer up to the deepest loss layer, its activation and its gradient
-    /// (two floats per activation); L-BFGS keeps `2 · history` vectors of the image size plus eight
-    /// work vectors (LBFGS.swift).
+    /// The network's memory plan (VGGNetwork.swift): two working buffers as large as the largest layer
+    /// output up to the deepest loss layer, the loss layers' outputs, a ReLU mask bit per convolution
+    /// output and a winner byte per pool output, the Winograd kernel cache and its two reused buffers
+    /// (`WinogradKernelCache`) and the tile scratch; L-BFGS keeps `2 · history` vectors of the image
+    /// size plus eight work vectors (LBFGS.swift). The weights themselves are not counted.
     /// - Parameters:
     ///   - width, height: the output size in pixels.
-    ///   - forwardOnly: a style image's forward pass: one float per activation, no optimizer.
+    ///   - forwardOnly: a style image's forward pass: the working buffers and the loss layers' outputs.
     public static func estimatedBytes(width: Int, height: Int, preset: Preset, architecture: VGGArchitecture,
                                       forwardOnly: Bool = false) -> Int {
         let names = architecture.layerNames(includeTop: false)
         let used = Set(preset.styleLayers.map(\.layer) + [preset.contentLayer])
         let deepest = names.lastIndex { used.contains($0) } ?? names.count - 1
         let rows = architecture.layerSummary(includeTop: false, inputSize: (height, width))
-        var activations = 0
+        var largest = 0, kept = 0, maskBits = 0, winnerBytes = 0
         for row in rows.prefix(deepest + 1) {
-            activations += row.shape.compactMap { $0 }.reduce(1, *)
+            let count = row.shape.compactMap { $0 }.reduce(1, *)
+            largest = max(largest, count)
+            if used.contains(row.name) { kept += count }
+            if row.name.contains("_conv") { maskBits += count }
+            if row.name.hasSuffix("_pool") { winnerBytes += count }
         }
         let pixels = width * height * 3
-        if forwardOnly { return 4 * (activations + pixels) }
-        return 4 * (2 * activations + (2 * preset.history + 8) * pixels)
+        let network = 4 * (2 * largest + kept)
+        if forwardOnly { return network }
+        // Transformed kernels: the cache budget and two buffers of the largest layer's transform (512 x 512).
+        let kernels = WinogradKernelCache.defaultBudgetBytes + 2 * 4 * WinogradKernel.positions * 512 * 512
+        return network + maskBits / 8 + winnerBytes + kernels + 4 * (2 * preset.history + 8) * pixels
     }
 }
 
