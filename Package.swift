@@ -25,16 +25,19 @@ let package = Package(
         .target(name: "CJPEG", dependencies: ["CLibJPEG"]),
         .target(name: "CHDF5", dependencies: ["CLibHDF5"]),
         // Swift modules.
-        .target(name: "Imaging", dependencies: ["CPNG", "CJPEG"]),
-        .target(name: "NeuralCore", dependencies: ["COpenBLAS", "CHDF5"]),
-        .target(name: "StyleTransfer", dependencies: ["NeuralCore", "Imaging"]),
+        // SafeIO: bounded reads of regular files only, atomic writes, and the register of inputs no write may replace.
+        .target(name: "SafeIO"),
+        .target(name: "Imaging", dependencies: ["SafeIO", "CPNG", "CJPEG"]),
+        .target(name: "NeuralCore", dependencies: ["SafeIO", "COpenBLAS", "CHDF5"]),
+        .target(name: "StyleTransfer", dependencies: ["SafeIO", "NeuralCore", "Imaging"]),
         .target(name: "Visualization", dependencies: ["NeuralCore", "Imaging", "CLibFreeType"]),
         .executableTarget(
             name: "stylize",
-            dependencies: ["StyleTransfer", "Visualization", "NeuralCore", "Imaging",
+            dependencies: ["StyleTransfer", "Visualization", "NeuralCore", "Imaging", "SafeIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "stylize-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
         // Tests: one target per module, plus the command line.
+        .testTarget(name: "SafeIOTests", dependencies: ["SafeIO"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "Imaging"],
                     resources: [.copy("Fixtures")]),

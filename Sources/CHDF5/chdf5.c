@@ -68,6 +68,14 @@ int chdf5_object_kind(int64_t file, const char *path, int *kind, char *msg, size
                 htri_t e = H5Lexists((hid_t)file, buf, H5P_DEFAULT);
                 if (e < 0) { free(buf); return chdf5_fail(msg, msglen, "cannot look up a link"); }
                 if (e == 0) { free(buf); return 0; }
+                // Soft and external links are not followed: a soft link can lead back up the tree, an external
+                // link to any file on the machine (a FIFO, /dev/zero).
+                H5L_info_t link;
+                if (H5Lget_info((hid_t)file, buf, &link, H5P_DEFAULT) < 0) {
+                    free(buf);
+                    return chdf5_fail(msg, msglen, "cannot look up a link");
+                }
+                if (link.type != H5L_TYPE_HARD) { free(buf); *kind = CHDF5_OTHER; return 0; }
             }
             buf[i] = saved;
         }
@@ -100,6 +108,7 @@ int chdf5_read_string_attribute(int64_t file, const char *object, const char *na
     if (n < 0) { chdf5_fail(msg, msglen, "cannot read the attribute's size"); goto done; }
     if (n == 0) { rc = 0; goto done; }  // Keras writes an empty list as an empty float64 array
     if (H5Tget_class(type) != H5T_STRING) { chdf5_fail(msg, msglen, "attribute is not a string"); goto done; }
+    if (n > CHDF5_MAX_ATTRIBUTE_STRINGS) { chdf5_fail(msg, msglen, "attribute holds too many strings"); goto done; }
     size_t total = 0;
     if (H5Tis_variable_str(type) > 0) {
         memtype = H5Tcopy(H5T_C_S1);
@@ -108,9 +117,21 @@ int chdf5_read_string_attribute(int64_t file, const char *object, const char *na
         vls = calloc((size_t)n + 1, sizeof(char *));
         if (!vls) { chdf5_fail(msg, msglen, "out of memory"); goto done; }
         if (H5Aread(attr, memtype, vls) < 0) { chdf5_fail(msg, msglen, "cannot read the attribute"); goto done; }
-        for (hssize_t i = 0; i < n; i++) total += (vls[i] ? strlen(vls[i]) : 0) + 1;
+        for (hssize_t i = 0; i < n; i++) {
+            size_t len = vls[i] ? strlen(vls[i]) : 0;
+            if (len >= CHDF5_MAX_ATTRIBUTE_BYTES || total > CHDF5_MAX_ATTRIBUTE_BYTES - len - 1) {
+                H5Dvlen_reclaim(memtype, space, H5P_DEFAULT, vls);
+                chdf5_fail(msg, msglen, "attribute is too large");
+                goto done;
+            }
+            total += len + 1;
+        }
         char *buf = malloc(total ? total : 1);
-        if (!buf) { chdf5_fail(msg, msglen, "out of memory"); goto done; }
+        if (!buf) {
+            H5Dvlen_reclaim(memtype, space, H5P_DEFAULT, vls);
+            chdf5_fail(msg, msglen, "out of memory");
+            goto done;
+        }
         size_t at = 0;
         for (hssize_t i = 0; i < n; i++) {
             size_t len = vls[i] ? strlen(vls[i]) : 0;
@@ -122,11 +143,18 @@ int chdf5_read_string_attribute(int64_t file, const char *object, const char *na
         *out = buf;
     } else {
         size_t size = H5Tget_size(type);
-        raw = calloc((size_t)n * size + 1, 1);
+        // n * (size + 1) + 1 bytes at most, both from the file: checked against the limit before any allocation.
+        size_t stored = 0, padded = 0;
+        if (size == 0 || __builtin_mul_overflow((size_t)n, size, &stored)
+            || __builtin_mul_overflow((size_t)n, size + 1, &padded) || padded >= CHDF5_MAX_ATTRIBUTE_BYTES) {
+            chdf5_fail(msg, msglen, "attribute is too large");
+            goto done;
+        }
+        raw = calloc(stored + 1, 1);
         if (!raw) { chdf5_fail(msg, msglen, "out of memory"); goto done; }
         memtype = H5Tcopy(type);  // read the bytes exactly as stored (NUL- or space-padded)
         if (H5Aread(attr, memtype, raw) < 0) { chdf5_fail(msg, msglen, "cannot read the attribute"); goto done; }
-        char *buf = malloc((size_t)n * (size + 1) + 1);
+        char *buf = malloc(padded + 1);
         if (!buf) { chdf5_fail(msg, msglen, "out of memory"); goto done; }
         size_t at = 0;
         for (hssize_t i = 0; i < n; i++) {
@@ -179,6 +207,15 @@ int chdf5_dataset_shape(int64_t file, const char *path, int *rank, int64_t *dims
 int chdf5_read_float(int64_t file, const char *path, float *out, size_t count, char *msg, size_t msglen) {
     hid_t ds = H5Dopen2((hid_t)file, path, H5P_DEFAULT);
     if (ds < 0) return chdf5_fail(msg, msglen, "cannot open the dataset");
+    // Data kept outside the file (external raw files, virtual datasets) could name any file on the machine.
+    hid_t dcpl = H5Dget_create_plist(ds);
+    int external = dcpl < 0 ? -1 : H5Pget_external_count(dcpl);
+    H5D_layout_t layout = dcpl < 0 ? H5D_LAYOUT_ERROR : H5Pget_layout(dcpl);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (external != 0 || (layout != H5D_CONTIGUOUS && layout != H5D_CHUNKED && layout != H5D_COMPACT)) {
+        H5Dclose(ds);
+        return chdf5_fail(msg, msglen, "dataset keeps its data outside the file (external or virtual storage)");
+    }
     hid_t space = H5Dget_space(ds);
     hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
     if (space >= 0) H5Sclose(space);
@@ -198,7 +235,9 @@ struct chdf5_names { char *buf; size_t len, cap; int count; };
 
 static herr_t chdf5_names_cb(hid_t group, const char *name, const H5L_info_t *info, void *data) {
     struct chdf5_names *names = data;
-    (void)group; (void)info;
+    (void)group;
+    if (info->type != H5L_TYPE_HARD) return 0;   // soft and external links are not followed
+    if (names->count >= CHDF5_MAX_CHILDREN) return -1;
     size_t n = strlen(name) + 1;
     if (names->len + n > names->cap) {
         size_t cap = names->cap * 2 + n + 256;
@@ -222,10 +261,23 @@ int chdf5_list_children(int64_t file, const char *path, char **out, size_t *outl
     hsize_t idx = 0;
     herr_t e = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, chdf5_names_cb, &names);
     H5Gclose(g);
-    if (e < 0) { free(names.buf); return chdf5_fail(msg, msglen, "cannot list the group"); }
+    if (e < 0) {
+        free(names.buf);
+        return chdf5_fail(msg, msglen, names.count >= CHDF5_MAX_CHILDREN ? "group has too many links" : "cannot list the group");
+    }
     *out = names.buf;
     *outlen = names.len;
     *count = names.count;
+    return 0;
+}
+
+int chdf5_object_address(int64_t file, const char *path, uint64_t *fileno, uint64_t *address, char *msg, size_t msglen) {
+    H5O_info_t info;
+    if (H5Oget_info_by_name2((hid_t)file, path, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+        return chdf5_fail(msg, msglen, "cannot read the object's address");
+    }
+    *fileno = (uint64_t)info.fileno;
+    *address = (uint64_t)info.addr;
     return 0;
 }
 

@@ -1,3 +1,5 @@
+import SafeIO
+
 /// An error reading or writing an image file; its description is one line naming the file and the problem,
 /// e.g. `images/x.jpg: truncated JPEG (Premature end of JPEG file)`.
 public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -7,6 +9,10 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         case cannotRead(String)
         /// The path names a directory.
         case isDirectory
+        /// The path names a FIFO, a device or a socket; the text says which.
+        case notRegularFile(String)
+        /// The file is larger than `InputLimits.imageBytes`.
+        case fileTooLarge(size: Int, limit: Int)
         /// The file has zero bytes.
         case emptyFile
         /// The magic bytes are neither PNG nor JPEG.
@@ -45,6 +51,9 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         switch kind {
         case .cannotRead(let reason): return "cannot read: \(reason)"
         case .isDirectory: return "is a directory, not an image"
+        case .notRegularFile(let what): return "is a \(what), not a regular file; give an image file on disk"
+        case .fileTooLarge(let size, let limit):
+            return "file of \(byteText(size)) exceeds the \(byteText(limit)) limit for images"
         case .emptyFile: return "empty file"
         case .notAnImage: return "not a PNG or JPEG file"
         case .truncated(let format, let message): return "truncated \(format.rawValue) (\(message))"
@@ -70,8 +79,29 @@ public enum ImageLimits {
     /// The longest accepted side, in pixels.
     public static let maxSide = 65_535
 
+    /// The cap on libjpeg's whole-image coefficient buffers (progressive and multi-scan files), 512 MiB:
+    /// enough for 100 megapixels with 4:2:0 chroma (1.5 blocks of 128 bytes per 64 pixels, 300 MB) and for
+    /// 4:4:4 up to about 87 megapixels. Baseline files need only a few rows of working memory.
+    public static let jpegDecoderBytes = 512 << 20
+
     /// Whether a declared size is within the limits.
     public static func accepts(width: Int, height: Int) -> Bool {
         width <= maxSide && height <= maxSide && width * height <= maxPixels
+    }
+}
+
+/// A problem the decoder recovered from: the image was decoded, but parts of it may be damaged.
+public struct ImageWarning: CustomStringConvertible, Equatable, Sendable {
+    /// The file, as the caller named it.
+    public var path: String
+    public var format: ImageFormat
+    /// The decoder's first message, e.g. "Corrupt JPEG data: bad Huffman code".
+    public var message: String
+    /// How many such messages the decoder gave.
+    public var count: Int
+
+    public var description: String {
+        "\(path): damaged \(format.rawValue) data, decoded anyway (\(message)"
+            + (count > 1 ? "; \(count) warnings" : "") + "); parts of the picture may be grey or shifted"
     }
 }

@@ -1,5 +1,6 @@
 import CJPEG
 import CPNG
+import SafeIO
 
 /// The file formats the Imaging module reads and writes.
 public enum ImageFormat: String, Sendable, Equatable {
@@ -68,6 +69,8 @@ public struct ImageInfo: Sendable, Equatable {
 /// The fields of a PNG IHDR chunk, checked against `ImageLimits` and libpng's own header read.
 struct PNGHeader {
     var info: ImageInfo
+    /// IHDR colour type: 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA.
+    var colorType: Int
 
     /// Parses the IHDR chunk (bytes 8..<33) by hand for bit depth and interlacing, checks the declared size against
     /// `ImageLimits`, then lets libpng validate the header.
@@ -103,13 +106,56 @@ struct PNGHeader {
         }
         return PNGHeader(info: ImageInfo(width: width, height: height, channels: channels, format: .png,
                                          bitDepth: bitDepth, colorModel: model, isInterlaced: interlace == 1,
-                                         orientation: 1))
+                                         orientation: 1), colorType: colorType)
     }
+
+    /// Deflate's largest expansion: one 258-byte match per 2 bits, so n compressed bytes inflate to at most
+    /// 1032 n bytes (RFC 1951; zlib's "deflate bound" notes the same 1032:1 ratio).
+    static let maxInflateRatio = 1032
+
+    /// Refuses a file whose IDAT chunks are too short to inflate to the pixels its header declares, before the
+    /// pixel buffer is allocated (a 69-byte file declaring 10000x10000 pixels would otherwise allocate 800 MB).
+    /// The bound counts the pixel bytes without the per-row filter bytes, so every complete file passes.
+    func checkPlausible(_ bytes: [UInt8], path: String) throws {
+        let samples = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][colorType] ?? 4
+        let rowBytes = (info.width * samples * info.bitDepth + 7) / 8     // width <= 65535: no overflow
+        let pixelBytes = rowBytes * info.height                            // <= 8 * 10^8 (ImageLimits)
+        let compressed = PNGHeader.compressedBytes(bytes)
+        let (bound, overflow) = compressed.multipliedReportingOverflow(by: PNGHeader.maxInflateRatio)
+        if !overflow && bound + PNGHeader.maxInflateRatio < pixelBytes {
+            throw ImageError(path: path, kind: .truncated(.png,
+                "declares \(info.width)x\(info.height) pixels (\(pixelBytes) bytes) but holds \(compressed) bytes of "
+                + "image data, which inflate to at most \(bound + PNGHeader.maxInflateRatio)"))
+        }
+    }
+
+    /// The total length of the IDAT chunks present in `bytes` (a chunk cut off by the end of the file counts
+    /// only its bytes present). Lengths come from the file: the walk uses checked arithmetic and stops at the
+    /// first length above 2^31 - 1 (invalid in PNG).
+    static func compressedBytes(_ bytes: [UInt8]) -> Int {
+        var position = 8, total = 0
+        while position + 8 <= bytes.count {
+            let length = Int(bytes[position]) << 24 | Int(bytes[position + 1]) << 16
+                | Int(bytes[position + 2]) << 8 | Int(bytes[position + 3])
+            if length > Int(Int32.max) { break }
+            let type = bytes[(position + 4)..<(position + 8)]
+            let dataStart = position + 8
+            if type.elementsEqual("IDAT".utf8) { total += min(length, bytes.count - dataStart) }
+            if type.elementsEqual("IEND".utf8) { break }
+            position = dataStart + length + 4                                // + CRC; at most 2^31 + count: no overflow
+        }
+        return total
+    }
+}
+
+/// A NUL-terminated C message buffer as a String (invalid UTF-8 repaired).
+func cText(_ message: [CChar]) -> String {
+    String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// Turns a libpng message into a typed error: running out of data is a truncated file, anything else is corrupt.
 func pngError(_ message: [CChar], path: String) -> ImageError {
-    let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let text = cText(message)
     let lowered = text.lowercased()
     if lowered.contains("end of data") || lowered.contains("not enough") || lowered.contains("truncated") {
         return ImageError(path: path, kind: .truncated(.png, text))
@@ -123,6 +169,24 @@ struct JPEGHeader {
     /// Size as stored, before the orientation is applied.
     var storedWidth: Int
     var storedHeight: Int
+    /// Arithmetic coding (SOF9-11) instead of Huffman.
+    var arithmetic: Bool
+    /// 8x8 blocks of the largest component.
+    var maxComponentBlocks: Int
+
+    /// Refuses a Huffman-coded file too short to hold its declared blocks, before the pixel buffer is allocated.
+    /// Every block of the largest component costs at least one bit (its DC difference code, at least 1 bit long;
+    /// a baseline block adds an end-of-block code), so the file needs at least blocks / 8 bytes. Arithmetic-coded
+    /// files can be smaller and are only held to `ImageLimits` and the decoder memory cap.
+    func checkPlausible(byteCount: Int, path: String) throws {
+        guard !arithmetic else { return }
+        let needed = maxComponentBlocks / 8
+        if byteCount < needed {
+            throw ImageError(path: path, kind: .truncated(.jpeg,
+                "declares \(storedWidth)x\(storedHeight) pixels, which need at least \(needed) bytes of coded data; "
+                + "the file has \(byteCount)"))
+        }
+    }
 
     /// Reads the header with libjpeg (no pixel decoding), checks the declared size against `ImageLimits`.
     static func read(_ bytes: [UInt8], path: String) throws -> JPEGHeader {
@@ -154,13 +218,19 @@ struct JPEGHeader {
         let info = ImageInfo(width: swaps ? height : width, height: swaps ? width : height,
                              channels: Int(header.components), format: .jpeg, bitDepth: Int(header.bits_per_sample),
                              colorModel: model, isInterlaced: header.progressive != 0, orientation: orientation)
-        return JPEGHeader(info: info, storedWidth: width, storedHeight: height)
+        return JPEGHeader(info: info, storedWidth: width, storedHeight: height, arithmetic: header.arithmetic != 0,
+                          maxComponentBlocks: Int(clamping: header.max_component_blocks))
     }
 }
 
-/// Turns a cjpeg result code and libjpeg's message into a typed error.
-func jpegError(_ code: Int32, _ message: [CChar], path: String) -> ImageError {
-    let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+/// Turns a cjpeg result code and libjpeg's message into a typed error. libjpeg-turbo has no backing store, so
+/// "Backing store not supported" means the file needs more than `maxDecoderMemory` bytes of coefficient buffers.
+func jpegError(_ code: Int32, _ message: [CChar], path: String, maxDecoderMemory: Int = ImageLimits.jpegDecoderBytes) -> ImageError {
+    let text = cText(message)
     if code == Int32(CJPEG_ERR_TRUNCATED) { return ImageError(path: path, kind: .truncated(.jpeg, text)) }
+    if text.contains("Backing store") {
+        return ImageError(path: path, kind: .corrupt(.jpeg,
+            "decoding needs more than the \(byteText(maxDecoderMemory)) decoder memory limit (a progressive or multi-scan file this large)"))
+    }
     return ImageError(path: path, kind: .corrupt(.jpeg, text.isEmpty ? "libjpeg gave no message" : text))
 }

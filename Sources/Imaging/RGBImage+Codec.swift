@@ -12,25 +12,44 @@ extension RGBImage {
     ///
     /// JPEG: baseline and progressive, gray, YCbCr, RGB, CMYK and YCCK (Adobe inverted CMYK handled), EXIF
     /// orientation applied. PNG: every bit depth and colour type, interlaced or not; alpha composited over white.
-    /// The declared size is checked against `ImageLimits` before the pixel buffer is allocated.
+    /// Only a regular file of at most `InputLimits.imageBytes` is read; the declared size is checked against
+    /// `ImageLimits` and against the amount of compressed data present before the pixel buffer is allocated.
+    /// Corrupt JPEG data that libjpeg recovers from is decoded; use `init(contentsOf:warnings:)` to learn of it.
     /// - Throws: `ImageError` naming `path` and the problem.
     public init(contentsOf path: String) throws {
+        var ignored: [ImageWarning] = []
+        try self.init(contentsOf: path, warnings: &ignored)
+    }
+
+    /// Reads and decodes the image at `path` as `init(contentsOf:)`, appending to `warnings` what the decoder
+    /// recovered from (corrupt JPEG data).
+    public init(contentsOf path: String, warnings: inout [ImageWarning]) throws {
         let bytes = try FileBytes.contents(of: path)
-        try self.init(decoding: bytes, path: path)
+        try self.init(decoding: bytes, path: path, warnings: &warnings)
     }
 
     /// Decodes a PNG or JPEG held in memory; `path` only names the source in error messages.
     public init(decoding bytes: [UInt8], path: String) throws {
+        var ignored: [ImageWarning] = []
+        try self.init(decoding: bytes, path: path, warnings: &ignored)
+    }
+
+    /// Decodes a PNG or JPEG held in memory, appending recovered-from problems to `warnings`.
+    public init(decoding bytes: [UInt8], path: String, warnings: inout [ImageWarning]) throws {
         if bytes.isEmpty { throw ImageError(path: path, kind: .emptyFile) }
         switch ImageFormat.detect(bytes) {
         case .png: self = try RGBImage.decodePNG(bytes, path: path)
-        case .jpeg: self = try RGBImage.decodeJPEG(bytes, path: path)
+        case .jpeg:
+            let (image, warning) = try RGBImage.decodeJPEG(bytes, path: path)
+            self = image
+            if let warning { warnings.append(warning) }
         case nil: throw ImageError(path: path, kind: .notAnImage)
         }
     }
 
     static func decodePNG(_ bytes: [UInt8], path: String) throws -> RGBImage {
         let header = try PNGHeader.read(bytes, path: path)   // checks ImageLimits before allocating
+        try header.checkPlausible(bytes, path: path)         // and the compressed data against the declared size
         let width = header.info.width, height = header.info.height
         if header.info.bitDepth == 16 && header.info.isInterlaced {
             return try decodeInterlacedPNG16(bytes, width: width, height: height, path: path)
@@ -92,17 +111,25 @@ extension RGBImage {
         self = image
     }
 
-    static func decodeJPEG(_ bytes: [UInt8], path: String) throws -> RGBImage {
+    /// Decodes a JPEG, with libjpeg's whole-image buffers capped at `maxDecoderMemory` bytes; returns a warning
+    /// when libjpeg recovered from corrupt data.
+    static func decodeJPEG(_ bytes: [UInt8], path: String, maxDecoderMemory: Int = ImageLimits.jpegDecoderBytes)
+        throws -> (RGBImage, ImageWarning?) {
         let header = try JPEGHeader.read(bytes, path: path)   // checks ImageLimits before allocating
+        try header.checkPlausible(byteCount: bytes.count, path: path)
         var image = RGBImage(width: header.storedWidth, height: header.storedHeight)
         var message = [CChar](repeating: 0, count: 256)
+        var warningText = [CChar](repeating: 0, count: 256)
+        var warnings: Int32 = 0
         let code = bytes.withUnsafeBufferPointer { data in
             image.pixels.withUnsafeMutableBufferPointer { out in
-                cjpeg_decode_rgb8(data.baseAddress, data.count, out.baseAddress, out.count, &message, message.count)
+                cjpeg_decode_rgb8(data.baseAddress, data.count, out.baseAddress, out.count, maxDecoderMemory,
+                                  &warnings, &warningText, warningText.count, &message, message.count)
             }
         }
-        if code != Int32(CJPEG_OK) { throw jpegError(code, message, path: path) }
-        return image.applyingOrientation(header.info.orientation)
+        if code != Int32(CJPEG_OK) { throw jpegError(code, message, path: path, maxDecoderMemory: maxDecoderMemory) }
+        let warning = warnings > 0 ? ImageWarning(path: path, format: .jpeg, message: cText(warningText), count: Int(warnings)) : nil
+        return (image.applyingOrientation(header.info.orientation), warning)
     }
 
     /// The image encoded as an 8-bit RGB PNG (for files, and for embedding as base64 in HTML).
@@ -145,14 +172,16 @@ extension RGBImage {
         try encodeJPEG(quality: quality, path: "<memory>")
     }
 
-    func encodeJPEG(quality: Int, path: String) throws -> [UInt8] {
+    /// - Parameter maxBytes: the largest encoded size; more fails with "Output file write error" (the default,
+    ///   1 GiB, is far above any image within `ImageLimits`).
+    func encodeJPEG(quality: Int, path: String, maxBytes: Int = 1 << 30) throws -> [UInt8] {
         if !(1...100).contains(quality) { throw ImageError(path: path, kind: .invalidQuality(quality)) }
         if width == 0 || height == 0 { throw ImageError(path: path, kind: .emptyImage) }
         var message = [CChar](repeating: 0, count: 256)
         var out: UnsafeMutablePointer<UInt8>? = nil
         var size: UInt = 0
         let code = pixels.withUnsafeBufferPointer { rgb in
-            cjpeg_encode_rgb8(rgb.baseAddress, Int32(width), Int32(height), Int32(quality), &out, &size,
+            cjpeg_encode_rgb8(rgb.baseAddress, Int32(width), Int32(height), Int32(quality), maxBytes, &out, &size,
                               &message, message.count)
         }
         defer { cjpeg_free(out) }

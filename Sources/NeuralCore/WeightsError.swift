@@ -1,3 +1,5 @@
+import SafeIO
+
 /// A weight file that cannot be used: one line naming the file and the problem, and how to fix it where known.
 public struct WeightsError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What kind of problem it is, for callers and tests that need to tell them apart.
@@ -33,6 +35,18 @@ public struct WeightsError: Error, CustomStringConvertible, Sendable, Equatable 
     }
 
     public var description: String { "\(file): \(message)" }
+}
+
+extension WeightsError {
+    /// The weights error for a file access problem.
+    init(_ error: FileAccessError, file: String) {
+        switch error.kind {
+        case .truncated: self.init(.truncated, file: file, error.problem)
+        case .notFound, .isDirectory, .notRegularFile, .tooLarge, .cannotRead:
+            self.init(.unreadable, file: file, error.problem)
+        case .cannotWrite, .wouldOverwriteInput: self.init(.corrupt, file: file, error.problem)
+        }
+    }
 }
 
 /// `(3, 3, 128, 256)`, as Python prints a shape.

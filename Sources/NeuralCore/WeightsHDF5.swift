@@ -83,9 +83,26 @@ public final class HDF5File {
         return dims.prefix(Int(rank)).map { Int($0) }
     }
 
+    /// Where the object at `object` is stored: the same for every path (hard link) that leads to it.
+    public func address(of object: String) throws(HDF5Error) -> [UInt64] {
+        var fileno: UInt64 = 0, address: UInt64 = 0
+        try call(object) { msg in chdf5_object_address(id, object, &fileno, &address, msg, 512) }
+        return [fileno, address]
+    }
+
+    /// The largest dataset `readFloats` reads: 2^28 floats (1 GiB), above any VGG layer (VGG19's fc1 has 2^26.6).
+    public static let maxElements = 1 << 28
+
     /// The whole dataset `object`, converted to float32, in row-major order.
     public func readFloats(_ object: String) throws(HDF5Error) -> [Float] {
-        let count = try shape(of: object).reduce(1, *)
+        var count = 1
+        for dimension in try shape(of: object) {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard dimension >= 0, !overflow, product <= Self.maxElements else {
+                throw HDF5Error(file: path, object: object, message: "dataset of shape \(try shape(of: object)) is too large")
+            }
+            count = product
+        }
         var values = [Float](repeating: 0, count: count)
         try values.withUnsafeMutableBufferPointer { (buffer) throws(HDF5Error) in
             _ = try call(object) { msg in chdf5_read_float(id, object, buffer.baseAddress, count, msg, 512) }

@@ -19,7 +19,8 @@ enum KerasWeightsReader {
             if let (base, layers) = try legacyLayerNames(file) {
                 return try readLegacy(file, base: base, layers: layers, name: name)
             }
-            let vars = try keras3Variables(file, group: "", depth: 0)
+            var walk = GroupWalk()
+            let vars = try keras3Variables(file, group: "", depth: 0, walk: &walk)
             if !vars.isEmpty {
                 return try readKeras3(file, vars: vars, name: name)
             }
@@ -97,11 +98,24 @@ enum KerasWeightsReader {
 
     // ---- Keras 3 ---------------------------------------------------------------------------
 
+    /// What the group walk has seen: each group is entered once, found by its address (so hard links that lead
+    /// back up the tree cannot make the walk revisit a group), and at most `maxGroups` groups in all.
+    struct GroupWalk {
+        /// A Keras 3 VGG file has about 100 groups; the bundled HED file 160.
+        static let maxGroups = 10_000
+        var visited: Set<[UInt64]> = []
+    }
+
     /// Layer name -> its `vars` group, for every `vars` group named like a VGG convolution
     /// (by its `name` attribute, or failing that by its parent group's name).
-    private static func keras3Variables(_ file: HDF5File, group: String, depth: Int) throws(HDF5Error) -> [String: String] {
+    private static func keras3Variables(_ file: HDF5File, group: String, depth: Int,
+                                        walk: inout GroupWalk) throws(HDF5Error) -> [String: String] {
         var found: [String: String] = [:]
         guard depth < 8 else { return found }
+        guard walk.visited.insert(try file.address(of: group.isEmpty ? "/" : group)).inserted else { return found }
+        guard walk.visited.count <= GroupWalk.maxGroups else {
+            throw HDF5Error(file: file.path, object: group, message: "more than \(GroupWalk.maxGroups) groups; not a Keras weight file")
+        }
         for child in try file.children(of: group.isEmpty ? "/" : group) {
             let path = "\(group)/\(child)"
             guard try file.kind(of: path) == .group else { continue }
@@ -110,7 +124,7 @@ enum KerasWeightsReader {
                 let layer = try file.stringAttribute("name", of: path)?.first ?? parent
                 if isConvName(layer) { found[layer] = path }
             } else {
-                found.merge(try keras3Variables(file, group: path, depth: depth + 1)) { first, _ in first }
+                found.merge(try keras3Variables(file, group: path, depth: depth + 1, walk: &walk)) { first, _ in first }
             }
         }
         return found

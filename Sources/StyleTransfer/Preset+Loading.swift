@@ -1,5 +1,6 @@
 import Foundation
 import NeuralCore
+import SafeIO
 
 extension Preset {
     /// Every layer name a preset may use (VGG19's convolutions and pools, a superset of VGG16's).
@@ -12,16 +13,16 @@ extension Preset {
     /// Loads a preset file: the built-in defaults overridden by the file's fields.
     /// - Throws: `PresetError` naming the file and the field for malformed JSON (with its line),
     ///   an unknown field or layer, a wrong type, or a negative or non-finite weight.
+    ///   Only a regular file of at most `InputLimits.presetBytes` (1 MiB) is read.
     public static func load(path: String) throws -> Preset {
         let url = URL(fileURLWithPath: path)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw PresetError(path: path, message: "no such preset file")
-        }
-        guard !isDirectory.boolValue else { throw PresetError(path: path, message: "is a directory, not a preset file") }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw PresetError(path: path, message: "cannot read: \(error.localizedDescription)")
+        do { data = Data(try InputFile.contents(of: path, limit: InputLimits.presetBytes, what: "presets")) } catch {
+            switch error.kind {
+            case .notFound: throw PresetError(path: path, message: "no such preset file")
+            case .isDirectory: throw PresetError(path: path, message: "is a directory, not a preset file")
+            default: throw PresetError(path: path, message: error.problem)
+            }
         }
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: data) } catch {
@@ -183,13 +184,20 @@ extension Preset {
     ///   - spec: a name (`starry-night`) or a path to a `.json` file.
     ///   - folder: the folder of named presets.
     public static func resolve(_ spec: String, folder: String) throws -> Preset {
-        if spec.hasSuffix(".json") || spec.contains("/") { return try load(path: spec) }
-        let path = (folder as NSString).appendingPathComponent(spec + ".json")
+        let path = path(of: spec, folder: folder)
+        if path == spec { return try load(path: spec) }
         guard FileManager.default.fileExists(atPath: path) else {
             let known = (try? list(folder: folder).map(\.name).joined(separator: ", ")) ?? ""
             throw PresetError(path: path, message: "no preset named \"\(spec)\"" + (known.isEmpty ? "" : " (presets: \(known))"))
         }
         return try load(path: path)
+    }
+
+    /// The file a preset `spec` names: the spec itself when it is a path (ends in `.json` or holds a `/`),
+    /// else `folder/spec.json`.
+    public static func path(of spec: String, folder: String) -> String {
+        if spec.hasSuffix(".json") || spec.contains("/") { return spec }
+        return (folder as NSString).appendingPathComponent(spec + ".json")
     }
 
     /// All presets of a folder, sorted by name.

@@ -47,6 +47,25 @@ struct FeaturesCommand: ParsableCommand {
         try checkInspectionSize(size)
         guard count >= 1, columns >= 1 else { throw CLIError("--count and --columns must be at least 1") }
         if !all { guard output.lowercased().hasSuffix(".png") else { throw CLIError("\(output): output must end in .png") } }
+        try fileRoles().check()
+    }
+
+    /// Reads: the image and the weights. Writes: the sheet and the .npy file, or with --all one of each per layer
+    /// in the -o and --npy folders.
+    func fileRoles() -> FileRoles {
+        var roles = FileRoles()
+        roles.reads = [(image, "image")]
+        if let weights = try? WeightsLoader.locate(network.weights, projectRoot: ProjectPaths.root) {
+            roles.reads.append((weights, "--weights"))
+        }
+        if all {
+            let layers = Set(VGGArchitecture.vgg19.layerNames(includeTop: false))
+            roles.folders.append((output, "-o", { $0.hasSuffix(".png") && layers.contains(String($0.dropLast(4))) }))
+            if let npy { roles.folders.append((npy, "--npy", { $0.hasSuffix(".npy") && layers.contains(String($0.dropLast(4))) })) }
+        } else {
+            roles.writes = [(output, "-o")] + (npy.map { [($0, "--npy")] } ?? [])
+        }
+        return roles
     }
 
     func run() throws {
@@ -61,7 +80,7 @@ struct FeaturesCommand: ParsableCommand {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             }
         }
-        let picture = try RGBImage(contentsOf: image).resized(width: size, height: size)
+        let picture = try readImage(image).resized(width: size, height: size)
         FileHandle.standardError.write(Data("weights: \(weights.source)\n".utf8))
         let vgg = VGGNetwork(weights: weights)
         let outputs = vgg.forward(weights.preprocessing.apply(Tensor(picture)), outputs: layers)
@@ -72,11 +91,11 @@ struct FeaturesCommand: ParsableCommand {
                                                   title: "\(l): channels 0-\(shown - 1) of \(t.channels), \(t.height)x\(t.width)")
             let path = all ? (output as NSString).appendingPathComponent("\(l).png") : output
             try sheet.write(to: path)
-            print("\(path): \(l), \(shown) maps")
+            Console.output("\(path): \(l), \(shown) maps\n")
             if let npy {
                 let npyPath = all ? (npy as NSString).appendingPathComponent("\(l).npy") : npy
                 try AtomicFile.write(NPY.encode(t), to: npyPath)
-                print("\(npyPath): \(l) activation (1, \(t.height), \(t.width), \(t.channels)) float32")
+                Console.output("\(npyPath): \(l) activation (1, \(t.height), \(t.width), \(t.channels)) float32\n")
             }
         }
     }

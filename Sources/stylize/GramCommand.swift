@@ -44,6 +44,22 @@ struct GramCommand: ParsableCommand {
     func validate() throws {
         try checkInspectionSize(size)
         guard !commaList(layers).isEmpty else { throw CLIError("--layers is empty") }
+        try fileRoles().check()
+    }
+
+    /// Reads: the image, --compare and the weights. Writes: into the -o folder, files named after either image
+    /// (STEM-LAYER.png, STEM-vs-OTHER-LAYER.png, STEM-LAYER.npy, STEM-gram-sheet.png...).
+    func fileRoles() -> FileRoles {
+        var roles = FileRoles()
+        roles.reads = [(image, "image")] + (compare.map { [($0, "--compare")] } ?? [])
+        if let weights = try? WeightsLoader.locate(network.weights, projectRoot: ProjectPaths.root) {
+            roles.reads.append((weights, "--weights"))
+        }
+        let stems = ([image] + (compare.map { [$0] } ?? [])).map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+        roles.folders.append((output, "-o", { name in
+            (name.hasSuffix(".png") || name.hasSuffix(".npy")) && stems.contains { name.hasPrefix($0 + "-") }
+        }))
+        return roles
     }
 
     func run() throws {
@@ -53,8 +69,8 @@ struct GramCommand: ParsableCommand {
         for l in chosen where !known.contains(l) {
             throw CLIError("unknown layer \"\(l)\" for \(weights.architecture.name) (layers: \(known.joined(separator: ", ")))")
         }
-        let first = try RGBImage(contentsOf: image)
-        let second = try compare.map { try RGBImage(contentsOf: $0) }
+        let first = try readImage(image)
+        let second = try compare.map { try readImage($0) }
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         FileHandle.standardError.write(Data("weights: \(weights.source)\n".utf8))
         let vgg = VGGNetwork(weights: weights)

@@ -1,16 +1,30 @@
 import Dispatch
 import Foundation
+import SafeIO
 import Synchronization
 
-/// Turns SIGINT (Ctrl-C) and SIGTERM into a request to stop after the current step, so that the
-/// best image so far can be written. A second signal quits at once without writing.
+/// Turns SIGINT (Ctrl-C) and SIGTERM into a request to stop after the current step, so that the best image so far
+/// can be written. A second signal quits at once without writing.
+///
+/// The signals are handled on a dispatch queue, never in a signal handler. The first one only sets a flag that the
+/// run loop reads after each step. A second one, at least `repeatWindow` later, removes the temporary files of writes
+/// in progress and ends the process with `_exit` while holding the console lock: no `exit()` (whose atexit handlers
+/// and destructors would run while the computation goes on), and no line printed after "stopped without saving".
+/// Two signals closer than `repeatWindow` count as one: GNU `timeout` signals the process and then its process group,
+/// so the process receives its signal twice within microseconds.
 final class Interrupt {
-    private final class Flag: Sendable {
+    /// Two signals within this many seconds are one request (GNU timeout's double delivery); a person pressing
+    /// Ctrl-C twice is slower.
+    static let repeatWindow = 0.3
+
+    private final class State: Sendable {
         /// The first signal received, 0 before any.
         let signal = Atomic<Int32>(0)
+        /// When the first signal arrived (DispatchTime nanoseconds).
+        let firstTime = Atomic<UInt64>(0)
     }
 
-    private let flag = Flag()
+    private let state = State()
     private var sources: [any DispatchSourceSignal] = []
 
     init() {
@@ -18,20 +32,25 @@ final class Interrupt {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { [flag] in
-                if flag.signal.exchange(sig, ordering: .relaxed) != 0 {
-                    FileHandle.standardError.write(Data("\nstylize: stopped without saving\n".utf8))
-                    exit(128 + sig)
+            source.setEventHandler { [state] in
+                let now = DispatchTime.now().uptimeNanoseconds
+                if state.signal.compareExchange(expected: 0, desired: sig, ordering: .relaxed).exchanged {
+                    state.firstTime.store(now, ordering: .relaxed)
+                    Console.error("\nstylize: stopping after this step to save the best image so far (again to quit at once)\n")
+                    return
                 }
-                FileHandle.standardError.write(Data("\nstylize: stopping after this step to save the best image so far (again to quit at once)\n".utf8))
+                let first = state.firstTime.load(ordering: .relaxed)
+                if Double(now - first) / 1e9 < Interrupt.repeatWindow { return }
+                StagedFile.removePendingTemporaries()
+                Console.exitNow("\nstylize: stopped without saving\n", status: 128 + sig)
             }
             source.resume()
             sources.append(source)
         }
     }
 
-    var isRequested: Bool { flag.signal.load(ordering: .relaxed) != 0 }
+    var isRequested: Bool { state.signal.load(ordering: .relaxed) != 0 }
 
     /// The exit status for an interrupted run: 128 + the signal (130 for SIGINT, 143 for SIGTERM).
-    var exitStatus: Int32 { 128 + flag.signal.load(ordering: .relaxed) }
+    var exitStatus: Int32 { 128 + state.signal.load(ordering: .relaxed) }
 }

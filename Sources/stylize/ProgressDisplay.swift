@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SafeIO
 import StyleTransfer
 
 /// Progress of a run on standard error: one line rewritten in place on a terminal, plain lines otherwise.
@@ -13,7 +14,7 @@ final class ProgressDisplay {
     func line(_ text: String) {
         guard !quiet else { return }
         finish()
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        Console.error(text + "\n")
     }
 
     func step(_ p: StylizeProgress) {
@@ -25,15 +26,15 @@ final class ProgressDisplay {
                           scale, p.iteration, p.evaluations, p.evaluationBudget, p.terms.total, p.terms.content,
                           p.terms.style, p.terms.tv, perEval, ProgressDisplay.duration(left))
         if isTerminal {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+            Console.error("\r\u{1B}[K" + text)
             open = true
         } else {
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+            Console.error(text + "\n")
         }
     }
 
     func finish() {
-        if open { FileHandle.standardError.write(Data("\n".utf8)); open = false }
+        if open { Console.error("\n"); open = false }
     }
 
     static func duration(_ seconds: Double) -> String {
@@ -43,19 +44,21 @@ final class ProgressDisplay {
 }
 
 /// One JSON object per step: iteration, evaluations, every loss term, step, seconds.
+///
+/// The lines go to a hidden temporary file beside `path` (see `StagedFile`), renamed into place by `finish()`:
+/// a run that fails or is killed leaves an older log at `path` as it was, never a partial one.
 final class JSONLineLog {
-    private let handle: FileHandle
+    private let file: StagedFile
+    private var failure: Error?
     let path: String
 
     init(path: String) throws {
         self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil) , let h = FileHandle(forWritingAtPath: path) else {
-            throw CLIError("\(path): cannot create the log file")
-        }
-        handle = h
+        file = try StagedFile(path: path)
     }
 
     func write(_ p: StylizeProgress) {
+        guard failure == nil else { return }
         var object: [String: Any] = [
             "scale": p.scaleIndex + 1, "width": p.width, "height": p.height,
             "iteration": p.iteration, "evaluations": p.evaluations,
@@ -63,10 +66,13 @@ final class JSONLineLog {
             "step": p.step, "seconds": p.seconds,
         ]
         object["style_layers"] = p.terms.styleByLayer
-        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-            handle.write(data + Data("\n".utf8))
-        }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        do { try file.append(Array(data) + [UInt8(ascii: "\n")]) } catch { failure = error }
     }
 
-    deinit { try? handle.close() }
+    /// Puts the log in place. - Throws: the first write error (disk full...); the temporary file is then gone.
+    func finish() throws {
+        if let failure { throw failure }
+        try file.commit()
+    }
 }

@@ -23,7 +23,7 @@ struct ShapesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let picture = try RGBImage(contentsOf: image).resized(width: size, height: size)
+        let picture = try readImage(image).resized(width: size, height: size)
         let weights = try network.loadWeights()
         FileHandle.standardError.write(Data("weights: \(weights.source)\n".utf8))
         let vgg = VGGNetwork(weights: weights)

@@ -109,23 +109,25 @@ struct TransferCommand: ParsableCommand {
         try checkNoInputIsOverwritten()
     }
 
-    /// Every file a run writes (output, report, log, numbered intermediates) must differ from every input.
+    /// Every file a run writes (output, report, log, numbered intermediates) against every file it reads
+    /// (content, styles, --init, the preset, the weights).
     func checkNoInputIsOverwritten() throws {
-        let real = { (p: String) in URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
-        var inputs = [content] + styleFiles
-        if let i = initialization, !["content", "noise", "style"].contains(i) { inputs.append(i) }
-        let out = outputPath
-        let written = [(out, "-o"), (report, "--report"), (log, "--log")].compactMap { path, option in path.map { ($0, option) } }
-        let stem = real((out as NSString).deletingPathExtension), ext = (out as NSString).pathExtension
-        for input in inputs {
-            let r = real(input)
-            for (path, option) in written where real(path) == r {
-                throw CLIError("\(path): \(option) would overwrite the input \(input); choose another path")
-            }
-            if saveEvery != nil, r.hasPrefix(stem + "-"), r.hasSuffix("." + ext) {
-                throw CLIError("\(input): --save-every could overwrite this input; choose another -o")
-            }
+        var roles = FileRoles()
+        roles.reads = [(content, "--content")] + styleFiles.map { ($0, "--style") }
+        if let i = initialization, !["content", "noise", "style"].contains(i) { roles.reads.append((i, "--init")) }
+        roles.reads.append((Preset.path(of: preset, folder: ProjectPaths.presets), "--preset"))
+        if let weights = try? WeightsLoader.locate(network.weights, projectRoot: ProjectPaths.root) {
+            roles.reads.append((weights, "--weights"))
         }
+        let out = outputPath
+        roles.writes = [(out, "-o")] + [(report, "--report"), (log, "--log")].compactMap { path, option in path.map { ($0, option) } }
+        if saveEvery != nil {
+            let stem = ((out as NSString).deletingPathExtension as NSString).lastPathComponent, ext = (out as NSString).pathExtension
+            let folder = (out as NSString).deletingLastPathComponent
+            roles.folders.append((folder.isEmpty ? "." : folder, "--save-every",
+                                  { $0.hasPrefix(stem + "-") && $0.hasSuffix("." + ext) }))
+        }
+        try roles.check()
     }
 
     var styleFiles: [String] { style.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
@@ -199,11 +201,12 @@ struct TransferCommand: ParsableCommand {
     // MARK: - Run
 
     func run() throws {
+        let interrupt = Interrupt()   // from the start: a signal while loading stops cleanly too
         let out = outputPath
         if output != nil { try checkWritableFolder(out) }
         for extra in [report, log].compactMap({ $0 }) { try checkWritableFolder(extra) }
-        let contentImage = try RGBImage(contentsOf: content)
-        let styleImages = try styleFiles.map { try RGBImage(contentsOf: $0) }
+        let contentImage = try readImage(content)
+        let styleImages = try styleFiles.map { try readImage($0) }
         let initialization = try parsedInitialization()
         let weights = try network.loadWeights()
         var preset = try effectivePreset(architecture: weights.architecture)
@@ -221,7 +224,10 @@ struct TransferCommand: ParsableCommand {
         progress.line("preset: \(preset.name) (content \(preset.contentWeight), style \(preset.styleWeight), tv \(preset.tvWeight), "
                       + "\(preset.iterations) evaluations" + (preset.scales.isEmpty ? ", \(preset.size) px)" : ", scales \(preset.scales))"))
         let logger = try log.map { try JSONLineLog(path: $0) }
-        let interrupt = Interrupt()
+        if interrupt.isRequested {
+            Console.error("stylize: stopped without saving (interrupted before the first step)\n")
+            throw ExitCode(interrupt.exitStatus)
+        }
         let stylizer = Stylizer(network: vgg, preset: preset)
         let stem = (out as NSString).deletingPathExtension
         let ext = (out as NSString).pathExtension
@@ -239,6 +245,7 @@ struct TransferCommand: ParsableCommand {
         progress.finish()
         if let saveFailure { throw saveFailure }
         try result.image.write(to: out)
+        try logger?.finish()
         if let report {
             let settings = describe(preset, blend: blend, weights: weights)
             let page = try TransferReport.make(result: result, preset: preset, content: contentImage, contentPath: content,
@@ -248,9 +255,9 @@ struct TransferCommand: ParsableCommand {
             progress.line("report: \(report)")
         }
         let t = result.terms
-        print(String(format: "%@: %dx%d, %d evaluations, %d steps, %.1f s; loss %.4g (content %.4g, style %.4g, tv %.4g); %@",
-                     out, result.image.width, result.image.height, result.evaluations, result.iterations, result.seconds,
-                     t.total, t.content, t.style, t.tv, result.stop.description))
+        Console.output(String(format: "%@: %dx%d, %d evaluations, %d steps, %.1f s; loss %.4g (content %.4g, style %.4g, tv %.4g); %@\n",
+                              out, result.image.width, result.image.height, result.evaluations, result.iterations, result.seconds,
+                              t.total, t.content, t.style, t.tv, result.stop.description))
         if case .cancelled = result.stop { throw ExitCode(interrupt.exitStatus) }
     }
 
@@ -273,7 +280,7 @@ struct TransferCommand: ParsableCommand {
         guard let i = initialization else { return nil }
         switch i {
         case "content", "noise", "style": return .init(i)
-        default: return .image(try RGBImage(contentsOf: i))
+        default: return .image(try readImage(i))
         }
     }
 
@@ -297,9 +304,12 @@ struct TransferCommand: ParsableCommand {
         let largest = sizes.max()!
         let (w, h) = RGBImage.fittedSize(width: content.width, height: content.height, longestEdge: largest)
         var need = Stylizer.estimatedBytes(width: w, height: h, preset: preset, architecture: architecture)
+        // Fitting the content to the size needs a float buffer of (source height, output width, 3) for a moment.
+        need += RGBImage.resizeWorkspaceBytes(from: (content.width, content.height), to: (w, h))
         for style in styles {
             let (sw, sh) = styleSize(style, largest)
             need += Stylizer.estimatedBytes(width: sw, height: sh, preset: preset, architecture: architecture, forwardOnly: true)
+            need += RGBImage.resizeWorkspaceBytes(from: (style.width, style.height), to: (sw, sh))
         }
         let have = Int(ProcessInfo.processInfo.physicalMemory)
         let gib = { (b: Int) in String(format: "%.1f GiB", Double(b) / 1_073_741_824) }

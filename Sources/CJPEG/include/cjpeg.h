@@ -30,6 +30,8 @@ typedef struct {
     int progressive;       ///< 1 for a progressive (SOF2) file
     int adobe_inverted;    ///< 1 when an Adobe APP14 marker is present (CMYK stored inverted)
     size_t exif_length;    ///< bytes copied into the caller's exif buffer (0 when there is no Exif APP1)
+    int arithmetic;        ///< 1 for arithmetic coding (SOF9-11), 0 for Huffman
+    unsigned long long max_component_blocks;   ///< 8x8 blocks of the largest component
 } cjpeg_info;
 
 /// Reads the header of the JPEG in `data` (no pixel decoding). Copies the payload of the first APP1 "Exif" marker
@@ -40,12 +42,17 @@ int cjpeg_read_header(const unsigned char *data, size_t size, cjpeg_info *info,
 /// Decodes the JPEG in `data` to 8-bit interleaved RGB (H, W, 3) in `out`, which must hold width*height*3 bytes as
 /// given by cjpeg_read_header. Gray is replicated; CMYK/YCCK becomes RGB by R = 255 (1-C)(1-K) etc., with Adobe
 /// inverted CMYK handled. No EXIF orientation is applied here.
+/// `max_memory` caps libjpeg's whole-image buffers (progressive and multi-scan files); a file needing more fails
+/// with "Backing store not supported". Corrupt data that libjpeg recovers from is counted in `*warnings`, the first
+/// such message copied into `warning`.
 int cjpeg_decode_rgb8(const unsigned char *data, size_t size, unsigned char *out, size_t out_size,
+                      size_t max_memory, int *warnings, char *warning, size_t warning_cap,
                       char *msg, size_t msg_cap);
 
 /// Encodes 8-bit interleaved RGB (H, W, 3) as a baseline JPEG with the given quality (1...100, libjpeg's scale)
 /// and optimized Huffman tables. On success *out is a malloc'ed buffer of *out_size bytes: release with cjpeg_free.
-int cjpeg_encode_rgb8(const unsigned char *rgb, int width, int height, int quality,
+/// An encoding that would exceed `max_size` bytes fails ("Output file write error"); nothing is left allocated.
+int cjpeg_encode_rgb8(const unsigned char *rgb, int width, int height, int quality, size_t max_size,
                       unsigned char **out, unsigned long *out_size, char *msg, size_t msg_cap);
 
 /// Frees a buffer returned by cjpeg_encode_rgb8.
