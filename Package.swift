@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["stylize"]),
         // Replays the fuzz seed corpus and every input a fuzzer crashed on (Fuzz/regressions) through the parsers.
         .testTarget(name: "FuzzRegressionTests", dependencies: ["Imaging", "NeuralCore", "StyleTransfer"],
-                    path: "Fuzz/Sources", sources: ["FuzzTargets", "RegressionTests"]),
+                    path: "Fuzz/Sources", exclude: ["Harness"], sources: ["FuzzTargets", "RegressionTests"]),
     ]
 )
 
@@ -57,5 +57,6 @@ let package = Package(
 if Context.environment["STYLIZE_FUZZ"] == "1" {
     package.targets.removeAll { $0.name == "FuzzRegressionTests" }
     package.targets.append(.executableTarget(name: "stylize-fuzz", dependencies: ["Imaging", "NeuralCore", "StyleTransfer"],
-                                             path: "Fuzz/Sources", sources: ["FuzzTargets", "Harness"]))
+                                             path: "Fuzz/Sources", exclude: ["RegressionTests"],
+                                             sources: ["FuzzTargets", "Harness"]))
 }
