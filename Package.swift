@@ -53,7 +53,7 @@ let package = Package(
 
 // The libFuzzer harness (scripts/fuzz builds it into .build-fuzz with -sanitize=fuzzer,address): one executable
 // that feeds the parser named by STYLIZE_FUZZ_TARGET. It has no main of its own (libFuzzer supplies it), so it is
-// declared only when STYLIZE_FUZZ=1; the regression tests, which share its Fuzz/FuzzTargets sources, are left out then.
+// declared only when STYLIZE_FUZZ=1; the regression tests, which share its Fuzz/Sources/FuzzTargets, are left out then.
 if Context.environment["STYLIZE_FUZZ"] == "1" {
     package.targets.removeAll { $0.name == "FuzzRegressionTests" }
     package.targets.append(.executableTarget(name: "stylize-fuzz", dependencies: ["Imaging", "NeuralCore", "StyleTransfer"],
