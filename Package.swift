@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
         .testTarget(name: "CLITests", dependencies: ["stylize"]),
         // Replays the fuzz seed corpus and every input a fuzzer crashed on (Fuzz/regressions) through the parsers.
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["Imaging", "NeuralCore", "StyleTransfer"],
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["SafeIO", "Imaging", "NeuralCore", "StyleTransfer"],
                     path: "Fuzz/Sources", exclude: ["Harness"], sources: ["FuzzTargets", "RegressionTests"]),
     ]
 )

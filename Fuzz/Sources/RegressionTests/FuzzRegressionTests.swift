@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 import XCTest
 @testable import Imaging
 @testable import NeuralCore
@@ -67,5 +68,24 @@ final class FuzzRegressionTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The global-heap check refuses exactly the two files whose heaps crash or hang libhdf5, and passes the
+    /// well-formed heaps h5py writes (the seeds with variable-length strings) and the bundled weights.
+    func testGlobalHeapCheckRefusesOnlyDamagedHeaps() throws {
+        func damaged(_ path: String) throws -> Int? {
+            try HDF5GlobalHeaps.firstDamagedCollection(in: InputFile(path: path, limit: InputLimits.weightsBytes, what: "weight files"))
+        }
+        for name in ["keras3.h5", "legacy_model.h5"] {
+            let path = "\(Self.fuzzFolder)/corpus/hdf5/\(name)"
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            XCTAssertTrue(bytes.indices.dropLast(4).contains { bytes[$0..<$0 + 4].elementsEqual("GCOL".utf8) },
+                          "\(name) has no global heap to check")
+            XCTAssertNil(try damaged(path), name)
+        }
+        XCTAssertEqual(try damaged("\(Self.fuzzFolder)/regressions/hdf5/global_heap_free_space_size_0.h5"), 2048)
+        XCTAssertEqual(try damaged("\(Self.fuzzFolder)/regressions/hdf5/global_heap_object_size_2pow64.h5"), 2048)
+        let bundled = "\(Self.fuzzFolder)/../\(WeightsLoader.bundledPath)"
+        if FileManager.default.fileExists(atPath: bundled) { XCTAssertNil(try damaged(bundled), "bundled weights") }
     }
 }
