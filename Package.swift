@@ -46,5 +46,18 @@ let package = Package(
                     exclude: ["Fixtures"]),   // reference scripts and their output; the tests paste the numbers
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
         .testTarget(name: "CLITests", dependencies: ["stylize", "Imaging"]),
+        // Replays the fuzz seed corpus and every input a fuzzer crashed on (Fuzz/regressions) through the parsers.
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["SafeIO", "Imaging", "NeuralCore", "StyleTransfer"],
+                    path: "Fuzz/Sources", exclude: ["Harness"], sources: ["FuzzTargets", "RegressionTests"]),
     ]
 )
+
+// The libFuzzer harness (scripts/fuzz builds it into .build-fuzz with -sanitize=fuzzer,address): one executable
+// that feeds the parser named by STYLIZE_FUZZ_TARGET. It has no main of its own (libFuzzer supplies it), so it is
+// declared only when STYLIZE_FUZZ=1; the regression tests, which share its Fuzz/Sources/FuzzTargets, are left out then.
+if Context.environment["STYLIZE_FUZZ"] == "1" {
+    package.targets.removeAll { $0.name == "FuzzRegressionTests" }
+    package.targets.append(.executableTarget(name: "stylize-fuzz", dependencies: ["Imaging", "NeuralCore", "StyleTransfer"],
+                                             path: "Fuzz/Sources", exclude: ["RegressionTests"],
+                                             sources: ["FuzzTargets", "Harness"]))
+}

@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import SafeIO
 
 /// An HDF5 library failure: the file, the object and the message (the library's own where it has one).
 public struct HDF5Error: Error, CustomStringConvertible, Sendable {
@@ -28,6 +29,18 @@ public final class HDF5File {
     /// Opens `path` read-only.
     public init(path: String) throws(HDF5Error) {
         self.path = path
+        do {
+            let input = try InputFile(path: path, limit: InputLimits.weightsBytes, what: "weight files")
+            if let at = try HDF5GlobalHeaps.firstDamagedCollection(in: input) {
+                throw HDF5Error(file: path, object: "", message: "global heap at byte \(at) is damaged (an object does not fit it)")
+            }
+        } catch let error as FileAccessError {
+            throw HDF5Error(file: path, object: "", message: error.problem)
+        } catch let error as HDF5Error {
+            throw error
+        } catch {
+            throw HDF5Error(file: path, object: "", message: "\(error)")
+        }
         var file: Int64 = -1
         var msg = [CChar](repeating: 0, count: 512)
         let rc = hdf5Lock.withLock { chdf5_open(path, &file, &msg, msg.count) }
