@@ -133,3 +133,53 @@ func runEvaluationChild(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, r
     }
     return figures
 }
+
+/// Median seconds of one L-BFGS step with a full history on a `size`x`size` RGB image, in the pixel box, from
+/// `optimizer-bench` beside this binary (0 with a message when it cannot be run).
+func optimizerStepSeconds(size: Int, history: Int) -> Double {
+    let me = URL(fileURLWithPath: CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : "/proc/self/exe")
+        .resolvingSymlinksInPath()
+    let process = Process()
+    process.executableURL = me.deletingLastPathComponent().appendingPathComponent("optimizer-bench")
+    process.arguments = ["--width", "\(size)", "--height", "\(size)", "--history", "\(history)", "--box", "--steps", "10"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch {
+        print("(optimizer-bench not found beside stylize-bench: build it with swift build -c release)")
+        return 0
+    }
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    // "optimizer step with a full history: median 46.1 ms, ..."
+    guard let range = text.range(of: "median "), let end = text[range.upperBound...].range(of: " ms"),
+          let ms = Double(text[range.upperBound ..< end.lowerBound]) else {
+        print("(could not read optimizer-bench's output)")
+        return 0
+    }
+    return ms / 1000
+}
+
+/// Milliseconds of `Gram.matrix` by sgemm and by ssyrk on the style layers' feature shapes of a `size`x`size`
+/// VGG input (M = H·W rows, C channels), best of `repeats`.
+func measureGram(size: Int, repeats: Int) -> [(label: String, gemm: Double, syrk: Double)] {
+    let shapes = [(size, 64, "block1_conv1"), (size / 2, 128, "block2_conv1"), (size / 4, 256, "block3_conv1"),
+                  (size / 8, 512, "block4_conv1"), (size / 16, 512, "block5_conv1")]
+    var rng = SplitMix64(seed: 3)
+    return shapes.map { side, c, name in
+        let m = side * side
+        let f = (0 ..< m * c).map { _ in Float(rng.nextUniform()) }
+        var g = [Float](repeating: 0, count: c * c)
+        var result: [Double] = []
+        for method in [Gram.Method.gemm, .syrk] {
+            let t = best(repeats) {
+                f.withUnsafeBufferPointer { f in
+                    g.withUnsafeMutableBufferPointer { g in
+                        Gram.matrix(f.baseAddress!, rows: m, channels: c, scale: 1, into: g.baseAddress!, method: method)
+                    }
+                }
+            }
+            result.append(t.wall * 1e3)
+        }
+        return ("\(name) (\(m) x \(c))", result[0], result[1])
+    }
+}

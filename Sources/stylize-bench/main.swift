@@ -251,6 +251,15 @@ for arch in options.forward ? options.models : [] {
     }
 }
 
+// Gram matrices: sgemm against ssyrk on the style layers' shapes (OpenBLAS' ssyrk has been slow on tall, skinny inputs).
+for size in options.evaluationSizes {
+    print("Gram matrix Fᵀ F at \(size)x\(size)           sgemm ms   ssyrk ms")
+    for row in measureGram(size: size, repeats: max(3, options.repeats)) {
+        print("\(pad(row.label, 36)) \(pad(fixed(row.gemm, 2), 8, right: true))  \(pad(fixed(row.syrk, 2), 9, right: true))")
+    }
+    print("")
+}
+
 // 3. One full evaluation per model, size and convolution path, each in a child process.
 var evaluations: [EvaluationFigures] = []
 for arch in options.models {
@@ -275,11 +284,19 @@ for row in table {
     print(pad(row.label, 33) + peak.columns(row.flops, row.time, msDigits: 0))
 }
 if !evaluations.isEmpty {
+    // The optimizer's step at history 100 on each size (optimizer-bench, beside this binary), added to every row.
+    var stepSeconds: [Int: Double] = [:]
+    for size in Set(evaluations.map(\.size)) {
+        stepSeconds[size] = optimizerStepSeconds(size: size, history: 100)
+    }
     print("")
-    print("one evaluation (forward to block5_conv2, losses, backward to the image; GFLOP/s of direct-conv work)")
-    print("model  size  conv          ms    GFLOP/s  x peak  x peak(cpu)  outside conv  peak RSS MiB")
+    print("one evaluation as the transfer pays it: forward to block5_conv2, losses, backward to the image, and one")
+    print("L-BFGS step at history 100 in the pixel box (GFLOP/s of direct-conv work per second of all of it)")
+    print("model  size  conv          ms  of which step    GFLOP/s  x peak  x peak(cpu)  outside conv  peak RSS MiB")
     for e in evaluations {
-        let rate = e.flops / e.seconds * 1e-9
-        print("\(pad(e.arch, 6)) \(pad("\(e.size)", 4, right: true))  \(pad(e.conv, 8)) \(pad(fixed(e.seconds * 1e3, 0), 7, right: true))  \(pad(fixed(rate, 1), 9, right: true))  \(pad(fixed(rate / peak.wall, 2), 6, right: true))  \(pad(fixed(e.flops / e.cpuSeconds * 1e-9 / peak.cpu, 2), 10, right: true))  \(pad(fixed(100 * (1 - e.convolutionSeconds / e.seconds), 1) + " %", 12, right: true))  \(pad(fixed(e.peakRSSMiB, 0), 12, right: true))")
+        let step = stepSeconds[e.size] ?? 0
+        let total = e.seconds + step
+        let rate = e.flops / total * 1e-9
+        print("\(pad(e.arch, 6)) \(pad("\(e.size)", 4, right: true))  \(pad(e.conv, 8)) \(pad(fixed(total * 1e3, 0), 7, right: true))  \(pad(fixed(step * 1e3, 1) + " ms", 13, right: true))  \(pad(fixed(rate, 1), 9, right: true))  \(pad(fixed(rate / peak.wall, 2), 6, right: true))  \(pad(fixed(e.flops / e.cpuSeconds * 1e-9 / peak.cpu, 2), 10, right: true))  \(pad(fixed(100 * (1 - e.convolutionSeconds / total), 1) + " %", 12, right: true))  \(pad(fixed(e.peakRSSMiB, 0), 12, right: true))")
     }
 }

@@ -24,9 +24,8 @@ final class LossGradientTests: XCTestCase {
         let (styleScale, contentScale): (Float, Float) = (30, 2)
         let style = StyleLoss.evaluate(f, target: a), content = ContentLoss.evaluate(f, target: p)
         for method in Gram.Method.allCases {
-            let saved = Gram.method
             Gram.method = method
-            defer { Gram.method = saved }
+            defer { Gram.method = nil }
             for (useStyle, useContent) in [(true, false), (false, true), (true, true)] {
                 var g = f
                 let terms = LayerLoss.replaceWithGradient(&g, styleTarget: useStyle ? a : nil, styleScale: styleScale,
