@@ -232,7 +232,11 @@ public final class LBFGS {
             // Line search on phi(a) = f(P(x + a d)), with at most the evaluations left in the budget.
             var lineSearch = search
             lineSearch.maxEvaluations = min(options.maxLineSearchEvaluations, options.maxEvaluations - evaluations)
-            lineSearch.acceptsFirstSufficientDecrease = steepest && options.probeFirstStep
+            // Only the first step is a probe. A later steepest-descent step (its pair was rejected, or the history was
+            // reset) runs the full strong-Wolfe search, which extrapolates from the one-grey-level trial step until the
+            // curvature condition holds; probing again would take one-grey-level steps for as long as the pairs
+            // keep being rejected.
+            lineSearch.acceptsFirstSufficientDecrease = steepest && options.probeFirstStep && iteration == 0
             let result = lineSearch.search(value0: f, derivative0: slope, initialStep: initialStep) { a in
                 if boxed {
                     VectorOps.projectedStep(xTrial.buffer, path: path.buffer, x: x.readOnly, step: Float(a), direction: d.readOnly,
