@@ -159,13 +159,6 @@ enum WinogradTile {
         return unsafeBitCast(bits & ~(bits &>> 31), to: SIMD8<Float>.self)
     }
 
-    /// For each mask byte, eight lanes of all ones (bit set) or zeros (bit clear).
-    static let laneMasks: [SIMD8<UInt32>] = (0 ..< 256).map { byte in
-        var lanes = SIMD8<UInt32>()
-        for k in 0 ..< 8 where byte & (1 << k) != 0 { lanes[k] = .max }
-        return lanes
-    }
-
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ n: Int) -> SIMD8<Float> {
         if n == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
@@ -215,7 +208,7 @@ enum WinogradTile {
                     if mask != nil {
                         let lane = ch / 8
                         @inline(__always) func masked(_ k: Int) -> SIMD8<Float> {
-                            let bits = unsafeBitCast(load(pixel[k] + ch, n), to: SIMD8<UInt32>.self) & laneMasks[Int(bytes[k][lane])]
+                            let bits = unsafeBitCast(load(pixel[k] + ch, n), to: SIMD8<UInt32>.self) & ReLU.laneMasks[Int(bytes[k][lane])]
                             return unsafeBitCast(bits, to: SIMD8<Float>.self)
                         }
                         for r in 0 ..< 6 {

@@ -16,15 +16,9 @@ public enum Gram {
         let m = features.height * features.width
         var gram = [Float](repeating: 0, count: c * c)
         guard c > 0, m > 0 else { return gram }
-        let scale = 1 / Float(c * m)
         features.data.withUnsafeBufferPointer { f in
             gram.withUnsafeMutableBufferPointer { g in
-                // Upper triangle of G = scale * Fᵀ F, where F is (M, C) row-major.
-                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(c), Int32(m),
-                            scale, f.baseAddress, Int32(c), 0, g.baseAddress, Int32(c))
-                for i in 0..<c {
-                    for j in 0..<i { g[i * c + j] = g[j * c + i] }
-                }
+                matrix(f.baseAddress!, rows: m, channels: c, scale: 1 / Float(c * m), into: g.baseAddress!, method: .syrk)
             }
         }
         return gram

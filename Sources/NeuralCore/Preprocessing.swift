@@ -24,13 +24,11 @@ extension Preprocessing {
     ///   `(rgb / 255 - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]`, RGB.
     public func apply(_ rgb: Tensor) -> Tensor {
         precondition(rgb.channels == 3, "preprocessing needs 3 channels, got \(rgb.channels)")
-        let (scale, offset) = affine
         var x = rgb
         rgb.data.withUnsafeBufferPointer { s in
             x.data.withUnsafeMutableBufferPointer { d in
-                for p in 0 ..< rgb.height * rgb.width {
-                    for c in 0 ..< 3 { d[3 * p + c] = s[3 * p + source(c)] * scale[c] + offset[c] }
-                }
+                guard let s = s.baseAddress, let d = d.baseAddress else { return }
+                apply(s, pixels: rgb.height * rgb.width, into: d)
             }
         }
         return x
@@ -62,13 +60,11 @@ extension Preprocessing {
     /// - Returns: `(H, W, 3)`, d(loss)/d(rgb).
     public func backward(_ dx: Tensor) -> Tensor {
         precondition(dx.channels == 3, "preprocessing needs 3 channels, got \(dx.channels)")
-        let scale = inputScale
         var drgb = dx
         dx.data.withUnsafeBufferPointer { s in
             drgb.data.withUnsafeMutableBufferPointer { d in
-                for p in 0 ..< dx.height * dx.width {
-                    for c in 0 ..< 3 { d[3 * p + source(c)] = s[3 * p + c] * scale[c] }
-                }
+                guard let s = s.baseAddress, let d = d.baseAddress else { return }
+                backward(s, pixels: dx.height * dx.width, into: d)
             }
         }
         return drgb

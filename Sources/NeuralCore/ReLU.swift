@@ -58,6 +58,14 @@ public enum ReLU {
     /// `1, 2, 4, ..., 128`: lane `k` of an 8-lane chunk is bit `k` of its byte.
     private static let bitValues32 = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
 
+    /// For each mask byte, eight lanes of all ones (bit set) or zeros (bit clear): ANDed with eight floats'
+    /// bits, it applies that byte of the mask (here, and in Winograd's fused input transform).
+    static let laneMasks: [SIMD8<UInt32>] = (0 ..< 256).map { byte in
+        var lanes = SIMD8<UInt32>()
+        for k in 0 ..< 8 where byte & (1 << k) != 0 { lanes[k] = .max }
+        return lanes
+    }
+
     /// Backward through a stored mask: `gradient[i] = 0` where bit `i` is clear (IN PLACE).
     /// At the kink (`output == 0`) the gradient is 0, as in `backward(output:gradient:)`.
     public static func backward(mask bits: UnsafePointer<UInt64>, gradient: UnsafeMutablePointer<Float>, count: Int) {
@@ -75,7 +83,7 @@ public enum ReLU {
                     let byte = Int(truncatingIfNeeded: (value >> UInt64(8 * chunk)) & 0xff)
                     let p = UnsafeMutableRawPointer(g + first + 8 * chunk)
                     let v = p.loadUnaligned(as: SIMD8<UInt32>.self)
-                    p.storeBytes(of: v & WinogradTile.laneMasks[byte], as: SIMD8<UInt32>.self)
+                    p.storeBytes(of: v & laneMasks[byte], as: SIMD8<UInt32>.self)
                 }
             }
         }

@@ -321,15 +321,15 @@ public final class VGGNetwork {
     /// then goes into `dx (H, W, Cin)` (OVERWRITTEN).
     private func convBackward(_ c: Int, _ dy: UnsafeMutablePointer<Float>, mask: UnsafePointer<UInt64>, count: Int,
                               height: Int, width: Int, into dx: UnsafeMutablePointer<Float>) {
-        if !usesWinograd(c) || weights.convolutions[c].outChannels % 8 != 0 {
-            ReLU.backward(mask: mask, gradient: dy, count: count)
-        }
+        // Winograd reads the mask as it transforms dy, eight channels at a time; otherwise dy is masked first.
+        let fused = usesWinograd(c) && weights.convolutions[c].outChannels % 8 == 0
+        if !fused { ReLU.backward(mask: mask, gradient: dy, count: count) }
         let start = DispatchTime.now().uptimeNanoseconds
         defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
         if usesWinograd(c) {
             winogradKernels.withKernel(c, flipped: true) { kernel in
                 Conv3x3.winogradForward(dy, height: height, width: width, kernel: kernel, bias: nil, relu: false,
-                                        inputMask: kernel.inChannels % 8 == 0 ? mask : nil, into: dx, workspace: workspace)
+                                        inputMask: fused ? mask : nil, into: dx, workspace: workspace)
             }
         } else {
             Conv3x3.backward(dy, height: height, width: width, weights: weights.convolutions[c], into: dx, workspace: workspace)

@@ -70,41 +70,21 @@ public enum StyleLoss {
 public enum TotalVariation {
     /// - Parameter image: (H, W, C) in `0...255`.
     public static func evaluate(_ image: Tensor) -> LossGradient {
-        let h = image.height, w = image.width, c = image.channels
-        var grad = Tensor(height: h, width: w, channels: c)
-        let scale = 1 / (Double(max(h * w * c, 1)) * 255 * 255)
-        var sum = 0.0
-        image.data.withUnsafeBufferPointer { x in
+        var grad = Tensor(height: image.height, width: image.width, channels: image.channels)
+        let value = image.data.withUnsafeBufferPointer { x in
             grad.data.withUnsafeMutableBufferPointer { g in
-                let s2 = Float(2 * scale)
-                for y in 0..<h {
-                    for xx in 0..<w {
-                        for k in 0..<c {
-                            let i = (y * w + xx) * c + k
-                            if y + 1 < h {
-                                let d = x[i + w * c] - x[i]
-                                sum += Double(d * d)
-                                g[i] -= s2 * d
-                                g[i + w * c] += s2 * d
-                            }
-                            if xx + 1 < w {
-                                let d = x[i + c] - x[i]
-                                sum += Double(d * d)
-                                g[i] -= s2 * d
-                                g[i + c] += s2 * d
-                            }
-                        }
-                    }
-                }
+                guard let x = x.baseAddress, let g = g.baseAddress else { return 0.0 }
+                return accumulate(x, height: image.height, width: image.width, channels: image.channels,
+                                  gradientScale: 1, into: g)
             }
         }
-        return LossGradient(value: sum * scale, gradient: grad)
+        return LossGradient(value: value, gradient: grad)
     }
 }
 
 extension TotalVariation {
-    /// `L_tv` of `x (H, W, C)` in `0...255`, ADDING `gradientScale · dL_tv/dx` to `gradient`.
-    /// Same formula as `evaluate`, without its allocations. Rows are shared among the cores.
+    /// `L_tv` of `x (H, W, C)` in `0...255`, ADDING `gradientScale · dL_tv/dx` to `gradient`, without allocating
+    /// (the objective's form; `evaluate` wraps it).
     /// - Returns: the unweighted `L_tv`.
     static func accumulate(_ x: UnsafePointer<Float>, height h: Int, width w: Int, channels c: Int,
                            gradientScale: Float, into gradient: UnsafeMutablePointer<Float>) -> Double {
