@@ -31,13 +31,13 @@ final class LBFGSHistory {
     let capacity: Int
     private let s: UnsafeMutablePointer<Float>
     private let y: UnsafeMutablePointer<Float>
-    private var rho: [Double]
-    private var yy: [Double]
+    var rho: [Double]
+    var yy: [Double]
     private var alpha: [Double]
     /// Pairs held (at most m).
-    private(set) var pairs = 0
+    var pairs = 0
     /// Slot of the newest pair (-1 before the first).
-    private var newest = -1
+    var newest = -1
 
     init(count n: Int, capacity m: Int) {
         let (total, overflow) = n.multipliedReportingOverflow(by: m)
@@ -59,7 +59,7 @@ final class LBFGSHistory {
     /// Forgets every pair (the next direction is steepest descent).
     func clear() { pairs = 0 }
 
-    private func slot(_ j: Int) -> (s: UnsafeMutableBufferPointer<Float>, y: UnsafeMutableBufferPointer<Float>) {
+    func slot(_ j: Int) -> (s: UnsafeMutableBufferPointer<Float>, y: UnsafeMutableBufferPointer<Float>) {
         (UnsafeMutableBufferPointer(start: s + j * count, count: count), UnsafeMutableBufferPointer(start: y + j * count, count: count))
     }
 

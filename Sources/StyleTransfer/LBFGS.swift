@@ -133,17 +133,33 @@ public final class LBFGS {
     /// - Complexity: per iteration, about 4 m n multiply-adds over both cores besides the evaluations.
     public func minimize(_ x0: [Float], objective: (_ x: UnsafeBufferPointer<Float>, _ gradient: UnsafeMutableBufferPointer<Float>) -> Double,
                          onIteration: (LBFGSIteration, UnsafeBufferPointer<Float>) -> Bool = { _, _ in true }) -> LBFGSResult {
-        let n = x0.count, m = max(options.historySize, 1)
+        minimize(x0, resumingFrom: nil, objective: objective) { it, x, _ in onIteration(it, x) }
+    }
+
+    /// Minimises f starting at x0, or continues a run from a state taken at one of its reports.
+    ///
+    /// A run resumed from the state of its report k makes exactly the evaluations, steps and reports that the
+    /// uninterrupted run makes after report k (same options, same objective): the state holds everything the loop
+    /// carries from one step to the next (see `LBFGSState`).
+    /// - Parameters:
+    ///   - x0: starting point, n Floats (projected into `options.bounds`); ignored when resuming.
+    ///   - state: a state from `onIteration`'s `snapshot` of a run with the same options and objective, or nil.
+    ///   - onIteration: as above; `snapshot` returns the state at this report (it copies every vector, so call it
+    ///     only when the state is wanted).
+    public func minimize(_ x0: [Float], resumingFrom state: LBFGSState?,
+                         objective: (_ x: UnsafeBufferPointer<Float>, _ gradient: UnsafeMutableBufferPointer<Float>) -> Double,
+                         onIteration: (LBFGSIteration, UnsafeBufferPointer<Float>, _ snapshot: () -> LBFGSState) -> Bool) -> LBFGSResult {
+        let n = state?.x.count ?? x0.count, m = max(options.historySize, 1)
         let lower = options.bounds?.lowerBound ?? -.infinity, upper = options.bounds?.upperBound ?? .infinity
         let boxed = options.bounds != nil
-        var x = LBFGSVector(x0), g = LBFGSVector(count: n)
+        var x = LBFGSVector(state?.x ?? x0), g = LBFGSVector(count: n)
         var xTrial = LBFGSVector(count: n), gTrial = LBFGSVector(count: n)
         let d = LBFGSVector(count: n), path = boxed ? LBFGSVector(count: n) : d
         let xBest = LBFGSVector(count: n), gBest = LBFGSVector(count: n)
         let history = LBFGSHistory(count: n, capacity: m)
         var recent = [Double](repeating: 0, count: max(options.progressWindow, 1) + 1)   // f of the last iterates
         var evaluations = 0, iteration = 0
-        if boxed { VectorOps.project(x.buffer, lower: lower, upper: upper) }
+        if boxed && state == nil { VectorOps.project(x.buffer, lower: lower, upper: upper) }
 
         // Clock: objective time and optimizer time since the last report.
         var objectiveNanoseconds: UInt64 = 0
@@ -164,9 +180,22 @@ public final class LBFGS {
             return LBFGSResult(x: Array(x.buffer), value: .nan, iterations: 0, evaluations: 0, stop: .evaluationBudget,
                                message: "stopped: the evaluation budget is 0, so x0 was not evaluated")
         }
-        var f = evaluate(x, g), fBest = f
-        VectorOps.copy(xBest.buffer, x.readOnly)
-        VectorOps.copy(gBest.buffer, g.readOnly)
+        var f: Double, fBest: Double
+        if let state {
+            precondition(state.isConsistent && state.pairs.count <= m, "L-BFGS: the state to resume does not match these options")
+            _ = g.buffer.update(fromContentsOf: state.gradient)
+            _ = xBest.buffer.update(fromContentsOf: state.best)
+            _ = gBest.buffer.update(fromContentsOf: state.bestGradient)
+            (f, fBest) = (state.value, state.bestValue)
+            history.restore(state.pairs)
+            recent = state.recentValues
+            (evaluations, iteration) = (state.evaluations, state.iterations)
+        } else {
+            f = evaluate(x, g)
+            fBest = f
+            VectorOps.copy(xBest.buffer, x.readOnly)
+            VectorOps.copy(gBest.buffer, g.readOnly)
+        }
         func finish(_ stop: LBFGSStop, _ message: String) -> LBFGSResult {
             LBFGSResult(x: Array(xBest.buffer), value: fBest, iterations: iteration, evaluations: evaluations, stop: stop, message: message)
         }
@@ -174,27 +203,46 @@ public final class LBFGS {
             return finish(.lineSearchFailed("objective not finite at x0"), "stopped: f or its gradient is not finite at the starting point")
         }
         var gNorm = freeNorm(g, x)
-        let gNorm0 = gNorm
-        recent[0] = f
-        var steepest = true, step = 0.0
+        let gNorm0 = state?.initialGradientNorm ?? gNorm
+        if state == nil { recent[0] = f }
+        var steepest = state?.steepest ?? true, step = state?.step ?? 0.0
         let search = StrongWolfeLineSearch(c1: options.c1, c2: options.c2, maxEvaluations: options.maxLineSearchEvaluations)
 
+        /// Everything the loop carries from this report to the next step.
+        func snapshot() -> LBFGSState {
+            LBFGSState(x: Array(x.buffer), gradient: Array(g.buffer), value: f,
+                       best: Array(xBest.buffer), bestGradient: Array(gBest.buffer), bestValue: fBest,
+                       pairs: history.pairsOldestFirst(), recentValues: recent, evaluations: evaluations, iterations: iteration,
+                       initialGradientNorm: gNorm0, steepest: steepest, step: step)
+        }
         /// Reports the iterate; false when the caller cancels. The callback's own time is not counted.
         func report() -> Bool {
             let now = DispatchTime.now().uptimeNanoseconds
             let total = Double(now - reportedAt) * 1e-9, inObjective = Double(objectiveNanoseconds) * 1e-9
             let it = LBFGSIteration(iteration: iteration, evaluations: evaluations, value: f, gradientNorm: gNorm, step: step,
                                     objectiveSeconds: inObjective, optimizerSeconds: max(0, total - inObjective))
-            let keepGoing = onIteration(it, x.readOnly)
+            let keepGoing = onIteration(it, x.readOnly, snapshot)
             objectiveNanoseconds = 0
             reportedAt = DispatchTime.now().uptimeNanoseconds
             return keepGoing
         }
-        if !report() {
+        if state == nil && !report() {
             return finish(.cancelled, "stopped: cancelled by the caller at the start (f = \(sci(fBest)))")
         }
 
         while true {
+            // Progress over the last `progressWindow` iterations, relative to |f| (0 when f stayed exactly 0). Tested
+            // at the top of the loop, after the report of the step that made it, so that a resumed run tests it too.
+            let window = recent.count - 1
+            if iteration >= window {
+                let old = recent[(iteration - window) % recent.count]
+                let size = max(abs(old), abs(f))
+                let decrease = size > 0 ? (old - f) / size : 0
+                if decrease <= options.progressTolerance {
+                    return finish(.noProgress, "stopped: f decreased by a fraction \(sci(decrease)) over \(window) iterations, "
+                                  + "at most the tolerance \(sci(options.progressTolerance))")
+                }
+            }
             if gNorm <= options.gradientTolerance * gNorm0 {
                 return finish(.gradientTolerance, "stopped: gradient norm \(sci(gNorm)) below tolerance \(sci(options.gradientTolerance))"
                               + " x its initial \(sci(gNorm0))")
@@ -282,20 +330,9 @@ public final class LBFGS {
             iteration += 1
             step = result.step
             steepest = false
+            recent[iteration % recent.count] = f
             if !report() {
                 return finish(.cancelled, "stopped: cancelled by the caller at iteration \(iteration) (f = \(sci(fBest)))")
-            }
-            // Progress over the last `progressWindow` iterations, relative to |f| (0 when f stayed exactly 0).
-            let window = recent.count - 1
-            recent[iteration % recent.count] = f
-            if iteration >= window {
-                let old = recent[(iteration - window) % recent.count]
-                let size = max(abs(old), abs(f))
-                let decrease = size > 0 ? (old - f) / size : 0
-                if decrease <= options.progressTolerance {
-                    return finish(.noProgress, "stopped: f decreased by a fraction \(sci(decrease)) over \(window) iterations, "
-                                  + "at most the tolerance \(sci(options.progressTolerance))")
-                }
             }
         }
     }

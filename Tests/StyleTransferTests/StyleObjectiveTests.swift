@@ -97,8 +97,7 @@ final class StyleObjectiveTests: XCTestCase {
         preset.scales = [16, 24]
         let network = VGGNetwork(weights: .random(architecture: .vgg16, seed: 11))
         let content = RGBImage(Self.smoothImage(20, 30, seed: 1)), style = RGBImage(Self.smoothImage(26, 26, seed: 2))
-        let result = Stylizer(network: network, preset: preset)
-            .run(content: content, styles: [style], blend: [1], initialization: .content, seed: 1) { _, _ in true }
+        let result = Stylizer.run(network: network, preset: preset, content: content, styles: [style], blend: [1], seed: 1)
         XCTAssertEqual(result.image.width, 24)
         XCTAssertEqual(result.image.height, 16)
         XCTAssertEqual(Set(result.history.map(\.scaleIndex)), [0, 1])
