@@ -116,7 +116,8 @@ public struct LBFGSResult: Sendable {
 ///   progress test relative to |f|, the curvature test of a pair on the cosine of s and y.
 /// - If the line search finds no acceptable step, the run moves to the best point it evaluated if that is lower;
 ///   otherwise it clears the history and retries once with steepest descent before stopping.
-/// - Memory: 2m + 8 vectors of n Floats; the history's pages are touched as pairs arrive.
+/// - Memory: 2m + 8 vectors of n Floats (x, g, their trial values, d, the projected path, the best x and its g;
+///   7 without bounds, where the path is d); the history's pages are touched as pairs arrive.
 public final class LBFGS {
     public let options: LBFGSOptions
 

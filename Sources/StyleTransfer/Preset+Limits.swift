@@ -31,11 +31,11 @@ extension Preset {
 
         /// What is wrong with a list of coarse-to-fine sizes, or nil: each in `Preset.sizeRange`, increasing.
         public static func scalesProblem(_ sizes: [Int]) -> String? {
-            if let bad = sizes.first(where: { !Preset.sizeRange.contains($0) }) {
-                return "must hold sizes in \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound), not \(bad)"
-            }
             guard zip(sizes, sizes.dropFirst()).allSatisfy({ $0 < $1 }) else {
                 return "must be increasing sizes, e.g. 256,512 (the last is the output size), not \(sizes.map(String.init).joined(separator: ","))"
+            }
+            if let bad = sizes.first(where: { !Preset.sizeRange.contains($0) }) {
+                return "must hold sizes in \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound), not \(bad)"
             }
             return nil
         }

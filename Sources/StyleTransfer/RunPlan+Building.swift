@@ -31,7 +31,7 @@ extension RunPlan {
         if request.size != nil && request.scales != nil {
             problems.append("give --size or --scales, not both (the last scale is the output size)")
         }
-        take(request.scales, "scales") { p.scales = $0; p.size = $0.last ?? p.size }
+        take(request.scales, "scales") { p.scales = $0; p.size = $0.max() ?? p.size }
         take(request.size, "size") { size in
             p.scales = p.scales.isEmpty ? [] : p.scales.filter { $0 < size } + [size]
             p.size = size
@@ -46,26 +46,27 @@ extension RunPlan {
         p.styleLayers.sort { Preset.layerOrder($0.layer) < Preset.layerOrder($1.layer) }
         if !request.styleLayers.isEmpty { overridden.insert("style_layers") }
 
-        /// "--size" for an overridden field, else "preset NAME: field "size"".
+        /// "--size" for an overridden field, else "size of preset NAME"; a style layer's weight is
+        /// "--style-layer LAYER" when the command line gave it, else "style_layers.LAYER of preset NAME".
         func source(_ key: String) -> String {
             let field = key.split(separator: ".").first.map(String.init) ?? key
             if field == "style_layers", key.contains(".") {
                 let layer = String(key.dropFirst("style_layers.".count))
-                return layersFromRequest.contains(layer) ? "--style-layer \(layer)" : "preset \(p.name): field \"\(key)\""
+                return layersFromRequest.contains(layer) ? "--style-layer \(layer)" : "\(key) of preset \(p.name)"
             }
             if overridden.contains(field), let option = RunPlan.optionNames[field] { return option }
-            return "preset \(p.name): field \"\(key)\""
+            return "\(key) of preset \(p.name)"
         }
         problems += p.rangeProblems(name: source)
 
         // Layers: the architecture's validator, and no input_1 (it has no loss).
+        let layerList = "its layers: \(architecture.lossLayerNames.joined(separator: ", ")) (or reluB_N for blockB_convN)"
         for (layer, key) in [(p.contentLayer, "content_layer")] + p.styleLayers.map({ ($0.layer, "style_layers.\($0.layer)") }) {
+            let named = key == "content_layer" || layersFromRequest.contains(layer) ? source(key) : source("style_layers")
             if layer == "input_1" {
-                problems.append("\(source(key)): input_1 is the image itself, not a loss layer; use block1_conv1 ... block5_pool")
-                continue
-            }
-            do { try architecture.validate(layers: [layer]) } catch {
-                problems.append("\(source(key)): \(error) (or reluB_N for blockB_convN)")
+                problems.append("\(named): input_1 is the image itself, not a loss layer; \(layerList)")
+            } else if (try? architecture.validate(layers: [layer])) == nil {
+                problems.append("\(named): \(architecture.name) has no layer \(layer); \(layerList)")
             }
         }
 

@@ -107,6 +107,9 @@ struct TransferCommand: ParsableCommand {
 
     func validate() throws {
         _ = Interrupt.shared   // from the start: a signal while loading stops cleanly too
+        guard !styleFiles.isEmpty, !styleFiles.contains(where: \.isEmpty) else {
+            throw CLIError("--style needs one or more image paths, comma-separated, e.g. a.jpg,b.jpg")
+        }
         try OutputPath.checkFile(outputPath, option: "-o", extensions: ["png", "jpg", "jpeg"])
         if let report { try OutputPath.checkFile(report, option: "--report", extensions: ["html"]) }
         if let checkpoint { try OutputPath.checkFile(checkpoint, option: "--checkpoint", extensions: ["ckpt"]) }

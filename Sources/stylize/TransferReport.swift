@@ -33,7 +33,8 @@ enum TransferReport {
                                                 relativeError: RunReport.relativeFrobeniusError(reference: target, mine)))
         }
         report.preset = plan.preset.name
-        report.settings = plan.settings + [("weights", weights.source), ("preprocessing", weights.preprocessing.rawValue)]
+        report.settings = plan.settings.filter { $0.key != "preset" }   // the report shows the preset on its own
+            + [("weights", weights.source), ("preprocessing", weights.preprocessing.rawValue)]
         report.weightsDescription = weights.source
         let perEval = result.evaluations > 0 ? result.seconds / Double(result.evaluations) : 0
         report.timings = [("total", String(format: "%.1f s", result.seconds))]

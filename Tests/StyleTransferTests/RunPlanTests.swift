@@ -55,7 +55,7 @@ final class RunPlanTests: XCTestCase {
         preset.contentLayer = "block5_conv4"   // VGG19 only
         let found = problems({ $0.preset = preset }, architecture: .vgg16)
         XCTAssertEqual(found.count, 1, "\(found)")
-        XCTAssertTrue(found[0].hasPrefix("preset mine: field \"content_layer\": vgg16: layer 'block5_conv4' does not exist"), found[0])
+        XCTAssertTrue(found[0].hasPrefix("content_layer of preset mine: vgg16 has no layer block5_conv4; its layers: block1_conv1,"), found[0])
         XCTAssertEqual(problems({ $0.preset = preset }, architecture: .vgg19), [])
     }
 
