@@ -57,6 +57,12 @@ extension Preset {
         add("history", Limits.rangeProblem(history, Limits.history))
         add("style_scale", Limits.styleScaleProblem(styleScale))
         add("scales", Limits.scalesProblem(scales))
+        if !scaleIterations.isEmpty && scaleIterations.count != max(1, scales.count) {
+            add("scale_iterations", "needs one budget per scale (\(max(1, scales.count))), not \(scaleIterations.count)")
+        }
+        if let bad = scaleIterations.first(where: { !Limits.iterations.contains($0) }) {
+            add("scale_iterations", Limits.rangeProblem(bad, Limits.iterations))
+        }
         return problems
     }
 }

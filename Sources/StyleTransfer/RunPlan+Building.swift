@@ -3,7 +3,7 @@ import NeuralCore
 
 extension RunPlan {
     /// The command-line option of each preset field a request can override, for messages.
-    static let optionNames = ["content_weight": "--content-weight", "style_weight": "--style-weight", "tv_weight": "--tv-weight",
+    static let optionNames = ["scale_iterations": "--scale-iterations", "content_weight": "--content-weight", "style_weight": "--style-weight", "tv_weight": "--tv-weight",
                               "content_layer": "--content-layer", "style_layers": "--style-layer", "iterations": "--iterations",
                               "size": "--size", "scales": "--scales", "style_scale": "--style-scale", "history": "--history"]
 
@@ -28,6 +28,7 @@ extension RunPlan {
         take(request.history, "history") { p.history = $0 }
         take(request.originalColors, "original_colors") { p.originalColors = $0 }
         take(request.initialization, "init") { p.initialization = $0 }
+        take(request.normalization, "normalization") { p.normalization = $0 }
         if request.size != nil && request.scales != nil {
             problems.append("give --size or --scales, not both (the last scale is the output size)")
         }
@@ -36,6 +37,10 @@ extension RunPlan {
             p.scales = p.scales.isEmpty ? [] : p.scales.filter { $0 < size } + [size]
             p.size = size
         }
+        // Per-scale budgets: given ones must match the scales; the preset's are dropped by --iterations or when
+        // the scales changed under them.
+        if request.iterations != nil || p.scaleIterations.count != p.scales.count { p.scaleIterations = [] }
+        take(request.scaleIterations, "scale_iterations") { p.scaleIterations = $0 }
         var layersFromRequest: Set<String> = []
         for entry in request.styleLayers {
             let layer = VGGArchitecture.kerasName(entry.layer)
@@ -90,11 +95,11 @@ extension RunPlan {
 
         // Scales and style sizes.
         let edges = p.scales.isEmpty ? [p.size] : p.scales
-        let scales = edges.map { edge in
+        let scales = edges.enumerated().map { index, edge in
             let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
             return Scale(longestEdge: edge, output: Size(width: w, height: h),
                          styles: inputs.styles.map { RunPlan.styleSize($0, longestEdge: edge, styleScale: p.styleScale) },
-                         evaluations: p.iterations)
+                         evaluations: p.evaluationBudget(scale: index, of: edges.count))
         }
         self.init(preset: p, content: request.content, styles: request.styles, blend: blend, initialization: p.initialization,
                   seed: request.seed, scales: scales, pixelBox: request.pixelBox, outputs: request.outputs,
@@ -160,14 +165,15 @@ extension RunPlan {
             let edge = max(Preset.sizeRange.lowerBound, Int((Double(scale.longestEdge) * factor).rounded(.down)))
             if edges.last.map({ edge > $0 }) ?? true { edges.append(edge) }
         }
-        plan.scales = edges.map { edge in
+        if edges.count != scales.count { plan.preset.scaleIterations = [] }
+        plan.preset.size = edges.last!
+        plan.preset.scales = scales.count > 1 ? edges : []
+        plan.scales = edges.enumerated().map { index, edge in
             let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
             return Scale(longestEdge: edge, output: Size(width: w, height: h),
                          styles: inputs.styles.map { RunPlan.styleSize($0, longestEdge: edge, styleScale: preset.styleScale) },
-                         evaluations: preset.iterations)
+                         evaluations: plan.preset.evaluationBudget(scale: index, of: edges.count))
         }
-        plan.preset.size = edges.last!
-        plan.preset.scales = scales.count > 1 ? edges : []
         return plan
     }
 }
@@ -179,11 +185,11 @@ extension RunPlan {
     public static func unchecked(preset: Preset, inputs: RunInputs, architecture: VGGArchitecture, blend: [Double]? = nil,
                                  seed: UInt64 = 0, pixelBox: Bool = true) -> RunPlan {
         let edges = preset.scales.isEmpty ? [preset.size] : preset.scales
-        let scales = edges.map { edge in
+        let scales = edges.enumerated().map { index, edge in
             let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
             return Scale(longestEdge: edge, output: Size(width: w, height: h),
                          styles: inputs.styles.map { styleSize($0, longestEdge: edge, styleScale: preset.styleScale) },
-                         evaluations: preset.iterations)
+                         evaluations: preset.evaluationBudget(scale: index, of: edges.count))
         }
         return RunPlan(preset: preset, content: "", styles: inputs.styles.map { _ in "" },
                        blend: blend ?? inputs.styles.map { _ in 1 }, initialization: preset.initialization, seed: seed,

@@ -125,6 +125,9 @@ public struct RunRequest: Sendable, Equatable {
     /// The output's longest edge; with a preset's `scales`, those below it are kept and it becomes the last.
     public var size: Int?
     public var scales: [Int]?
+    /// One evaluation budget per scale (an `iterations` override alone clears the preset's).
+    public var scaleIterations: [Int]?
+    public var normalization: LossNormalization?
     public var styleScale: Double?
     public var history: Int?
     public var initialization: Initialization?

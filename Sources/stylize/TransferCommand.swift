@@ -71,8 +71,14 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Coarse-to-fine sizes, increasing, comma-separated, e.g. 256,512 (preset: scales).")
     var scales: NumberList<Int>?
 
+    @Option(name: .long, help: "Evaluation budget of each scale, comma-separated, one per scale, e.g. 150,80 (preset: scale_iterations).")
+    var scaleIterations: NumberList<Int>?
+
     @Option(name: .long, help: "L-BFGS history length, \(Preset.Limits.history.lowerBound)...\(Preset.Limits.history.upperBound) (preset: history).")
     var history: Int?
+
+    @Option(name: .long, help: ArgumentHelp("How the loss terms are scaled: relative (each term against its target) or gatys (absolute, as in the PyTorch comparison) (preset: normalization).", valueName: "relative|gatys"))
+    var normalization: LossNormalization?
 
     @Flag(name: .long, help: "Let the optimizer move pixels outside 0...255 (clamped only when written), for comparisons with unbounded optimizers.")
     var noBox = false
@@ -161,6 +167,8 @@ struct TransferCommand: ParsableCommand {
         r.iterations = iterations
         r.size = size
         r.scales = scales?.values
+        r.scaleIterations = scaleIterations?.values
+        r.normalization = normalization
         r.styleScale = styleScale
         r.history = history
         r.initialization = initialization
