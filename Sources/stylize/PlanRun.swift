@@ -107,8 +107,8 @@ struct PlanRun {
                 do { try picture.write(to: name) } catch { failure = error; return false }
             }
             let stopping = interrupt.isRequested
-            if let path = plan.outputs.checkpoint, p.iteration > 0,
-               stopping || plan.outputs.checkpointEvery.map({ p.iteration % $0 == 0 }) ?? false {
+            if let path = plan.outputs.checkpoint,
+               stopping || (p.iteration > 0 && plan.outputs.checkpointEvery.map({ p.iteration % $0 == 0 }) ?? false) {
                 let checkpoint = Checkpoint(plan: plan, state: snapshot(), weights: weightsFingerprint, inputs: inputsFingerprint,
                                             weightsSpec: network.weights, convolution: network.conv.rawValue)
                 do { try checkpoint.write(to: path) } catch { failure = error; return false }

@@ -9,11 +9,12 @@ struct ResumeCommand: ParsableCommand {
         commandName: "resume",
         abstract: "Continue a transfer from the checkpoint its --checkpoint option wrote.",
         discussion: """
-        The checkpoint holds the plan, the optimizer's whole state and fingerprints of the
-        weights and the inputs, which must not have changed. On the same machine and thread
-        count the resumed run ends with the same image, byte for byte, and the same log lines
-        as a run that was never stopped. The checkpoint keeps being written as before.
-          stylize --content a.jpg --style b.jpg --checkpoint run.ckpt   (Ctrl-C)
+        The checkpoint holds the plan, the optimizer's whole state and fingerprints
+        of the weights and the inputs, which must not have changed. On the same
+        machine and thread count the resumed run ends with the same image, byte for
+        byte, and the same log lines as a run that was never stopped. The checkpoint
+        keeps being written as before.
+          stylize --content a.jpg --style b.jpg --checkpoint run.ckpt    (Ctrl-C)
           stylize resume run.ckpt
         """)
 
