@@ -147,9 +147,12 @@ public final class LBFGS {
     ///   - state: a state from `onIteration`'s `snapshot` of a run with the same options and objective, or nil.
     ///   - onIteration: as above; `snapshot` returns the state at this report (it copies every vector, so call it
     ///     only when the state is wanted).
+    ///   - onFinish: called once as the run stops, with a `snapshot` of its last state (resuming that state stops
+    ///     again at once for the same reason, except after a failed line search, which it retries).
     public func minimize(_ x0: [Float], resumingFrom state: LBFGSState?,
                          objective: (_ x: UnsafeBufferPointer<Float>, _ gradient: UnsafeMutableBufferPointer<Float>) -> Double,
-                         onIteration: (LBFGSIteration, UnsafeBufferPointer<Float>, _ snapshot: () -> LBFGSState) -> Bool) -> LBFGSResult {
+                         onIteration: (LBFGSIteration, UnsafeBufferPointer<Float>, _ snapshot: () -> LBFGSState) -> Bool,
+                         onFinish: ((_ snapshot: () -> LBFGSState) -> Void)? = nil) -> LBFGSResult {
         let n = state?.x.count ?? x0.count, m = max(options.historySize, 1)
         let lower = options.bounds?.lowerBound ?? -.infinity, upper = options.bounds?.upperBound ?? .infinity
         let boxed = options.bounds != nil
@@ -197,8 +200,10 @@ public final class LBFGS {
             VectorOps.copy(xBest.buffer, x.readOnly)
             VectorOps.copy(gBest.buffer, g.readOnly)
         }
+        var finalSnapshot: (() -> LBFGSState)? = nil   // set once the state is complete, for `onFinish`
         func finish(_ stop: LBFGSStop, _ message: String) -> LBFGSResult {
-            LBFGSResult(x: Array(xBest.buffer), value: fBest, iterations: iteration, evaluations: evaluations, stop: stop, message: message)
+            if let finalSnapshot, let onFinish { onFinish(finalSnapshot) }
+            return LBFGSResult(x: Array(xBest.buffer), value: fBest, iterations: iteration, evaluations: evaluations, stop: stop, message: message)
         }
         guard f.isFinite, VectorOps.dot(g.readOnly, g.readOnly).isFinite else {
             return finish(.lineSearchFailed("objective not finite at x0"), "stopped: f or its gradient is not finite at the starting point")
@@ -216,6 +221,7 @@ public final class LBFGS {
                        pairs: history.pairsOldestFirst(), recentValues: recent, evaluations: evaluations, iterations: iteration,
                        initialGradientNorm: gNorm0, steepest: steepest, step: step)
         }
+        finalSnapshot = snapshot
         /// Reports the iterate; false when the caller cancels. The callback's own time is not counted.
         func report() -> Bool {
             let now = DispatchTime.now().uptimeNanoseconds

@@ -99,8 +99,11 @@ public final class Stylizer {
     ///   - onProgress: called after every accepted step (and at each scale's start) with the current image
     ///     (H, W, 3) and a `snapshot` that returns the state at this report (it copies the optimizer's vectors;
     ///     call it only to keep a checkpoint). Return false to stop: the best image so far is returned.
+    ///   - onFinish: called once when the last scale stops (or the run is stopped), with a `snapshot` of the
+    ///     run's last state: a checkpoint of it resumes to the same result at once.
     public func run(inputs: RunInputs, resumingFrom state: StylizerState? = nil,
-                    onProgress: (StylizeProgress, Tensor, _ snapshot: () -> StylizerState) -> Bool) -> StylizeResult {
+                    onProgress: (StylizeProgress, Tensor, _ snapshot: () -> StylizerState) -> Bool,
+                    onFinish: ((_ snapshot: () -> StylizerState) -> Void)? = nil) -> StylizeResult {
         let start = Date()
         let elapsedBefore = state?.elapsed ?? 0
         var history = state?.history ?? []
@@ -153,6 +156,14 @@ public final class Stylizer {
                 let keepGoing = onProgress(p, Tensor(height: h, width: w, channels: 3, data: Array(x)), snapshot)
                 if !keepGoing { cancelled = true }
                 return keepGoing
+            }, onFinish: { lbfgsSnapshot in
+                guard let onFinish, index == self.plan.scales.count - 1 || cancelled else { return }
+                let seconds = secondsBefore + Date().timeIntervalSince(scaleStart)
+                onFinish {
+                    StylizerState(scaleIndex: index, optimizer: lbfgsSnapshot(), bestTerms: bestTerms, history: history,
+                                  evaluationsBefore: evaluationsBefore, iterationsBefore: iterationsBefore,
+                                  scaleSeconds: seconds, elapsed: elapsedBefore + Date().timeIntervalSince(start))
+                }
             })
             // result.x is the lowest point evaluated, whose terms `bestTerms` kept.
             current = Tensor(height: h, width: w, channels: 3, data: result.x)

@@ -115,6 +115,13 @@ struct PlanRun {
                 checkpointed = p.iteration
             }
             return !stopping
+        } onFinish: { [plan, network] snapshot in
+            // The last state, so that the checkpoint always holds the latest one (resuming a finished run rewrites
+            // its result). An interrupted run wrote it in the report above already.
+            guard let path = plan.outputs.checkpoint, failure == nil, !interrupt.isRequested else { return }
+            let checkpoint = Checkpoint(plan: plan, state: snapshot(), weights: weightsFingerprint, inputs: inputsFingerprint,
+                                        weightsSpec: network.weights, convolution: network.conv.rawValue)
+            do { try checkpoint.write(to: path) } catch { failure = error }
         }
         progress.finish()
         if let failure { throw failure }

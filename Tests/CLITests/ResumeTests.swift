@@ -15,18 +15,42 @@ final class ResumeTests: XCTestCase {
         }
     }
 
-    func testResumeFromACheckpointEndsLikeTheUninterruptedRun() throws {
+    /// Runs stylize and sends SIGTERM once standard error shows `marker`; returns the exit status and standard output.
+    func runTerminated(_ args: [String], after marker: String) throws -> (status: Int32, stdout: String) {
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.currentDirectoryURL = CLI.root
+        p.arguments = args
+        let err = Pipe(), out = Pipe()
+        p.standardError = err
+        p.standardOutput = out
+        try p.run()
+        var seen = ""
+        let deadline = Date().addingTimeInterval(120)
+        while !seen.contains(marker) && Date() < deadline && p.isRunning {
+            seen += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    /// Stopped by SIGTERM in the first scale, in the second, and in a one-scale run, each resumed: the image bytes
+    /// and the log lines of the run never stopped. Then the checkpoint of the finished run resumes to the same image.
+    func testResumedRunEndsLikeTheUninterruptedRun() throws {
         try CLI.requireImages()
         let dir = try CLI.tempDir()
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-        for (label, extra) in [("one scale", ["--size", "48", "--iterations", "10"]),
-                               ("two scales, noise start", ["--scales", "32,56", "--iterations", "7", "--init", "noise", "--seed", "3"])] {
+        for (label, extra, marker) in [("one scale", ["--size", "48", "--iterations", "30"], "step    3"),
+                                       ("two scales, stopped in the first", ["--scales", "32,48", "--iterations", "30"], "step    2"),
+                                       ("two scales, noise start, stopped in the second",
+                                        ["--scales", "32,56", "--iterations", "12", "--init", "noise", "--seed", "3"], "scale 2/2")] {
             let full = try CLI.run(base + extra + ["-o", path("full.png"), "--log", path("full.jsonl")])
             XCTAssertEqual(full.status, 0, full.stderr)
-            // The last checkpoint (every 3 steps) is that of the last scale's step 3 or 6: resuming it redoes the rest.
-            let checkpointed = try CLI.run(base + extra + ["-o", path("ck.png"), "--log", path("ck.jsonl"),
-                                                           "--checkpoint", path("run.ckpt"), "--checkpoint-every", "3"])
-            XCTAssertEqual(checkpointed.status, 0, checkpointed.stderr)
+            let stopped = try runTerminated(base + extra + ["-o", path("stopped.png"), "--log", path("ck.jsonl"),
+                                                            "--checkpoint", path("run.ckpt")], after: marker)
+            XCTAssertEqual(stopped.status, 143, "\(label): SIGTERM, exit 143")
+            XCTAssertTrue(stopped.stdout.contains("continue with: stylize resume"), "\(label): \(stopped.stdout)")
             let resumed = try CLI.run(["resume", path("run.ckpt"), "-o", path("resumed.png")])
             XCTAssertEqual(resumed.status, 0, resumed.stderr)
             XCTAssertTrue(resumed.stderr.contains("resuming at scale"), resumed.stderr)
@@ -34,39 +58,13 @@ final class ResumeTests: XCTestCase {
                            try Data(contentsOf: URL(fileURLWithPath: path("full.png"))), "\(label): the image bytes")
             // The resumed run rewrote the run's log (ck.jsonl): the lines before the checkpoint, then its own.
             XCTAssertEqual(try logLines(path("ck.jsonl")), try logLines(path("full.jsonl")), "\(label): the log lines")
+            // The checkpoint now holds the finished run: resuming it stops at once with the same image.
+            let again = try CLI.run(["resume", path("run.ckpt"), "-o", path("again.png")])
+            XCTAssertEqual(again.status, 0, again.stderr)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("again.png"))),
+                           try Data(contentsOf: URL(fileURLWithPath: path("full.png"))), "\(label): the finished checkpoint")
+            XCTAssertFalse(CLI.listing(dir).contains { $0.contains(".tmp") })
         }
-    }
-
-    func testInterruptedRunResumesToTheSameImage() throws {
-        try CLI.requireImages()
-        let dir = try CLI.tempDir()
-        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-        let args = base + ["--scales", "32,48", "--iterations", "12"]
-        let full = try CLI.run(args + ["-o", path("full.png")])
-        XCTAssertEqual(full.status, 0, full.stderr)
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.currentDirectoryURL = CLI.root
-        p.arguments = args + ["-o", path("stopped.png"), "--checkpoint", path("run.ckpt")]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = Pipe()
-        try p.run()
-        var seen = ""
-        let deadline = Date().addingTimeInterval(120)
-        while !seen.contains("step    2") && Date() < deadline {
-            seen += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
-        }
-        kill(p.processIdentifier, SIGTERM)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 143, "SIGTERM: exit 143")
-        let summary = String(decoding: (p.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertTrue(summary.contains("continue with: stylize resume"), summary)
-        let resumed = try CLI.run(["resume", path("run.ckpt"), "-o", path("resumed.png")])
-        XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("resumed.png"))),
-                       try Data(contentsOf: URL(fileURLWithPath: path("full.png"))))
-        XCTAssertFalse(CLI.listing(dir).contains { $0.contains(".tmp") })
     }
 
     func testBadCheckpointsGetOneLine() throws {
