@@ -19,7 +19,7 @@ extension HDF5File {
         if total == 0 { return [] }
         var grid: [Int] = [], gridCount = 1, chunkElements = 1
         for (d, c) in zip(shape, chunk) {
-            grid.append((d + c - 1) / c)
+            grid.append(d / c + (d % c == 0 ? 0 : 1))      // ceil(d / c) without overflow
             gridCount *= grid.last!                          // <= the element count, which fits
             guard let product = checkedProduct(chunkElements, c), product <= Self.maxElements else {
                 throw HDF5Problem("chunks of \(chunk) elements are too large")

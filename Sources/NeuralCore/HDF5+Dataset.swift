@@ -57,7 +57,7 @@ extension HDF5File {
             throw HDF5Problem("dataset lacks its shape or type")
         }
         if header.messages.contains(where: { $0.type == HDF5Message.externalFiles }) {
-            throw HDF5Problem("dataset keeps its values outside the file (external storage), which is not read")
+            throw HDF5Problem("dataset keeps its data outside the file (external storage), which is not read")
         }
         let space = try HDF5Dataspace(spaceMessage.body, lengthSize: superblock.lengthSize)
         let type = try HDF5Datatype(typeMessage.body, offsetSize: superblock.offsetSize, lengthSize: superblock.lengthSize)
