@@ -7,7 +7,7 @@ group listing, string attribute, shape and value the Swift reader gives with wha
   v1 B-tree chunk index);
 - hdf5_variants_latest.h5: libver v110, the newest format libhdf5 1.10 reads (superblock 3, object header 2, link
   messages, a 12-link group in dense storage: fractal heap + v2 B-tree; layout 4 with single-chunk and
-  fixed-array chunk indexes). h5py 3.16's "latest" is HDF5 2.0's format (layout message 5), not read here;
+  fixed-array and implicit chunk indexes). h5py 3.16's "latest" is HDF5 2.0's format (layout message 5), not read here;
 both holding the same datasets: float32 and float64, little- and big-endian, contiguous, compact, chunked without
 filters, with deflate, with shuffle + deflate, with Fletcher-32, chunks that overhang the edges; fixed- and
 variable-length string attributes (scalars and arrays), an empty attribute, nested groups.
@@ -48,6 +48,11 @@ def fill(f):
     compact = h5py.h5d.create(g.id, b"compact", h5py.h5t.IEEE_F32LE, space, dcpl=dcpl)
     compact.write(h5py.h5s.ALL, h5py.h5s.ALL, values((2, 3), 10, "<f4"))
     g.create_dataset("scalar", data=np.float32(2.5))
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)                       # unfiltered chunks allocated at creation:
+    dcpl.set_chunk((2, 2))                                                # the implicit chunk index in v110
+    dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+    early = h5py.h5d.create(g.id, b"early_chunks", h5py.h5t.IEEE_F32BE, h5py.h5s.create_simple((5, 3)), dcpl=dcpl)
+    early.write(h5py.h5s.ALL, h5py.h5s.ALL, values((5, 3), 12, "<f4"))
     nested = f.create_group("a/b/c")
     nested.attrs["name"] = "deep"
     nested.create_dataset("x", data=values((2,), 11, "<f4"))
