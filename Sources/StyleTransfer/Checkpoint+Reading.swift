@@ -20,6 +20,8 @@ extension Checkpoint {
         /// rho and y.y of each history pair, oldest first; their s and y follow the header.
         var rho: [Double]
         var yy: [Double]
+        var sNorm: [Double]
+        var yNorm: [Double]
         var recentValues: [Double]
         var evaluations: Int
         var iterations: Int
@@ -47,6 +49,8 @@ extension Checkpoint {
             bestValue = o.bestValue
             rho = o.pairs.map(\.rho)
             yy = o.pairs.map(\.yy)
+            sNorm = o.pairs.map(\.sNorm)
+            yNorm = o.pairs.map(\.yNorm)
             recentValues = o.recentValues
             evaluations = o.evaluations
             iterations = o.iterations
@@ -173,7 +177,10 @@ extension Checkpoint {
         o.gradient = try vector()
         o.best = try vector()
         o.bestGradient = try vector()
-        for i in 0 ..< pairs { o.pairs.append(.init(s: try vector(), y: try vector(), rho: header.rho[i], yy: header.yy[i])) }
+        for i in 0 ..< pairs {
+            o.pairs.append(.init(s: try vector(), y: try vector(), rho: header.rho[i], yy: header.yy[i],
+                                 sNorm: header.sNorm[i], yNorm: header.yNorm[i]))
+        }
         let stored = try bytes(offset, trailer).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard stored == check.digest else {
             throw fail("damaged: its fingerprint does not match its content (a changed or partly written file); it cannot be resumed")
@@ -207,7 +214,7 @@ extension Checkpoint {
             throw fail("damaged header: \(h.values) values for a \(scale.output) image")
         }
         let window = LBFGSOptions().progressWindow + 1
-        guard h.rho.count == h.yy.count, h.rho.count <= plan.preset.history, h.recentValues.count == window,
+        guard h.rho.count == h.yy.count, h.sNorm.count == h.rho.count, h.yNorm.count == h.rho.count, h.rho.count <= plan.preset.history, h.recentValues.count == window,
               h.evaluations >= 1, h.evaluations <= scale.evaluations, h.iterations >= 0, h.iterations < h.evaluations,
               h.evaluationsBefore >= 0, h.iterationsBefore >= 0, h.threads >= 1,
               h.history.count <= h.evaluationsBefore + h.evaluations + plan.scales.count else {

@@ -6,17 +6,23 @@
 /// step), so its state between steps is `steepest` and the last accepted `step`. The options and the objective are
 /// not part of the state; the caller resumes with the same ones.
 public struct LBFGSState: Sendable, Equatable {
-    /// One curvature pair: s_k = x_{k+1} - x_k, y_k = g_{k+1} - g_k, rho_k = 1 / (y_k . s_k), and y_k . y_k.
+    /// One curvature pair as the history stores it: s_k = x_{k+1} - x_k and y_k = g_{k+1} - g_k (with bfloat16,
+    /// each divided by its norm `sNorm`, `yNorm` and rounded: the stored values, widened to Float exactly),
+    /// rho_k = 1 / (y_k . s_k) and y_k . y_k.
     public struct Pair: Sendable, Equatable {
         public var s: [Float]
         public var y: [Float]
         public var rho: Double
         public var yy: Double
-        public init(s: [Float], y: [Float], rho: Double, yy: Double) {
+        public var sNorm: Double
+        public var yNorm: Double
+        public init(s: [Float], y: [Float], rho: Double, yy: Double, sNorm: Double = 1, yNorm: Double = 1) {
             self.s = s
             self.y = y
             self.rho = rho
             self.yy = yy
+            self.sNorm = sNorm
+            self.yNorm = yNorm
         }
     }
 
@@ -73,13 +79,26 @@ public struct LBFGSState: Sendable, Equatable {
 }
 
 extension LBFGSHistory {
-    /// The pairs held, oldest first.
+    /// The pairs held, oldest first (bfloat16 values widened to Float, which is exact).
     func pairsOldestFirst() -> [LBFGSState.Pair] {
         (0 ..< pairs).reversed().map { age in
             let j = (newest - age + capacity) % capacity
-            let (s, y) = slot(j)
-            return LBFGSState.Pair(s: Array(s), y: Array(y), rho: rho[j], yy: yy[j])
+            return LBFGSState.Pair(s: values(s, j), y: values(y, j), rho: rho[j], yy: yy[j], sNorm: sNorm[j], yNorm: yNorm[j])
         }
+    }
+
+    /// Slot j of s or y as Floats.
+    private func values(_ base: UnsafeMutableRawPointer, _ j: Int) -> [Float] {
+        if precision == .float32 { return Array(floats(base, j)) }
+        let h = halves(base, j)
+        return (0 ..< count).map { Float(bitPattern: UInt32(h[$0]) << 16) }
+    }
+
+    /// Writes Floats into slot j of s or y (for bfloat16, values that came from `values`, so the narrowing is exact).
+    private func store(_ list: [Float], _ base: UnsafeMutableRawPointer, _ j: Int) {
+        if precision == .float32 { _ = floats(base, j).update(fromContentsOf: list); return }
+        let h = halves(base, j)
+        for i in 0 ..< count { h[i] = UInt16(truncatingIfNeeded: list[i].bitPattern >> 16) }
     }
 
     /// Replaces the history by `list` (oldest first) in slots 0 ..< count, the newest last: the two-loop recursion
@@ -87,13 +106,17 @@ extension LBFGSHistory {
     func restore(_ list: [LBFGSState.Pair]) {
         precondition(list.count <= capacity && list.allSatisfy { $0.s.count == count && $0.y.count == count })
         for (j, pair) in list.enumerated() {
-            let (s, y) = slot(j)
-            _ = s.update(fromContentsOf: pair.s)
-            _ = y.update(fromContentsOf: pair.y)
+            store(pair.s, s, j)
+            store(pair.y, y, j)
             rho[j] = pair.rho
             yy[j] = pair.yy
+            sNorm[j] = pair.sNorm
+            yNorm[j] = pair.yNorm
         }
         pairs = list.count
         newest = list.count - 1
     }
 }
+
+/// For run plans and checkpoints, which store the precision by name.
+extension HistoryPrecision: Codable {}

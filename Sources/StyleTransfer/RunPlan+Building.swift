@@ -33,10 +33,7 @@ extension RunPlan {
             problems.append("give --size or --scales, not both (the last scale is the output size)")
         }
         take(request.scales, "scales") { p.scales = $0; p.size = $0.max() ?? p.size }
-        take(request.size, "size") { size in
-            p.scales = p.scales.isEmpty ? [] : p.scales.filter { $0 < size } + [size]
-            p.size = size
-        }
+        take(request.size, "size") { p = p.resized(to: $0) }   // the preset's coarse-to-fine schedule, scaled
         // Per-scale budgets: given ones must match the scales; the preset's are dropped by --iterations or when
         // the scales changed under them.
         if request.iterations != nil || p.scaleIterations.count != p.scales.count { p.scaleIterations = [] }
@@ -102,7 +99,8 @@ extension RunPlan {
                          evaluations: p.evaluationBudget(scale: index, of: edges.count))
         }
         self.init(preset: p, content: request.content, styles: request.styles, blend: blend, initialization: p.initialization,
-                  seed: request.seed, scales: scales, pixelBox: request.pixelBox, outputs: request.outputs,
+                  seed: request.seed, scales: scales, pixelBox: request.pixelBox, historyPrecision: request.historyPrecision,
+                  outputs: request.outputs,
                   architecture: architecture.name, contentSize: inputs.contentSize, styleSizes: inputs.styleSizes,
                   initializationSize: inputs.initializationSize)
         try check(architecture: architecture)
@@ -183,7 +181,7 @@ extension RunPlan {
     /// that use sizes below `Preset.sizeRange`: one scale per `preset.scales` (or `preset.size`), each with the
     /// preset's budget; no outputs.
     public static func unchecked(preset: Preset, inputs: RunInputs, architecture: VGGArchitecture, blend: [Double]? = nil,
-                                 seed: UInt64 = 0, pixelBox: Bool = true) -> RunPlan {
+                                 seed: UInt64 = 0, pixelBox: Bool = true, historyPrecision: HistoryPrecision = .bfloat16) -> RunPlan {
         let edges = preset.scales.isEmpty ? [preset.size] : preset.scales
         let scales = edges.enumerated().map { index, edge in
             let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
@@ -193,7 +191,8 @@ extension RunPlan {
         }
         return RunPlan(preset: preset, content: "", styles: inputs.styles.map { _ in "" },
                        blend: blend ?? inputs.styles.map { _ in 1 }, initialization: preset.initialization, seed: seed,
-                       scales: scales, pixelBox: pixelBox, outputs: RunOutputs(image: ""), architecture: architecture.name,
+                       scales: scales, pixelBox: pixelBox, historyPrecision: historyPrecision, outputs: RunOutputs(image: ""),
+                       architecture: architecture.name,
                        contentSize: inputs.contentSize, styleSizes: inputs.styleSizes, initializationSize: inputs.initializationSize)
     }
 }

@@ -14,7 +14,7 @@ extension RunPlan {
                 ("tv weight", number(p.tvWeight)), ("content layer", p.contentLayer),
                 ("style layers", p.styleLayers.map { "\($0.layer)=\($0.weight)" }.joined(separator: ", ")),
                 ("style scale", number(p.styleScale)), ("init", initialization.name), ("seed", "\(seed)"),
-                ("original colors", "\(p.originalColors)"), ("L-BFGS history", "\(p.history)"),
+                ("original colors", "\(p.originalColors)"), ("L-BFGS history", "\(p.history) pairs, \(historyPrecision.rawValue)"),
                 ("normalization", p.normalization.rawValue),
                 ("pixel box", pixelBox ? "0...255 during optimisation" : "off (clamped on writing)"),
                 ("network", architecture),

@@ -30,7 +30,7 @@ extension RunPlan {
     /// kernels of every layer with 64 or more input channels, both directions, up to its budget), `StyleObjective`
     /// (the preprocessed image, the content target, the Gram targets) and `LBFGS` (eight vectors of the image's
     /// size, seven without the pixel box, and a pair of vectors per step kept, at most `history` and at most one
-    /// per evaluation).
+    /// per evaluation: Floats, or bfloat16 plus the pending pair's two Float vectors).
     /// - Parameters:
     ///   - architecture: the network the plan runs on.
     ///   - convolution: how 3x3 layers are computed (im2col keeps no transformed kernels).
@@ -91,7 +91,8 @@ extension RunPlan {
         for (index, scale) in scales.enumerated() {
             let n = scale.output.values
             let pairs = min(preset.history, max(0, scale.evaluations - 1))
-            let optimizer = ((pixelBox ? 8 : 7) + 2 * pairs) * n * float
+            let history = historyPrecision == .float32 ? 2 * pairs * n * float : 2 * pairs * n * 2 + 2 * n * float
+            let optimizer = (pixelBox ? 8 : 7) * n * float + history
             let objective = (n + layerValues(preset.contentLayer, scale.output)) * float + grams
             let previous = index > 0 ? scales[index - 1].output.values * float : 0
             // The start image, the current image handed to each report, and its copy for a checkpoint's state.

@@ -47,8 +47,11 @@ public struct RunPlan: Sendable, Equatable, Codable {
     public var seed: UInt64
     /// The stages, smallest first; the last is the output.
     public var scales: [Scale]
-    /// Optimise inside the pixel box `0...255` (see `Stylizer.pixelBox`).
+    /// Optimise inside the pixel box `0...255` (L-BFGS with bounds), so that the written file is the optimised
+    /// image up to 8-bit rounding; off: pixels may leave the box and are clamped only on writing.
     public var pixelBox: Bool
+    /// How L-BFGS stores its history (`HistoryPrecision`).
+    public var historyPrecision: HistoryPrecision
     public var outputs: RunOutputs
     /// The network the plan was checked against (`vgg16`, `vgg19`).
     public var architecture: String
@@ -64,6 +67,7 @@ public struct RunPlan: Sendable, Equatable, Codable {
     public func optimizerOptions(scale index: Int) -> LBFGSOptions {
         var options = LBFGSOptions()
         options.historySize = preset.history
+        options.historyPrecision = historyPrecision
         options.maxEvaluations = scales[index].evaluations
         if pixelBox { options.bounds = 0 ... 255 }
         return options
@@ -111,6 +115,7 @@ public struct RunRequest: Sendable, Equatable {
     public var blend: [Double]?
     public var seed: UInt64 = 0
     public var pixelBox = true
+    public var historyPrecision: HistoryPrecision = .bfloat16
     public var outputs: RunOutputs
 
     // Overrides of the preset's fields.

@@ -80,6 +80,9 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How the loss terms are scaled: relative (each term against its target) or gatys (absolute, as in the PyTorch comparison) (preset: normalization).", valueName: "relative|gatys"))
     var normalization: LossNormalization?
 
+    @Option(name: .long, help: ArgumentHelp("How L-BFGS stores its history: bfloat16 (half the memory) or float32.", valueName: "bfloat16|float32"))
+    var historyPrecision: HistoryPrecision = .bfloat16
+
     @Flag(name: .long, help: "Let the optimizer move pixels outside 0...255 (clamped only when written), for comparisons with unbounded optimizers.")
     var noBox = false
 
@@ -159,6 +162,7 @@ struct TransferCommand: ParsableCommand {
         r.blend = styleBlend?.values
         r.seed = seed
         r.pixelBox = !noBox
+        r.historyPrecision = historyPrecision
         r.contentWeight = contentWeight
         r.styleWeight = styleWeight
         r.tvWeight = tvWeight

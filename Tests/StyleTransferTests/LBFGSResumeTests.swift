@@ -22,8 +22,10 @@ final class LBFGSResumeTests: XCTestCase {
     func testResumedRunRepeatsTheUninterruptedRun() {
         // Small history (the ring wraps and drops pairs), with and without the box, stops by budget and by progress.
         for (history, bounds, budget) in [(3, nil, 200), (5, Float(-0.5) ... Float(1.5), 200), (100, nil, 60)] as [(Int, ClosedRange<Float>?, Int)] {
+          for precision in HistoryPrecision.allCases {
             var options = LBFGSOptions()
             options.historySize = history
+            options.historyPrecision = precision
             options.bounds = bounds
             options.maxEvaluations = budget
             for keepAt in [0, 1, 7, 23] {
@@ -32,13 +34,14 @@ final class LBFGSResumeTests: XCTestCase {
                 XCTAssertTrue(state.isConsistent)
                 XCTAssertLessThanOrEqual(state.pairs.count, history)
                 let resumed = run(options, keepAt: nil, from: state)
-                let label = "history \(history), bounds \(String(describing: bounds)), resumed after step \(keepAt)"
+                let label = "history \(history) \(precision), bounds \(String(describing: bounds)), resumed after step \(keepAt)"
                 XCTAssertEqual(resumed.reports, Array(full.reports.drop { $0[0] <= UInt64(keepAt) }), label)
                 XCTAssertEqual(resumed.result.x.map(\.bitPattern), full.result.x.map(\.bitPattern), label)
                 XCTAssertEqual(resumed.result.stop, full.result.stop, label)
                 XCTAssertEqual(resumed.result.evaluations, full.result.evaluations, label)
                 XCTAssertEqual(resumed.result.iterations, full.result.iterations, label)
             }
+          }
         }
     }
 

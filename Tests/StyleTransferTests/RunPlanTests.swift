@@ -25,9 +25,9 @@ final class RunPlanTests: XCTestCase {
         preset.scales = [128, 256, 512]
         let plan = try RunPlan(request: request { $0.preset = preset; $0.size = 300; $0.styleScale = 0.5 }, inputs: inputs,
                                architecture: .vgg16)
-        // --size keeps the preset's smaller scales and ends on itself; 300x200 fitted to 300 and 128.
-        XCTAssertEqual(plan.scales.map(\.longestEdge), [128, 256, 300])
-        XCTAssertEqual(plan.scales.map(\.output), [.init(width: 128, height: 85), .init(width: 256, height: 171), .init(width: 300, height: 200)])
+        // --size scales the preset's schedule by 300/512 (Preset.resized); 300x200 fitted to each edge.
+        XCTAssertEqual(plan.scales.map(\.longestEdge), [75, 150, 300])
+        XCTAssertEqual(plan.scales.map(\.output), [.init(width: 75, height: 50), .init(width: 150, height: 100), .init(width: 300, height: 200)])
         XCTAssertEqual(plan.scales.last!.styles, [.init(width: 150, height: 150)])
         XCTAssertEqual(plan.blend, [1])
         XCTAssertEqual(plan.preset.size, 300)
@@ -89,7 +89,7 @@ final class RunPlanTests: XCTestCase {
         let (s, l, h) = (small.memoryEstimate(architecture: .vgg16).bytes, large.memoryEstimate(architecture: .vgg16).bytes,
                          longer.memoryEstimate(architecture: .vgg16).bytes)
         XCTAssertLessThan(s, l)
-        // 100 more pairs of 1024x683x3 Floats: 2 * 100 * 8.4 MB.
-        XCTAssertEqual(Double(h - l), 2 * 100 * 1024 * 683 * 3 * 4, accuracy: 1)
+        // 100 more pairs of 1024x683x3 bfloat16 values (the default precision): 2 * 100 * 4.2 MB.
+        XCTAssertEqual(Double(h - l), 2 * 100 * 1024 * 683 * 3 * 2, accuracy: 1)
     }
 }
