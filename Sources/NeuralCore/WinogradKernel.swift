@@ -3,15 +3,21 @@
 /// `U = G g Gᵀ` for every (input, output) channel pair, a 6x6 matrix per pair.
 ///
 /// Layout: `u` is `(36, Cin, Cout)`, position `p = 6 i + j` of the 6x6 transform first, so
-/// that for each position the `(Cin, Cout)` slice is the right-hand matrix of one GEMM.
+/// that for each position the `(Cin, Cout)` slice is the right-hand matrix of one GEMM. A flipped
+/// kernel (the input gradient's) keeps the same `(36, Cin, Cout)` layout of the original channels,
+/// built from the rotated taps, and is `transposed`: its GEMMs read each slice as `(Cout, Cin)`.
+/// Both directions then read the Keras kernel contiguously and cost the same to transform.
 /// The interpolation points are `0, 1, -1, 2, -2, ∞`.
 public struct WinogradKernel: Sendable {
     /// Channels the transformed kernel reads (rows of each position's matrix).
     public private(set) var inChannels = 0
     /// Channels it writes (columns of each position's matrix).
     public private(set) var outChannels = 0
-    /// u is (36, inChannels, outChannels); it may hold more floats than that (reused storage).
+    /// u is (36, inChannels, outChannels), or (36, outChannels, inChannels) when `transposed`; it may hold more
+    /// floats than that (reused storage).
     public private(set) var u: [Float] = []
+    /// Each position's slice is stored transposed, (outChannels, inChannels): the GEMM reads it with `transB`.
+    public private(set) var transposed = false
 
     /// Number of transform positions of F(4x4, 3x3): a 6x6 input tile per 4x4 output tile.
     public static let positions = 36
@@ -34,9 +40,11 @@ public struct WinogradKernel: Sendable {
     /// - Complexity: `O(Cin · Cout)`, eight channels at a time, parallel over the rows.
     public mutating func load(_ weights: ConvWeights, flipped: Bool = false) {
         let (cin, cout) = (weights.inChannels, weights.outChannels)
-        let (rows, columns) = flipped ? (cout, cin) : (cin, cout)
-        inChannels = rows
-        outChannels = columns
+        // Stored rows and columns are the Keras kernel's Cin and Cout in both directions.
+        let (rows, columns) = (cin, cout)
+        inChannels = flipped ? cout : cin
+        outChannels = flipped ? cin : cout
+        transposed = flipped
         let needed = Self.positions * cin * cout
         if u.count < needed { u = [Float](repeating: 0, count: needed) }
         weights.kernel.withUnsafeBufferPointer { g in
@@ -45,7 +53,8 @@ public struct WinogradKernel: Sendable {
                 nonisolated(unsafe) let up = u.baseAddress!
                 let plane = rows * columns
                 // Row r of every position's matrix, `columns` wide, eight at a time. Tap (ky, kx) of
-                // element (r, col) is g[ky][kx][r][col] unflipped, g[2-ky][2-kx][col][r] flipped.
+                // element (r, col) is g[ky][kx][r][col] unflipped, g[2-ky][2-kx][r][col] flipped (rotated by
+                // 180 degrees; the swap of Cin and Cout is the GEMM's transposed read).
                 parallelFor(rows, parts: GEMM.threadCount, minimumPerPart: 8) { range in
                     // tap[3 ky + kx], h = g Gᵀ (3x6), and G h (6x6), eight columns at a time.
                     let tap = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 9 + 18 + 6)
@@ -57,14 +66,8 @@ public struct WinogradKernel: Sendable {
                             let n = min(8, columns - col)
                             for ky in 0 ..< 3 {
                                 for kx in 0 ..< 3 {
-                                    if flipped {
-                                        let base = gp + ((2 - ky) * 3 + (2 - kx)) * cin * cout + r
-                                        var v = SIMD8<Float>()
-                                        for e in 0 ..< n { v[e] = base[(col + e) * cout] }
-                                        tap[3 * ky + kx] = v
-                                    } else {
-                                        tap[3 * ky + kx] = WinogradTile.load(gp + ((ky * 3 + kx) * cin + r) * cout + col, n)
-                                    }
+                                    let (sy, sx) = flipped ? (2 - ky, 2 - kx) : (ky, kx)
+                                    tap[3 * ky + kx] = WinogradTile.load(gp + ((sy * 3 + sx) * cin + r) * cout + col, n)
                                 }
                             }
                             for k in 0 ..< 3 { Self.filterTransform(tap[3 * k], tap[3 * k + 1], tap[3 * k + 2], into: h + 6 * k) }
