@@ -111,24 +111,26 @@ public struct WinogradKernel: Sendable {
 
 /// Transformed kernels of a network's Winograd layers. Those that fit in a memory budget are
 /// transformed on first use and kept; the others are transformed again on each use into one
-/// reused buffer per direction, which costs a pass over the kernel (a few milliseconds for a
-/// 512x512 layer) but no memory beyond the largest layer's transform.
+/// reused buffer, which costs a pass over the kernel (a few milliseconds for a 512x512 layer) but
+/// no memory beyond the largest layer's transform.
 ///
-/// The default budget keeps every layer of VGG16 and VGG19 up to block5_conv2 in both directions
-/// (about 490 MB for VGG19, four times its weights per direction): transforming the large block4 and
-/// block5 kernels on each use costs about 0.2 s of a 1.1 s VGG19 512x512 evaluation here, since
-/// writing 38 MB per 512x512 layer is bound by memory bandwidth. A smaller budget trades that time
-/// for memory (`stylize-bench --tune cache-mib=N` measures it: 0 saves 370 MB and costs 13%).
+/// All of VGG19 up to block5_conv2 in both directions would hold about 490 MB, four times its
+/// weights per direction. The default budget, 128 MiB, keeps block1 to block3 and block4_conv1 in
+/// both directions and transforms the large block4 and block5 kernels on each use: that keeps a
+/// VGG19 512x512 transfer with history 100 under 1 GB, at the time measured by `stylize-bench`
+/// (`--tune cache-mib=N` runs the evaluation with another budget; README, Speed).
 public final class WinogradKernelCache {
     public let weights: VGGWeights
     /// Bytes of transformed kernels kept between uses.
     public let budgetBytes: Int
-    /// Default budget: 512 MiB, every VGG layer up to block5_conv2 in both directions.
-    public static let defaultBudgetBytes = 512 << 20
+    /// Default budget: 128 MiB (see above).
+    public static let defaultBudgetBytes = 128 << 20
 
     private var kept: [Int: WinogradKernel] = [:]
     private var keptBytes = 0
-    private var transient = [WinogradKernel(), WinogradKernel()]
+    /// The one reused buffer of kernels beyond the budget (both directions have one layout and size, and a kernel
+    /// is in use only inside one `withKernel` call at a time).
+    private var transient = WinogradKernel()
 
     public init(weights: VGGWeights, budgetBytes: Int = WinogradKernelCache.defaultBudgetBytes) {
         self.weights = weights
@@ -146,11 +148,10 @@ public final class WinogradKernelCache {
             keptBytes += bytes
             return body(k)
         }
-        let slot = flipped ? 1 : 0
-        transient[slot].load(weights.convolutions[c], flipped: flipped)
-        return body(transient[slot])
+        transient.load(weights.convolutions[c], flipped: flipped)
+        return body(transient)
     }
 
     /// Bytes held: kept kernels and the reused buffers.
-    public var bytes: Int { keptBytes + transient.reduce(0) { $0 + $1.bytes } }
+    public var bytes: Int { keptBytes + transient.bytes }
 }
