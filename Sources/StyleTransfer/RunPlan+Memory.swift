@@ -45,15 +45,13 @@ extension RunPlan {
         let names = rows.prefix(deepest + 1).map(\.name)
 
         // Transformed kernels: forward kernels in network order, then the flipped ones from the deepest down,
-        // each kept while the budget allows, else transformed into one reused buffer per direction.
-        var kernels = 0, transient = [0, 0]
+        // each kept while the budget allows, else transformed into the one reused buffer (as large as the largest).
+        var kernels = 0, transient = 0
         if convolution == .winograd {
             let used = convs.filter { names.contains($0.name) && $0.inChannels >= ConvAlgorithm.winogradMinimumInChannels }
-            for (direction, list) in [(0, used), (1, used.reversed())] {
-                for conv in list {
-                    let bytes = WinogradKernel.positions * conv.inChannels * conv.outChannels * float
-                    if kernels + bytes <= winogradCacheBytes { kernels += bytes } else { transient[direction] = max(transient[direction], bytes) }
-                }
+            for conv in used + used.reversed() {
+                let bytes = WinogradKernel.positions * conv.inChannels * conv.outChannels * float
+                if kernels + bytes <= winogradCacheBytes { kernels += bytes } else { transient = max(transient, bytes) }
             }
         }
 
@@ -105,7 +103,7 @@ extension RunPlan {
         }
         let inputs = ([contentSize] + styleSizes + (initializationSize.map { [$0] } ?? [])).reduce(0) { $0 + 3 * $1.width * $1.height }
         var parts: [(String, Int)] = [("process", RunPlan.processBaselineBytes), ("weights", weights)]
-        if kernels + transient[0] + transient[1] > 0 { parts.append(("Winograd kernels", kernels + transient[0] + transient[1])) }
+        if kernels + transient > 0 { parts.append(("Winograd kernels", kernels + transient)) }
         parts.append(("decoded inputs", inputs))
         parts.append(("scratch", RunPlan.convolutionScratchBytes))
         parts.append(("network, losses and optimizer", max(peakRun, styleForward)))

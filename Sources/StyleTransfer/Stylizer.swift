@@ -192,20 +192,18 @@ public final class Stylizer {
     /// The start of a finer scale: the coarser result enlarged in float (no 8-bit rounding), plus the photo's detail
     /// that the coarser scale could not hold (the photo at this scale minus the photo taken down to the coarser size
     /// and back up), clamped to `0...255`. The coarse scale sets colours and large strokes; the added detail gives
-    /// the fine scale's content term its edges back at once instead of after many evaluations.
+    /// the fine scale's content term its edges back at once instead of after many evaluations (measured on the race
+    /// objective at 128 then 256 px: 2.98 after 100 fine evaluations with the detail, 3.19 without).
     static func finerStart(_ coarse: Tensor, content: RGBImage, contentAtScale: RGBImage) -> Tensor {
         let (w, h) = (contentAtScale.width, contentAtScale.height)
         var x = resampled(coarse.data, width: coarse.width, height: coarse.height, channels: 3, toWidth: w, height: h)
-        if Stylizer.addDetail {
-            let photo = Tensor(contentAtScale).data
-            let small = Tensor(contentAtScale.resized(width: coarse.width, height: coarse.height)).data
-            let blurred = resampled(small, width: coarse.width, height: coarse.height, channels: 3, toWidth: w, height: h)
-            for i in 0..<x.count { x[i] += photo[i] - blurred[i] }
-        }
+        let photo = Tensor(contentAtScale).data
+        let small = Tensor(contentAtScale.resized(width: coarse.width, height: coarse.height)).data
+        let blurred = resampled(small, width: coarse.width, height: coarse.height, channels: 3, toWidth: w, height: h)
+        for i in 0..<x.count { x[i] += photo[i] - blurred[i] }
         for i in 0..<x.count { x[i] = min(max(x[i], 0), 255) }
         return Tensor(height: h, width: w, channels: 3, data: x)
     }
-    nonisolated(unsafe) static var addDetail = ProcessInfo.processInfo.environment["STYLIZE_NO_DETAIL"] == nil
 
     /// The starting image at the output size, (H, W, 3) in `0...255`.
     static func initialImage(_ kind: Initialization, inputs: RunInputs, width: Int, height: Int, seed: UInt64) -> Tensor {
