@@ -6,8 +6,10 @@ import StyleTransfer
 /// Progress of a run on standard error: one line rewritten in place on a terminal, plain lines otherwise.
 final class ProgressDisplay {
     private let quiet: Bool
-    private let isTerminal = isatty(STDERR_FILENO) != 0
+    let isTerminal = isatty(STDERR_FILENO) != 0
     private var open = false
+    /// A line drawn above the step line on a terminal (`stylize batch`'s overall progress), from each step.
+    var header: ((StylizeProgress) -> String)?
 
     init(quiet: Bool) { self.quiet = quiet }
 
@@ -25,7 +27,10 @@ final class ProgressDisplay {
         let text = String(format: "%@step %4d  evals %4d/%d  loss %.4g  content %.4g  style %.4g  tv %.4g  %.2f s/eval  left %@",
                           scale, p.iteration, p.evaluations, p.evaluationBudget, p.terms.total, p.terms.content,
                           p.terms.style, p.terms.tv, perEval, ProgressDisplay.duration(left))
-        if isTerminal {
+        if isTerminal, let header {   // two lines: back to the first one when they are already drawn
+            Console.error((open ? "\r\u{1B}[1A" : "\r") + "\u{1B}[K" + header(p) + "\n\u{1B}[K" + text)
+            open = true
+        } else if isTerminal {
             Console.error("\r\u{1B}[K" + text)
             open = true
         } else {

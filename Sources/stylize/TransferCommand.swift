@@ -226,7 +226,13 @@ struct TransferCommand: ParsableCommand {
 
     // MARK: - Run
 
-    func run() throws {
+    func run() throws { try perform() }
+
+    /// The whole transfer: reads, optimises, writes the output (and report, log) and prints the summary line.
+    /// `stylize batch` calls it once per item, with its own `progress` (which shows the batch's line above).
+    /// - Returns: the result; an interrupted run throws `ExitCode` after saving the best image so far.
+    @discardableResult
+    func perform(progress: ProgressDisplay? = nil) throws -> StylizeResult {
         let interrupt = Interrupt.shared
         let out = outputPath
         if output != nil { try checkWritableFolder(out) }
@@ -245,7 +251,7 @@ struct TransferCommand: ParsableCommand {
             try checkWritableFolder(out)
         }
         let vgg = network.network(weights)
-        let progress = ProgressDisplay(quiet: quiet)
+        let progress = progress ?? ProgressDisplay(quiet: quiet)
         progress.line("weights: \(weights.source)")
         progress.line("preset: \(preset.name) (content \(preset.contentWeight), style \(preset.styleWeight), tv \(preset.tvWeight), "
                       + "\(preset.iterations) evaluations" + (preset.scales.isEmpty ? ", \(preset.size) px)" : ", scales \(preset.scales))"))
@@ -292,6 +298,7 @@ struct TransferCommand: ParsableCommand {
                               counted(result.iterations, "step"), result.seconds, t.total, t.content, t.style, t.tv,
                               stopReason(result.stop)))
         if case .cancelled = result.stop { throw ExitCode(interrupt.exitStatus) }
+        return result
     }
 
     /// Why the run ended, in the user's words: Ctrl-C or SIGTERM is "interrupted".

@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import NeuralCore
+import SafeIO
+import StyleTransfer
+
+/// One process's part of a batch: each of its items skipped, computed by the transfer command, or recorded as failed.
+///
+/// Files in the output folder: the outputs, the manifest (or this shard's part), `reports/` with `--report`, and
+/// `.stylize/`, which holds each finished item's record (`NAME.json`, what a rerun compares) and a frame's starting
+/// image while it runs.
+final class BatchRun {
+    let command: BatchCommand
+    let folder: String
+    let stateFolder: String
+    let transferOptions: [String]
+    let quiet: Bool
+    /// Every item of the batch (all shards), in order.
+    private(set) var all: [BatchItem] = []
+
+    init(command: BatchCommand) {
+        self.command = command
+        folder = command.output!
+        stateFolder = (folder as NSString).appendingPathComponent(".stylize")
+        transferOptions = command.transferOptions
+        quiet = command.quiet
+    }
+
+    func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+    func statePath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".json") }
+    func startPath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".start.png") }
+    func reportName(_ item: BatchItem) -> String { "reports/\(item.name).html" }
+
+    func run() throws {
+        let interrupt = Interrupt.shared
+        all = try BatchItems.make(contents: try BatchContents.expand(command.content!), styles: command.styleFiles,
+                                      presets: command.presets, frames: command.frames)
+        let (shard, source) = try command.resolvedShard()
+        let items = shard.items(all)
+        try OutputPath.makeFolder(folder)
+        try OutputPath.makeFolder(stateFolder)
+        if command.report { try OutputPath.makeFolder(path("reports")) }
+        let fingerprints = try BatchPlanFingerprints(transferOptions: transferOptions, presets: command.presets,
+                                                     frameBlend: command.frames ? command.frameBlend : nil)
+        let display = ProgressDisplay(quiet: quiet)
+        let progress = BatchProgress(total: items.count)
+        display.header = { progress.line(current: $0) }
+        let manifest = path(BatchManifest.fileName(for: shard))
+        display.line("batch: \(items.count) of \(all.count) items" + (shard.count > 1 ? " (shard \(shard)"
+                     + (source.map { " from \($0)" } ?? "") + ")" : "") + " into \(folder)/")
+
+        var records: [BatchRecord] = []
+        var previousPlan: [Int: String] = [:]        // chain → plan of its last item (frames)
+        var chainComputed = Set<Int>()               // chains in which an item was computed in this run
+        var stopStatus: Int32?
+        for item in items {
+            if interrupt.isRequested { stopStatus = interrupt.exitStatus; break }
+            let output = item.name + ".png"
+            var record = BatchRecord(item: item, of: all.count, output: output, plan: "", status: .failed, shard: shard)
+            if command.frames { record.frame = item.position }
+            let started = Date()
+            do {
+                let plan = try fingerprints.plan(item, previous: item.position > 0 ? previousPlan[item.chain] : nil)
+                record.plan = plan
+                previousPlan[item.chain] = plan
+                if !chainComputed.contains(item.chain), let old = finishedRecord(item, plan: plan) {
+                    record.status = .skipped
+                    record.loss = old.loss
+                    record.seconds = old.seconds
+                    record.report = old.report
+                } else {
+                    if !display.isTerminal || quiet { display.line("\(progress.line()); \(output)") }
+                    chainComputed.insert(item.chain)
+                    try? FileManager.default.removeItem(atPath: statePath(item))   // the output is about to change
+                    let result = try transfer(item, output: output, display: display)
+                    record.status = .done
+                    record.loss = result.terms.total
+                    record.seconds = Date().timeIntervalSince(started)
+                    if command.report { record.report = reportName(item) }
+                    try StagedFile.write(Array((record.jsonLine() + "\n").utf8), to: statePath(item))
+                }
+                if command.frames, item.position > 0 { record.flicker = flicker(item) }
+            } catch let exit as ExitCode where interrupt.isRequested {
+                record.status = .interrupted
+                record.error = "stopped by a signal; rerun the batch to compute it"
+                stopStatus = exit.rawValue
+            } catch {
+                record.status = .failed
+                record.error = message(error)
+                record.seconds = Date().timeIntervalSince(started)
+                Console.error("stylize: batch item \(item.name) failed: \(record.error!)\n")
+            }
+            display.finish()
+            try? FileManager.default.removeItem(atPath: startPath(item))
+            progress.record(record.status, seconds: record.seconds)
+            records.append(record)
+            if record.status == .skipped && !quiet {
+                Console.output("\(path(output)): skipped (made earlier with the same plan)\n")
+            }
+            try StagedFile.write(Array(BatchManifest.text(records).utf8), to: manifest)
+            if stopStatus != nil { break }
+        }
+        if command.report && shard.count == 1 {
+            try BatchIndex.write(records: records, folder: folder)
+        }
+        let notStarted = items.count - records.count
+        var summary = "batch: \(progress.done) done, \(progress.skipped) skipped, \(progress.failed) failed"
+        summary += shard.count > 1 ? " of shard \(shard)'s \(items.count) items" : " of \(items.count) items"
+        if notStarted > 0 { summary += ", \(notStarted) not started" }
+        if command.frames, let f = meanFlicker(records) { summary += String(format: "; flicker %.2f", f) }
+        summary += "; manifest \(manifest)"
+        Console.output(summary + "\n")
+        if let stopStatus { throw ExitCode(stopStatus) }
+        if progress.failed > 0 { throw ExitCode(1) }
+    }
+
+    /// The record of the item's finished run when its output is there and was made by `plan`, else nil.
+    func finishedRecord(_ item: BatchItem, plan: String) -> BatchRecord? {
+        guard FileManager.default.fileExists(atPath: path(item.name + ".png")),
+              let data = FileManager.default.contents(atPath: statePath(item)),
+              let record = try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: statePath(item)).first,
+              record.plan == plan, record.status == .done else { return nil }
+        return record
+    }
+
+    /// Runs the transfer command on one item (its own option parsing and validation, then `perform`).
+    func transfer(_ item: BatchItem, output: String, display: ProgressDisplay) throws -> StylizeResult {
+        var args = ["--content", item.content, "--style", item.style, "-o", path(output)]
+        if let preset = item.preset { args += ["--preset", preset] }
+        if command.report { args += ["--report", path(reportName(item))] }
+        if quiet { args.append("--quiet") }
+        args += transferOptions
+        if let start = try frameStart(item) { args += ["--init", start] }   // after the options: the last --init counts
+        let transfer = try TransferCommand.parse(args)
+        return try transfer.perform(progress: display)
+    }
+
+    /// With `--frames` and a weight above 0: the starting image of a frame after the first, written to `.stylize/`
+    /// (nil for the first frame, or when the previous frame has no output).
+    func frameStart(_ item: BatchItem) throws -> String? {
+        guard command.frames, command.frameBlend > 0, item.position > 0,
+              let previous = previousItem(item),
+              FileManager.default.fileExists(atPath: path(previous.name + ".png")) else { return nil }
+        let start = FrameSequence.start(previous: try RGBImage(contentsOf: path(previous.name + ".png")),
+                                        frame: try RGBImage(contentsOf: item.content), weight: command.frameBlend)
+        try start.write(to: startPath(item))
+        return startPath(item)
+    }
+
+    /// The frame before `item` in its sequence, or nil for a first frame.
+    func previousItem(_ item: BatchItem) -> BatchItem? {
+        item.position > 0 ? all[item.index - 1] : nil
+    }
+
+    /// The flicker between this frame's output and the previous one's (see `FrameSequence.flicker`), or nil.
+    func flicker(_ item: BatchItem) -> Double? {
+        guard let previous = previousItem(item),
+              let a = try? RGBImage(contentsOf: path(previous.name + ".png")),
+              let b = try? RGBImage(contentsOf: path(item.name + ".png")),
+              let fa = try? RGBImage(contentsOf: previous.content),
+              let fb = try? RGBImage(contentsOf: item.content) else { return nil }
+        return FrameSequence.flicker(outputs: (a, b), frames: (fa, fb))?.mean
+    }
+
+    func meanFlicker(_ records: [BatchRecord]) -> Double? {
+        let values = records.compactMap(\.flicker)
+        return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// One line for an item's error: the argument parser's own message for its errors, else the description.
+    func message(_ error: Error) -> String {
+        if error is CLIError || error is ImageError || error is FileAccessError || error is BatchError {
+            return String(describing: error)
+        }
+        return TransferCommand.message(for: error).replacingOccurrences(of: "\n", with: " ")
+    }
+}
