@@ -38,11 +38,11 @@ final class BatchRun {
                                       presets: command.presets, frames: command.frames)
         let (shard, source) = try command.resolvedShard()
         let items = shard.items(all)
+        let fingerprints = try BatchPlanFingerprints(transferOptions: transferOptions, presets: command.presets,
+                                                     frameBlend: command.frames ? command.frameBlend : nil)
         try OutputPath.makeFolder(folder)
         try OutputPath.makeFolder(stateFolder)
         if command.report { try OutputPath.makeFolder(path("reports")) }
-        let fingerprints = try BatchPlanFingerprints(transferOptions: transferOptions, presets: command.presets,
-                                                     frameBlend: command.frames ? command.frameBlend : nil)
         let display = ProgressDisplay(quiet: quiet)
         let progress = BatchProgress(total: items.count)
         display.header = { progress.line(current: $0) }
