@@ -8,15 +8,15 @@ struct BatchCommand: ParsableCommand {
         commandName: "batch",
         abstract: "Style many images: every content × style × preset into one folder; reruns skip finished items.",
         discussion: """
-        Each item is written to OUTDIR/CONTENT-STYLE[-PRESET].png (the preset part when
-        --preset is given) and gets a line in OUTDIR/manifest.jsonl. Any other option is
-        a `stylize transfer` option and applies to every item. A rerun skips the items
-        whose output exists and was made with the same inputs and settings; a failing
-        item is recorded and the batch goes on. Exit status 0 when no item failed.
-          stylize batch --content photos/ --style images/starry_night.jpg,images/baboon.jpg \\
-                        --size 256 -o out/
-        Array jobs: --shard I/N, or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or
-        JOB_COMPLETION_INDEX with --shard-count N; then `stylize batch --merge OUTDIR`.
+        Each item is written to OUTDIR/CONTENT-STYLE[-PRESET].png (the preset part
+        when --preset is given) and gets a line in OUTDIR/manifest.jsonl. Every other
+        option is a `stylize transfer` option and applies to each item. A rerun skips
+        the items whose output exists and was made with the same inputs and settings;
+        a failing item is recorded and the batch goes on (exit status 1).
+          stylize batch --content 'images/bu*.jpg' \\
+                        --style images/starry_night.jpg,images/baboon.jpg --size 256 -o styled/
+        Array jobs: --shard I/N, or SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or
+        JOB_COMPLETION_INDEX with --shard-count N; then stylize batch --merge OUTDIR.
         """)
 
     @Option(name: .long, help: ArgumentHelp(
@@ -77,7 +77,6 @@ struct BatchCommand: ParsableCommand {
             return
         }
         guard let content, !content.isEmpty else { throw CLIError("give --content DIR|GLOB|LIST.txt (or --merge OUTDIR)") }
-        _ = content
         guard !styleFiles.isEmpty else { throw CLIError("give --style FILE[,FILE...]") }
         guard let output else { throw CLIError("give -o OUTDIR, the folder of the outputs and the manifest") }
         try OutputPath.checkFolder(output, option: "-o", why: "a batch writes one image per item and a manifest")

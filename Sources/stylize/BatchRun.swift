@@ -54,6 +54,7 @@ final class BatchRun {
         var previousPlan: [Int: String] = [:]        // chain → plan of its last item (frames)
         var chainComputed = Set<Int>()               // chains in which an item was computed in this run
         var stopStatus: Int32?
+        var manifestWritten = Date.distantPast
         for item in items {
             if interrupt.isRequested { stopStatus = interrupt.exitStatus; break }
             let output = item.name + ".png"
@@ -98,9 +99,15 @@ final class BatchRun {
             if record.status == .skipped && !quiet {
                 Console.output("\(path(output)): skipped (made earlier with the same plan)\n")
             }
-            try StagedFile.write(Array(BatchManifest.text(records).utf8), to: manifest)
+            // Rewritten after each computed item; skipped and failed ones take milliseconds, so that thousands of them
+            // do not rewrite the file thousands of times, they are written with the next one or within a second.
+            if record.status == .done || stopStatus != nil || Date().timeIntervalSince(manifestWritten) > 1 {
+                try StagedFile.write(Array(BatchManifest.text(records).utf8), to: manifest)
+                manifestWritten = Date()
+            }
             if stopStatus != nil { break }
         }
+        try StagedFile.write(Array(BatchManifest.text(records).utf8), to: manifest)
         if command.report && shard.count == 1 {
             try BatchIndex.write(records: records, folder: folder)
         }
