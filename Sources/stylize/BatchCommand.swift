@@ -13,8 +13,8 @@ struct BatchCommand: ParsableCommand {
         option is a `stylize transfer` option and applies to each item. A rerun skips
         the items whose output exists and was made with the same inputs and settings;
         a failing item is recorded and the batch goes on (exit status 1).
-          stylize batch --content 'images/bu*.jpg' \\
-                        --style images/starry_night.jpg,images/baboon.jpg --size 256 -o styled/
+          stylize batch --content 'images/bu*.jpg' --size 256 -o styled/ \\
+                        --style images/starry_night.jpg,images/baboon.jpg
         Array jobs: --shard I/N, or SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or
         JOB_COMPLETION_INDEX with --shard-count N; then stylize batch --merge OUTDIR.
         """)

@@ -73,7 +73,11 @@ final class BatchRun {
                 } else {
                     if !display.isTerminal || quiet { display.line("\(progress.line()); \(output)") }
                     chainComputed.insert(item.chain)
-                    try? FileManager.default.removeItem(atPath: statePath(item))   // the output is about to change
+                    // Recorded as started (interrupted until it is done): the output is about to change, and a rerun
+                    // must not take an output this run leaves half-way (Ctrl-C saves the best image so far) as finished.
+                    var begun = record
+                    begun.status = .interrupted
+                    try StagedFile.write(Array((begun.jsonLine() + "\n").utf8), to: statePath(item))
                     let result = try transfer(item, output: output, display: display)
                     record.status = .done
                     record.loss = result.terms.total
