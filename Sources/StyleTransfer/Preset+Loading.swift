@@ -121,6 +121,12 @@ extension Preset {
             }
             p.originalColors = n.boolValue
         }
+        if let v = dict["normalization"] {
+            guard let s = v as? String, let n = LossNormalization(rawValue: s) else {
+                throw PresetError(path: path, message: "field \"normalization\" must be \"relative\" or \"gatys\"")
+            }
+            p.normalization = n
+        }
         if let v = dict["scales"] {
             guard let list = v as? [Any] else { throw PresetError(path: path, message: "field \"scales\" must be a list of sizes") }
             var sizes: [Int] = []
@@ -132,6 +138,14 @@ extension Preset {
                 sizes.append(i)
             }
             p.scales = sizes
+        }
+        if let v = dict["scale_iterations"] {
+            guard let list = v as? [Any], list.count == p.scales.count,
+                  case let budgets = list.compactMap({ jsonNumber($0).flatMap { Int(exactly: $0.doubleValue) } }),
+                  budgets.count == list.count, budgets.allSatisfy({ (1...100_000).contains($0) }) else {
+                throw PresetError(path: path, message: "field \"scale_iterations\" must hold one whole budget in 1...100000 per entry of \"scales\" (\(p.scales.count))")
+            }
+            p.scaleIterations = budgets
         }
         return p
     }

@@ -19,7 +19,9 @@ import NeuralCore
 ///   "init": "content",                // content | noise (or random) | style
 ///   "original_colors": false,
 ///   "scales": [256, 512],             // coarse-to-fine sizes; empty: just `size`
-///   "history": 100                    // L-BFGS history length
+///   "scale_iterations": [200, 100],   // evaluation budget per scale (one per scale); absent: `iterations` each
+///   "history": 100,                   // L-BFGS history length
+///   "normalization": "relative"       // relative (default) | gatys: how the loss terms are scaled (LossNormalization)
 /// }
 /// ```
 public struct Preset: Sendable, Equatable {
@@ -38,6 +40,14 @@ public struct Preset: Sendable, Equatable {
     public var originalColors: Bool
     public var scales: [Int]
     public var history: Int
+    public var normalization: LossNormalization = .relative
+    /// Evaluation budget of each scale in `scales` (same count); empty: `iterations` at every scale.
+    public var scaleIterations: [Int] = []
+
+    /// The evaluation budget of scale `index` of a run with `count` scales.
+    public func evaluationBudget(scale index: Int, of count: Int) -> Int {
+        scaleIterations.count == count && index < count ? scaleIterations[index] : iterations
+    }
 
     public struct StyleLayerWeight: Sendable, Equatable {
         public var layer: String
@@ -62,7 +72,7 @@ public struct Preset: Sendable, Equatable {
     /// The fields a preset file may have.
     public static let fields = ["description", "content_weight", "style_weight", "tv_weight", "content_layer",
                                 "style_layers", "iterations", "size", "style_scale", "init", "original_colors",
-                                "scales", "history"]
+                                "scales", "scale_iterations", "history", "normalization"]
 
     /// Accepted sizes (longest edge, pixels) of an output, a scale or an inspected image, for every command and preset.
     /// 32 leaves block5 at least one pixel for any image up to 2:1 (four pools halve 32 to 2, the short side to 1);
@@ -71,6 +81,18 @@ public struct Preset: Sendable, Equatable {
 
     /// Largest accepted size, `sizeRange.upperBound`.
     public static let maxSize = sizeRange.upperBound
+}
+
+/// How the objective scales its content and style terms (Losses.swift has the unscaled formulas).
+public enum LossNormalization: String, Sendable, Equatable, CaseIterable {
+    /// Each term relative to its target: `L_c = Σ (F − P)² / Σ P²` and `E_l = Σ (G − A)² / Σ A²`. Every term is 0
+    /// at a perfect match and about 1 when the match is lost, whatever the layer's activation scale, so α, β and the
+    /// per-layer weights trade off directly: β = 1 weighs a lost style match like a lost content match.
+    case relative
+    /// Gatys' absolute terms as written in Losses.swift, `L_c = Σ (F − P)² / (2 C M)` and `E_l = ¼ Σ (G − A)²`
+    /// (the objective of the PyTorch comparison in the README). Deep layers' large activations make the style term
+    /// outweigh the content term by about 10⁶ at equal weights, so β only matters below about 10⁻³.
+    case gatys
 }
 
 /// A preset file that cannot be used; the description is one line naming the file and the field.

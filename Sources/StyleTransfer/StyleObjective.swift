@@ -15,8 +15,9 @@ public struct LossTerms: Sendable, Equatable {
 }
 
 /// The style-transfer objective over an RGB image in `0...255`:
-/// `L(x) = α L_c(x) + β Σ_l w_l E_l(x) + γ L_tv(x)` (formulas in Losses.swift), with its gradient
-/// by one forward and one backward pass through the network, down to the deepest loss layer only.
+/// `L(x) = α L_c(x) + β Σ_l w_l E_l(x) + γ L_tv(x)` (formulas in Losses.swift, scaled as the preset's
+/// `LossNormalization` says), with its gradient by one forward and one backward pass through the network, down to
+/// the deepest loss layer only.
 public final class StyleObjective {
     public let network: VGGNetwork
     public let preset: Preset
@@ -24,6 +25,10 @@ public final class StyleObjective {
     let contentTarget: Tensor
     /// A per style layer, (C, C), blended over the style images.
     let styleTargets: [String: [Float]]
+    /// Factors from Losses.swift's terms to the preset's normalisation: `2 C M / Σ P²` and `4 / Σ A²` per layer
+    /// for `.relative`, 1 for `.gatys`.
+    let contentNormalization: Double
+    let styleNormalization: [String: Double]
     let height: Int
     let width: Int
     /// The terms of the latest evaluation.
@@ -62,6 +67,19 @@ public final class StyleObjective {
             }
         }
         styleTargets = targets
+        switch preset.normalization {
+        case .gatys:
+            contentNormalization = 1
+            styleNormalization = targets.mapValues { _ in 1 }
+        case .relative:
+            func inverse(_ sum: Double) -> Double { sum > 0 && sum.isFinite ? 1 / sum : 1 }
+            contentNormalization = Double(2 * contentTarget.count) * inverse(Self.sumOfSquares(contentTarget.data))
+            styleNormalization = targets.mapValues { 4 * inverse(Self.sumOfSquares($0)) }
+        }
+    }
+
+    static func sumOfSquares(_ values: [Float]) -> Double {
+        values.reduce(0.0) { $0 + Double($1) * Double($1) }
     }
 
     /// The style targets, for reports (A per layer).
@@ -88,18 +106,19 @@ public final class StyleObjective {
             gradient.update(repeating: 0)
         } else {
             let dPre = network.gradient(preprocessed, at: active) { layer, features in
-                let styleWeight = styleLayerWeights[layer] ?? 0
+                let styleWeight = (styleLayerWeights[layer] ?? 0) * (styleNormalization[layer] ?? 1)
                 let isContent = layer == contentLayer
                 let (style, content) = LayerLoss.replaceWithGradient(
                     &features, styleTarget: styleWeight > 0 ? styleTargets[layer]! : nil,
                     styleScale: Float(preset.styleWeight * styleWeight),
-                    contentTarget: isContent ? contentTarget : nil, contentScale: Float(preset.contentWeight),
+                    contentTarget: isContent ? contentTarget : nil,
+                    contentScale: Float(preset.contentWeight * contentNormalization),
                     scratch: scratch)
                 if styleWeight > 0 {
                     terms.styleByLayer[layer] = styleWeight * style
                     terms.style += preset.styleWeight * styleWeight * style
                 }
-                if isContent { terms.content = preset.contentWeight * content }
+                if isContent { terms.content = preset.contentWeight * contentNormalization * content }
             }
             dPre.data.withUnsafeBufferPointer { pre.backward($0.baseAddress!, pixels: pixels, into: gradient.baseAddress!) }
         }

@@ -94,20 +94,20 @@ public final class Stylizer {
                                            styles: styleImages, blend: blend)
             let x0: Tensor
             if let previous = current {
-                x0 = Tensor(RGBImage(previous).resized(width: w, height: h))
+                x0 = Stylizer.finerStart(previous, content: content, contentAtScale: contentImage)
             } else {
                 x0 = Stylizer.initialImage(initialization, content: contentImage, style: styles[0], width: w, height: h, seed: seed)
             }
             var options = LBFGSOptions()
             options.historySize = preset.history
-            options.maxEvaluations = preset.iterations
+            options.maxEvaluations = preset.evaluationBudget(scale: index, of: sizes.count)
             if pixelBox { options.bounds = 0 ... 255 }
             let optimizer = LBFGS(options: options)
             let scaleStart = Date()
             let result = optimizer.minimize(x0.data, objective: { x, g in objective.evaluate(x, gradient: g) },
                                             onIteration: { it, x in
                 let p = StylizeProgress(scaleIndex: index, scaleCount: sizes.count, width: w, height: h,
-                                        iteration: it.iteration, evaluations: it.evaluations, evaluationBudget: preset.iterations,
+                                        iteration: it.iteration, evaluations: it.evaluations, evaluationBudget: options.maxEvaluations,
                                         terms: objective.lastTerms, step: it.step,
                                         seconds: Date().timeIntervalSince(scaleStart), elapsed: Date().timeIntervalSince(start),
                                         objectiveSeconds: it.objectiveSeconds, optimizerSeconds: it.optimizerSeconds,
@@ -130,6 +130,24 @@ public final class Stylizer {
                              stop: cancelled ? .cancelled : result.stop, history: history,
                              seconds: Date().timeIntervalSince(start), styleGrams: grams)
     }
+
+    /// The start of a finer scale: the coarser result enlarged in float (no 8-bit rounding), plus the photo's detail
+    /// that the coarser scale could not hold (the photo at this scale minus the photo taken down to the coarser size
+    /// and back up), clamped to `0...255`. The coarse scale sets colours and large strokes; the added detail gives
+    /// the fine scale's content term its edges back at once instead of after many evaluations.
+    static func finerStart(_ coarse: Tensor, content: RGBImage, contentAtScale: RGBImage) -> Tensor {
+        let (w, h) = (contentAtScale.width, contentAtScale.height)
+        var x = resampled(coarse.data, width: coarse.width, height: coarse.height, channels: 3, toWidth: w, height: h)
+        if Stylizer.addDetail {
+            let photo = Tensor(contentAtScale).data
+            let small = Tensor(contentAtScale.resized(width: coarse.width, height: coarse.height)).data
+            let blurred = resampled(small, width: coarse.width, height: coarse.height, channels: 3, toWidth: w, height: h)
+            for i in 0..<x.count { x[i] += photo[i] - blurred[i] }
+        }
+        for i in 0..<x.count { x[i] = min(max(x[i], 0), 255) }
+        return Tensor(height: h, width: w, channels: 3, data: x)
+    }
+    nonisolated(unsafe) static var addDetail = ProcessInfo.processInfo.environment["STYLIZE_NO_DETAIL"] == nil
 
     /// The starting image at the output size, (H, W, 3) in `0...255`.
     static func initialImage(_ kind: Initialization, content: RGBImage, style: RGBImage,

@@ -4,6 +4,7 @@ import Visualization
 
 extension Colormap: ExpressibleByArgument {}
 extension ValueScale: ExpressibleByArgument {}
+extension LossNormalization: ExpressibleByArgument {}
 
 /// `--order none|cluster` for Gram heatmaps.
 enum ChannelOrdering: String, ExpressibleByArgument, CaseIterable {

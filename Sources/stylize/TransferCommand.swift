@@ -71,8 +71,14 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Coarse-to-fine sizes, comma-separated, e.g. 256,512 (preset: scales).")
     var scales: String?
 
+    @Option(name: .long, help: "Evaluation budget of each scale, comma-separated, one per scale, e.g. 150,80 (preset: scale_iterations).")
+    var scaleIterations: String?
+
     @Option(name: .long, help: "L-BFGS history length (preset: history).")
     var history: Int?
+
+    @Option(name: .long, help: ArgumentHelp("How the loss terms are scaled: relative (each term against its target) or gatys (absolute, as in the PyTorch comparison) (preset: normalization).", valueName: "relative|gatys"))
+    var normalization: LossNormalization?
 
     @Flag(name: .long, help: "Let the optimizer move pixels outside 0...255 (clamped only when written), for comparisons with unbounded optimizers.")
     var noBox = false
@@ -201,8 +207,17 @@ struct TransferCommand: ParsableCommand {
         if let v = size { p.size = v }
         if let v = styleScale { p.styleScale = v }
         if let v = history { p.history = v }
+        if let v = normalization { p.normalization = v }
         if originalColors { p.originalColors = true }
         if let s = try parsedScales() { p.scales = s }
+        if iterations != nil || p.scaleIterations.count != p.scales.count { p.scaleIterations = [] }
+        if let list = scaleIterations {
+            let values = list.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == p.scales.count, values.allSatisfy({ $0 != nil && (1...100_000).contains($0!) }) else {
+                throw CLIError("--scale-iterations needs one budget in 1...100000 per scale (\(p.scales.count) scale(s): \(p.scales.map(String.init).joined(separator: ",")))")
+            }
+            p.scaleIterations = values.map { $0! }
+        }
         if size != nil && scales == nil { p.scales = p.scales.filter { $0 < p.size } + (p.scales.isEmpty ? [] : [p.size]) }
         for (layer, w) in try parsedStyleLayers() {
             p.styleLayers.removeAll { $0.layer == layer }
@@ -317,7 +332,7 @@ struct TransferCommand: ParsableCommand {
          ("evaluations per scale", "\(p.iterations)"),
          ("size", p.scales.isEmpty ? "\(p.size)" : p.scales.map(String.init).joined(separator: " → ")),
          ("style scale", "\(p.styleScale)"), ("init", initPath ?? p.initialization), ("seed", "\(seed)"),
-         ("original colors", "\(p.originalColors)"), ("L-BFGS history", "\(p.history)"),
+         ("original colors", "\(p.originalColors)"), ("L-BFGS history", "\(p.history)"), ("normalization", p.normalization.rawValue),
          ("pixel box", noBox ? "off (clamped on writing)" : "0...255 during optimisation"),
          ("weights", weights.source), ("architecture", weights.architecture.name),
          ("preprocessing", weights.preprocessing.rawValue)]

@@ -95,3 +95,22 @@ final class ResizeTests: XCTestCase {
         }
     }
 }
+
+/// `resampled` on float pixels against `RGBImage.resized` (itself held to OpenCV in ResizeTests): the same rules,
+/// so the float result rounds to the 8-bit one, shrinking and enlarging, with no clamping of values outside 0...255.
+final class FloatResampleTests: XCTestCase {
+    func testFloatResampleRoundsToTheEightBitResize() {
+        var image = RGBImage(width: 37, height: 23)
+        for i in 0..<image.pixels.count { image.pixels[i] = UInt8((i * 7919) % 256) }
+        let floats = image.pixels.map(Float.init)
+        for (w, h) in [(74, 46), (19, 11), (50, 9), (37, 23)] {
+            let eight = image.resized(width: w, height: h)
+            let f = resampled(floats, width: 37, height: 23, channels: 3, toWidth: w, height: h)
+            XCTAssertEqual(f.count, eight.pixels.count)
+            let worst = zip(f, eight.pixels).map { abs($0 - Float($1)) }.max()!
+            XCTAssertLessThanOrEqual(worst, 0.5 + 1e-3, "\(w)x\(h)")
+        }
+        let outside = resampled([-100, 400, 0], width: 1, height: 1, channels: 3, toWidth: 2, height: 2)
+        XCTAssertEqual(outside, [-100, 400, 0, -100, 400, 0, -100, 400, 0, -100, 400, 0])
+    }
+}

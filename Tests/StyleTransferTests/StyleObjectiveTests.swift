@@ -35,12 +35,59 @@ final class StyleObjectiveTests: XCTestCase {
     /// check uses whole-image directions on layers up to block2 (one pool); the network's own backward pass is
     /// checked layer by layer, against a float64 reference, in NeuralCoreTests.
     func testObjectiveGradientMatchesFiniteDifferences() {
+        checkGradientAgainstFiniteDifferences(normalization: .gatys)
+    }
+
+    /// The same check with every term relative to its target (the default).
+    func testRelativeObjectiveGradientMatchesFiniteDifferences() {
+        checkGradientAgainstFiniteDifferences(normalization: .relative)
+    }
+
+    /// Relative terms against the formulas computed here from the network's own forward pass and `Gram.matrix`:
+    /// `α Σ (F − P)² / Σ P²` and `β w_l Σ (G − A)² / Σ A²`.
+    func testRelativeTermsAreTheFormulas() {
         var preset = Preset.builtIn
+        preset.normalization = .relative
         preset.contentLayer = "block2_conv2"
         preset.styleLayers = [.init(layer: "block1_conv1", weight: 1), .init(layer: "block2_conv1", weight: 0.5)]
-        preset.styleWeight = 1e-3
-        preset.contentWeight = 1e-1
-        preset.tvWeight = 100
+        preset.contentWeight = 2
+        preset.styleWeight = 3
+        preset.tvWeight = 0
+        let size = 16
+        let network = VGGNetwork(weights: .random(architecture: .vgg16, seed: 11))
+        let content = Self.smoothImage(size, size, seed: 1), style = Self.smoothImage(size, size, seed: 2)
+        let objective = StyleObjective(network: network, preset: preset, content: content, styles: [style], blend: [1])
+        let x = Self.smoothImage(size, size, seed: 4)
+        var grad = [Float](repeating: 0, count: x.count)
+        _ = x.data.withUnsafeBufferPointer { xb in grad.withUnsafeMutableBufferPointer { objective.evaluate(xb, gradient: $0) } }
+        let pre = network.weights.preprocessing
+        let layers = ["block1_conv1", "block2_conv1", "block2_conv2"]
+        let fx = network.forward(pre.apply(x), outputs: layers)
+        let fc = network.forward(pre.apply(content), outputs: layers)
+        let fs = network.forward(pre.apply(style), outputs: layers)
+        func squares(_ v: [Float]) -> Double { v.reduce(0) { $0 + Double($1) * Double($1) } }
+        let p = fc["block2_conv2"]!.data, f = fx["block2_conv2"]!.data
+        let expectedContent = 2 * squares(zip(f, p).map { $0 - $1 }) / squares(p)
+        XCTAssertEqual(objective.lastTerms.content, expectedContent, accuracy: 1e-4 * expectedContent)
+        var expectedStyle = 0.0
+        for (layer, w) in [("block1_conv1", 1.0), ("block2_conv1", 0.5)] {
+            let a = Gram.matrix(fs[layer]!), g = Gram.matrix(fx[layer]!)
+            let e = w * squares(zip(g, a).map { $0 - $1 }) / squares(a)
+            XCTAssertEqual(objective.lastTerms.styleByLayer[layer]!, e, accuracy: 1e-4 * e, layer)
+            expectedStyle += 3 * e
+        }
+        XCTAssertEqual(objective.lastTerms.style, expectedStyle, accuracy: 1e-4 * expectedStyle)
+    }
+
+    func checkGradientAgainstFiniteDifferences(normalization: LossNormalization) {
+        var preset = Preset.builtIn
+        preset.normalization = normalization
+        preset.contentLayer = "block2_conv2"
+        preset.styleLayers = [.init(layer: "block1_conv1", weight: 1), .init(layer: "block2_conv1", weight: 0.5)]
+        // Weights that make the three terms' gradients comparable under either normalisation.
+        preset.styleWeight = normalization == .gatys ? 1e-3 : 1
+        preset.contentWeight = normalization == .gatys ? 1e-1 : 1
+        preset.tvWeight = normalization == .gatys ? 100 : 1
         let size = 16
         let objective = makeObjective(size: size, preset: preset)
         let x = Self.smoothImage(size, size, seed: 4).data

@@ -1,0 +1,265 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import NeuralCore
+import StyleTransfer
+import Visualization
+
+/// `stylize sweep`: the same transfer with preset values varied, as a labelled contact sheet at a preview size, and
+/// the values a user picks written to a preset file.
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Render a contact sheet of the transfer with preset values varied, to tune a preset by looking.",
+        discussion: """
+        Each --vary KEY=V1,V2,... varies one preset field (style_weight, content_weight, tv_weight, style_scale,
+        iterations, history, init, content_layer, normalization) or one style layer's weight (block3_conv1=0,1,4).
+        The first --vary runs along the columns, the others down the rows. Every cell runs the preset's own schedule
+        scaled to --size, so a 256 px preview looks like the full-size result with the same values.
+          stylize sweep --content images/building.jpg --style images/starry_night.jpg \\
+                        --vary style_weight=0.1,1,10,100 --vary style_scale=0.5,1,2 -o sweep.png
+        Then save the cell you like (cells are numbered on the sheet, row by row from 1):
+          stylize sweep --content images/building.jpg --style images/starry_night.jpg \\
+                        --vary style_weight=0.1,1,10,100 --vary style_scale=0.5,1,2 --pick 6 --save-preset mine
+        """)
+
+    @Option(name: .long, help: "The content photo (PNG or JPEG).")
+    var content: String
+
+    @Option(name: .long, help: "The style image (PNG or JPEG).")
+    var style: String
+
+    @Option(name: .long, help: "The preset the cells start from (name or .json path).")
+    var preset: String = "default"
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A field and its values, KEY=V1,V2,...; repeatable.", valueName: "key=values"))
+    var vary: [String] = []
+
+    @Option(name: .long, help: "Longest edge of each cell in pixels, 32...4096.")
+    var size: Int = 256
+
+    @Option(name: .long, help: "Evaluation budget per scale of every cell (default: the preset's).")
+    var iterations: Int?
+
+    @Option(name: [.short, .long], help: "The contact sheet, .png or .jpg (default: output/sweep-CONTENT-STYLE.png).")
+    var output: String?
+
+    @Option(name: .long, help: "Write the preset of sheet cell N (with --save-preset); nothing is rendered.")
+    var pick: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Save the picked cell's values as a preset: a NAME in the user's preset folder, or a .json path.", valueName: "name"))
+    var savePreset: String?
+
+    @Flag(name: .long, help: "Let --save-preset replace an existing preset file.")
+    var force = false
+
+    @OptionGroup var network: NetworkOptions
+
+    @Flag(name: .long, help: "Print only the table of cells.")
+    var quiet = false
+
+    /// One varied field: the key as given, and its values as preset-file JSON values.
+    struct Axis {
+        var key: String
+        var values: [Any]
+        var labels: [String]
+    }
+
+    static let stringKeys: Set<String> = ["init", "content_layer", "normalization"]
+    static let numberKeys: Set<String> = ["style_weight", "content_weight", "tv_weight", "style_scale", "iterations", "history"]
+
+    func axes() throws -> [Axis] {
+        guard !vary.isEmpty else { throw CLIError("give at least one --vary KEY=V1,V2,... (e.g. --vary style_weight=0.1,1,10)") }
+        return try vary.map { spec in
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[1].isEmpty else { throw CLIError("--vary \(spec): write KEY=V1,V2,..., e.g. style_weight=0.1,1,10") }
+            let key = parts[0].hasPrefix("style_layers.") ? String(parts[0].dropFirst("style_layers.".count)) : parts[0]
+            let labels = parts[1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !labels.isEmpty, !labels.contains(where: \.isEmpty) else { throw CLIError("--vary \(spec): empty value in the list") }
+            let isLayer = key.hasPrefix("block") || key.hasPrefix("relu")
+            if Self.stringKeys.contains(key) { return Axis(key: key, values: labels, labels: labels) }
+            guard Self.numberKeys.contains(key) || isLayer else {
+                let known = (Self.numberKeys.union(Self.stringKeys)).sorted().joined(separator: ", ")
+                throw CLIError("--vary \(spec): \(key) cannot be varied (fields: \(known), or a layer such as block3_conv1)")
+            }
+            let numbers = try labels.map { label -> Double in
+                guard let v = Double(label), v.isFinite else { throw CLIError("--vary \(spec): \(label) is not a number") }
+                return v
+            }
+            return Axis(key: isLayer ? VGGArchitecture.kerasName(key) : key, values: numbers, labels: labels)
+        }
+    }
+
+    /// Every cell's values, row-major: the first axis varies fastest (columns).
+    static func cells(_ axes: [Axis]) -> [[Int]] {
+        var cells: [[Int]] = [[]]
+        for axis in axes.reversed() { cells = cells.flatMap { suffix in axis.values.indices.map { [$0] + suffix } } }
+        return cells
+    }
+
+    /// The base preset with one cell's values applied (and checked as a preset file's fields are).
+    static func preset(_ base: Preset, axes: [Axis], cell: [Int]) throws -> Preset {
+        var fields: [String: Any] = [:]
+        var layers = Dictionary(uniqueKeysWithValues: base.styleLayers.map { ($0.layer, $0.weight) })
+        var touchesLayers = false
+        for (axis, i) in zip(axes, cell) {
+            if axis.key.hasPrefix("block") {
+                layers[axis.key] = axis.values[i] as? Double
+                touchesLayers = true
+            } else {
+                fields[axis.key] = axis.values[i]
+            }
+        }
+        if touchesLayers { fields["style_layers"] = layers }
+        let source = "--vary " + zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" }.joined(separator: " ")
+        return try base.applying(fields, source: source)
+    }
+
+    static func label(_ axes: [Axis], _ cell: [Int]) -> String {
+        zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" }.joined(separator: " ")
+    }
+
+    func validate() throws {
+        _ = try axes()
+        try checkSize(size, option: "--size")
+        if let iterations, !(1...100_000).contains(iterations) { throw CLIError("--iterations must be in 1...100000") }
+        if pick != nil && savePreset == nil { throw CLIError("--pick N chooses the cell that --save-preset writes; give --save-preset NAME too") }
+    }
+
+    var outputPath: String {
+        if let output { return output }
+        func stem(_ p: String) -> String { ((p as NSString).lastPathComponent as NSString).deletingPathExtension }
+        return "output/sweep-\(stem(content))-\(stem(style)).png"
+    }
+
+    func run() throws {
+        let axes = try axes()
+        let base = try Preset.find(preset)
+        let cells = Self.cells(axes)
+        if let savePreset { return try save(savePreset, base: base, axes: axes, cells: cells) }
+        let out = outputPath
+        var roles = FileRoles()
+        roles.reads = [(content, "--content"), (style, "--style")]
+        if let file = Preset.file(of: preset) { roles.reads.append((file, "--preset")) }
+        if let weights = network.weights, !weights.hasPrefix("random:") { roles.reads.append((weights, "--weights")) }
+        roles.writes = [(out, "-o")]
+        try roles.check()
+        let interrupt = Interrupt.shared
+        let contentImage = try readImage(content)
+        let styleImage = try readImage(style)
+        let weights = try network.loadWeights()
+        let vgg = network.network(weights)
+        if output == nil { try? FileManager.default.createDirectory(atPath: "output", withIntermediateDirectories: true) }
+        let presets = try cells.map { try Self.preview(Self.preset(base, axes: axes, cell: $0), size: size, iterations: iterations) }
+        for p in presets { try checkLayers(p, architecture: weights.architecture) }
+        if !quiet {
+            Console.error("weights: \(weights.source)\nsweep: \(cells.count) cell(s) at \(size) px from preset \(base.name)\n")
+        }
+        let photo = contentImage.resized(longestEdge: size)
+        var pictures: [RGBImage] = []
+        var rows: [String] = []
+        for (n, (cell, p)) in zip(cells, presets).enumerated() {
+            if interrupt.isRequested { break }
+            let stylizer = Stylizer(network: vgg, preset: p)
+            let initialization: Initialization = p.initialization == "noise" ? .noise : p.initialization == "style" ? .style : .content
+            let started = Date()
+            let result = stylizer.run(content: contentImage, styles: [styleImage], blend: [1], initialization: initialization,
+                                      seed: 0) { progress, _ in
+                if !quiet {
+                    Console.error(String(format: "\r  cell %d/%d  scale %d/%d  %d/%d evaluations  loss %.4g   ",
+                                         n + 1, cells.count, progress.scaleIndex + 1, progress.scaleCount,
+                                         progress.evaluations, progress.evaluationBudget, progress.terms.total))
+                }
+                return !interrupt.isRequested
+            }
+            if case .cancelled = result.stop, pictures.isEmpty { break }
+            let distance = Self.meanAbsoluteDifference(result.image, photo.resized(width: result.image.width, height: result.image.height))
+            pictures.append(result.image)
+            let line = String(format: "%3d  %@  loss %.4g (content %.4g, style %.4g, tv %.4g)  distance from photo %.2f  %.0f s",
+                              n + 1, Self.label(axes, cell), result.terms.total, result.terms.content, result.terms.style,
+                              result.terms.tv, distance, Date().timeIntervalSince(started))
+            rows.append(line)
+            if !quiet { Console.error("\r" + String(repeating: " ", count: 78) + "\r") }
+            Console.output(line + "\n")
+        }
+        guard !pictures.isEmpty else {
+            Console.error("stylize: stopped without saving (interrupted before the first cell finished)\n")
+            throw ExitCode(interrupt.exitStatus)
+        }
+        let sheet = try Self.sheet(pictures, labels: cells.prefix(pictures.count).enumerated().map { n, cell in
+                                        ["\(n + 1)"] + zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" } },
+                                   columns: axes[0].values.count,
+                                   title: "\(base.name): \(axes.map(\.key).joined(separator: " × "))")
+        try sheet.write(to: out)
+        Console.output("\(out): \(pictures.count) of \(cells.count) cells; save one with --pick N --save-preset NAME\n")
+        if interrupt.isRequested { throw ExitCode(interrupt.exitStatus) }
+    }
+
+    /// The preset as a preview at `size`: the output size and every coarse-to-fine scale scaled by the same factor.
+    static func preview(_ p: Preset, size: Int, iterations: Int?) -> Preset {
+        var q = p
+        let factor = Double(size) / Double(p.size)
+        q.size = size
+        q.scales = p.scales.map { max(Preset.sizeRange.lowerBound, Int((Double($0) * factor).rounded())) }
+        if let last = q.scales.last, last != size { q.scales[q.scales.count - 1] = size }
+        if let iterations { q.iterations = iterations; q.scaleIterations = [] }
+        return q
+    }
+
+    func checkLayers(_ p: Preset, architecture: VGGArchitecture) throws {
+        let names = architecture.lossLayerNames
+        for layer in [p.contentLayer] + p.styleLayers.map(\.layer) where !names.contains(layer) {
+            throw CLIError("\(architecture.name) (the weights in use) has no layer \(layer); its layers: \(names.joined(separator: ", "))")
+        }
+    }
+
+    /// Mean absolute difference of two images of one size over every channel value, in 0...255.
+    static func meanAbsoluteDifference(_ a: RGBImage, _ b: RGBImage) -> Double {
+        precondition(a.width == b.width && a.height == b.height, "images of one size")
+        var sum = 0
+        for i in 0..<a.pixels.count { sum += abs(Int(a.pixels[i]) - Int(b.pixels[i])) }
+        return Double(sum) / Double(max(1, a.pixels.count))
+    }
+
+    /// The cells with a label under each (the cell number, then one line per varied value), `columns` per row,
+    /// and a title.
+    static func sheet(_ pictures: [RGBImage], labels: [[String]], columns: Int, title: String) throws -> RGBImage {
+        let font = try TextRenderer(pixelSize: 13)
+        let labelled = pictures.enumerated().map { i, picture -> RGBImage in
+            let lines = labels[i]
+            let textWidth = lines.map { font.measure($0).width }.max() ?? 0
+            var canvas = Canvas(width: max(picture.width, textWidth + 4), height: picture.height + lines.count * font.lineHeight + 4)
+            canvas.paste(picture, x: (canvas.width - picture.width) / 2, y: 0)
+            for (k, line) in lines.enumerated() {
+                canvas.text(line, font, x: canvas.width / 2, y: picture.height + 2 + k * font.lineHeight, align: .center)
+            }
+            return canvas.image
+        }
+        return try ContactSheet.compose(labelled, columns: columns, title: title)
+    }
+
+    func save(_ name: String, base: Preset, axes: [Axis], cells: [[Int]]) throws {
+        let index = pick ?? 1
+        guard pick != nil || cells.count == 1 else {
+            throw CLIError("--save-preset: the sweep has \(cells.count) cells; choose one with --pick N (1...\(cells.count))")
+        }
+        guard (1...cells.count).contains(index) else { throw CLIError("--pick \(index): the sweep has cells 1...\(cells.count)") }
+        var p = try Self.preset(base, axes: axes, cell: cells[index - 1])
+        let path = name.hasSuffix(".json") || name.contains("/")
+            ? name : (ProjectPaths.userPresets as NSString).appendingPathComponent(name + ".json")
+        p.name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        p.description = "\(base.name) with \(Self.label(axes, cells[index - 1])) (saved by stylize sweep)"
+        if FileManager.default.fileExists(atPath: path) && !force {
+            throw CLIError("\(path): a preset file exists there; give --force to replace it, or another name")
+        }
+        var roles = FileRoles()
+        if let file = Preset.file(of: preset) { roles.reads = [(file, "--preset")] }
+        roles.writes = [(path, "--save-preset")]
+        try roles.check()
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        try AtomicFile.write(p.fileBytes(), to: path)
+        _ = try Preset.load(path: path)   // the file just written reads back as a preset
+        Console.output("\(path): preset \(p.name) (\(Self.label(axes, cells[index - 1]))); use it with --preset \(name)\n")
+    }
+}

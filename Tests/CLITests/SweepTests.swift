@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+
+/// `stylize sweep` through the real binary: one picture per cell, a table whose distances follow the style weight,
+/// and a saved preset that reads back with the picked cell's values.
+final class SweepTests: XCTestCase {
+    func testSweepDrawsEveryCellAndSavesThePickedOne() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let sheet = dir.appendingPathComponent("sheet.png").path
+        let base = ["sweep", "--content", "images/building.jpg", "--style", "images/starry_night.jpg",
+                    "--weights", "random:5", "--vary", "style_weight=0.001,1000", "--vary", "block1_conv1=1,3"]
+        let r = try CLI.run(base + ["--size", "48", "--iterations", "12", "-o", sheet, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = r.stdout.split(separator: "\n").filter { $0.contains("distance from photo") }
+        XCTAssertEqual(rows.count, 4, r.stdout)
+        XCTAssertTrue(rows[0].contains("style_weight=0.001 block1_conv1=1") && rows[3].contains("style_weight=1000 block1_conv1=3"), r.stdout)
+        func distance(_ row: Substring) -> Double {
+            Double(row.components(separatedBy: "distance from photo ")[1].split(separator: " ")[0])!
+        }
+        // A style weight 10⁶ times larger moves the picture further from the photo in both rows.
+        XCTAssertGreaterThan(distance(rows[1]), distance(rows[0]))
+        XCTAssertGreaterThan(distance(rows[3]), distance(rows[2]))
+        let info = try CLI.run(["info", sheet])
+        XCTAssertEqual(info.status, 0, info.stderr)
+
+        let saved = dir.appendingPathComponent("mine.json").path
+        let s = try CLI.run(base + ["--pick", "4", "--save-preset", saved])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        let fields = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: saved))) as! [String: Any]
+        XCTAssertEqual(fields["style_weight"] as? Double, 1000)
+        XCTAssertEqual((fields["style_layers"] as? [String: Double])?["block1_conv1"], 3)
+        let list = try CLI.run(["presets", "--folder", dir.path])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertTrue(list.stdout.contains("mine"), list.stdout)
+        // An existing preset is not replaced without --force.
+        let again = try CLI.run(base + ["--pick", "4", "--save-preset", saved])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("--force"), again.stderr)
+    }
+
+    func testSweepRefusesBadValuesWithOneLine() throws {
+        let base = ["sweep", "--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--weights", "random:5"]
+        for (vary, expected) in [("style_weight=-1", "must not be negative"), ("colour=1,2", "cannot be varied"),
+                                 ("style_weight=a", "is not a number"), ("style_weight", "KEY=V1,V2")] {
+            let r = try CLI.run(base + ["--vary", vary, "--size", "48"])
+            XCTAssertNotEqual(r.status, 0, vary)
+            XCTAssertTrue(r.stderr.contains(expected), "\(vary): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").filter { !$0.isEmpty }.count, 1, r.stderr)
+        }
+        let pick = try CLI.run(base + ["--vary", "style_weight=1,2", "--pick", "3", "--save-preset", "/tmp/never.json"])
+        XCTAssertTrue(pick.stderr.contains("cells 1...2"), pick.stderr)
+    }
+}
