@@ -5,14 +5,14 @@ import StyleTransfer
 /// item's step line on a terminal (and as a line before each item otherwise).
 final class BatchProgress {
     let total: Int
-    private(set) var done = 0, skipped = 0, failed = 0
+    private(set) var done = 0, skipped = 0, failed = 0, interrupted = 0
     /// Seconds of the items computed so far (skipped ones cost next to nothing and do not count).
     private var computedSeconds = 0.0
     private var computed = 0
 
     init(total: Int) { self.total = total }
 
-    var finished: Int { done + skipped + failed }
+    var finished: Int { done + skipped + failed + interrupted }
 
     func record(_ status: BatchRecord.Status, seconds: Double?) {
         switch status {
@@ -21,7 +21,8 @@ final class BatchProgress {
             computedSeconds += seconds ?? 0
             computed += 1
         case .skipped: skipped += 1
-        case .failed, .interrupted: failed += 1
+        case .failed: failed += 1
+        case .interrupted: interrupted += 1
         }
     }
 

@@ -117,6 +117,7 @@ final class BatchRun {
         }
         let notStarted = items.count - records.count
         var summary = "batch: \(progress.done) done, \(progress.skipped) skipped, \(progress.failed) failed"
+        if progress.interrupted > 0 { summary += ", \(progress.interrupted) interrupted" }
         summary += shard.count > 1 ? " of shard \(shard)'s \(items.count) items" : " of \(items.count) items"
         if notStarted > 0 { summary += ", \(notStarted) not started" }
         if command.frames, let f = meanFlicker(records) { summary += String(format: "; flicker %.2f", f) }

@@ -160,3 +160,25 @@ final class BatchCommandTests: XCTestCase {
         }
     }
 }
+
+extension BatchCommandTests {
+    /// SIGTERM (a Slurm preemption, a pod eviction) during an item: the batch stops with 143, the item is recorded as
+    /// interrupted, and a rerun computes it instead of taking the best-so-far image it left as finished.
+    func testSignalStopsTheBatchAndTheRerunRecomputesTheItem() throws {
+        try CLI.requireImages()
+        let photos = try photos(["building.jpg", "fruits.jpg"])
+        let out = photos.deletingLastPathComponent().appendingPathComponent("out")
+        let args = ["batch", "--content", photos.path, "--style", style, "-o", out.path,
+                    "--weights", "random:5:vgg16", "--size", "32", "--iterations", "20"]
+        let run = try SignalledRun(args: args)
+        try run.signal(SIGTERM, when: "step    2", pattern: "once")
+        let (stopped, _) = run.finish()
+        XCTAssertEqual(stopped.status, 143, stopped.stderr)
+        XCTAssertTrue(stopped.stdout.contains("0 done, 0 skipped, 0 failed, 1 interrupted of 2 items, 1 not started"), stopped.stdout)
+        let records = try manifest(out.appendingPathComponent("manifest.jsonl"))
+        XCTAssertEqual(records.map { $0["status"] as? String }, ["interrupted"])
+        let again = try CLI.run(args)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains("batch: 2 done, 0 skipped, 0 failed of 2 items"), again.stdout)
+    }
+}
