@@ -10,6 +10,9 @@ final class BatchProgress {
     private var computedSeconds = 0.0
     private var computed = 0
 
+    /// The output being computed, shown at the end of the line.
+    var current: String?
+
     init(total: Int) { self.total = total }
 
     var finished: Int { done + skipped + failed + interrupted }
@@ -40,6 +43,6 @@ final class BatchProgress {
             let left = max(0, Double(total - finished) * perItem - elapsed)
             text += ", ETA \(ProgressDisplay.duration(left))"
         }
-        return text
+        return text + (current.map { "; \($0)" } ?? "")
     }
 }

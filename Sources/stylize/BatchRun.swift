@@ -71,7 +71,8 @@ final class BatchRun {
                     record.seconds = old.seconds
                     record.report = old.report
                 } else {
-                    if !display.isTerminal || quiet { display.line("\(progress.line()); \(output)") }
+                    progress.current = output
+                    if !display.isTerminal { display.line(progress.line()) }
                     chainComputed.insert(item.chain)
                     // Recorded as started (interrupted until it is done): the output is about to change, and a rerun
                     // must not take an output this run leaves half-way (Ctrl-C saves the best image so far) as finished.
