@@ -27,6 +27,8 @@ import NeuralCore
 public struct LBFGSOptions: Sendable {
     /// Number m of curvature pairs (s, y) kept.
     public var historySize = 100
+    /// How the pairs are stored: bfloat16 halves the history's memory (LBFGS+History.swift).
+    public var historyPrecision: HistoryPrecision = .bfloat16
     /// Most objective evaluations (each is a forward and backward pass); never exceeded.
     public var maxEvaluations = 1000
     /// Most accepted steps.
@@ -140,7 +142,7 @@ public final class LBFGS {
         var xTrial = LBFGSVector(count: n), gTrial = LBFGSVector(count: n)
         let d = LBFGSVector(count: n), path = boxed ? LBFGSVector(count: n) : d
         let xBest = LBFGSVector(count: n), gBest = LBFGSVector(count: n)
-        let history = LBFGSHistory(count: n, capacity: m)
+        let history = LBFGSHistory(count: n, capacity: m, precision: options.historyPrecision)
         var recent = [Double](repeating: 0, count: max(options.progressWindow, 1) + 1)   // f of the last iterates
         var evaluations = 0, iteration = 0
         if boxed { VectorOps.project(x.buffer, lower: lower, upper: upper) }
@@ -273,8 +275,7 @@ public final class LBFGS {
             let (sSlot, ySlot) = history.nextSlot()
             VectorOps.combine(sSlot, 1, xTrial.readOnly, -1, x.readOnly)
             VectorOps.combine(ySlot, 1, gTrial.readOnly, -1, g.readOnly)
-            let (s, y) = (UnsafeBufferPointer(sSlot), UnsafeBufferPointer(ySlot))
-            _ = history.commit(sy: VectorOps.dot(s, y), yy: VectorOps.dot(y, y), ss: VectorOps.dot(s, s))
+            _ = history.commit()
             swap(&x, &xTrial)
             swap(&g, &gTrial)
             f = fNew

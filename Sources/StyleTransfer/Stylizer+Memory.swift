@@ -8,12 +8,13 @@ extension Stylizer {
     /// output up to the deepest loss layer, the loss layers' outputs, a ReLU mask bit per convolution
     /// output and a winner byte per pool output, the Winograd kernel cache and its two reused buffers
     /// (`WinogradKernelCache`) and the tile scratch; L-BFGS keeps `2 · history` vectors of the image
-    /// size plus eight work vectors (LBFGS.swift). The weights themselves are not counted.
+    /// size (`LBFGSHistory.bytes`, bfloat16 by default) plus eight Float work vectors (LBFGS.swift). The weights
+    /// themselves are not counted.
     /// - Parameters:
     ///   - width, height: the output size in pixels.
     ///   - forwardOnly: a style image's forward pass: the working buffers and the loss layers' outputs.
     public static func estimatedBytes(width: Int, height: Int, preset: Preset, architecture: VGGArchitecture,
-                                      forwardOnly: Bool = false) -> Int {
+                                      forwardOnly: Bool = false, historyPrecision: HistoryPrecision = .bfloat16) -> Int {
         let names = architecture.layerNames(includeTop: false)
         let used = Set(preset.styleLayers.map(\.layer) + [preset.contentLayer])
         let deepest = names.lastIndex { used.contains($0) } ?? names.count - 1
@@ -31,7 +32,8 @@ extension Stylizer {
         if forwardOnly { return network }
         // Transformed kernels: the cache budget and two buffers of the largest layer's transform (512 x 512).
         let kernels = WinogradKernelCache.defaultBudgetBytes + 2 * 4 * WinogradKernel.positions * 512 * 512
-        return network + maskBits / 8 + winnerBytes + kernels + 4 * (2 * preset.history + 8) * pixels
+        let history = LBFGSHistory.bytes(count: pixels, capacity: preset.history, precision: historyPrecision)
+        return network + maskBits / 8 + winnerBytes + kernels + history + 4 * 8 * pixels
     }
 }
 

@@ -60,6 +60,8 @@ public final class Stylizer {
     /// Optimise inside the pixel box `0...255` (L-BFGS with bounds, see LBFGS.swift), so that the written file is
     /// the optimised image up to 8-bit rounding. Off: pixels may leave the box and are clamped only on writing.
     public var pixelBox = true
+    /// How L-BFGS stores its history (bfloat16: half the memory; LBFGS+History.swift).
+    public var historyPrecision: HistoryPrecision = .bfloat16
 
     public init(network: VGGNetwork, preset: Preset) {
         self.network = network
@@ -100,6 +102,7 @@ public final class Stylizer {
             }
             var options = LBFGSOptions()
             options.historySize = preset.history
+            options.historyPrecision = historyPrecision
             options.maxEvaluations = preset.evaluationBudget(scale: index, of: sizes.count)
             if pixelBox { options.bounds = 0 ... 255 }
             let optimizer = LBFGS(options: options)

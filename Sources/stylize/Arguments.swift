@@ -5,6 +5,7 @@ import Visualization
 extension Colormap: ExpressibleByArgument {}
 extension ValueScale: ExpressibleByArgument {}
 extension LossNormalization: ExpressibleByArgument {}
+extension HistoryPrecision: ExpressibleByArgument {}
 
 /// `--order none|cluster` for Gram heatmaps.
 enum ChannelOrdering: String, ExpressibleByArgument, CaseIterable {

@@ -13,8 +13,9 @@ struct SweepCommand: ParsableCommand {
         abstract: "Render a contact sheet of the transfer with preset values varied, to tune a preset by looking.",
         discussion: """
         Each --vary KEY=V1,V2,... varies one preset field (style_weight, content_weight, tv_weight, style_scale,
-        iterations, history, init, content_layer, normalization) or one style layer's weight (block3_conv1=0,1,4).
-        The first --vary runs along the columns, the others down the rows. Every cell runs the preset's own schedule
+        iterations, history, init, content_layer, normalization), one style layer's weight (block3_conv1=0,1,4), the one
+        style layer used (style_layer=block1_conv1,block5_conv1) or the preset itself (preset=default,strong-style). The first --vary runs along the columns, the others and
+        several photos (--content a.jpg,b.jpg) down the rows. Every cell runs the preset's own schedule
         scaled to --size, so a 256 px preview looks like the full-size result with the same values.
           stylize sweep --content images/building.jpg --style images/starry_night.jpg \\
                         --vary style_weight=0.1,1,10,100 --vary style_scale=0.5,1,2 -o sweep.png
@@ -23,8 +24,10 @@ struct SweepCommand: ParsableCommand {
                         --vary style_weight=0.1,1,10,100 --vary style_scale=0.5,1,2 --pick 6 --save-preset mine
         """)
 
-    @Option(name: .long, help: "The content photo (PNG or JPEG).")
+    @Option(name: .long, help: "The content photo(s) (PNG or JPEG); several, comma-separated, make more rows.")
     var content: String
+
+    var contentFiles: [String] { content.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     @Option(name: .long, help: "The style image (PNG or JPEG).")
     var style: String
@@ -77,9 +80,10 @@ struct SweepCommand: ParsableCommand {
             let labels = parts[1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard !labels.isEmpty, !labels.contains(where: \.isEmpty) else { throw CLIError("--vary \(spec): empty value in the list") }
             let isLayer = key.hasPrefix("block") || key.hasPrefix("relu")
-            if Self.stringKeys.contains(key) { return Axis(key: key, values: labels, labels: labels) }
+            if Self.stringKeys.contains(key) || key == "preset" { return Axis(key: key, values: labels, labels: labels) }
+            if key == "style_layer" { return Axis(key: key, values: labels.map(VGGArchitecture.kerasName), labels: labels) }
             guard Self.numberKeys.contains(key) || isLayer else {
-                let known = (Self.numberKeys.union(Self.stringKeys)).sorted().joined(separator: ", ")
+                let known = (Self.numberKeys.union(Self.stringKeys).union(["preset", "style_layer"])).sorted().joined(separator: ", ")
                 throw CLIError("--vary \(spec): \(key) cannot be varied (fields: \(known), or a layer such as block3_conv1)")
             }
             let numbers = try labels.map { label -> Double in
@@ -103,7 +107,10 @@ struct SweepCommand: ParsableCommand {
         var layers = Dictionary(uniqueKeysWithValues: base.styleLayers.map { ($0.layer, $0.weight) })
         var touchesLayers = false
         for (axis, i) in zip(axes, cell) {
-            if axis.key.hasPrefix("block") {
+            if axis.key == "style_layer", let only = axis.values[i] as? String {
+                layers = [only: 1]
+                touchesLayers = true
+            } else if axis.key.hasPrefix("block") {
                 layers[axis.key] = axis.values[i] as? Double
                 touchesLayers = true
             } else {
@@ -112,7 +119,12 @@ struct SweepCommand: ParsableCommand {
         }
         if touchesLayers { fields["style_layers"] = layers }
         let source = "--vary " + zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" }.joined(separator: " ")
-        return try base.applying(fields, source: source)
+        var start = base
+        if let name = zip(axes, cell).first(where: { $0.0.key == "preset" }).map({ $0.0.labels[$0.1] }) {
+            start = try Preset.find(name)
+        }
+        fields.removeValue(forKey: "preset")
+        return try start.applying(fields, source: source)
     }
 
     static func label(_ axes: [Axis], _ cell: [Int]) -> String {
@@ -129,7 +141,7 @@ struct SweepCommand: ParsableCommand {
     var outputPath: String {
         if let output { return output }
         func stem(_ p: String) -> String { ((p as NSString).lastPathComponent as NSString).deletingPathExtension }
-        return "output/sweep-\(stem(content))-\(stem(style)).png"
+        return "output/sweep-\(contentFiles.map(stem).joined(separator: "+"))-\(stem(style)).png"
     }
 
     func run() throws {
@@ -139,13 +151,16 @@ struct SweepCommand: ParsableCommand {
         if let savePreset { return try save(savePreset, base: base, axes: axes, cells: cells) }
         let out = outputPath
         var roles = FileRoles()
-        roles.reads = [(content, "--content"), (style, "--style")]
+        roles.reads = contentFiles.map { ($0, "--content") } + [(style, "--style")]
         if let file = Preset.file(of: preset) { roles.reads.append((file, "--preset")) }
+        for axis in axes where axis.key == "preset" {
+            roles.reads += axis.labels.compactMap { Preset.file(of: $0) }.map { ($0, "--vary preset") }
+        }
         if let weights = network.weights, !weights.hasPrefix("random:") { roles.reads.append((weights, "--weights")) }
         roles.writes = [(out, "-o")]
         try roles.check()
         let interrupt = Interrupt.shared
-        let contentImage = try readImage(content)
+        let photos = try contentFiles.map { try readImage($0) }
         let styleImage = try readImage(style)
         let weights = try network.loadWeights()
         let vgg = network.network(weights)
@@ -155,53 +170,52 @@ struct SweepCommand: ParsableCommand {
         if !quiet {
             Console.error("weights: \(weights.source)\nsweep: \(cells.count) cell(s) at \(size) px from preset \(base.name)\n")
         }
-        let photo = contentImage.resized(longestEdge: size)
         var pictures: [RGBImage] = []
-        var rows: [String] = []
-        for (n, (cell, p)) in zip(cells, presets).enumerated() {
-            if interrupt.isRequested { break }
-            let stylizer = Stylizer(network: vgg, preset: p)
-            let initialization: Initialization = p.initialization == "noise" ? .noise : p.initialization == "style" ? .style : .content
-            let started = Date()
-            let result = stylizer.run(content: contentImage, styles: [styleImage], blend: [1], initialization: initialization,
-                                      seed: 0) { progress, _ in
-                if !quiet {
-                    Console.error(String(format: "\r  cell %d/%d  scale %d/%d  %d/%d evaluations  loss %.4g   ",
-                                         n + 1, cells.count, progress.scaleIndex + 1, progress.scaleCount,
-                                         progress.evaluations, progress.evaluationBudget, progress.terms.total))
+        var labels: [[String]] = []
+        let total = photos.count * cells.count
+        sweep: for (k, contentImage) in photos.enumerated() {
+            let photo = contentImage.resized(longestEdge: size)
+            for (cell, p) in zip(cells, presets) {
+                if interrupt.isRequested { break sweep }
+                let n = pictures.count + 1
+                let stylizer = Stylizer(network: vgg, preset: p)
+                let initialization: Initialization = p.initialization == "noise" ? .noise : p.initialization == "style" ? .style : .content
+                let started = Date()
+                let result = stylizer.run(content: contentImage, styles: [styleImage], blend: [1], initialization: initialization,
+                                          seed: 0) { progress, _ in
+                    if !quiet {
+                        Console.error(String(format: "\r  cell %d/%d  scale %d/%d  %d/%d evaluations  loss %.4g   ",
+                                             n, total, progress.scaleIndex + 1, progress.scaleCount,
+                                             progress.evaluations, progress.evaluationBudget, progress.terms.total))
+                    }
+                    return !interrupt.isRequested
                 }
-                return !interrupt.isRequested
+                if case .cancelled = result.stop { break sweep }
+                let distance = Self.meanAbsoluteDifference(result.image, photo.resized(width: result.image.width, height: result.image.height))
+                pictures.append(result.image)
+                let photoName = photos.count > 1 ? ((contentFiles[k] as NSString).lastPathComponent) + " " : ""
+                labels.append(["\(n)" + (photos.count > 1 ? " " + photoName : "")] + zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" })
+                let line = String(format: "%3d  %@%@  loss %.4g (content %.4g, style %.4g, tv %.4g)  distance from photo %.2f  %.0f s",
+                                  n, photoName, Self.label(axes, cell), result.terms.total, result.terms.content, result.terms.style,
+                                  result.terms.tv, distance, Date().timeIntervalSince(started))
+                if !quiet { Console.error("\r" + String(repeating: " ", count: 78) + "\r") }
+                Console.output(line + "\n")
             }
-            if case .cancelled = result.stop, pictures.isEmpty { break }
-            let distance = Self.meanAbsoluteDifference(result.image, photo.resized(width: result.image.width, height: result.image.height))
-            pictures.append(result.image)
-            let line = String(format: "%3d  %@  loss %.4g (content %.4g, style %.4g, tv %.4g)  distance from photo %.2f  %.0f s",
-                              n + 1, Self.label(axes, cell), result.terms.total, result.terms.content, result.terms.style,
-                              result.terms.tv, distance, Date().timeIntervalSince(started))
-            rows.append(line)
-            if !quiet { Console.error("\r" + String(repeating: " ", count: 78) + "\r") }
-            Console.output(line + "\n")
         }
         guard !pictures.isEmpty else {
             Console.error("stylize: stopped without saving (interrupted before the first cell finished)\n")
             throw ExitCode(interrupt.exitStatus)
         }
-        let sheet = try Self.sheet(pictures, labels: cells.prefix(pictures.count).enumerated().map { n, cell in
-                                        ["\(n + 1)"] + zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" } },
-                                   columns: axes[0].values.count,
+        let sheet = try Self.sheet(pictures, labels: labels, columns: axes[0].values.count,
                                    title: "\(base.name): \(axes.map(\.key).joined(separator: " × "))")
         try sheet.write(to: out)
-        Console.output("\(out): \(pictures.count) of \(cells.count) cells; save one with --pick N --save-preset NAME\n")
+        Console.output("\(out): \(pictures.count) of \(total) cells; save one with --pick N --save-preset NAME\n")
         if interrupt.isRequested { throw ExitCode(interrupt.exitStatus) }
     }
 
     /// The preset as a preview at `size`: the output size and every coarse-to-fine scale scaled by the same factor.
     static func preview(_ p: Preset, size: Int, iterations: Int?) -> Preset {
-        var q = p
-        let factor = Double(size) / Double(p.size)
-        q.size = size
-        q.scales = p.scales.map { max(Preset.sizeRange.lowerBound, Int((Double($0) * factor).rounded())) }
-        if let last = q.scales.last, last != size { q.scales[q.scales.count - 1] = size }
+        var q = p.resized(to: size)
         if let iterations { q.iterations = iterations; q.scaleIterations = [] }
         return q
     }
@@ -239,16 +253,18 @@ struct SweepCommand: ParsableCommand {
     }
 
     func save(_ name: String, base: Preset, axes: [Axis], cells: [[Int]]) throws {
+        let total = cells.count * contentFiles.count
         let index = pick ?? 1
-        guard pick != nil || cells.count == 1 else {
-            throw CLIError("--save-preset: the sweep has \(cells.count) cells; choose one with --pick N (1...\(cells.count))")
+        guard pick != nil || total == 1 else {
+            throw CLIError("--save-preset: the sweep has \(total) cells; choose one with --pick N (1...\(total))")
         }
-        guard (1...cells.count).contains(index) else { throw CLIError("--pick \(index): the sweep has cells 1...\(cells.count)") }
-        var p = try Self.preset(base, axes: axes, cell: cells[index - 1])
+        guard (1...total).contains(index) else { throw CLIError("--pick \(index): the sweep has cells 1...\(total)") }
+        let cell = cells[(index - 1) % cells.count]
+        var p = try Self.preset(base, axes: axes, cell: cell)
         let path = name.hasSuffix(".json") || name.contains("/")
             ? name : (ProjectPaths.userPresets as NSString).appendingPathComponent(name + ".json")
         p.name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        p.description = "\(base.name) with \(Self.label(axes, cells[index - 1])) (saved by stylize sweep)"
+        p.description = "\(base.name) with \(Self.label(axes, cell)) (saved by stylize sweep)"
         if FileManager.default.fileExists(atPath: path) && !force {
             throw CLIError("\(path): a preset file exists there; give --force to replace it, or another name")
         }
@@ -260,6 +276,6 @@ struct SweepCommand: ParsableCommand {
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         try AtomicFile.write(p.fileBytes(), to: path)
         _ = try Preset.load(path: path)   // the file just written reads back as a preset
-        Console.output("\(path): preset \(p.name) (\(Self.label(axes, cells[index - 1]))); use it with --preset \(name)\n")
+        Console.output("\(path): preset \(p.name) (\(Self.label(axes, cell))); use it with --preset \(name)\n")
     }
 }

@@ -80,6 +80,9 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How the loss terms are scaled: relative (each term against its target) or gatys (absolute, as in the PyTorch comparison) (preset: normalization).", valueName: "relative|gatys"))
     var normalization: LossNormalization?
 
+    @Option(name: .long, help: ArgumentHelp("How L-BFGS stores its history: bfloat16 (half the memory) or float32.", valueName: "bfloat16|float32"))
+    var historyPrecision: HistoryPrecision = .bfloat16
+
     @Flag(name: .long, help: "Let the optimizer move pixels outside 0...255 (clamped only when written), for comparisons with unbounded optimizers.")
     var noBox = false
 
@@ -204,7 +207,7 @@ struct TransferCommand: ParsableCommand {
         if let v = tvWeight { p.tvWeight = v }
         if let v = contentLayer { p.contentLayer = VGGArchitecture.kerasName(v) }
         if let v = iterations { p.iterations = v }
-        if let v = size { p.size = v }
+        if let v = size { p = p.resized(to: v) }
         if let v = styleScale { p.styleScale = v }
         if let v = history { p.history = v }
         if let v = normalization { p.normalization = v }
@@ -218,7 +221,7 @@ struct TransferCommand: ParsableCommand {
             }
             p.scaleIterations = values.map { $0! }
         }
-        if size != nil && scales == nil { p.scales = p.scales.filter { $0 < p.size } + (p.scales.isEmpty ? [] : [p.size]) }
+
         for (layer, w) in try parsedStyleLayers() {
             p.styleLayers.removeAll { $0.layer == layer }
             if w > 0 { p.styleLayers.append(.init(layer: layer, weight: w)) }
@@ -277,6 +280,7 @@ struct TransferCommand: ParsableCommand {
         }
         let stylizer = Stylizer(network: vgg, preset: preset)
         stylizer.pixelBox = !noBox
+        stylizer.historyPrecision = historyPrecision
         let stem = (out as NSString).deletingPathExtension
         let ext = (out as NSString).pathExtension
         var saveFailure: Error?

@@ -94,3 +94,49 @@ final class VectorOpsTests: XCTestCase {
         }
     }
 }
+
+/// bfloat16 storage: rounding against round-to-8-significant-bits done in Double (ties to even), and the compact
+/// update/dot against the Float operations' plain-loop twins on the rounded values.
+final class BFloat16VectorOpsTests: XCTestCase {
+    static func roundTo8Bits(_ x: Double) -> Double {
+        guard x != 0 else { return 0 }
+        let q = pow(2, (log2(abs(x))).rounded(.down) - 7)
+        return (x / q).rounded(.toNearestOrEven) * q
+    }
+
+    func testRoundingEncodingAndCompactUpdate() {
+        let n = 2 * VectorOps.minimumPerPart + 4099
+        var rng = SplitMix64(seed: 3)
+        var values: [Float] = []
+        for i in 0 ..< n {
+            let magnitude: Double = pow(10, Double(i % 13) - 6)
+            values.append(Float(rng.nextNormal() * magnitude))
+        }
+        let ties: [Float] = [1 + 1.0 / 256, 1 + 3.0 / 256, -0, 3e38]
+        values += ties
+        var rounded = values
+        rounded.withUnsafeMutableBufferPointer { VectorOps.roundToBFloat16($0) }
+        for (v, r) in zip(values, rounded) { XCTAssertEqual(Double(r), Self.roundTo8Bits(Double(v)), "\(v)") }
+        XCTAssertEqual(rounded[n], 1, "a tie rounds to even")
+        XCTAssertEqual(rounded[n + 1], 1 + 4.0 / 256, "a tie rounds to even")
+
+        let count = n
+        let x = Array(rounded.prefix(count)), z = x.reversed().map { $0 }
+        var xs = [UInt16](repeating: 0, count: count), zs = xs
+        x.withUnsafeBufferPointer { VectorOps.encodeBFloat16($0, into: &xs) }
+        z.withUnsafeBufferPointer { VectorOps.encodeBFloat16($0, into: &zs) }
+        var rng2 = SplitMix64(seed: 4)
+        let y0 = (0 ..< count).map { _ in Float(rng2.nextNormal()) }
+        var yFast = y0, yNaive = y0
+        let dFast = yFast.withUnsafeMutableBufferPointer { VectorOps.update($0, adding: 0.5, timesBFloat16: xs, scale: -2, thenDotWithBFloat16: zs) }
+        let dNaive = VectorOps.updateNaive(&yNaive, adding: 0.5, times: x, scale: -2, thenDotWith: z)
+        let worst = zip(yFast, yNaive).map { abs($0 - $1) / (1 + abs($1)) }.max()!
+        XCTAssertLessThanOrEqual(worst, 1e-6)
+        let magnitude = zip(z, yNaive).map { Double(abs($0 * $1)) }.reduce(0, +)
+        XCTAssertLessThanOrEqual(abs(dFast - dNaive) / magnitude, 1e-6)
+        let dot = y0.withUnsafeBufferPointer { VectorOps.dot($0, bfloat16: xs) }
+        var dotMagnitude = 0.0
+        for i in 0 ..< count { dotMagnitude += Double(abs(y0[i] * x[i])) }
+        XCTAssertEqual(dot, VectorOps.dotNaive(y0, x), accuracy: 1e-6 * dotMagnitude)
+    }
+}

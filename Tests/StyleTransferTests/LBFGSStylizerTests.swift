@@ -67,13 +67,22 @@ final class LBFGSStylizerTests: XCTestCase {
     /// that depended on the scale of the loss would change it. x1000 gives the same evaluations, steps and stop and
     /// the same picture within Float rounding: 1000 is not a power of 2, so the network's Float gradients round
     /// differently, and the first pair, from the one-evaluation probe step, carries that rounding into every later
-    /// step. Over 15 evaluations the two pictures differ by a small fraction of a grey level (measured: mean 0.09,
-    /// max 0.67); over many more the difference grows like any rounding difference on this path does.
+    /// step. Over 15 evaluations the two pictures differ by a small fraction of a grey level (measured with a Float
+    /// history: mean 0.14, max 0.98); over many more the difference grows like any rounding difference on this path
+    /// does. A bfloat16 history stores each vector over its norm, so x1000 changes its stored values only where a
+    /// value sits within Float rounding of a bfloat16 boundary; such a value then moves by 2^-8 of itself, and the
+    /// pictures differ by a third of a grey level (measured: mean 0.35, max 3.3).
     /// Reference: the x1 run. Smooth style here: the stripes above make paths more sensitive still.
     func testWeightsTimesAThousandGiveTheSameRun() {
+        for precision in HistoryPrecision.allCases { checkScaleFree(precision) }
+    }
+
+    func checkScaleFree(_ precision: HistoryPrecision) {
+        let (meanBound, maxBound) = precision == .float32 ? (0.2, 2.0) : (0.5, 4.0)
         let smoothStyle = RGBImage(StyleObjectiveTests.smoothImage(26, 26, seed: 2))
         func run(_ preset: Preset, box: Bool) -> StylizeResult {
             let stylizer = Stylizer(network: network, preset: preset)
+            stylizer.historyPrecision = precision
             stylizer.pixelBox = box
             return stylizer.run(content: content, styles: [smoothStyle], blend: [1], initialization: .content, seed: 1) { _, _ in true }
         }
@@ -92,9 +101,9 @@ final class LBFGSStylizerTests: XCTestCase {
             XCTAssertEqual(c.stop, b.stop, "box \(box)")
             let differences = zip(c.raw.data, b.raw.data).map { Double(abs($0 - $1)) }
             let mean = differences.reduce(0, +) / Double(differences.count), worst = differences.max()!
-            print("weights x1000, box \(box): \(c.evaluations) evaluations both; pixel difference mean \(mean), max \(worst)")
-            XCTAssertLessThanOrEqual(mean, 0.2, "box \(box): mean pixel difference \(mean) (of 255)")
-            XCTAssertLessThanOrEqual(worst, 2, "box \(box): max pixel difference \(worst) (of 255)")
+            print("weights x1000, \(precision), box \(box): \(c.evaluations) evaluations both; pixel difference mean \(mean), max \(worst)")
+            XCTAssertLessThanOrEqual(mean, meanBound, "\(precision), box \(box): mean pixel difference \(mean) (of 255)")
+            XCTAssertLessThanOrEqual(worst, maxBound, "\(precision), box \(box): max pixel difference \(worst) (of 255)")
             XCTAssertEqual(b.terms.total / 1000, c.terms.total, accuracy: 0.01 * c.terms.total, "box \(box)")
         }
     }

@@ -288,22 +288,37 @@ final class LBFGSHistoryTests: XCTestCase {
     /// Reference (Nocedal & Wright eq. 7.19): H_0 = gamma I with gamma = s.y / y.y of the newest pair, then for each
     /// kept pair from oldest to newest H = (I - rho s y^T) H (I - rho y s^T) + rho s s^T, in Double. Five pairs pass
     /// through a ring of three, so the ring wraps and only the last three count.
-    func testTwoLoopMatchesDenseBFGSUpdates() {
+    func testTwoLoopMatchesDenseBFGSUpdates() { checkTwoLoop(.float32) }
+
+    /// The same with pairs stored as bfloat16: the reference divides s and y by their norms, rounds to 8 significant
+    /// bits (nearest, ties to even) in Double arithmetic and multiplies back; H must be the dense update of those pairs.
+    func testCompactTwoLoopMatchesDenseBFGSUpdatesOfTheRoundedPairs() { checkTwoLoop(.bfloat16) }
+
+    static func roundTo8Bits(_ x: Double) -> Double {
+        guard x != 0 else { return 0 }
+        let q = pow(2, (log2(abs(x))).rounded(.down) - 7)
+        return (x / q).rounded(.toNearestOrEven) * q
+    }
+
+    func checkTwoLoop(_ precision: HistoryPrecision) {
         let n = 6, m = 3
         var rng = SplitMix64(seed: 5)
         // y = A s with A symmetric positive definite, so every pair has s.y > 0.
         let b = (0 ..< n * n).map { _ in rng.nextNormal() }
         let a = (0 ..< n * n).map { k in (0 ..< n).reduce(0.0) { $0 + b[k / n * n + $1] * b[k % n * n + $1] } + (k / n == k % n ? 1 : 0) }
-        let history = LBFGSHistory(count: n, capacity: m)
+        let history = LBFGSHistory(count: n, capacity: m, precision: precision)
         var pairs: [([Double], [Double])] = []
         for _ in 0 ..< 5 {
             let s = (0 ..< n).map { _ in Double(Float(rng.nextNormal())) }
             let y = (0 ..< n).map { i in Double(Float((0 ..< n).reduce(0.0) { $0 + a[i * n + $1] * s[$1] })) }
             let slot = history.nextSlot()
             for i in 0 ..< n { slot.s[i] = Float(s[i]); slot.y[i] = Float(y[i]) }
-            func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).map(*).reduce(0, +) }
-            XCTAssertTrue(history.commit(sy: dot(s, y), yy: dot(y, y), ss: dot(s, s)))
-            pairs.append((s, y))
+            XCTAssertTrue(history.commit())
+            func stored(_ v: [Double]) -> [Double] {
+                let norm = v.map { $0 * $0 }.reduce(0, +).squareRoot()
+                return v.map { Self.roundTo8Bits(Double(Float($0 / norm))) * norm }
+            }
+            pairs.append(precision == .float32 ? (s, y) : (stored(s), stored(y)))
         }
         XCTAssertEqual(history.pairs, m)
         let kept = pairs.suffix(m)

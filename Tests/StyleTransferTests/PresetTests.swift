@@ -106,3 +106,26 @@ final class PresetTests: XCTestCase {
         }
     }
 }
+
+/// `Preset.resized(to:)`: the coarse-to-fine schedule scaled with the output, budgets kept; scales that would not
+/// be below the new output size dropped with their budgets. Reference: the sizes worked out by hand.
+final class PresetScheduleTests: XCTestCase {
+    func testScheduleFollowsTheOutputSize() {
+        var p = Preset.builtIn
+        p.size = 512
+        p.scales = [256, 512]
+        p.scaleIterations = [150, 80]
+        let big = p.resized(to: 1024)
+        XCTAssertEqual(big.scales, [512, 1024])
+        XCTAssertEqual(big.scaleIterations, [150, 80])
+        XCTAssertEqual(big.evaluationBudget(scale: 0, of: 2), 150)
+        XCTAssertEqual(p.resized(to: 48).scales, [32, 48])
+        let tiny = p.resized(to: 32)
+        XCTAssertEqual(tiny.scales, [32])
+        XCTAssertEqual(tiny.scaleIterations, [80])
+        var single = Preset.builtIn
+        single.size = 512
+        XCTAssertEqual(single.resized(to: 300).scales, [])
+        XCTAssertEqual(single.resized(to: 300).size, 300)
+    }
+}
