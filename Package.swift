@@ -18,17 +18,19 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
-        .systemLibrary(name: "CLibHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CLibHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),   // tests only
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
         // Small C shims for what Swift cannot import (setjmp/longjmp, macros). Each returns an int and fills a message.
         .target(name: "CPNG", dependencies: ["CLibPNG"]),
         .target(name: "CJPEG", dependencies: ["CLibJPEG"]),
+        // libhdf5 through its shim: the tests' independent reference for the Swift HDF5 reader, not in the product.
         .target(name: "CHDF5", dependencies: ["CLibHDF5"]),
         // Swift modules.
         // SafeIO: bounded reads of regular files only, atomic writes, and the register of inputs no write may replace.
         .target(name: "SafeIO"),
         .target(name: "Imaging", dependencies: ["SafeIO", "CPNG", "CJPEG"]),
-        .target(name: "NeuralCore", dependencies: ["SafeIO", "COpenBLAS", "CHDF5"]),
+        .target(name: "NeuralCore", dependencies: ["SafeIO", "COpenBLAS", "CZlib"]),
         .target(name: "StyleTransfer", dependencies: ["SafeIO", "NeuralCore", "Imaging"]),
         .target(name: "Visualization", dependencies: ["NeuralCore", "Imaging", "CLibFreeType"]),
         .executableTarget(
@@ -40,7 +42,7 @@ let package = Package(
         // Tests: one target per module, plus the command line.
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "Imaging"],
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "Imaging", "CHDF5"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StyleTransferTests", dependencies: ["StyleTransfer", "NeuralCore"],
                     exclude: ["Fixtures"]),   // reference scripts and their output; the tests paste the numbers

@@ -95,7 +95,7 @@ def hdf5():
         f.create_group("block1_pool").attrs["weight_names"] = np.array([], dtype="S1")
 
     # Legacy full-model file: the layers under model_weights, variable-length names, Keras 1 weight names.
-    with h5py.File(folder / "legacy_model.h5", "w", libver="latest") as f:
+    with h5py.File(folder / "legacy_model.h5", "w", libver="v110") as f:
         m = f.create_group("model_weights")
         m.attrs.create("layer_names", ["block1_conv1", "block1_conv2"], dtype=h5py.string_dtype())
         for layer in ["block1_conv1", "block1_conv2"]:
@@ -105,7 +105,7 @@ def hdf5():
             g.create_dataset(f"{layer}_b_1:0", data=bias.astype(np.float16))
 
     # Keras 3 .weights.h5: vars groups named by their attribute `name`, vars/0 kernel, vars/1 bias.
-    with h5py.File(folder / "keras3.h5", "w", libver="latest") as f:
+    with h5py.File(folder / "keras3.h5", "w", libver="v110") as f:
         for i, layer in enumerate(["block1_conv1", "block1_conv2"]):
             v = f.create_group(f"layers/conv2d_{i}/vars")
             v.attrs["name"] = layer
@@ -113,9 +113,24 @@ def hdf5():
             v.create_dataset("1", data=bias)
 
     # Keras 3 with the layer name taken from the parent group, and a non-VGG layer beside it.
-    with h5py.File(folder / "keras3_parent_names.h5", "w", libver="latest") as f:
+    with h5py.File(folder / "keras3_parent_names.h5", "w", libver="v110") as f:
         f.create_group("block1_conv1/vars").create_dataset("0", data=kernel[:, :, :, :1])
         f.create_group("dense/vars").create_dataset("0", data=np.zeros((2, 2), np.float32))
+
+    # Every storage and type the HDF5 reader handles, tiny, in the oldest and the newest format libhdf5 1.10 reads
+    # (the fuzz target reads every dataset and string attribute it finds, not only complete VGG files).
+    for libver in ["earliest", "v110"]:
+        with h5py.File(folder / f"storage_{libver}.h5", "w", libver=libver) as f:
+            f.attrs.create("names", ["a", "bc"], dtype=h5py.string_dtype())
+            f.attrs["fixed"] = np.array([b"xyz", b"w"])
+            f.create_dataset("contiguous", data=kernel[0, 0])
+            f.create_dataset("big_endian_f8", data=bias.astype(">f8"))
+            f.create_dataset("gzip_shuffle", data=kernel[:, :, 0], chunks=(2, 2, 2), compression="gzip", shuffle=True)
+            f.create_dataset("fletcher", data=bias, chunks=(2,), fletcher32=True)
+            f.create_dataset("unwritten", shape=(2, 3), dtype="<f4", fillvalue=0.25)
+            many = f.create_group("many")        # more than 8 links: dense link storage in the v110 format
+            for i in range(9):
+                many.create_group(str(i))
 
 
 def presets():

@@ -24,8 +24,6 @@ enum KerasWeightsReader {
             if !vars.isEmpty {
                 return try readKeras3(file, vars: vars, name: name)
             }
-        } catch let error as HDF5Error {
-            throw WeightsError(.corrupt, file: name, error.object.isEmpty ? error.message : "\(error.object): \(error.message)")
         } catch let error as WeightsError {
             throw error
         } catch {
@@ -60,7 +58,7 @@ enum KerasWeightsReader {
     // ---- legacy ----------------------------------------------------------------------------
 
     /// `(group, layer_names)` of a legacy file: the root, or `model_weights` in a full-model file.
-    private static func legacyLayerNames(_ file: HDF5File) throws(HDF5Error) -> (String, [String])? {
+    private static func legacyLayerNames(_ file: HDF5File) throws(WeightsError) -> (String, [String])? {
         if let names = try file.stringAttribute("layer_names", of: "/") { return ("", names) }
         if try file.kind(of: "/model_weights") == .group,
            let names = try file.stringAttribute("layer_names", of: "/model_weights") {
@@ -103,18 +101,18 @@ enum KerasWeightsReader {
     struct GroupWalk {
         /// A Keras 3 VGG file has about 100 groups; the bundled HED file 160.
         static let maxGroups = 10_000
-        var visited: Set<[UInt64]> = []
+        var visited: Set<UInt64> = []
     }
 
     /// Layer name -> its `vars` group, for every `vars` group named like a VGG convolution
     /// (by its `name` attribute, or failing that by its parent group's name).
     private static func keras3Variables(_ file: HDF5File, group: String, depth: Int,
-                                        walk: inout GroupWalk) throws(HDF5Error) -> [String: String] {
+                                        walk: inout GroupWalk) throws(WeightsError) -> [String: String] {
         var found: [String: String] = [:]
         guard depth < 8 else { return found }
         guard walk.visited.insert(try file.address(of: group.isEmpty ? "/" : group)).inserted else { return found }
         guard walk.visited.count <= GroupWalk.maxGroups else {
-            throw HDF5Error(file: file.path, object: group, message: "more than \(GroupWalk.maxGroups) groups; not a Keras weight file")
+            throw WeightsError(.corrupt, file: file.name, "more than \(GroupWalk.maxGroups) groups; not a Keras weight file")
         }
         for child in try file.children(of: group.isEmpty ? "/" : group) {
             let path = "\(group)/\(child)"

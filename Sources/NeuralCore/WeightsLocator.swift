@@ -19,13 +19,7 @@ public enum WeightsLoader {
             throw WeightsError(error, file: name)
         }
         if isHDF5(head) {
-            let file: HDF5File
-            do { file = try HDF5File(path: path) } catch {
-                // HDF5 compares the file's size with the end address its superblock records.
-                let truncated = error.message.contains("truncated file")
-                throw WeightsError(truncated ? .truncated : .corrupt, file: name,
-                                   "\(truncated ? "truncated" : "damaged") HDF5 file (\(error.message))")
-            }
+            let file = try HDF5File(path: path, name: name)
             return try KerasWeightsReader.read(file, name: name)
         }
         if SafetensorsFile.looksLike(head) {

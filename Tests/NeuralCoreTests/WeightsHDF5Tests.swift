@@ -3,7 +3,7 @@ import XCTest
 @testable import NeuralCore
 
 /// `HDF5File` against files written by h5py (Fixtures/make_keras_reference.py) and the bundled Keras 3 file;
-/// the expected values are what h5py reads from the same files.
+/// the expected values are what h5py reads from the same files (HDF5ReaderTests compares whole files with libhdf5).
 final class WeightsHDF5Tests: XCTestCase {
     func testFixedLengthStringAttributes() throws {
         // h5py: f.attrs['layer_names'] is an array of fixed-length byte strings (|S12)
@@ -45,12 +45,14 @@ final class WeightsHDF5Tests: XCTestCase {
         XCTAssertEqual(Array(bias[0..<3]), [0.6998733878135681, 0.10584505647420883, 0.05528749153017998])
     }
 
-    func testLibraryMessagesReachTheError() throws {
+    func testErrorsNameTheFileAndTheObject() throws {
         let file = try HDF5File(path: WeightsTestSupport.fixture("legacy_vgg16_pattern_oldnames.h5"))
         XCTAssertThrowsError(try file.shape(of: "/block1_conv1/nothing")) { error in
             let text = "\(error)"
-            XCTAssertTrue(text.contains("legacy_vgg16_pattern_oldnames.h5: /block1_conv1/nothing: cannot open the dataset ("), text)
-            XCTAssertFalse(text.contains("\n"), text)
+            XCTAssertTrue(text.hasSuffix("legacy_vgg16_pattern_oldnames.h5: /block1_conv1/nothing: no such object"), text)
+        }
+        XCTAssertThrowsError(try file.readFloats("/block1_conv1")) { error in
+            XCTAssertTrue("\(error)".hasSuffix("legacy_vgg16_pattern_oldnames.h5: /block1_conv1: is not a dataset"), "\(error)")
         }
         XCTAssertThrowsError(try HDF5File(path: WeightsTestSupport.fixture("make_keras_reference.py"))) { error in
             XCTAssertTrue("\(error)".hasSuffix("make_keras_reference.py: not an HDF5 file"), "\(error)")

@@ -14,7 +14,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case jpeg
     /// Weights: `WeightsLoader.load` on a safetensors file, then every tensor its header validates read as floats.
     case safetensors
-    /// Weights: `WeightsLoader.load` on an HDF5 file (the Keras legacy and Keras 3 layouts).
+    /// Weights: `WeightsLoader.load` on an HDF5 file (the Keras legacy and Keras 3 layouts), after reading every
+    /// group, string attribute and small dataset of the file (`HDF5Walk`).
     case hdf5
     /// `Preset.load` on a preset JSON file.
     case preset
@@ -54,6 +55,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 _ = try WeightsLoader.load(path: scratch.path)
             case .hdf5:
                 try scratch.write(bytes)
+                HDF5Walk.readEverything(path: scratch.path)
                 _ = try WeightsLoader.load(path: scratch.path)
             case .preset:
                 try scratch.write(bytes)
