@@ -143,22 +143,39 @@ final class BatchRun {
         if let preset = item.preset { args += ["--preset", preset] }
         if command.report { args += ["--report", path(reportName(item))] }
         if quiet { args.append("--quiet") }
-        args += transferOptions
-        if let start = try frameStart(item) { args += ["--init", start] }   // after the options: the last --init counts
+        if let (start, edge) = try frameStart(item) {
+            // The previous result is already at the output size: one scale there, from it (a coarse scale first would
+            // start from a shrunk copy and lose its strokes). The last --init counts.
+            args += BatchRun.removingSizes(transferOptions) + ["--scales", "\(edge)", "--init", start]
+        } else {
+            args += transferOptions
+        }
         let transfer = try TransferCommand.parse(args)
         return try transfer.perform(progress: display)
     }
 
-    /// With `--frames` and a weight above 0: the starting image of a frame after the first, written to `.stylize/`
-    /// (nil for the first frame, or when the previous frame has no output).
-    func frameStart(_ item: BatchItem) throws -> String? {
+    /// With `--frames` and a weight above 0: the starting image of a frame after the first, written to `.stylize/`,
+    /// and its longest edge (nil for the first frame, or when the previous frame has no output).
+    func frameStart(_ item: BatchItem) throws -> (path: String, edge: Int)? {
         guard command.frames, command.frameBlend > 0, item.position > 0,
               let previous = previousItem(item),
               FileManager.default.fileExists(atPath: path(previous.name + ".png")) else { return nil }
         let start = FrameSequence.start(previous: try RGBImage(contentsOf: path(previous.name + ".png")),
                                         frame: try RGBImage(contentsOf: item.content), weight: command.frameBlend)
         try start.write(to: startPath(item))
-        return startPath(item)
+        return (startPath(item), max(start.width, start.height))
+    }
+
+    /// Transfer options without `--size` and `--scales` (and their values).
+    static func removingSizes(_ options: [String]) -> [String] {
+        var kept: [String] = [], skipValue = false
+        for option in options {
+            if skipValue { skipValue = false; continue }
+            if option == "--size" || option == "--scales" { skipValue = true; continue }
+            if option.hasPrefix("--size=") || option.hasPrefix("--scales=") { continue }
+            kept.append(option)
+        }
+        return kept
     }
 
     /// The frame before `item` in its sequence, or nil for a first frame.
