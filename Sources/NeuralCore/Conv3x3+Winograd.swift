@@ -84,9 +84,10 @@ extension Conv3x3 {
                                                 firstTile: first, count: count, mask: maskBytes, scratch: worker)
                     for p in 0 ..< WinogradKernel.positions {
                         // M_p (count, Cout) = V_p (count, Cin) · U_p (Cin, Cout)
-                        GEMM.multiply(m: count, n: cout, k: cin,
+                        // (a transposed kernel stores U_p as (Cout, Cin)).
+                        GEMM.multiply(transposeB: kernel.transposed, m: count, n: cout, k: cin,
                                       a: worker.v + p * count * cin, lda: cin,
-                                      b: up + p * cin * cout, ldb: cout,
+                                      b: up + p * cin * cout, ldb: kernel.transposed ? cin : cout,
                                       c: worker.m + p * count * cout, ldc: cout)
                     }
                     WinogradTile.transformOutput(worker, height: h, width: w, channels: cout, tilesX: tilesX,

@@ -3,15 +3,21 @@
 /// `U = G g Gᵀ` for every (input, output) channel pair, a 6x6 matrix per pair.
 ///
 /// Layout: `u` is `(36, Cin, Cout)`, position `p = 6 i + j` of the 6x6 transform first, so
-/// that for each position the `(Cin, Cout)` slice is the right-hand matrix of one GEMM.
+/// that for each position the `(Cin, Cout)` slice is the right-hand matrix of one GEMM. A flipped
+/// kernel (the input gradient's) keeps the same `(36, Cin, Cout)` layout of the original channels,
+/// built from the rotated taps, and is `transposed`: its GEMMs read each slice as `(Cout, Cin)`.
+/// Both directions then read the Keras kernel contiguously and cost the same to transform.
 /// The interpolation points are `0, 1, -1, 2, -2, ∞`.
 public struct WinogradKernel: Sendable {
     /// Channels the transformed kernel reads (rows of each position's matrix).
     public private(set) var inChannels = 0
     /// Channels it writes (columns of each position's matrix).
     public private(set) var outChannels = 0
-    /// u is (36, inChannels, outChannels); it may hold more floats than that (reused storage).
+    /// u is (36, inChannels, outChannels), or (36, outChannels, inChannels) when `transposed`; it may hold more
+    /// floats than that (reused storage).
     public private(set) var u: [Float] = []
+    /// Each position's slice is stored transposed, (outChannels, inChannels): the GEMM reads it with `transB`.
+    public private(set) var transposed = false
 
     /// Number of transform positions of F(4x4, 3x3): a 6x6 input tile per 4x4 output tile.
     public static let positions = 36
@@ -34,9 +40,11 @@ public struct WinogradKernel: Sendable {
     /// - Complexity: `O(Cin · Cout)`, eight channels at a time, parallel over the rows.
     public mutating func load(_ weights: ConvWeights, flipped: Bool = false) {
         let (cin, cout) = (weights.inChannels, weights.outChannels)
-        let (rows, columns) = flipped ? (cout, cin) : (cin, cout)
-        inChannels = rows
-        outChannels = columns
+        // Stored rows and columns are the Keras kernel's Cin and Cout in both directions.
+        let (rows, columns) = (cin, cout)
+        inChannels = flipped ? cout : cin
+        outChannels = flipped ? cin : cout
+        transposed = flipped
         let needed = Self.positions * cin * cout
         if u.count < needed { u = [Float](repeating: 0, count: needed) }
         weights.kernel.withUnsafeBufferPointer { g in
@@ -45,7 +53,8 @@ public struct WinogradKernel: Sendable {
                 nonisolated(unsafe) let up = u.baseAddress!
                 let plane = rows * columns
                 // Row r of every position's matrix, `columns` wide, eight at a time. Tap (ky, kx) of
-                // element (r, col) is g[ky][kx][r][col] unflipped, g[2-ky][2-kx][col][r] flipped.
+                // element (r, col) is g[ky][kx][r][col] unflipped, g[2-ky][2-kx][r][col] flipped (rotated by
+                // 180 degrees; the swap of Cin and Cout is the GEMM's transposed read).
                 parallelFor(rows, parts: GEMM.threadCount, minimumPerPart: 8) { range in
                     // tap[3 ky + kx], h = g Gᵀ (3x6), and G h (6x6), eight columns at a time.
                     let tap = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 9 + 18 + 6)
@@ -57,14 +66,8 @@ public struct WinogradKernel: Sendable {
                             let n = min(8, columns - col)
                             for ky in 0 ..< 3 {
                                 for kx in 0 ..< 3 {
-                                    if flipped {
-                                        let base = gp + ((2 - ky) * 3 + (2 - kx)) * cin * cout + r
-                                        var v = SIMD8<Float>()
-                                        for e in 0 ..< n { v[e] = base[(col + e) * cout] }
-                                        tap[3 * ky + kx] = v
-                                    } else {
-                                        tap[3 * ky + kx] = WinogradTile.load(gp + ((ky * 3 + kx) * cin + r) * cout + col, n)
-                                    }
+                                    let (sy, sx) = flipped ? (2 - ky, 2 - kx) : (ky, kx)
+                                    tap[3 * ky + kx] = WinogradTile.load(gp + ((sy * 3 + sx) * cin + r) * cout + col, n)
                                 }
                             }
                             for k in 0 ..< 3 { Self.filterTransform(tap[3 * k], tap[3 * k + 1], tap[3 * k + 2], into: h + 6 * k) }
@@ -108,24 +111,26 @@ public struct WinogradKernel: Sendable {
 
 /// Transformed kernels of a network's Winograd layers. Those that fit in a memory budget are
 /// transformed on first use and kept; the others are transformed again on each use into one
-/// reused buffer per direction, which costs a pass over the kernel (a few milliseconds for a
-/// 512x512 layer) but no memory beyond the largest layer's transform.
+/// reused buffer, which costs a pass over the kernel (a few milliseconds for a 512x512 layer) but
+/// no memory beyond the largest layer's transform.
 ///
-/// The default budget keeps every layer of VGG16 and VGG19 up to block5_conv2 in both directions
-/// (about 490 MB for VGG19, four times its weights per direction): transforming the large block4 and
-/// block5 kernels on each use costs about 0.2 s of a 1.1 s VGG19 512x512 evaluation here, since
-/// writing 38 MB per 512x512 layer is bound by memory bandwidth. A smaller budget trades that time
-/// for memory (`stylize-bench --tune cache-mib=N` measures it: 0 saves 370 MB and costs 13%).
+/// All of VGG19 up to block5_conv2 in both directions would hold about 490 MB, four times its
+/// weights per direction. The default budget, 128 MiB, keeps block1 to block3 and block4_conv1 in
+/// both directions and transforms the large block4 and block5 kernels on each use: that keeps a
+/// VGG19 512x512 transfer with history 100 under 1 GB, at the time measured by `stylize-bench`
+/// (`--tune cache-mib=N` runs the evaluation with another budget; README, Speed).
 public final class WinogradKernelCache {
     public let weights: VGGWeights
     /// Bytes of transformed kernels kept between uses.
     public let budgetBytes: Int
-    /// Default budget: 512 MiB, every VGG layer up to block5_conv2 in both directions.
-    public static let defaultBudgetBytes = 512 << 20
+    /// Default budget: 128 MiB (see above).
+    public static let defaultBudgetBytes = 128 << 20
 
     private var kept: [Int: WinogradKernel] = [:]
     private var keptBytes = 0
-    private var transient = [WinogradKernel(), WinogradKernel()]
+    /// The one reused buffer of kernels beyond the budget (both directions have one layout and size, and a kernel
+    /// is in use only inside one `withKernel` call at a time).
+    private var transient = WinogradKernel()
 
     public init(weights: VGGWeights, budgetBytes: Int = WinogradKernelCache.defaultBudgetBytes) {
         self.weights = weights
@@ -143,11 +148,10 @@ public final class WinogradKernelCache {
             keptBytes += bytes
             return body(k)
         }
-        let slot = flipped ? 1 : 0
-        transient[slot].load(weights.convolutions[c], flipped: flipped)
-        return body(transient[slot])
+        transient.load(weights.convolutions[c], flipped: flipped)
+        return body(transient)
     }
 
     /// Bytes held: kept kernels and the reused buffers.
-    public var bytes: Int { keptBytes + transient.reduce(0) { $0 + $1.bytes } }
+    public var bytes: Int { keptBytes + transient.bytes }
 }

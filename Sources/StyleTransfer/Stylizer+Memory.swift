@@ -30,8 +30,8 @@ extension Stylizer {
         let pixels = width * height * 3
         let network = 4 * (2 * largest + kept)
         if forwardOnly { return network }
-        // Transformed kernels: the cache budget and two buffers of the largest layer's transform (512 x 512).
-        let kernels = WinogradKernelCache.defaultBudgetBytes + 2 * 4 * WinogradKernel.positions * 512 * 512
+        // Transformed kernels: the cache budget and the reused buffer of the largest layer's transform (512 x 512).
+        let kernels = WinogradKernelCache.defaultBudgetBytes + 4 * WinogradKernel.positions * 512 * 512
         let history = LBFGSHistory.bytes(count: pixels, capacity: preset.history, precision: historyPrecision)
         return network + maskBits / 8 + winnerBytes + kernels + history + 4 * 8 * pixels
     }
