@@ -98,7 +98,7 @@ final class BatchRun {
                 Console.error("stylize: batch item \(item.name) failed: \(record.error!)\n")
             }
             display.finish()
-            try? FileManager.default.removeItem(atPath: startPath(item))
+            if record.status != .interrupted { try? FileManager.default.removeItem(atPath: startPath(item)) }
             progress.record(record.status, seconds: record.seconds)
             records.append(record)
             if record.status == .skipped && !quiet {
@@ -137,7 +137,8 @@ final class BatchRun {
         return record
     }
 
-    /// Runs the transfer command on one item (its own option parsing and validation, then `perform`).
+    /// Runs the transfer command on one item (its own option parsing and validation, then `perform`), writing into
+    /// the output folder; everything the item leaves besides its output and report is under `.stylize/NAME.*`.
     func transfer(_ item: BatchItem, output: String, display: ProgressDisplay) throws -> StylizeResult {
         var args = ["--content", item.content, "--style", item.style, "-o", path(output)]
         if let preset = item.preset { args += ["--preset", preset] }
