@@ -44,21 +44,21 @@ final class LBFGSHistory {
     let capacity: Int
     let precision: HistoryPrecision
     /// s and y slots: Floats for `.float32`, UInt16 for `.bfloat16`.
-    private let s: UnsafeMutableRawPointer
-    private let y: UnsafeMutableRawPointer
+    let s: UnsafeMutableRawPointer
+    let y: UnsafeMutableRawPointer
     /// The pair being written (bfloat16 only; Float32 writes straight into the next slot).
     private let pendingS: LBFGSVector?
     private let pendingY: LBFGSVector?
-    private var rho: [Double]
-    private var yy: [Double]
+    var rho: [Double]
+    var yy: [Double]
     /// bfloat16: the norms the slots' s and y were divided by (1 for Float32).
-    private var sNorm: [Double]
-    private var yNorm: [Double]
+    var sNorm: [Double]
+    var yNorm: [Double]
     private var alpha: [Double]
     /// Pairs held (at most m).
-    private(set) var pairs = 0
+    var pairs = 0
     /// Slot of the newest pair (-1 before the first).
-    private var newest = -1
+    var newest = -1
 
     init(count n: Int, capacity m: Int, precision: HistoryPrecision = .bfloat16) {
         let bytesPerValue = precision == .float32 ? MemoryLayout<Float>.stride : MemoryLayout<UInt16>.stride
@@ -92,11 +92,11 @@ final class LBFGSHistory {
     /// Forgets every pair (the next direction is steepest descent).
     func clear() { pairs = 0 }
 
-    private func floats(_ base: UnsafeMutableRawPointer, _ j: Int) -> UnsafeMutableBufferPointer<Float> {
+    func floats(_ base: UnsafeMutableRawPointer, _ j: Int) -> UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(start: base.assumingMemoryBound(to: Float.self) + j * count, count: count)
     }
 
-    private func halves(_ base: UnsafeMutableRawPointer, _ j: Int) -> UnsafeMutablePointer<UInt16> {
+    func halves(_ base: UnsafeMutableRawPointer, _ j: Int) -> UnsafeMutablePointer<UInt16> {
         base.assumingMemoryBound(to: UInt16.self) + j * count
     }
 

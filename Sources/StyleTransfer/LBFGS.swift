@@ -118,7 +118,8 @@ public struct LBFGSResult: Sendable {
 ///   progress test relative to |f|, the curvature test of a pair on the cosine of s and y.
 /// - If the line search finds no acceptable step, the run moves to the best point it evaluated if that is lower;
 ///   otherwise it clears the history and retries once with steepest descent before stopping.
-/// - Memory: 2m + 8 vectors of n Floats; the history's pages are touched as pairs arrive.
+/// - Memory: 2m + 8 vectors of n Floats (x, g, their trial values, d, the projected path, the best x and its g;
+///   7 without bounds, where the path is d); the history's pages are touched as pairs arrive.
 public final class LBFGS {
     public let options: LBFGSOptions
 
@@ -135,17 +136,36 @@ public final class LBFGS {
     /// - Complexity: per iteration, about 4 m n multiply-adds over both cores besides the evaluations.
     public func minimize(_ x0: [Float], objective: (_ x: UnsafeBufferPointer<Float>, _ gradient: UnsafeMutableBufferPointer<Float>) -> Double,
                          onIteration: (LBFGSIteration, UnsafeBufferPointer<Float>) -> Bool = { _, _ in true }) -> LBFGSResult {
-        let n = x0.count, m = max(options.historySize, 1)
+        minimize(x0, resumingFrom: nil, objective: objective) { it, x, _ in onIteration(it, x) }
+    }
+
+    /// Minimises f starting at x0, or continues a run from a state taken at one of its reports.
+    ///
+    /// A run resumed from the state of its report k makes exactly the evaluations, steps and reports that the
+    /// uninterrupted run makes after report k (same options, same objective): the state holds everything the loop
+    /// carries from one step to the next (see `LBFGSState`).
+    /// - Parameters:
+    ///   - x0: starting point, n Floats (projected into `options.bounds`); ignored when resuming.
+    ///   - state: a state from `onIteration`'s `snapshot` of a run with the same options and objective, or nil.
+    ///   - onIteration: as above; `snapshot` returns the state at this report (it copies every vector, so call it
+    ///     only when the state is wanted).
+    ///   - onFinish: called once as the run stops, with a `snapshot` of its last state (resuming that state stops
+    ///     again at once for the same reason, except after a failed line search, which it retries).
+    public func minimize(_ x0: [Float], resumingFrom state: LBFGSState?,
+                         objective: (_ x: UnsafeBufferPointer<Float>, _ gradient: UnsafeMutableBufferPointer<Float>) -> Double,
+                         onIteration: (LBFGSIteration, UnsafeBufferPointer<Float>, _ snapshot: () -> LBFGSState) -> Bool,
+                         onFinish: ((_ snapshot: () -> LBFGSState) -> Void)? = nil) -> LBFGSResult {
+        let n = state?.x.count ?? x0.count, m = max(options.historySize, 1)
         let lower = options.bounds?.lowerBound ?? -.infinity, upper = options.bounds?.upperBound ?? .infinity
         let boxed = options.bounds != nil
-        var x = LBFGSVector(x0), g = LBFGSVector(count: n)
+        var x = LBFGSVector(state?.x ?? x0), g = LBFGSVector(count: n)
         var xTrial = LBFGSVector(count: n), gTrial = LBFGSVector(count: n)
         let d = LBFGSVector(count: n), path = boxed ? LBFGSVector(count: n) : d
         let xBest = LBFGSVector(count: n), gBest = LBFGSVector(count: n)
         let history = LBFGSHistory(count: n, capacity: m, precision: options.historyPrecision)
         var recent = [Double](repeating: 0, count: max(options.progressWindow, 1) + 1)   // f of the last iterates
         var evaluations = 0, iteration = 0
-        if boxed { VectorOps.project(x.buffer, lower: lower, upper: upper) }
+        if boxed && state == nil { VectorOps.project(x.buffer, lower: lower, upper: upper) }
 
         // Clock: objective time and optimizer time since the last report.
         var objectiveNanoseconds: UInt64 = 0
@@ -166,37 +186,72 @@ public final class LBFGS {
             return LBFGSResult(x: Array(x.buffer), value: .nan, iterations: 0, evaluations: 0, stop: .evaluationBudget,
                                message: "stopped: the evaluation budget is 0, so x0 was not evaluated")
         }
-        var f = evaluate(x, g), fBest = f
-        VectorOps.copy(xBest.buffer, x.readOnly)
-        VectorOps.copy(gBest.buffer, g.readOnly)
+        var f: Double, fBest: Double
+        if let state {
+            precondition(state.isConsistent && state.pairs.count <= m, "L-BFGS: the state to resume does not match these options")
+            _ = g.buffer.update(fromContentsOf: state.gradient)
+            _ = xBest.buffer.update(fromContentsOf: state.best)
+            _ = gBest.buffer.update(fromContentsOf: state.bestGradient)
+            (f, fBest) = (state.value, state.bestValue)
+            history.restore(state.pairs)
+            recent = state.recentValues
+            (evaluations, iteration) = (state.evaluations, state.iterations)
+        } else {
+            f = evaluate(x, g)
+            fBest = f
+            VectorOps.copy(xBest.buffer, x.readOnly)
+            VectorOps.copy(gBest.buffer, g.readOnly)
+        }
+        var finalSnapshot: (() -> LBFGSState)? = nil   // set once the state is complete, for `onFinish`
         func finish(_ stop: LBFGSStop, _ message: String) -> LBFGSResult {
-            LBFGSResult(x: Array(xBest.buffer), value: fBest, iterations: iteration, evaluations: evaluations, stop: stop, message: message)
+            if let finalSnapshot, let onFinish { onFinish(finalSnapshot) }
+            return LBFGSResult(x: Array(xBest.buffer), value: fBest, iterations: iteration, evaluations: evaluations, stop: stop, message: message)
         }
         guard f.isFinite, VectorOps.dot(g.readOnly, g.readOnly).isFinite else {
             return finish(.lineSearchFailed("objective not finite at x0"), "stopped: f or its gradient is not finite at the starting point")
         }
         var gNorm = freeNorm(g, x)
-        let gNorm0 = gNorm
-        recent[0] = f
-        var steepest = true, step = 0.0
+        let gNorm0 = state?.initialGradientNorm ?? gNorm
+        if state == nil { recent[0] = f }
+        var steepest = state?.steepest ?? true, step = state?.step ?? 0.0
         let search = StrongWolfeLineSearch(c1: options.c1, c2: options.c2, maxEvaluations: options.maxLineSearchEvaluations)
 
+        /// Everything the loop carries from this report to the next step.
+        func snapshot() -> LBFGSState {
+            LBFGSState(x: Array(x.buffer), gradient: Array(g.buffer), value: f,
+                       best: Array(xBest.buffer), bestGradient: Array(gBest.buffer), bestValue: fBest,
+                       pairs: history.pairsOldestFirst(), recentValues: recent, evaluations: evaluations, iterations: iteration,
+                       initialGradientNorm: gNorm0, steepest: steepest, step: step)
+        }
+        finalSnapshot = snapshot
         /// Reports the iterate; false when the caller cancels. The callback's own time is not counted.
         func report() -> Bool {
             let now = DispatchTime.now().uptimeNanoseconds
             let total = Double(now - reportedAt) * 1e-9, inObjective = Double(objectiveNanoseconds) * 1e-9
             let it = LBFGSIteration(iteration: iteration, evaluations: evaluations, value: f, gradientNorm: gNorm, step: step,
                                     objectiveSeconds: inObjective, optimizerSeconds: max(0, total - inObjective))
-            let keepGoing = onIteration(it, x.readOnly)
+            let keepGoing = onIteration(it, x.readOnly, snapshot)
             objectiveNanoseconds = 0
             reportedAt = DispatchTime.now().uptimeNanoseconds
             return keepGoing
         }
-        if !report() {
+        if state == nil && !report() {
             return finish(.cancelled, "stopped: cancelled by the caller at the start (f = \(sci(fBest)))")
         }
 
         while true {
+            // Progress over the last `progressWindow` iterations, relative to |f| (0 when f stayed exactly 0). Tested
+            // at the top of the loop, after the report of the step that made it, so that a resumed run tests it too.
+            let window = recent.count - 1
+            if iteration >= window {
+                let old = recent[(iteration - window) % recent.count]
+                let size = max(abs(old), abs(f))
+                let decrease = size > 0 ? (old - f) / size : 0
+                if decrease <= options.progressTolerance {
+                    return finish(.noProgress, "stopped: f decreased by a fraction \(sci(decrease)) over \(window) iterations, "
+                                  + "at most the tolerance \(sci(options.progressTolerance))")
+                }
+            }
             if gNorm <= options.gradientTolerance * gNorm0 {
                 return finish(.gradientTolerance, "stopped: gradient norm \(sci(gNorm)) below tolerance \(sci(options.gradientTolerance))"
                               + " x its initial \(sci(gNorm0))")
@@ -283,20 +338,9 @@ public final class LBFGS {
             iteration += 1
             step = result.step
             steepest = false
+            recent[iteration % recent.count] = f
             if !report() {
                 return finish(.cancelled, "stopped: cancelled by the caller at iteration \(iteration) (f = \(sci(fBest)))")
-            }
-            // Progress over the last `progressWindow` iterations, relative to |f| (0 when f stayed exactly 0).
-            let window = recent.count - 1
-            recent[iteration % recent.count] = f
-            if iteration >= window {
-                let old = recent[(iteration - window) % recent.count]
-                let size = max(abs(old), abs(f))
-                let decrease = size > 0 ? (old - f) / size : 0
-                if decrease <= options.progressTolerance {
-                    return finish(.noProgress, "stopped: f decreased by a fraction \(sci(decrease)) over \(window) iterations, "
-                                  + "at most the tolerance \(sci(options.progressTolerance))")
-                }
             }
         }
     }

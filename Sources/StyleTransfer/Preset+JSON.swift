@@ -8,7 +8,7 @@ extension Preset {
             "description": description, "content_weight": contentWeight, "style_weight": styleWeight,
             "tv_weight": tvWeight, "content_layer": contentLayer,
             "style_layers": Dictionary(uniqueKeysWithValues: styleLayers.map { ($0.layer, $0.weight) }),
-            "iterations": iterations, "size": size, "style_scale": styleScale, "init": initialization,
+            "iterations": iterations, "size": size, "style_scale": styleScale, "init": initialization.name,
             "original_colors": originalColors, "history": history, "normalization": normalization.rawValue,
         ]
         if !scales.isEmpty { d["scales"] = scales }

@@ -52,15 +52,11 @@ extension Preset {
             }
             return n.doubleValue
         }
-        func weight(_ key: String, _ value: Double) throws -> Double {
-            guard value.isFinite else { throw PresetError(path: path, message: "field \"\(key)\" must be finite, not \(value)") }
-            guard value >= 0 else { throw PresetError(path: path, message: "field \"\(key)\" must not be negative (\(value))") }
-            return value
-        }
-        func integer(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+        /// A whole number; its range is checked with the others by `rangeProblems`.
+        func integer(_ key: String) throws -> Int? {
             guard let v = try number(key) else { return nil }
-            guard v.isFinite, v == v.rounded(), let i = Int(exactly: v), range.contains(i) else {
-                throw PresetError(path: path, message: "field \"\(key)\" must be a whole number in \(range.lowerBound)...\(range.upperBound), not \(v)")
+            guard v.isFinite, v == v.rounded(), let i = Int(exactly: v) else {
+                throw PresetError(path: path, message: "field \"\(key)\" must be a whole number, not \(v)")
             }
             return i
         }
@@ -68,9 +64,9 @@ extension Preset {
             guard let s = v as? String else { throw PresetError(path: path, message: "field \"description\" must be a string") }
             p.description = s
         }
-        if let v = try number("content_weight") { p.contentWeight = try weight("content_weight", v) }
-        if let v = try number("style_weight") { p.styleWeight = try weight("style_weight", v) }
-        if let v = try number("tv_weight") { p.tvWeight = try weight("tv_weight", v) }
+        if let v = try number("content_weight") { p.contentWeight = v }
+        if let v = try number("style_weight") { p.styleWeight = v }
+        if let v = try number("tv_weight") { p.tvWeight = v }
         if let v = dict["content_layer"] {
             guard let name = v as? String else { throw PresetError(path: path, message: "field \"content_layer\" must be a string") }
             let s = VGGArchitecture.kerasName(name)
@@ -92,28 +88,19 @@ extension Preset {
                 guard let n = jsonNumber(w) else {
                     throw PresetError(path: path, message: "style_layers.\(layer) must be a number")
                 }
-                result.append(StyleLayerWeight(layer: layer, weight: try weight("style_layers.\(layer)", n.doubleValue)))
-            }
-            result.removeAll { $0.weight == 0 }
-            guard !result.isEmpty else {
-                throw PresetError(path: path, message: "field \"style_layers\" needs at least one layer with a weight above 0")
+                result.append(StyleLayerWeight(layer: layer, weight: n.doubleValue))
             }
             p.styleLayers = result.sorted { Preset.layerOrder($0.layer) < Preset.layerOrder($1.layer) }
         }
-        if let v = try integer("iterations", 1...100_000) { p.iterations = v }
-        if let v = try integer("size", Preset.sizeRange) { p.size = v }
-        if let v = try integer("history", 1...1000) { p.history = v }
-        if let v = try number("style_scale") {
-            guard v.isFinite, v > 0, v <= 8 else {
-                throw PresetError(path: path, message: "field \"style_scale\" must be in (0, 8], not \(v)")
-            }
-            p.styleScale = v
-        }
+        if let v = try integer("iterations") { p.iterations = v }
+        if let v = try integer("size") { p.size = v }
+        if let v = try integer("history") { p.history = v }
+        if let v = try number("style_scale") { p.styleScale = v }
         if let v = dict["init"] {
-            guard let s = v as? String, ["content", "noise", "random", "style"].contains(s) else {
+            guard let s = v as? String, let mode = Initialization(mode: s) else {
                 throw PresetError(path: path, message: "field \"init\" must be \"content\", \"noise\" (or \"random\") or \"style\"")
             }
-            p.initialization = s == "random" ? "noise" : s
+            p.initialization = mode
         }
         if let v = dict["original_colors"] {
             guard let n = v as? NSNumber, isJSONBool(n) else {
@@ -131,9 +118,8 @@ extension Preset {
             guard let list = v as? [Any] else { throw PresetError(path: path, message: "field \"scales\" must be a list of sizes") }
             var sizes: [Int] = []
             for item in list {
-                guard let n = jsonNumber(item),
-                      let i = Int(exactly: n.doubleValue), Preset.sizeRange.contains(i) else {
-                    throw PresetError(path: path, message: "field \"scales\" must hold whole sizes in \(Preset.sizeRange)")
+                guard let n = jsonNumber(item), n.doubleValue.isFinite, let i = Int(exactly: n.doubleValue) else {
+                    throw PresetError(path: path, message: "field \"scales\" must be a list of whole sizes")
                 }
                 sizes.append(i)
             }
@@ -146,6 +132,10 @@ extension Preset {
                 throw PresetError(path: path, message: "field \"scale_iterations\" must hold one whole budget in 1...100000 per entry of \"scales\" (\(p.scales.count))")
             }
             p.scaleIterations = budgets
+        }
+        p.styleLayers.removeAll { $0.weight == 0 }
+        if let problem = p.rangeProblems(name: { "field \"\($0)\"" }).first {
+            throw PresetError(path: path, message: problem)
         }
         return p
     }

@@ -3,8 +3,8 @@ import NeuralCore
 
 /// The weights and choices of one style-transfer run, as a preset file gives them.
 ///
-/// Schema of `Presets/NAME.json` (every field but `description` optional; a missing field keeps
-/// the built-in default shown in `Preset.builtIn`):
+/// Schema of `Presets/NAME.json` (every field optional; a missing field keeps the built-in default shown in
+/// `Preset.builtIn`; the accepted ranges are `Preset.Limits`):
 /// ```json
 /// {
 ///   "description": "one line shown by `stylize presets`",
@@ -16,15 +16,15 @@ import NeuralCore
 ///   "iterations": 500,                // evaluation budget of the optimizer, > 0
 ///   "size": 512,                      // longest edge of the output in pixels, 32...4096
 ///   "style_scale": 1.0,               // style image size relative to the output, > 0
-///   "init": "content",                // content | noise (or random) | style
+///   "init": "content",                // content | noise (or random) | style (`Initialization`)
 ///   "original_colors": false,
-///   "scales": [256, 512],             // coarse-to-fine sizes; empty: just `size`
+///   "scales": [256, 512],             // coarse-to-fine sizes, increasing; empty: just `size`
 ///   "scale_iterations": [200, 100],   // evaluation budget per scale (one per scale); absent: `iterations` each
-///   "history": 100,                   // L-BFGS history length
+///   "history": 100,                   // L-BFGS history length, 1...1000
 ///   "normalization": "relative"       // relative (default) | gatys: how the loss terms are scaled (LossNormalization)
 /// }
 /// ```
-public struct Preset: Sendable, Equatable {
+public struct Preset: Sendable, Equatable, Codable {
     public var name: String
     public var description: String
     public var contentWeight: Double
@@ -36,7 +36,7 @@ public struct Preset: Sendable, Equatable {
     public var iterations: Int
     public var size: Int
     public var styleScale: Double
-    public var initialization: String
+    public var initialization: Initialization
     public var originalColors: Bool
     public var scales: [Int]
     public var history: Int
@@ -49,7 +49,7 @@ public struct Preset: Sendable, Equatable {
         scaleIterations.count == count && index < count ? scaleIterations[index] : iterations
     }
 
-    public struct StyleLayerWeight: Sendable, Equatable {
+    public struct StyleLayerWeight: Sendable, Equatable, Codable {
         public var layer: String
         public var weight: Double
         public init(layer: String, weight: Double) {
@@ -66,7 +66,7 @@ public struct Preset: Sendable, Equatable {
         name: "built-in", description: "built-in defaults",
         contentWeight: 1, styleWeight: 100, tvWeight: 1, contentLayer: "block5_conv2",
         styleLayers: defaultStyleLayers.map { StyleLayerWeight(layer: $0, weight: 1) },
-        iterations: 500, size: 512, styleScale: 1, initialization: "content", originalColors: false,
+        iterations: 500, size: 512, styleScale: 1, initialization: .content, originalColors: false,
         scales: [], history: 100)
 
     /// The fields a preset file may have.
@@ -84,7 +84,7 @@ public struct Preset: Sendable, Equatable {
 }
 
 /// How the objective scales its content and style terms (Losses.swift has the unscaled formulas).
-public enum LossNormalization: String, Sendable, Equatable, CaseIterable {
+public enum LossNormalization: String, Sendable, Equatable, CaseIterable, Codable {
     /// Each term relative to its target: `L_c = Σ (F − P)² / Σ P²` and `E_l = Σ (G − A)² / Σ A²`. Every term is 0
     /// at a perfect match and about 1 when the match is lost, whatever the layer's activation scale, so α, β and the
     /// per-layer weights trade off directly: β = 1 weighs a lost style match like a lost content match.

@@ -29,3 +29,40 @@ func counted(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) 
 
 /// The colormap names, for help texts.
 let colormapNames = Colormap.allCases.map(\.rawValue).joined(separator: ", ")
+
+/// `--init content|noise|random|style|PATH`.
+extension Initialization: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard !argument.isEmpty else { return nil }
+        self.init(modeOrPath: argument)
+    }
+    public var defaultValueDescription: String { name }
+}
+
+/// A comma-separated list of paths (`--style a.jpg,b.jpg`), each trimmed; repeated options add up.
+struct PathList: ExpressibleByArgument {
+    var paths: [String]
+    init?(argument: String) {
+        paths = argument.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+}
+
+/// A comma-separated list of numbers (`--scales 256,512`, `--style-blend 0.7,0.3`).
+struct NumberList<Number: LosslessStringConvertible & Sendable>: ExpressibleByArgument, Sendable {
+    var values: [Number]
+    init?(argument: String) {
+        let parts = argument.split(separator: ",").map { Number($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
+        values = parts.map { $0! }
+    }
+}
+
+/// `--style-layer LAYER=WEIGHT` (Keras or classic layer name; 0 drops the layer).
+struct StyleLayerArgument: ExpressibleByArgument {
+    var entry: Preset.StyleLayerWeight
+    init?(argument: String) {
+        let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, let weight = Double(parts[1]) else { return nil }
+        entry = .init(layer: parts[0], weight: weight)
+    }
+}

@@ -64,6 +64,8 @@ struct BatchCommand: ParsableCommand {
         "--log": "a batch writes OUTDIR/manifest.jsonl instead",
         "--save-every": "a batch writes one image per item",
         "--style-blend": "each style of a batch is a separate item",
+        "--dry-run": "a batch computes its items",
+        "--checkpoint": "a batch's items are checkpointed in OUTDIR/.stylize/",
     ]
 
     // MARK: - Validation

@@ -41,7 +41,7 @@ final class BatchProgress {
         let perItem = computed > 0 ? computedSeconds / Double(computed) : (fraction > 0.05 ? elapsed / fraction : nil)
         if let perItem {
             let left = max(0, Double(total - finished) * perItem - elapsed)
-            text += ", ETA \(ProgressDisplay.duration(left))"
+            text += ", ETA \(durationText(left))"
         }
         return text + (current.map { "; \($0)" } ?? "")
     }

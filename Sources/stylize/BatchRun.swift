@@ -29,6 +29,7 @@ final class BatchRun {
 
     func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
     func statePath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".json") }
+    func checkpointPath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".ckpt") }
     func startPath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".start.png") }
     func reportName(_ item: BatchItem) -> String { "reports/\(item.name).html" }
 
@@ -76,10 +77,12 @@ final class BatchRun {
                     chainComputed.insert(item.chain)
                     // Recorded as started (interrupted until it is done): the output is about to change, and a rerun
                     // must not take an output this run leaves half-way (Ctrl-C saves the best image so far) as finished.
+                    let resume = resumable(item, plan: plan)
                     var begun = record
                     begun.status = .interrupted
                     try StagedFile.write(Array((begun.jsonLine() + "\n").utf8), to: statePath(item))
-                    let result = try transfer(item, output: output, display: display)
+                    let result = try transfer(item, output: output, resume: resume, display: display)
+                    try? FileManager.default.removeItem(atPath: checkpointPath(item))
                     record.status = .done
                     record.loss = result.terms.total
                     record.seconds = Date().timeIntervalSince(started)
@@ -139,8 +142,28 @@ final class BatchRun {
 
     /// Runs the transfer command on one item (its own option parsing and validation, then `perform`), writing into
     /// the output folder; everything the item leaves besides its output and report is under `.stylize/NAME.*`.
-    func transfer(_ item: BatchItem, output: String, display: ProgressDisplay) throws -> StylizeResult {
-        var args = ["--content", item.content, "--style", item.style, "-o", path(output)]
+    /// Whether an earlier run of the same plan started the item and left its checkpoint (a signal stopped it).
+    func resumable(_ item: BatchItem, plan: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: statePath(item)),
+              let old = try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: statePath(item)).first else { return false }
+        return old.status == .interrupted && old.plan == plan && FileManager.default.fileExists(atPath: checkpointPath(item))
+    }
+
+    /// - Parameter resume: continue from the item's checkpoint (see `resumable`); a checkpoint that cannot be used
+    ///   is reported and the item starts again.
+    func transfer(_ item: BatchItem, output: String, resume: Bool, display: ProgressDisplay) throws -> StylizeResult {
+        if resume {
+            do {
+                if let result = try ResumeCommand.parse([checkpointPath(item)] + (quiet ? ["--quiet"] : [])).perform(progress: display) {
+                    return result
+                }
+            } catch let exit as ExitCode where Interrupt.shared.isRequested {
+                throw exit
+            } catch {
+                display.line("stylize: \(item.name): cannot resume (\(message(error))); starting again")
+            }
+        }
+        var args = ["--content", item.content, "--style", item.style, "-o", path(output), "--checkpoint", checkpointPath(item)]
         if let preset = item.preset { args += ["--preset", preset] }
         if command.report { args += ["--report", path(reportName(item))] }
         if quiet { args.append("--quiet") }
@@ -152,7 +175,8 @@ final class BatchRun {
             args += transferOptions
         }
         let transfer = try TransferCommand.parse(args)
-        return try transfer.perform(progress: display)
+        guard let result = try transfer.perform(progress: display) else { throw CLIError("--dry-run computes nothing") }
+        return result
     }
 
     /// With `--frames` and a weight above 0: the starting image of a frame after the first, written to `.stylize/`,

@@ -76,11 +76,9 @@ struct FeaturesCommand: ParsableCommand {
 
     func run() throws {
         let weights = try network.loadWeights()
-        let names = weights.architecture.lossLayerNames
-        let layers = all ? names : [VGGArchitecture.kerasName(layer)]
-        for l in layers where !names.contains(l) {
-            throw CLIError("--layer \(layer): \(weights.architecture.name) (the weights in use, \(weights.source)) has no such layer;"
-                           + " its layers: \(names.joined(separator: ", ")) (or reluB_N for blockB_convN)")
+        let layers = all ? weights.architecture.lossLayerNames : [VGGArchitecture.kerasName(layer)]
+        do { try weights.architecture.validate(layers: layers) } catch {
+            throw CLIError("--layer \(layer): \(error) (the weights in use: \(weights.source))")
         }
         let picture = try readImage(image).resized(width: size, height: size)
         if all {

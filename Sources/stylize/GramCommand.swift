@@ -65,11 +65,9 @@ struct GramCommand: ParsableCommand {
 
     func run() throws {
         let weights = try network.loadWeights()
-        let known = weights.architecture.lossLayerNames
         let chosen = commaList(layers).map(VGGArchitecture.kerasName)
-        for (l, given) in zip(chosen, commaList(layers)) where !known.contains(l) {
-            throw CLIError("--layers \(given): \(weights.architecture.name) (the weights in use, \(weights.source)) has no such layer;"
-                           + " its layers: \(known.joined(separator: ", ")) (or reluB_N for blockB_convN)")
+        do { try weights.architecture.validate(layers: chosen) } catch {
+            throw CLIError("--layers \(layers): \(error) (the weights in use: \(weights.source))")
         }
         let first = try readImage(image)
         let second = try compare.map { try readImage($0) }

@@ -8,6 +8,8 @@ final class ProgressDisplay {
     private let quiet: Bool
     let isTerminal = isatty(STDERR_FILENO) != 0
     private var open = false
+    /// The plan's estimated seconds for the whole run (`RunPlan.estimatedSeconds`), shown against the elapsed time.
+    var estimate: Double?
     /// A line drawn above the step line on a terminal (`stylize batch`'s overall progress), from each step.
     var header: ((StylizeProgress) -> String)?
 
@@ -24,9 +26,10 @@ final class ProgressDisplay {
         let perEval = p.evaluations > 0 ? p.seconds / Double(p.evaluations) : 0
         let left = Double(max(0, p.evaluationBudget - p.evaluations)) * perEval
         let scale = p.scaleCount > 1 ? "scale \(p.scaleIndex + 1)/\(p.scaleCount) \(p.width)x\(p.height) " : ""
-        let text = String(format: "%@step %4d  evals %4d/%d  loss %.4g  content %.4g  style %.4g  tv %.4g  %.2f s/eval  left %@",
+        let planned = estimate.map { " of ~\(durationText($0)) estimated" } ?? ""
+        let text = String(format: "%@step %4d  evals %4d/%d  loss %.4g  content %.4g  style %.4g  tv %.4g  %.2f s/eval  left %@  %@%@",
                           scale, p.iteration, p.evaluations, p.evaluationBudget, p.terms.total, p.terms.content,
-                          p.terms.style, p.terms.tv, perEval, ProgressDisplay.duration(left))
+                          p.terms.style, p.terms.tv, perEval, durationText(left), durationText(p.elapsed), planned)
         if isTerminal, let header {   // two lines: back to the first one when they are already drawn
             Console.error((open ? "\r\u{1B}[1A" : "\r") + "\u{1B}[K" + header(p) + "\n\u{1B}[K" + text)
             open = true
@@ -42,10 +45,6 @@ final class ProgressDisplay {
         if open { Console.error("\n"); open = false }
     }
 
-    static func duration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
-        return s >= 60 ? String(format: "%dm%02ds", s / 60, s % 60) : "\(s)s"
-    }
 }
 
 /// One JSON object per step (iteration 0: the start): iteration, evaluations, every loss term, step, seconds,

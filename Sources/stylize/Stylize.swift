@@ -17,7 +17,7 @@ struct Stylize: ParsableCommand {
                   --iterations 100 -o building.png
         """,
         version: "stylize \(version)",
-        subcommands: [TransferCommand.self, PresetsCommand.self, LayersCommand.self, ShapesCommand.self,
+        subcommands: [TransferCommand.self, ResumeCommand.self, PresetsCommand.self, LayersCommand.self, ShapesCommand.self,
                       FeaturesCommand.self, GramCommand.self, SweepCommand.self, InfoCommand.self, BatchCommand.self],
         defaultSubcommand: TransferCommand.self)
 

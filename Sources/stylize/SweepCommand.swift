@@ -178,11 +178,10 @@ struct SweepCommand: ParsableCommand {
             for (cell, p) in zip(cells, presets) {
                 if interrupt.isRequested { break sweep }
                 let n = pictures.count + 1
-                let stylizer = Stylizer(network: vgg, preset: p)
-                let initialization: Initialization = p.initialization == "noise" ? .noise : p.initialization == "style" ? .style : .content
+                let inputs = RunInputs(content: contentImage, styles: [styleImage])
+                let plan = RunPlan.unchecked(preset: p, inputs: inputs, architecture: weights.architecture)
                 let started = Date()
-                let result = stylizer.run(content: contentImage, styles: [styleImage], blend: [1], initialization: initialization,
-                                          seed: 0) { progress, _ in
+                let result = Stylizer(network: vgg, plan: plan).run(inputs: inputs) { progress, _, _ in
                     if !quiet {
                         Console.error(String(format: "\r  cell %d/%d  scale %d/%d  %d/%d evaluations  loss %.4g   ",
                                              n, total, progress.scaleIndex + 1, progress.scaleCount,

@@ -168,7 +168,7 @@ final class BatchCommandTests: XCTestCase {
 
 extension BatchCommandTests {
     /// SIGTERM (a Slurm preemption, a pod eviction) during an item: the batch stops with 143, the item is recorded as
-    /// interrupted, and a rerun computes it instead of taking the best-so-far image it left as finished.
+    /// interrupted, and a rerun continues it from its checkpoint instead of taking the best-so-far image as finished.
     func testSignalStopsTheBatchAndTheRerunRecomputesTheItem() throws {
         try CLI.requireImages()
         let photos = try photos(["building.jpg", "fruits.jpg"])
@@ -185,5 +185,7 @@ extension BatchCommandTests {
         let again = try CLI.run(args)
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stdout.contains("batch: 2 done, 0 skipped, 0 failed of 2 items"), again.stdout)
+        XCTAssertTrue(again.stderr.contains("resuming at scale"), "the interrupted item continues from its checkpoint: \(again.stderr)")
+        XCTAssertFalse(CLI.listing(out.appendingPathComponent(".stylize")).contains { $0.hasSuffix(".ckpt") }, "checkpoints removed when done")
     }
 }

@@ -11,7 +11,7 @@ final class ExamplesTests: XCTestCase {
     /// repeated option wins), or `--scales` replaced.
     static func quick(_ line: String) -> String {
         let words = line.split(separator: " ").map(String.init)
-        let command = words.count > 1 && ["presets", "layers", "shapes", "features", "gram", "info", "help"].contains(words[1])
+        let command = words.count > 1 && ["presets", "layers", "shapes", "features", "gram", "info", "help", "resume"].contains(words[1])
             ? words[1] : "transfer"
         guard networkCommands.contains(command), !line.contains(" --merge ") else { return line }   // batch --merge: no run
         var out = line

@@ -3,7 +3,8 @@ import XCTest
 
 /// The optimizer as the command line shows it: the log's iteration-0 line and timings, the pixel box and its switch.
 final class TransferOptimizerTests: XCTestCase {
-    let quick = ["--weights", "random:5", "--size", "48"]
+    /// One scale of 48 px (`--size` would scale the preset's coarse-to-fine schedule).
+    let quick = ["--weights", "random:5", "--scales", "48"]
 
     /// The loss printed in the summary line ("loss 1.234e+04").
     func reportedLoss(_ stdout: String) -> Double? {

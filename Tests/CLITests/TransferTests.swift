@@ -3,7 +3,8 @@ import XCTest
 
 /// `stylize` end to end on a small random network: outputs, logs, reports, bad input, interrupts.
 final class TransferTests: XCTestCase {
-    let quick = ["--weights", "random:5", "--size", "48", "--iterations", "6"]
+    /// One scale of 48 px (`--size` would scale the preset's coarse-to-fine schedule).
+    let quick = ["--weights", "random:5", "--scales", "48", "--iterations", "6"]
 
     func testTransferWritesImageLogReportAndIntermediates() throws {
         try CLI.requireImages()
@@ -37,7 +38,7 @@ final class TransferTests: XCTestCase {
         var pixels: [Data] = []
         for (i, extra) in runs.enumerated() {
             let out = dir.appendingPathComponent("out\(i).png").path
-            let common = extra.contains("--scales") ? Array(quick.filter { $0 != "--size" && $0 != "48" }) : quick
+            let common = extra.contains("--scales") ? Array(quick.filter { $0 != "--scales" && $0 != "48" }) : quick
             let r = try CLI.run(["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "-o", out] + common + extra)
             XCTAssertEqual(r.status, 0, "\(extra): \(r.stderr)")
             XCTAssertTrue(r.stdout.contains("48x33"), "\(extra): \(r.stdout)")
@@ -61,7 +62,7 @@ final class TransferTests: XCTestCase {
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--preset", "no-such"], "no preset named"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "100000"], "--size"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--style-layer", "block9_conv1=1"], "block9_conv1"),
-            (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "4096"], "of memory"),
+            (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "4096", "--style-scale", "4"], "of memory"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "16"], "--size must be in 32...4096"),
             (["--content", "images/building.jpg", "--style", ","], "--style"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--scales", "48,24"], "increasing"),

@@ -29,9 +29,7 @@ final class LBFGSStylizerTests: XCTestCase {
     }
 
     func run(_ preset: Preset, box: Bool) -> StylizeResult {
-        let stylizer = Stylizer(network: network, preset: preset)
-        stylizer.pixelBox = box
-        return stylizer.run(content: content, styles: [style], blend: [1], initialization: .content, seed: 1) { _, _ in true }
+        Stylizer.run(network: network, preset: preset, content: content, styles: [style], blend: [1], seed: 1, pixelBox: box)
     }
 
     /// The loss of the written 8-bit image (rescored with a fresh objective), relative to the reported loss.
@@ -81,10 +79,8 @@ final class LBFGSStylizerTests: XCTestCase {
         let (meanBound, maxBound) = precision == .float32 ? (0.2, 2.0) : (0.5, 4.0)
         let smoothStyle = RGBImage(StyleObjectiveTests.smoothImage(26, 26, seed: 2))
         func run(_ preset: Preset, box: Bool) -> StylizeResult {
-            let stylizer = Stylizer(network: network, preset: preset)
-            stylizer.historyPrecision = precision
-            stylizer.pixelBox = box
-            return stylizer.run(content: content, styles: [smoothStyle], blend: [1], initialization: .content, seed: 1) { _, _ in true }
+            Stylizer.run(network: network, preset: preset, content: content, styles: [smoothStyle], blend: [1], seed: 1,
+                         pixelBox: box, historyPrecision: precision)
         }
         for box in [true, false] {
             let a = run(preset(), box: box), exact = run(preset(scale: 1024), box: box)

@@ -144,8 +144,7 @@ final class StyleObjectiveTests: XCTestCase {
         preset.scales = [16, 24]
         let network = VGGNetwork(weights: .random(architecture: .vgg16, seed: 11))
         let content = RGBImage(Self.smoothImage(20, 30, seed: 1)), style = RGBImage(Self.smoothImage(26, 26, seed: 2))
-        let result = Stylizer(network: network, preset: preset)
-            .run(content: content, styles: [style], blend: [1], initialization: .content, seed: 1) { _, _ in true }
+        let result = Stylizer.run(network: network, preset: preset, content: content, styles: [style], blend: [1], seed: 1)
         XCTAssertEqual(result.image.width, 24)
         XCTAssertEqual(result.image.height, 16)
         XCTAssertEqual(Set(result.history.map(\.scaleIndex)), [0, 1])
@@ -156,4 +155,25 @@ final class StyleObjectiveTests: XCTestCase {
         let f = result.raw.data.withUnsafeBufferPointer { x in g.withUnsafeMutableBufferPointer { check.evaluate(x, gradient: $0) } }
         XCTAssertEqual(result.terms.total, f, accuracy: 1e-6 * max(1, abs(f)), "reported loss must be the saved image's")
     }
+}
+
+/// The start of a finer scale. Reference: when the coarser result is the photo at the coarser size, the enlarged
+/// result plus the photo's missing detail is the photo at the finer size again (up to the 8-bit photo's rounding
+/// inside the detail); without the detail it is the blurred enlargement.
+final class FinerStartTests: XCTestCase {
+    func testACoarsePhotoStartsTheFinerScaleAsThePhoto() {
+        var photo = RGBImage(width: 40, height: 30)
+        var rng = SplitMix64(seed: 8)
+        for i in 0..<photo.pixels.count { photo.pixels[i] = UInt8(truncatingIfNeeded: Int(128 + 60 * rng.nextNormal()).clamped(0, 255)) }
+        let coarse = Tensor(photo.resized(width: 20, height: 15))
+        let start = Stylizer.finerStart(coarse, content: photo, contentAtScale: photo)
+        XCTAssertEqual(start.width, 40)
+        XCTAssertEqual(start.height, 30)
+        let worst = zip(start.data, photo.pixels).map { abs($0 - Float($1)) }.max()!
+        XCTAssertLessThan(worst, 1e-3, "coarse photo + detail is the photo")
+    }
+}
+
+private extension Int {
+    func clamped(_ lo: Int, _ hi: Int) -> Int { Swift.min(Swift.max(self, lo), hi) }
 }

@@ -19,6 +19,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case hdf5
     /// `Preset.load` on a preset JSON file.
     case preset
+    /// `Checkpoint.read` on a checkpoint file (`stylize --checkpoint`), which checks every size it reads.
+    case checkpoint
 
     /// The extension of the scratch file that holds an input (the parsers tell formats by content, not by name).
     var fileExtension: String {
@@ -28,6 +30,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .safetensors: return "safetensors"
         case .hdf5: return "h5"
         case .preset: return "json"
+        case .checkpoint: return "ckpt"
         }
     }
 
@@ -60,6 +63,9 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             case .preset:
                 try scratch.write(bytes)
                 _ = try Preset.load(path: scratch.path)
+            case .checkpoint:
+                try scratch.write(bytes)
+                _ = try Checkpoint.read(path: scratch.path)
             }
             return nil
         } catch {

@@ -1,0 +1,198 @@
+import Imaging
+import NeuralCore
+
+extension RunPlan {
+    /// The command-line option of each preset field a request can override, for messages.
+    static let optionNames = ["scale_iterations": "--scale-iterations", "content_weight": "--content-weight", "style_weight": "--style-weight", "tv_weight": "--tv-weight",
+                              "content_layer": "--content-layer", "style_layers": "--style-layer", "iterations": "--iterations",
+                              "size": "--size", "scales": "--scales", "style_scale": "--style-scale", "history": "--history"]
+
+    /// Resolves and checks a request: the preset with the overrides applied, the scales and the style sizes for
+    /// these inputs, and the layers on this architecture.
+    /// - Throws: `RunPlanError` with one line per problem: a value out of range (`Preset.Limits`), `size` with
+    ///   `scales`, a blend that does not match the styles, a layer the network lacks, or an image the pools shrink
+    ///   to nothing at a loss layer.
+    public init(request: RunRequest, inputs: RunInputs, architecture: VGGArchitecture) throws(RunPlanError) {
+        var problems: [String] = []
+        var p = request.preset
+        var overridden: Set<String> = []
+        func take<T>(_ value: T?, _ key: String, _ apply: (T) -> Void) {
+            if let value { apply(value); overridden.insert(key) }
+        }
+        take(request.contentWeight, "content_weight") { p.contentWeight = $0 }
+        take(request.styleWeight, "style_weight") { p.styleWeight = $0 }
+        take(request.tvWeight, "tv_weight") { p.tvWeight = $0 }
+        take(request.contentLayer, "content_layer") { p.contentLayer = VGGArchitecture.kerasName($0) }
+        take(request.iterations, "iterations") { p.iterations = $0 }
+        take(request.styleScale, "style_scale") { p.styleScale = $0 }
+        take(request.history, "history") { p.history = $0 }
+        take(request.originalColors, "original_colors") { p.originalColors = $0 }
+        take(request.initialization, "init") { p.initialization = $0 }
+        take(request.normalization, "normalization") { p.normalization = $0 }
+        if request.size != nil && request.scales != nil {
+            problems.append("give --size or --scales, not both (the last scale is the output size)")
+        }
+        take(request.scales, "scales") { p.scales = $0; p.size = $0.max() ?? p.size }
+        take(request.size, "size") { p = p.resized(to: $0) }   // the preset's coarse-to-fine schedule, scaled
+        // Per-scale budgets: given ones must match the scales; the preset's are dropped by --iterations or when
+        // the scales changed under them.
+        if request.iterations != nil || p.scaleIterations.count != p.scales.count { p.scaleIterations = [] }
+        take(request.scaleIterations, "scale_iterations") { p.scaleIterations = $0 }
+        var layersFromRequest: Set<String> = []
+        for entry in request.styleLayers {
+            let layer = VGGArchitecture.kerasName(entry.layer)
+            layersFromRequest.insert(layer)
+            p.styleLayers.removeAll { $0.layer == layer }
+            if entry.weight != 0 { p.styleLayers.append(.init(layer: layer, weight: entry.weight)) }
+        }
+        p.styleLayers.sort { Preset.layerOrder($0.layer) < Preset.layerOrder($1.layer) }
+        if !request.styleLayers.isEmpty { overridden.insert("style_layers") }
+
+        /// "--size" for an overridden field, else "size of preset NAME"; a style layer's weight is
+        /// "--style-layer LAYER" when the command line gave it, else "style_layers.LAYER of preset NAME".
+        func source(_ key: String) -> String {
+            let field = key.split(separator: ".").first.map(String.init) ?? key
+            if field == "style_layers", key.contains(".") {
+                let layer = String(key.dropFirst("style_layers.".count))
+                return layersFromRequest.contains(layer) ? "--style-layer \(layer)" : "\(key) of preset \(p.name)"
+            }
+            if overridden.contains(field), let option = RunPlan.optionNames[field] { return option }
+            return "\(key) of preset \(p.name)"
+        }
+        problems += p.rangeProblems(name: source)
+
+        // Layers: the architecture's validator, and no input_1 (it has no loss).
+        let layerList = "its layers: \(architecture.lossLayerNames.joined(separator: ", ")) (or reluB_N for blockB_convN)"
+        for (layer, key) in [(p.contentLayer, "content_layer")] + p.styleLayers.map({ ($0.layer, "style_layers.\($0.layer)") }) {
+            let named = key == "content_layer" || layersFromRequest.contains(layer) ? source(key) : source("style_layers")
+            if layer == "input_1" {
+                problems.append("\(named): input_1 is the image itself, not a loss layer; \(layerList)")
+            } else if (try? architecture.validate(layers: [layer])) == nil {
+                problems.append("\(named): \(architecture.name) has no layer \(layer); \(layerList)")
+            }
+        }
+
+        // Styles and blend.
+        if request.styles.isEmpty || request.styles.contains(where: \.isEmpty) {
+            problems.append("--style needs one or more image paths, e.g. a.jpg,b.jpg")
+        }
+        let blend = request.blend ?? [Double](repeating: 1, count: request.styles.count)
+        if blend.count != request.styles.count || !blend.allSatisfy({ $0.isFinite && $0 >= 0 }) || !(blend.reduce(0, +) > 0) {
+            problems.append("--style-blend needs \(request.styles.count) weight(s) ≥ 0, not all 0, one per style image (given: "
+                            + blend.map { "\($0)" }.joined(separator: ",") + ")")
+        }
+        if inputs.styles.count != request.styles.count { problems.append("the inputs hold \(inputs.styles.count) style images for \(request.styles.count) paths") }
+        for (value, option) in [(request.outputs.saveEvery, "--save-every"), (request.outputs.checkpointEvery, "--checkpoint-every")] {
+            if let value, value < 1 { problems.append("\(option) must be at least 1, not \(value)") }
+        }
+        if request.outputs.checkpointEvery != nil && request.outputs.checkpoint == nil {
+            problems.append("--checkpoint-every needs --checkpoint FILE")
+        }
+        guard problems.isEmpty else { throw RunPlanError(problems) }
+
+        // Scales and style sizes.
+        let edges = p.scales.isEmpty ? [p.size] : p.scales
+        let scales = edges.enumerated().map { index, edge in
+            let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
+            return Scale(longestEdge: edge, output: Size(width: w, height: h),
+                         styles: inputs.styles.map { RunPlan.styleSize($0, longestEdge: edge, styleScale: p.styleScale) },
+                         evaluations: p.evaluationBudget(scale: index, of: edges.count))
+        }
+        self.init(preset: p, content: request.content, styles: request.styles, blend: blend, initialization: p.initialization,
+                  seed: request.seed, scales: scales, pixelBox: request.pixelBox, historyPrecision: request.historyPrecision,
+                  outputs: request.outputs,
+                  architecture: architecture.name, contentSize: inputs.contentSize, styleSizes: inputs.styleSizes,
+                  initializationSize: inputs.initializationSize)
+        try check(architecture: architecture)
+    }
+
+    /// A style image's size at a scale: longest edge `max(16, edge · styleScale)`, rounded.
+    static func styleSize(_ style: RGBImage, longestEdge edge: Int, styleScale: Double) -> Size {
+        let (w, h) = RGBImage.fittedSize(width: style.width, height: style.height,
+                                         longestEdge: max(16, Int((Double(edge) * styleScale).rounded())))
+        return Size(width: w, height: h)
+    }
+
+    /// The checks of a built plan that do not depend on how it was asked for: every range of the effective
+    /// preset, the layers, and every image the pools would shrink to nothing at a loss layer. Also the whole
+    /// check of a plan read from a checkpoint, whose sizes are then known to be in range.
+    /// - Throws: `RunPlanError`, one line per problem.
+    public func check(architecture: VGGArchitecture) throws(RunPlanError) {
+        var problems = preset.rangeProblems { "field \"\($0)\"" }
+        if architecture.name != self.architecture { problems.append("planned for \(self.architecture), not \(architecture.name)") }
+        for layer in lossLayers where !architecture.isLayerName(layer) || layer == "input_1" {
+            problems.append("\(architecture.name) has no loss layer \(layer)")
+        }
+        let sizeLimit = Preset.sizeRange.upperBound * 2   // a style at style_scale 8 of a small output stays far below
+        let all = [contentSize] + styleSizes + (initializationSize.map { [$0] } ?? []) + scales.flatMap { [$0.output] + $0.styles }
+        if scales.isEmpty || all.contains(where: { $0.width < 1 || $0.height < 1 || $0.width > 1 << 20 || $0.height > 1 << 20 }) {
+            problems.append("image sizes out of range")
+        }
+        if styles.isEmpty || styles.count != blend.count || styleSizes.count != styles.count
+            || scales.contains(where: { $0.styles.count != styles.count || $0.evaluations < 1 || !Preset.sizeRange.contains($0.longestEdge) })
+            || scales.contains(where: { max($0.output.width, $0.output.height) > sizeLimit }) {
+            problems.append("the scales do not match the styles or the size range")
+        }
+        guard problems.isEmpty else { throw RunPlanError(problems) }
+        // Vanishing layers: at the smallest scale (each pool halves the map, rounding down).
+        let first = scales[0]
+        for (name, size) in [("content", first.output)] + zip(styles, first.styles).map({ ($0, $1) }) {
+            let vanishing = RunPlan.vanishingLayers(size, layers: lossLayers, architecture: architecture)
+            if !vanishing.isEmpty {
+                problems.append("\(name) at \(size) is too small: \(vanishing.joined(separator: ", ")) would have no pixels left"
+                                + " after the pools; choose a larger --size or --style-scale")
+            }
+        }
+        guard problems.isEmpty else { throw RunPlanError(problems) }
+    }
+
+    /// The loss layers that an image of this size shrinks to nothing.
+    static func vanishingLayers(_ size: Size, layers: [String], architecture: VGGArchitecture) -> [String] {
+        let used = Set(layers)
+        return architecture.layerSummary(includeTop: false, inputSize: (size.height, size.width))
+            .filter { used.contains($0.name) && $0.shape.contains(0) }
+            .map(\.name)
+    }
+
+    /// The same plan with every scale's longest edge multiplied by `factor` (< 1), kept in `Preset.sizeRange`:
+    /// what `--fit` tries until the run fits in memory.
+    public func scaled(by factor: Double, inputs: RunInputs) -> RunPlan {
+        var plan = self
+        var edges: [Int] = []
+        for scale in scales {
+            let edge = max(Preset.sizeRange.lowerBound, Int((Double(scale.longestEdge) * factor).rounded(.down)))
+            if edges.last.map({ edge > $0 }) ?? true { edges.append(edge) }
+        }
+        if edges.count != scales.count { plan.preset.scaleIterations = [] }
+        plan.preset.size = edges.last!
+        plan.preset.scales = scales.count > 1 ? edges : []
+        plan.scales = edges.enumerated().map { index, edge in
+            let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
+            return Scale(longestEdge: edge, output: Size(width: w, height: h),
+                         styles: inputs.styles.map { RunPlan.styleSize($0, longestEdge: edge, styleScale: preset.styleScale) },
+                         evaluations: plan.preset.evaluationBudget(scale: index, of: edges.count))
+        }
+        return plan
+    }
+}
+
+extension RunPlan {
+    /// A plan for images in memory, with no checks beyond the network's own preconditions, for tests and benchmarks
+    /// that use sizes below `Preset.sizeRange`: one scale per `preset.scales` (or `preset.size`), each with the
+    /// preset's budget; no outputs.
+    public static func unchecked(preset: Preset, inputs: RunInputs, architecture: VGGArchitecture, blend: [Double]? = nil,
+                                 seed: UInt64 = 0, pixelBox: Bool = true, historyPrecision: HistoryPrecision = .bfloat16) -> RunPlan {
+        let edges = preset.scales.isEmpty ? [preset.size] : preset.scales
+        let scales = edges.enumerated().map { index, edge in
+            let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
+            return Scale(longestEdge: edge, output: Size(width: w, height: h),
+                         styles: inputs.styles.map { styleSize($0, longestEdge: edge, styleScale: preset.styleScale) },
+                         evaluations: preset.evaluationBudget(scale: index, of: edges.count))
+        }
+        return RunPlan(preset: preset, content: "", styles: inputs.styles.map { _ in "" },
+                       blend: blend ?? inputs.styles.map { _ in 1 }, initialization: preset.initialization, seed: seed,
+                       scales: scales, pixelBox: pixelBox, historyPrecision: historyPrecision, outputs: RunOutputs(image: ""),
+                       architecture: architecture.name,
+                       contentSize: inputs.contentSize, styleSizes: inputs.styleSizes, initializationSize: inputs.initializationSize)
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+extension RunPlan {
+    /// Every setting of the plan as (name, value) rows, for `--dry-run` and the run report.
+    public var settings: [(key: String, value: String)] {
+        let p = preset
+        func number(_ v: Double) -> String { "\(v)" }
+        return [("content", content), ("style", styles.joined(separator: ", ")),
+                ("style blend", blend.map(number).joined(separator: ", ")),
+                ("preset", p.name),
+                ("scales", scales.map { "\($0.output) (\($0.evaluations) evaluations)" }.joined(separator: " → ")),
+                ("style sizes", scales.map { $0.styles.map(\.description).joined(separator: " + ") }.joined(separator: " → ")),
+                ("content weight", number(p.contentWeight)), ("style weight", number(p.styleWeight)),
+                ("tv weight", number(p.tvWeight)), ("content layer", p.contentLayer),
+                ("style layers", p.styleLayers.map { "\($0.layer)=\($0.weight)" }.joined(separator: ", ")),
+                ("style scale", number(p.styleScale)), ("init", initialization.name), ("seed", "\(seed)"),
+                ("original colors", "\(p.originalColors)"), ("L-BFGS history", "\(p.history) pairs, \(historyPrecision.rawValue)"),
+                ("normalization", p.normalization.rawValue),
+                ("pixel box", pixelBox ? "0...255 during optimisation" : "off (clamped on writing)"),
+                ("network", architecture),
+                ("output", outputs.image)]
+            + [("report", outputs.report), ("log", outputs.log),
+               ("intermediates", outputs.saveEvery.map { "every \($0) steps" }),
+               ("checkpoint", outputs.checkpoint.map { path in path + (outputs.checkpointEvery.map { " every \($0) steps and" } ?? "") + " on interruption" })]
+                .compactMap { key, value in value.map { (key, $0) } }
+    }
+
+    /// The largest checkpoint file of this plan: the header aside, the vectors of the largest scale with the
+    /// longest history it can reach.
+    public var checkpointBytes: Int {
+        scales.map { Checkpoint.vectorBytes(values: $0.output.values, pairs: min(preset.history, max(0, $0.evaluations - 1))) }.max() ?? 0
+    }
+}
+
+/// "42s", "3m05s", "1h02m".
+public func durationText(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "?" }
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return String(format: "%dh%02dm", s / 3600, s % 3600 / 60) }
+    return s >= 60 ? String(format: "%dm%02ds", s / 60, s % 60) : "\(s)s"
+}

@@ -1,0 +1,138 @@
+import Dispatch
+import Foundation
+import Imaging
+import NeuralCore
+import SafeIO
+
+/// How fast this machine evaluates the objective, measured in a few seconds and kept per machine and weights, so
+/// that a plan's time can be estimated before it runs (`RunPlan.estimatedSeconds`).
+///
+/// Model: one evaluation at a size costs `fixed + perMultiply · M`, where M is the multiply-adds of the forward
+/// pass and the input gradient of every convolution up to the deepest loss layer (`RunPlan.multiplies`); each
+/// optimizer step adds `perVectorValue · n · (4 m + 20)` for n values and m pairs (the two-loop recursion reads
+/// 4 m n values, the line search and bookkeeping about 20 n).
+public struct TimeCalibration: Sendable, Equatable, Codable {
+    public var fixed: Double
+    public var perMultiply: Double
+    public var perVectorValue: Double
+
+    /// Square sizes the calibration evaluates at: two, so that both terms of the model are fitted.
+    public static let sizes = [96, 192]
+    /// Timed evaluations per size (after one untimed, which plans the buffers and fills the kernel cache).
+    public static let evaluations = 3
+
+    /// Times the objective of `preset`'s layers on `network` (a few seconds) and fits the model.
+    public static func measure(network: VGGNetwork, preset: Preset) -> TimeCalibration {
+        var points: [(multiplies: Double, seconds: Double)] = []
+        for size in sizes {
+            var t = Tensor(height: size, width: size, channels: 3)
+            var rng = SplitMix64(seed: UInt64(size))
+            for i in 0 ..< t.count { t.data[i] = Float(rng.nextUniform() * 255) }
+            let objective = StyleObjective(network: network, preset: preset, content: t, styles: [t], blend: [1])
+            var gradient = [Float](repeating: 0, count: t.count)
+            func once() { t.data.withUnsafeBufferPointer { x in gradient.withUnsafeMutableBufferPointer { _ = objective.evaluate(x, gradient: $0) } } }
+            once()
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0 ..< evaluations { once() }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(evaluations)
+            let size = RunPlan.Size(width: size, height: size)
+            points.append((Double(RunPlan.multiplies(size, layers: preset.styleLayers.map(\.layer) + [preset.contentLayer],
+                                                     architecture: network.architecture)), seconds))
+        }
+        let (a, b) = (points[0], points[1])
+        let slope = max(0, (b.seconds - a.seconds) / (b.multiplies - a.multiplies))
+        let fixed = max(0, a.seconds - slope * a.multiplies)
+        // Vector work: a pass of x += a y over 4 M values, as the two-loop recursion does.
+        let n = 4 << 20
+        var x = [Float](repeating: 1, count: n), y = [Float](repeating: 0.5, count: n)
+        var best = Double.infinity
+        for _ in 0 ..< 3 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            x.withUnsafeMutableBufferPointer { xb in y.withUnsafeMutableBufferPointer { yb in
+                _ = VectorOps.update(xb, adding: 1e-3, times: UnsafeBufferPointer(yb), scale: 1, thenDotWith: UnsafeBufferPointer(yb))
+            } }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
+        return TimeCalibration(fixed: fixed, perMultiply: slope, perVectorValue: best / Double(n))
+    }
+
+    /// What identifies this machine for a calibration: host name, processor model, processor count and the
+    /// OpenBLAS thread setting.
+    public static var machine: String {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown processor"
+        let threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default"
+        return "\(ProcessInfo.processInfo.hostName) | \(cpu) | \(ProcessInfo.processInfo.activeProcessorCount) cores | OpenBLAS threads \(threads)"
+    }
+
+    /// The cache file: `$XDG_CACHE_HOME/stylize/calibration.json`, else `~/.cache/stylize/calibration.json`.
+    public static var cachePath: String {
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((env["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".cache")
+        return ((base as NSString).appendingPathComponent("stylize") as NSString).appendingPathComponent("calibration.json")
+    }
+
+    /// The key of a calibration in the cache: the machine, the weights' fingerprint and the convolution method.
+    public static func key(weights: UInt64, convolution: ConvAlgorithm) -> String {
+        "\(machine) | weights \(Checkpoint.hex(weights)) | \(convolution)"
+    }
+
+    /// The cached calibration for `key`, if any (an unreadable cache counts as empty).
+    public static func cached(key: String) -> TimeCalibration? {
+        guard let bytes = try? InputFile.contents(of: cachePath, limit: 1 << 20, what: "calibration caches"),
+              let all = try? JSONDecoder().decode([String: TimeCalibration].self, from: Data(bytes)) else { return nil }
+        return all[key]
+    }
+
+    /// Adds this calibration to the cache under `key` (creating the folder), atomically. Failures are ignored: the
+    /// cache only saves the next run a few seconds.
+    public func store(key: String) {
+        let path = TimeCalibration.cachePath
+        var all: [String: TimeCalibration] = [:]
+        if let bytes = try? InputFile.contents(of: path, limit: 1 << 20, what: "calibration caches"),
+           let old = try? JSONDecoder().decode([String: TimeCalibration].self, from: Data(bytes)) { all = old }
+        all[key] = self
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        if let data = try? encoder.encode(all) { try? StagedFile.write(Array(data), to: path) }
+    }
+}
+
+extension RunPlan {
+    /// Multiply-adds of one evaluation for an image of `size`: the forward pass of every convolution up to the
+    /// deepest of `layers`, and the input gradient of each (the same count), except the first convolution's
+    /// gradient, which is still needed (the image is the variable).
+    public static func multiplies(_ size: Size, layers: [String], architecture: VGGArchitecture) -> Int {
+        let summary = architecture.layerSummary(includeTop: false, inputSize: (size.height, size.width))
+        let used = Set(layers)
+        guard let deepest = summary.lastIndex(where: { used.contains($0.name) }) else { return 0 }
+        let convs = Dictionary(uniqueKeysWithValues: architecture.convolutions.map { ($0.name, $0) })
+        var total = 0
+        for row in summary.prefix(deepest + 1) {
+            guard let conv = convs[row.name], let h = row.shape[1], let w = row.shape[2] else { continue }
+            total += 2 * 9 * h * w * conv.inChannels * conv.outChannels
+        }
+        return total
+    }
+
+    /// The estimated seconds of the whole run on the calibrated machine: every scale's evaluation budget used up
+    /// (a run that stops early takes less), its optimizer steps (about one per evaluation), and the forward passes
+    /// that make the targets (the content and each style: about 2/5 of an evaluation each at their sizes).
+    public func estimatedSeconds(_ c: TimeCalibration, architecture: VGGArchitecture) -> Double {
+        let layers = lossLayers
+        func evaluation(_ size: Size) -> Double { c.fixed + c.perMultiply * Double(RunPlan.multiplies(size, layers: layers, architecture: architecture)) }
+        var total = 0.0
+        for scale in scales {
+            let n = Double(scale.output.values)
+            // Pairs held, averaged over the steps: one more per step up to the history length.
+            let (m, e) = (Double(preset.history), Double(scale.evaluations))
+            let meanPairs = m >= e ? (e - 1) / 2 : (m * (m - 1) / 2 + m * (e - m)) / e
+            total += Double(scale.evaluations) * (evaluation(scale.output) + c.perVectorValue * n * (4 * meanPairs + 20))
+            total += 0.4 * (evaluation(scale.output) + scale.styles.reduce(0) { $0 + evaluation($1) })
+        }
+        return total
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import Imaging
+import NeuralCore
+
+/// Everything one style-transfer run needs, resolved from a preset, the caller's overrides and the inputs, and
+/// checked once: the scales with their sizes, the style sizes and blend, the start, the loss layers and weights,
+/// the optimizer settings, the seed, the output paths and the memory estimate.
+///
+/// Build it with `RunPlan(request:inputs:architecture:)`; `Stylizer.run(plan:...)`, the `transfer` and `resume`
+/// commands, the run report and checkpoints take it as it is, and none of them re-derives its rules. It is
+/// `Codable`, so a checkpoint can carry it.
+public struct RunPlan: Sendable, Equatable, Codable {
+    /// A width and a height in pixels.
+    public struct Size: Sendable, Equatable, Codable, CustomStringConvertible {
+        public var width: Int
+        public var height: Int
+        public init(width: Int, height: Int) {
+            self.width = width
+            self.height = height
+        }
+        public var description: String { "\(width)x\(height)" }
+        /// width · height · 3, the number of variables of an image of this size.
+        public var values: Int { width * height * 3 }
+    }
+
+    /// One coarse-to-fine stage.
+    public struct Scale: Sendable, Equatable, Codable {
+        /// The longest edge asked for, and the output size it gives the content.
+        public var longestEdge: Int
+        public var output: Size
+        /// Each style image's size at this scale (longest edge `max(16, longestEdge · style_scale)`).
+        public var styles: [Size]
+        /// The optimizer's evaluation budget at this scale.
+        public var evaluations: Int
+    }
+
+    /// The effective preset: the preset's values with every override applied (loss weights and layers,
+    /// evaluations, style scale, history, colours). Its `size` and `scales` are those of `scales` below.
+    public var preset: Preset
+    /// The content photo and the style images, as given.
+    public var content: String
+    public var styles: [String]
+    /// One weight per style, each ≥ 0, not all 0 (the objective normalises them to sum 1).
+    public var blend: [Double]
+    public var initialization: Initialization
+    /// Seeds the noise start (`Initialization.noise`).
+    public var seed: UInt64
+    /// The stages, smallest first; the last is the output.
+    public var scales: [Scale]
+    /// Optimise inside the pixel box `0...255` (L-BFGS with bounds), so that the written file is the optimised
+    /// image up to 8-bit rounding; off: pixels may leave the box and are clamped only on writing.
+    public var pixelBox: Bool
+    /// How L-BFGS stores its history (`HistoryPrecision`).
+    public var historyPrecision: HistoryPrecision
+    public var outputs: RunOutputs
+    /// The network the plan was checked against (`vgg16`, `vgg19`).
+    public var architecture: String
+    /// The inputs' sizes as read (after EXIF orientation): content, styles, and the `--init` image if any.
+    public var contentSize: Size
+    public var styleSizes: [Size]
+    public var initializationSize: Size?
+
+    /// The output: the last scale's size.
+    public var outputSize: Size { scales[scales.count - 1].output }
+
+    /// L-BFGS settings at scale `index`.
+    public func optimizerOptions(scale index: Int) -> LBFGSOptions {
+        var options = LBFGSOptions()
+        options.historySize = preset.history
+        options.historyPrecision = historyPrecision
+        options.maxEvaluations = scales[index].evaluations
+        if pixelBox { options.bounds = 0 ... 255 }
+        return options
+    }
+
+    /// The loss layers in use: the style layers with a weight above 0 and the content layer.
+    public var lossLayers: [String] {
+        var names = preset.styleLayers.filter { $0.weight > 0 }.map(\.layer)
+        if !names.contains(preset.contentLayer) { names.append(preset.contentLayer) }
+        return names
+    }
+}
+
+/// Where a run writes.
+public struct RunOutputs: Sendable, Equatable, Codable {
+    /// The image, `.png` or `.jpg`.
+    public var image: String
+    /// The HTML run report and the JSON-lines log, if asked for.
+    public var report: String?
+    public var log: String?
+    /// A numbered intermediate image every N steps.
+    public var saveEvery: Int?
+    /// A checkpoint file, written every `checkpointEvery` steps (when set) and when the run is interrupted.
+    public var checkpoint: String?
+    public var checkpointEvery: Int?
+
+    public init(image: String, report: String? = nil, log: String? = nil, saveEvery: Int? = nil,
+                checkpoint: String? = nil, checkpointEvery: Int? = nil) {
+        self.image = image
+        self.report = report
+        self.log = log
+        self.saveEvery = saveEvery
+        self.checkpoint = checkpoint
+        self.checkpointEvery = checkpointEvery
+    }
+}
+
+/// What a caller asks for: a preset, the values that override it (nil keeps the preset's), the inputs' paths
+/// and the outputs. `RunPlan(request:inputs:architecture:)` resolves and checks it.
+public struct RunRequest: Sendable, Equatable {
+    public var preset: Preset
+    public var content: String
+    public var styles: [String]
+    /// One weight per style; nil: equal weights.
+    public var blend: [Double]?
+    public var seed: UInt64 = 0
+    public var pixelBox = true
+    public var historyPrecision: HistoryPrecision = .bfloat16
+    public var outputs: RunOutputs
+
+    // Overrides of the preset's fields.
+    public var contentWeight: Double?
+    public var styleWeight: Double?
+    public var tvWeight: Double?
+    /// Keras or classic (`relu5_2`) name.
+    public var contentLayer: String?
+    /// Per style layer (Keras or classic name) a weight; 0 drops the layer.
+    public var styleLayers: [Preset.StyleLayerWeight] = []
+    public var iterations: Int?
+    /// The output's longest edge; with a preset's `scales`, those below it are kept and it becomes the last.
+    public var size: Int?
+    public var scales: [Int]?
+    /// One evaluation budget per scale (an `iterations` override alone clears the preset's).
+    public var scaleIterations: [Int]?
+    public var normalization: LossNormalization?
+    public var styleScale: Double?
+    public var history: Int?
+    public var initialization: Initialization?
+    public var originalColors: Bool?
+
+    public init(preset: Preset, content: String, styles: [String], outputs: RunOutputs) {
+        self.preset = preset
+        self.content = content
+        self.styles = styles
+        self.outputs = outputs
+    }
+}
+
+/// The decoded inputs of a run: the content photo, the style images and the `--init` image, as the plan names them.
+public struct RunInputs: Sendable {
+    public var content: RGBImage
+    public var styles: [RGBImage]
+    public var initialization: RGBImage?
+
+    public init(content: RGBImage, styles: [RGBImage], initialization: RGBImage? = nil) {
+        self.content = content
+        self.styles = styles
+        self.initialization = initialization
+    }
+
+    /// Reads the images a request or plan names with `read` (`RGBImage(contentsOf:)` by default).
+    /// - Throws: the first error of `read`, which names the file.
+    public static func read(content: String, styles: [String], initialization: Initialization?,
+                            using read: (String) throws -> RGBImage = { try RGBImage(contentsOf: $0) }) throws -> RunInputs {
+        RunInputs(content: try read(content), styles: try styles.map(read), initialization: try initialization?.path.map(read))
+    }
+
+    var contentSize: RunPlan.Size { .init(width: content.width, height: content.height) }
+    var styleSizes: [RunPlan.Size] { styles.map { .init(width: $0.width, height: $0.height) } }
+    var initializationSize: RunPlan.Size? { initialization.map { .init(width: $0.width, height: $0.height) } }
+}
+
+/// A run that cannot be planned: one line per problem, each naming the setting (the command-line option when
+/// the value came from one, else the preset's field) and what to do.
+public struct RunPlanError: Error, CustomStringConvertible, Equatable {
+    public let problems: [String]
+    public init(_ problems: [String]) { self.problems = problems }
+    /// The problems on one line, separated by "; ".
+    public var description: String { problems.joined(separator: "; ") }
+}

@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import NeuralCore
+import SafeIO
+import StyleTransfer
+
+/// Runs a checked `RunPlan` for a command: the memory check (and `--fit`), `--dry-run`, the time estimate, the
+/// progress display, the log, intermediates, checkpoints, the output image and the report. `transfer` and
+/// `resume` use it; another command can too, with a plan it built (`RunPlan(request:inputs:architecture:)`).
+struct PlanRun {
+    var plan: RunPlan
+    let inputs: RunInputs
+    let weights: VGGWeights
+    let network: NetworkOptions
+    let quiet: Bool
+    /// The checkpoint being resumed, if any.
+    var resume: Checkpoint? = nil
+    /// The display to use (`stylize batch` passes its own); nil makes one.
+    var progress: ProgressDisplay? = nil
+
+    /// The files a plan writes, with the option naming each, for `FileRoles`.
+    static func writes(_ o: RunOutputs) -> [FileRoles.Role] {
+        [(o.image, "-o")] + [(o.report, "--report"), (o.log, "--log"), (o.checkpoint, "--checkpoint")]
+            .compactMap { path, option in path.map { ($0, option) } }
+    }
+
+    /// The folder of the numbered intermediates (`OUT-0010.png`) with the names they take, if any.
+    static func intermediatesFolder(_ o: RunOutputs) -> FileRoles.FolderRole? {
+        guard o.saveEvery != nil else { return nil }
+        let stem = ((o.image as NSString).deletingPathExtension as NSString).lastPathComponent, ext = (o.image as NSString).pathExtension
+        let folder = (o.image as NSString).deletingLastPathComponent
+        return (folder.isEmpty ? "." : folder, "--save-every", { $0.hasPrefix(stem + "-") && $0.hasSuffix("." + ext) })
+    }
+
+    /// Checks memory, then either prints the plan (`dryRun`) or runs it to the end, an interruption or a failure.
+    /// - Throws: `CLIError` for a run that does not fit, a write that fails, and `ExitCode` 130/143 when interrupted.
+    /// - Returns: the result (nil for a dry run).
+    @discardableResult
+    mutating func execute(dryRun: Bool, fit: Bool) throws -> StylizeResult? {
+        let interrupt = Interrupt.shared
+        let architecture = weights.architecture
+        let progress = self.progress ?? ProgressDisplay(quiet: quiet)
+        let available = AvailableMemory.bytes
+        var memory = plan.memoryEstimate(architecture: architecture, convolution: network.conv)
+        if memory.bytes > available {
+            guard fit, resume == nil else {
+                throw CLIError("\(plan.outputSize) needs about \(memoryText(memory.bytes)) of memory, more than the \(memoryText(available))"
+                               + " available now; choose a smaller --size, --style-scale or --history, or add --fit")
+            }
+            let asked = plan.outputSize, askedBytes = memory.bytes
+            var factor = 1.0
+            while memory.bytes > available && plan.scales.last!.longestEdge > Preset.sizeRange.lowerBound {
+                factor *= 0.9
+                plan = resizedPlan(factor)
+                memory = plan.memoryEstimate(architecture: architecture, convolution: network.conv)
+            }
+            guard memory.bytes <= available else {
+                throw CLIError("even \(plan.outputSize) needs about \(memoryText(memory.bytes)) of memory, more than the \(memoryText(available)) available now")
+            }
+            progress.line("--fit: \(asked) would need \(memoryText(askedBytes)), \(memoryText(available)) available; lowered to \(plan.outputSize) (\(memoryText(memory.bytes)))")
+        }
+        let weightsFingerprint = Fingerprint.of(weights)
+        let calibrationKey = TimeCalibration.key(weights: weightsFingerprint, convolution: network.conv)
+        var calibration = TimeCalibration.cached(key: calibrationKey)
+        let vgg = network.network(weights)
+        if dryRun {
+            if calibration == nil {
+                progress.line("calibrating this machine (a few seconds, once per machine and weights; kept in \(TimeCalibration.cachePath))")
+                let measured = TimeCalibration.measure(network: vgg, preset: plan.preset)
+                measured.store(key: calibrationKey)
+                calibration = measured
+            }
+            printDryRun(memory: memory, available: available, seconds: plan.estimatedSeconds(calibration!, architecture: architecture))
+            return nil
+        }
+        let estimate = calibration.map { plan.estimatedSeconds($0, architecture: architecture) }
+        progress.line("weights: \(weights.source)")
+        let p = plan.preset
+        progress.line("preset: \(p.name) (content \(p.contentWeight), style \(p.styleWeight), tv \(p.tvWeight), "
+                      + "\(p.iterations) evaluations" + (plan.scales.count == 1 ? ", \(plan.outputSize))" : ", scales \(plan.scales.map(\.longestEdge)))")
+                      + "; memory about \(memoryText(memory.bytes))" + (estimate.map { ", time about \(durationText($0))" } ?? ""))
+        if let resume {
+            let s = resume.state
+            progress.line("resuming at scale \(s.scaleIndex + 1)/\(plan.scales.count), step \(s.optimizer.iterations), "
+                          + "\(s.optimizer.evaluations) evaluations, \(durationText(s.elapsed)) in")
+        }
+        let logger = try plan.outputs.log.map { try JSONLineLog(path: $0, styleWeight: p.styleWeight) }
+        for record in resume?.state.history ?? [] { logger?.write(record) }
+        if interrupt.isRequested {
+            Console.error("stylize: stopped without saving (interrupted before the first step)\n")
+            throw ExitCode(interrupt.exitStatus)
+        }
+        let inputsFingerprint = Fingerprint.of(inputs)
+        let stylizer = Stylizer(network: vgg, plan: plan)
+        let out = plan.outputs.image
+        let stem = (out as NSString).deletingPathExtension, ext = (out as NSString).pathExtension
+        var failure: Error?
+        var contentAtScale: RGBImage?
+        var checkpointed: Int?
+        progress.estimate = estimate
+        let result = stylizer.run(inputs: inputs, resumingFrom: resume?.state) { p, x, snapshot in
+            progress.step(p)
+            logger?.write(p)
+            if let n = plan.outputs.saveEvery, p.iteration > 0, p.iteration % n == 0 {
+                let name = String(format: "%@-%@%04d.%@", stem, p.scaleCount > 1 ? "s\(p.scaleIndex + 1)-" : "", p.iteration, ext)
+                if contentAtScale?.width != p.width || contentAtScale?.height != p.height {
+                    contentAtScale = inputs.content.resized(width: p.width, height: p.height)
+                }
+                let picture = stylizer.outputImage(x, content: contentAtScale!)
+                do { try picture.write(to: name) } catch { failure = error; return false }
+            }
+            let stopping = interrupt.isRequested
+            if let path = plan.outputs.checkpoint,
+               stopping || (p.iteration > 0 && plan.outputs.checkpointEvery.map({ p.iteration % $0 == 0 }) ?? false) {
+                let checkpoint = Checkpoint(plan: plan, state: snapshot(), weights: weightsFingerprint, inputs: inputsFingerprint,
+                                            weightsSpec: network.weights, convolution: network.conv.rawValue)
+                do { try checkpoint.write(to: path) } catch { failure = error; return false }
+                checkpointed = p.iteration
+            }
+            return !stopping
+        } onFinish: { [plan, network] snapshot in
+            // The last state, so that the checkpoint always holds the latest one (resuming a finished run rewrites
+            // its result). An interrupted run wrote it in the report above already.
+            guard let path = plan.outputs.checkpoint, failure == nil, !interrupt.isRequested else { return }
+            let checkpoint = Checkpoint(plan: plan, state: snapshot(), weights: weightsFingerprint, inputs: inputsFingerprint,
+                                        weightsSpec: network.weights, convolution: network.conv.rawValue)
+            do { try checkpoint.write(to: path) } catch { failure = error }
+        }
+        progress.finish()
+        if let failure { throw failure }
+        try result.image.write(to: out)
+        try logger?.finish()
+        if let report = plan.outputs.report {
+            let page = try TransferReport.make(result: result, plan: plan, inputs: inputs, weights: weights,
+                                               estimate: estimate, stopReason: stopReason(result.stop, checkpointed: nil))
+            try AtomicFile.write(Array(try page.html().utf8), to: report)
+            progress.line("report: \(report)")
+        }
+        let t = result.terms
+        Console.output(String(format: "%@: %dx%d, %@, %@, %.1f s%@; loss %.4g (content %.4g, style %.4g, tv %.4g); %@\n",
+                              out, result.image.width, result.image.height, counted(result.evaluations, "evaluation"),
+                              counted(result.iterations, "step"), result.seconds,
+                              estimate.map { " (estimated \(durationText($0)))" } ?? "", t.total, t.content, t.style, t.tv,
+                              stopReason(result.stop, checkpointed: checkpointed)))
+        if case .cancelled = result.stop { throw ExitCode(interrupt.exitStatus) }
+        return result
+    }
+
+    /// The plan with every scale lowered by `factor` (`--fit`).
+    func resizedPlan(_ factor: Double) -> RunPlan { plan.scaled(by: factor, inputs: inputs) }
+
+    /// Why the run ended, in the user's words: Ctrl-C or SIGTERM is "interrupted".
+    func stopReason(_ stop: LBFGSStop, checkpointed: Int?) -> String {
+        if case .cancelled = stop {
+            if let path = plan.outputs.checkpoint, checkpointed != nil {
+                return "stopped: interrupted; the best image so far was saved; continue with: stylize resume \(path)"
+            }
+            return "stopped: interrupted; the best image so far was saved"
+        }
+        return stop.description
+    }
+
+    /// `--dry-run`: the plan, the memory and the time, on standard output.
+    func printDryRun(memory: MemoryEstimate, available: Int, seconds: Double) {
+        var text = "plan (dry run: nothing is computed or written)\n"
+        let width = plan.settings.map(\.key.count).max() ?? 0
+        for (key, value) in plan.settings {
+            text += "  " + key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value + "\n"
+        }
+        text += "memory: about \(memoryText(memory.bytes)) at the peak ("
+            + memory.parts.map { "\($0.name) \(memoryText($0.bytes))" }.joined(separator: ", ")
+            + "); \(memoryText(available)) available\n"
+        if plan.outputs.checkpoint != nil {
+            text += "checkpoint: up to \(memoryText(plan.checkpointBytes)) per write\n"
+        }
+        text += "time: about \(durationText(seconds)) on this machine (every scale's evaluation budget used up)\n"
+        Console.output(text)
+    }
+}
+
+/// Fails before any long work when an output's folder is missing or not writable.
+func checkWritableFolder(_ path: String) throws {
+    let dir = (path as NSString).deletingLastPathComponent
+    let folder = dir.isEmpty ? "." : dir
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+        throw CLIError("\(path): cannot write: folder \(folder)/ does not exist")
+    }
+    guard FileManager.default.isWritableFile(atPath: folder) else {
+        throw CLIError("\(path): cannot write: folder \(folder)/ is not writable")
+    }
+}

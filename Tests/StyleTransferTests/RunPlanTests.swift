@@ -1,0 +1,95 @@
+import Imaging
+import NeuralCore
+@testable import StyleTransfer
+import XCTest
+
+/// `RunPlan`: what a request resolves to, and one line per problem naming where the value came from.
+final class RunPlanTests: XCTestCase {
+    let inputs = RunInputs(content: RGBImage(width: 300, height: 200), styles: [RGBImage(width: 100, height: 100)])
+
+    func request(_ edit: (inout RunRequest) -> Void = { _ in }) -> RunRequest {
+        var r = RunRequest(preset: .builtIn, content: "c.png", styles: ["s.png"], outputs: RunOutputs(image: "o.png"))
+        edit(&r)
+        return r
+    }
+
+    func problems(_ edit: (inout RunRequest) -> Void, architecture: VGGArchitecture = .vgg16, inputs: RunInputs? = nil) -> [String] {
+        do {
+            _ = try RunPlan(request: request(edit), inputs: inputs ?? self.inputs, architecture: architecture)
+            return []
+        } catch { return error.problems }
+    }
+
+    func testSizesScalesAndStyleSizes() throws {
+        var preset = Preset.builtIn
+        preset.scales = [128, 256, 512]
+        let plan = try RunPlan(request: request { $0.preset = preset; $0.size = 300; $0.styleScale = 0.5 }, inputs: inputs,
+                               architecture: .vgg16)
+        // --size scales the preset's schedule by 300/512 (Preset.resized); 300x200 fitted to each edge.
+        XCTAssertEqual(plan.scales.map(\.longestEdge), [75, 150, 300])
+        XCTAssertEqual(plan.scales.map(\.output), [.init(width: 75, height: 50), .init(width: 150, height: 100), .init(width: 300, height: 200)])
+        XCTAssertEqual(plan.scales.last!.styles, [.init(width: 150, height: 150)])
+        XCTAssertEqual(plan.blend, [1])
+        XCTAssertEqual(plan.preset.size, 300)
+    }
+
+    func testEveryProblemIsReportedWithItsSource() {
+        let found = problems {
+            $0.size = 10
+            $0.history = 0
+            $0.contentWeight = -1
+            $0.blend = [1, 2]
+            $0.styleLayers = [.init(layer: "block9_conv1", weight: 1)]
+        }
+        XCTAssertEqual(found.count, 5, "\(found)")
+        for expected in ["--size must be in 32...4096, not 10", "--history must be in 1...1000, not 0",
+                         "--content-weight must not be negative", "--style-blend needs 1 weight", "--style-layer block9_conv1"] {
+            XCTAssertTrue(found.contains { $0.contains(expected) }, "\(expected) in \(found)")
+        }
+        XCTAssertTrue(found.allSatisfy { !$0.contains("\n") })
+    }
+
+    func testPresetValuesAreNamedAsThePresetsFields() {
+        var preset = Preset.builtIn
+        preset.name = "mine"
+        preset.contentLayer = "block5_conv4"   // VGG19 only
+        let found = problems({ $0.preset = preset }, architecture: .vgg16)
+        XCTAssertEqual(found.count, 1, "\(found)")
+        XCTAssertTrue(found[0].hasPrefix("content_layer of preset mine: vgg16 has no layer block5_conv4; its layers: block1_conv1,"), found[0])
+        XCTAssertEqual(problems({ $0.preset = preset }, architecture: .vgg19), [])
+    }
+
+    func testSizeWithScalesAndVanishingLayersAreRefused() {
+        XCTAssertTrue(problems { $0.size = 256; $0.scales = [128, 256] }.contains { $0.contains("--size or --scales, not both") })
+        XCTAssertTrue(problems { $0.scales = [256, 128] }.contains { $0.contains("--scales must be increasing") })
+        // 300x100 at 32: the short side 11 pools to 5, 2, 1 and 0, so block5's layers have no pixels; 300x200 keeps 1.
+        let wide = RunInputs(content: RGBImage(width: 300, height: 100), styles: inputs.styles)
+        let vanishing = problems({ $0.size = 32 }, inputs: wide)
+        XCTAssertEqual(vanishing.count, 1, "\(vanishing)")
+        XCTAssertTrue(vanishing[0].contains("content at 32x11 is too small: block5_conv1, block5_conv2"), vanishing[0])
+        XCTAssertEqual(problems { $0.size = 32 }, [])
+    }
+
+    /// The plan survives the checkpoint's JSON header unchanged (the reference is the plan itself).
+    func testPlanRoundTripsThroughJSON() throws {
+        let plan = try RunPlan(request: request { $0.initialization = .image(path: "x.png"); $0.seed = 7 },
+                               inputs: RunInputs(content: inputs.content, styles: inputs.styles, initialization: RGBImage(width: 5, height: 5)),
+                               architecture: .vgg19)
+        let decoded = try JSONDecoder().decode(RunPlan.self, from: try JSONEncoder().encode(plan))
+        XCTAssertEqual(decoded, plan)
+        XCTAssertEqual(decoded.initialization, .image(path: "x.png"))
+    }
+
+    /// Memory grows with the size and the history; checked against measured peaks in the README (Run plans).
+    func testMemoryEstimateFollowsSizeAndHistory() throws {
+        let small = try RunPlan(request: request { $0.size = 256 }, inputs: inputs, architecture: .vgg16)
+        let large = try RunPlan(request: request { $0.size = 1024 }, inputs: inputs, architecture: .vgg16)
+        let longer = try RunPlan(request: request { $0.size = 1024; $0.iterations = 1000; $0.history = 200 }, inputs: inputs,
+                                 architecture: .vgg16)
+        let (s, l, h) = (small.memoryEstimate(architecture: .vgg16).bytes, large.memoryEstimate(architecture: .vgg16).bytes,
+                         longer.memoryEstimate(architecture: .vgg16).bytes)
+        XCTAssertLessThan(s, l)
+        // 100 more pairs of 1024x683x3 bfloat16 values (the default precision): 2 * 100 * 4.2 MB.
+        XCTAssertEqual(Double(h - l), 2 * 100 * 1024 * 683 * 3 * 2, accuracy: 1)
+    }
+}
