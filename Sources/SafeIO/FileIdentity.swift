@@ -80,6 +80,12 @@ public enum ReadFiles {
         if let identity = FileIdentity(path: path) { register(identity, path: path) }
     }
 
+    /// Stops protecting the file at `path` (a checkpoint that the command reading it then writes again).
+    public static func forget(path: String) {
+        guard let identity = FileIdentity(path: path) else { return }
+        inputs.withLock { _ = $0?.removeValue(forKey: identity) }
+    }
+
     /// The input (as first named) that `path` leads to, or nil when `path` is not an input of this process.
     /// An input deleted since it was read no longer counts (its inode may have been reused).
     public static func input(at path: String) -> String? {

@@ -75,9 +75,9 @@ extension RunReport {
     }
 }
 
-/// Small helpers for writing the report's HTML.
-enum HTML {
-    static let css = """
+/// Small helpers for writing the report's HTML (and `stylize batch`'s index).
+public enum HTML {
+    public static let css = """
         body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:24px auto;max-width:1240px;color:#222;\
         background:#fff;padding:0 16px}h1{font-size:24px;margin-bottom:4px}h2{font-size:18px;border-bottom:1px solid \
         #ddd;padding-bottom:4px;margin-top:32px}h3{font-size:15px;margin-bottom:4px}.sub{color:#666;margin-top:0}\
@@ -89,7 +89,7 @@ enum HTML {
         """
 
     /// Text safe for HTML element content and attribute values.
-    static func escape(_ s: String) -> String {
+    public static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.count)
         for ch in s {
@@ -106,7 +106,7 @@ enum HTML {
     }
 
     /// The image as a `data:image/png;base64,...` URI (an empty image gives an empty string).
-    static func dataURI(_ image: RGBImage) -> String {
+    public static func dataURI(_ image: RGBImage) -> String {
         if image.width == 0 || image.height == 0 { return "" }
         return "data:image/png;base64," + Data(image.encodePNG()).base64EncodedString()
     }

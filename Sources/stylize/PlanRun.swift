@@ -16,6 +16,8 @@ struct PlanRun {
     let quiet: Bool
     /// The checkpoint being resumed, if any.
     var resume: Checkpoint? = nil
+    /// The display to use (`stylize batch` passes its own); nil makes one.
+    var progress: ProgressDisplay? = nil
 
     /// The files a plan writes, with the option naming each, for `FileRoles`.
     static func writes(_ o: RunOutputs) -> [FileRoles.Role] {
@@ -33,10 +35,12 @@ struct PlanRun {
 
     /// Checks memory, then either prints the plan (`dryRun`) or runs it to the end, an interruption or a failure.
     /// - Throws: `CLIError` for a run that does not fit, a write that fails, and `ExitCode` 130/143 when interrupted.
-    mutating func execute(dryRun: Bool, fit: Bool) throws {
+    /// - Returns: the result (nil for a dry run).
+    @discardableResult
+    mutating func execute(dryRun: Bool, fit: Bool) throws -> StylizeResult? {
         let interrupt = Interrupt.shared
         let architecture = weights.architecture
-        let progress = ProgressDisplay(quiet: quiet)
+        let progress = self.progress ?? ProgressDisplay(quiet: quiet)
         let available = AvailableMemory.bytes
         var memory = plan.memoryEstimate(architecture: architecture, convolution: network.conv)
         if memory.bytes > available {
@@ -68,7 +72,7 @@ struct PlanRun {
                 calibration = measured
             }
             printDryRun(memory: memory, available: available, seconds: plan.estimatedSeconds(calibration!, architecture: architecture))
-            return
+            return nil
         }
         let estimate = calibration.map { plan.estimatedSeconds($0, architecture: architecture) }
         progress.line("weights: \(weights.source)")
@@ -140,6 +144,7 @@ struct PlanRun {
                               estimate.map { " (estimated \(durationText($0)))" } ?? "", t.total, t.content, t.style, t.tv,
                               stopReason(result.stop, checkpointed: checkpointed)))
         if case .cancelled = result.stop { throw ExitCode(interrupt.exitStatus) }
+        return result
     }
 
     /// The plan with every scale lowered by `factor` (`--fit`).

@@ -6,10 +6,12 @@ import StyleTransfer
 /// Progress of a run on standard error: one line rewritten in place on a terminal, plain lines otherwise.
 final class ProgressDisplay {
     private let quiet: Bool
-    private let isTerminal = isatty(STDERR_FILENO) != 0
+    let isTerminal = isatty(STDERR_FILENO) != 0
     private var open = false
     /// The plan's estimated seconds for the whole run (`RunPlan.estimatedSeconds`), shown against the elapsed time.
     var estimate: Double?
+    /// A line drawn above the step line on a terminal (`stylize batch`'s overall progress), from each step.
+    var header: ((StylizeProgress) -> String)?
 
     init(quiet: Bool) { self.quiet = quiet }
 
@@ -28,7 +30,10 @@ final class ProgressDisplay {
         let text = String(format: "%@step %4d  evals %4d/%d  loss %.4g  content %.4g  style %.4g  tv %.4g  %.2f s/eval  left %@  %@%@",
                           scale, p.iteration, p.evaluations, p.evaluationBudget, p.terms.total, p.terms.content,
                           p.terms.style, p.terms.tv, perEval, durationText(left), durationText(p.elapsed), planned)
-        if isTerminal {
+        if isTerminal, let header {   // two lines: back to the first one when they are already drawn
+            Console.error((open ? "\r\u{1B}[1A" : "\r") + "\u{1B}[K" + header(p) + "\n\u{1B}[K" + text)
+            open = true
+        } else if isTerminal {
             Console.error("\r\u{1B}[K" + text)
             open = true
         } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralCore
+import SafeIO
 import StyleTransfer
 
 /// `stylize resume run.ckpt`: continues a transfer from its checkpoint.
@@ -35,10 +36,15 @@ struct ResumeCommand: ParsableCommand {
         if let output { try OutputPath.checkFile(output, option: "-o", extensions: ["png", "jpg", "jpeg"]) }
     }
 
-    func run() throws {
+    func run() throws { try perform() }
+
+    /// The resumed run; `stylize batch` calls it for an interrupted item, with its own `progress`.
+    @discardableResult
+    func perform(progress: ProgressDisplay? = nil) throws -> StylizeResult? {
         // Read before the roles are checked: the checkpoint is an input that this command writes again.
         let saved: Checkpoint
         do { saved = try Checkpoint.read(path: checkpoint) } catch { throw CLIError(error.description) }
+        ReadFiles.forget(path: checkpoint)   // read once; the run writes it again (in a batch, recording is already on)
         var plan = saved.plan
         if let output { plan.outputs.image = output }
         plan.outputs.checkpoint = checkpoint
@@ -71,6 +77,7 @@ struct ResumeCommand: ParsableCommand {
                           + " it continues, but its last bits may differ from an uninterrupted run\n")
         }
         var run = PlanRun(plan: plan, inputs: inputs, weights: loaded, network: network, quiet: quiet, resume: saved)
-        try run.execute(dryRun: false, fit: false)
+        run.progress = progress
+        return try run.execute(dryRun: false, fit: false)
     }
 }

@@ -18,7 +18,7 @@ struct Stylize: ParsableCommand {
         """,
         version: "stylize \(version)",
         subcommands: [TransferCommand.self, ResumeCommand.self, PresetsCommand.self, LayersCommand.self, ShapesCommand.self,
-                      FeaturesCommand.self, GramCommand.self, SweepCommand.self, InfoCommand.self],
+                      FeaturesCommand.self, GramCommand.self, SweepCommand.self, InfoCommand.self, BatchCommand.self],
         defaultSubcommand: TransferCommand.self)
 
     /// Rewrites neural-style's flags for the transfer and refuses `help` of an unknown command, then parses.

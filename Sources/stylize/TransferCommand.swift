@@ -182,7 +182,12 @@ struct TransferCommand: ParsableCommand {
 
     // MARK: - Run
 
-    func run() throws {
+    func run() throws { try perform() }
+
+    /// The whole transfer; `stylize batch` calls it once per item with its own `progress`.
+    /// - Returns: the result (nil for --dry-run); an interrupted run throws `ExitCode` after saving.
+    @discardableResult
+    func perform(progress: ProgressDisplay? = nil) throws -> StylizeResult? {
         if output != nil { try checkWritableFolder(outputPath) }
         for extra in [report, log, checkpoint].compactMap({ $0 }) { try checkWritableFolder(extra) }
         let request = request(preset: try Preset.find(preset))
@@ -198,6 +203,7 @@ struct TransferCommand: ParsableCommand {
             try checkWritableFolder(outputPath)
         }
         var run = PlanRun(plan: plan, inputs: inputs, weights: weights, network: network, quiet: quiet)
-        try run.execute(dryRun: dryRun, fit: fit)
+        run.progress = progress
+        return try run.execute(dryRun: dryRun, fit: fit)
     }
 }

@@ -13,7 +13,7 @@ final class ExamplesTests: XCTestCase {
         let words = line.split(separator: " ").map(String.init)
         let command = words.count > 1 && ["presets", "layers", "shapes", "features", "gram", "info", "help", "resume"].contains(words[1])
             ? words[1] : "transfer"
-        guard networkCommands.contains(command) else { return line }
+        guard networkCommands.contains(command), !line.contains(" --merge ") else { return line }   // batch --merge: no run
         var out = line
         if let r = out.range(of: #"--scales [0-9,]+"#, options: .regularExpression) {
             out.replaceSubrange(r, with: "--scales 32,48")
@@ -54,7 +54,7 @@ final class ExamplesTests: XCTestCase {
     func testHelpExamplesRunAsWritten() throws {
         try CLI.requireImages()
         var texts = [try CLI.run(["--help"]).stdout]
-        for sub in ["transfer", "presets", "layers", "shapes", "features", "gram", "info"] {
+        for sub in ["transfer", "presets", "layers", "shapes", "features", "gram", "info", "batch"] {
             texts.append(try CLI.run([sub, "--help"]).stdout)
         }
         let examples = texts.flatMap { Self.commands(in: $0) }

@@ -1,0 +1,37 @@
+/// A 64-bit fingerprint of everything that decides a batch item's output (input bytes, settings, weights), to tell
+/// whether an existing output was made by the same plan.
+///
+/// FNV-1a (Fowler, Noll, Vo; http://www.isthe.com/chongo/tech/comp/fnv/): h = (h XOR byte) · 1099511628211, from
+/// 14695981039346656037. It detects changes; it is no defence against someone forging a collision. Each field is
+/// followed by its length, so that ("ab", "c") and ("a", "bc") differ.
+public struct BatchFingerprint: Sendable {
+    public private(set) var value: UInt64 = 14695981039346656037
+    static let prime: UInt64 = 1099511628211
+
+    public init() {}
+
+    /// Adds bytes.
+    public mutating func add(_ bytes: [UInt8]) {
+        var h = value
+        bytes.withUnsafeBufferPointer { buffer in
+            for byte in buffer { h = (h ^ UInt64(byte)) &* BatchFingerprint.prime }
+        }
+        value = h
+        addLength(bytes.count)
+    }
+
+    /// Adds a string's UTF-8 bytes.
+    public mutating func add(_ text: String) { add(Array(text.utf8)) }
+
+    private mutating func addLength(_ n: Int) {
+        var h = value
+        for shift in stride(from: 0, to: 64, by: 8) { h = (h ^ UInt64((UInt64(n) >> UInt64(shift)) & 0xff)) &* BatchFingerprint.prime }
+        value = h
+    }
+
+    /// 16 lowercase hex digits.
+    public var hex: String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// One line of a batch manifest (`manifest.jsonl`): what one item was, how it went and where its output is.
+///
+/// The same record, written after each item succeeds, is the item's state file (`OUTDIR/.stylize/NAME.json`),
+/// from which a rerun decides to skip it.
+public struct BatchRecord: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// Computed in this run.
+        case done
+        /// Its output and matching plan were already there (the loss and seconds are those of the run that made it).
+        case skipped
+        /// Could not be computed; `error` says why.
+        case failed
+        /// Stopped by a signal (Ctrl-C, SIGTERM) before it finished.
+        case interrupted
+    }
+
+    public var index: Int
+    /// The batch's item count (every shard's items).
+    public var of: Int
+    public var name: String
+    /// The output's file name in the output folder.
+    public var output: String
+    public var content: String
+    public var style: String
+    public var preset: String?
+    /// The item's plan hash (see `BatchFingerprint`): the same for the same inputs and settings.
+    public var plan: String
+    public var status: Status
+    /// The final total loss.
+    public var loss: Double?
+    /// Wall-clock seconds of the item's run.
+    public var seconds: Double?
+    public var error: String?
+    /// The shard (`I/N`) that ran it.
+    public var shard: String
+    /// The item's HTML report in the output folder (`--report`).
+    public var report: String?
+    /// With `--frames`: the frame's place in its sequence, and the mean absolute difference (0...255) from the previous
+    /// frame's output over the pixels where the two input frames are alike (see `FrameSequence.flicker`).
+    public var frame: Int?
+    public var flicker: Double?
+    /// When the record was written (seconds since 1970), so that a merge keeps an item's latest record.
+    public var time: Double
+
+    public init(item: BatchItem, of count: Int, output: String, plan: String, status: Status, shard: BatchShard) {
+        index = item.index
+        of = count
+        name = item.name
+        self.output = output
+        content = item.content
+        style = item.style
+        preset = item.preset
+        self.plan = plan
+        self.status = status
+        self.shard = shard.description
+        time = Date().timeIntervalSince1970
+    }
+
+    /// The record as one JSON line (keys sorted, no newline).
+    public func jsonLine() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    /// The records of a JSON-lines text; blank lines are skipped.
+    /// - Throws: `BatchError` naming `path` and the line that is not a record.
+    public static func parse(_ text: String, path: String) throws -> [BatchRecord] {
+        var records: [BatchRecord] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            do { records.append(try JSONDecoder().decode(BatchRecord.self, from: Data(line.utf8))) } catch {
+                throw BatchError("\(path):\(number + 1): not a batch manifest record; delete the file or that line and merge again")
+            }
+        }
+        return records
+    }
+}

@@ -1,0 +1,80 @@
+/// One of N disjoint parts of a batch, for N independent processes (array-job tasks) that together cover every item
+/// exactly once.
+///
+/// The partition is round-robin over chains (`BatchItem.chain`): chain c belongs to shard c mod N. It depends only
+/// on the batch's item list, which every task builds alike from the same arguments, so reruns and retried tasks get
+/// the same items. Round-robin keeps the shards within one chain of each other in size; a frame sequence (one chain)
+/// stays whole, since each frame starts from the one before.
+public struct BatchShard: Sendable, Equatable, CustomStringConvertible {
+    /// 0-based.
+    public var index: Int
+    public var count: Int
+
+    /// The whole batch as one shard.
+    public static let whole = BatchShard(index: 0, count: 1)
+
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+
+    /// `I/N`, as `--shard` takes it.
+    public var description: String { "\(index)/\(count)" }
+
+    /// This shard's items, in batch order.
+    public func items(_ all: [BatchItem]) -> [BatchItem] {
+        all.filter { $0.chain % count == index }
+    }
+
+    /// Parses `I/N` with 0 ≤ I < N.
+    /// - Throws: `BatchError` saying what is wrong, with an example.
+    public static func parse(_ text: String) throws -> BatchShard {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else {
+            throw BatchError("--shard \(text): expected I/N, the 0-based task index and the task count, e.g. --shard 0/4")
+        }
+        return try make(index: i, count: n, source: "--shard \(text)")
+    }
+
+    /// The shard that a scheduler's environment names, or nil when it names none.
+    ///
+    /// - Slurm array job: `SLURM_ARRAY_TASK_ID` - `SLURM_ARRAY_TASK_MIN` (0 when unset) of `SLURM_ARRAY_TASK_COUNT`;
+    ///   the array's ids must be consecutive (`--array=0-3` or `1-4`, with any `%` limit).
+    /// - Kubernetes Indexed Job: `JOB_COMPLETION_INDEX` of `count` (the Job's `completions`, which Kubernetes does
+    ///   not put in the environment).
+    /// - Parameter count: the shard count given on the command line (`--shard-count`), or nil.
+    /// - Throws: `BatchError` for values that are not numbers or not a valid index.
+    public static func fromEnvironment(_ env: [String: String], count: Int?) throws -> BatchShard? {
+        func number(_ key: String) throws -> Int? {
+            guard let text = env[key] else { return nil }
+            guard let n = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw BatchError("\(key)=\(text) is not a whole number")
+            }
+            return n
+        }
+        if let id = try number("SLURM_ARRAY_TASK_ID") {
+            let first = try number("SLURM_ARRAY_TASK_MIN") ?? 0
+            guard let n = try count ?? number("SLURM_ARRAY_TASK_COUNT") else {
+                throw BatchError("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; give --shard-count N")
+            }
+            return try make(index: id - first, count: n,
+                            source: "SLURM_ARRAY_TASK_ID=\(id) (SLURM_ARRAY_TASK_MIN=\(first)) of \(n)",
+                            hint: "; the array's task ids must be consecutive, e.g. --array=0-\(n - 1)")
+        }
+        if let index = try number("JOB_COMPLETION_INDEX") {
+            guard let count else {
+                throw BatchError("JOB_COMPLETION_INDEX=\(index) is set: give --shard-count N, the Job's completions")
+            }
+            return try make(index: index, count: count, source: "JOB_COMPLETION_INDEX=\(index) of --shard-count \(count)")
+        }
+        return nil
+    }
+
+    static func make(index: Int, count: Int, source: String, hint: String = "") throws -> BatchShard {
+        guard count >= 1 else { throw BatchError("\(source): the task count must be at least 1") }
+        guard (0..<count).contains(index) else {
+            throw BatchError("\(source): the task index must be in 0...\(count - 1), not \(index)\(hint)")
+        }
+        return BatchShard(index: index, count: count)
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import SafeIO
+import StyleTransfer
+
+/// `stylize batch --merge OUTDIR`: joins the manifest parts of a sharded batch into `OUTDIR/manifest.jsonl`.
+enum BatchMerge {
+    /// Reads every manifest file in `folder`, keeps each item's latest record, checks that every item is there with
+    /// its output, writes `manifest.jsonl` (and `index.html` with `report`) and prints a summary.
+    /// - Throws: `ExitCode(1)` after the summary when an item is missing, failed or lacks its output.
+    static func run(folder: String, report: Bool) throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw CLIError("\(folder): --merge needs the output folder of a batch")
+        }
+        let names = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter(BatchManifest.isManifest).sorted()
+        guard !names.isEmpty else {
+            throw CLIError("\(folder): no manifest.jsonl or manifest-part-*.jsonl here; run `stylize batch ... -o \(folder)` first")
+        }
+        var records: [BatchRecord] = []
+        for name in names {
+            let path = (folder as NSString).appendingPathComponent(name)
+            let bytes = try InputFile.contents(of: path, limit: InputLimits.listBytes, what: "manifests")
+            records += try BatchRecord.parse(String(decoding: bytes, as: UTF8.self), path: path)
+        }
+        let merged = BatchManifest.merge(records)
+        let manifest = (folder as NSString).appendingPathComponent(BatchManifest.fileName)
+        try StagedFile.write(Array(BatchManifest.text(merged.records).utf8), to: manifest)
+        if report { try BatchIndex.write(records: merged.records, folder: folder) }
+
+        let withoutOutput = merged.records.filter { r in
+            (r.status == .done || r.status == .skipped) && !fm.fileExists(atPath: (folder as NSString).appendingPathComponent(r.output))
+        }
+        let count = { (s: BatchRecord.Status) in merged.records.filter { $0.status == s }.count }
+        var line = "merged \(names.count) manifest file(s) into \(manifest): \(merged.count) items, \(count(.done)) done, "
+            + "\(count(.skipped)) skipped, \(count(.failed)) failed, \(count(.interrupted)) interrupted, \(merged.missing.count) missing"
+        if !merged.missing.isEmpty { line += " (items \(merged.missing.prefix(10).map(String.init).joined(separator: ", "))\(merged.missing.count > 10 ? ", ..." : ""))" }
+        if !withoutOutput.isEmpty { line += "; outputs missing: \(withoutOutput.prefix(10).map(\.output).joined(separator: ", "))" }
+        Console.output(line + "\n")
+        if !merged.missing.isEmpty || !merged.unfinished.isEmpty || !withoutOutput.isEmpty { throw ExitCode(1) }
+    }
+}

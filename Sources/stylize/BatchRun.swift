@@ -1,0 +1,233 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import NeuralCore
+import SafeIO
+import StyleTransfer
+
+/// One process's part of a batch: each of its items skipped, computed by the transfer command, or recorded as failed.
+///
+/// Files in the output folder: the outputs, the manifest (or this shard's part), `reports/` with `--report`, and
+/// `.stylize/`, which holds each finished item's record (`NAME.json`, what a rerun compares) and a frame's starting
+/// image while it runs.
+final class BatchRun {
+    let command: BatchCommand
+    let folder: String
+    let stateFolder: String
+    let transferOptions: [String]
+    let quiet: Bool
+    /// Every item of the batch (all shards), in order.
+    private(set) var all: [BatchItem] = []
+
+    init(command: BatchCommand) {
+        self.command = command
+        folder = command.output!
+        stateFolder = (folder as NSString).appendingPathComponent(".stylize")
+        transferOptions = command.transferOptions
+        quiet = command.quiet
+    }
+
+    func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+    func statePath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".json") }
+    func checkpointPath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".ckpt") }
+    func startPath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".start.png") }
+    func reportName(_ item: BatchItem) -> String { "reports/\(item.name).html" }
+
+    func run() throws {
+        let interrupt = Interrupt.shared
+        all = try BatchItems.make(contents: try BatchContents.expand(command.content!), styles: command.styleFiles,
+                                      presets: command.presets, frames: command.frames)
+        let (shard, source) = try command.resolvedShard()
+        let items = shard.items(all)
+        let fingerprints = try BatchPlanFingerprints(transferOptions: transferOptions, presets: command.presets,
+                                                     frameBlend: command.frames ? command.frameBlend : nil)
+        try OutputPath.makeFolder(folder)
+        try OutputPath.makeFolder(stateFolder)
+        if command.report { try OutputPath.makeFolder(path("reports")) }
+        let display = ProgressDisplay(quiet: quiet)
+        let progress = BatchProgress(total: items.count)
+        display.header = { progress.line(current: $0) }
+        let manifest = path(BatchManifest.fileName(for: shard))
+        display.line("batch: \(items.count) of \(all.count) items" + (shard.count > 1 ? " (shard \(shard)"
+                     + (source.map { " from \($0)" } ?? "") + ")" : "") + " into \(folder)/")
+
+        var records: [BatchRecord] = []
+        var previousPlan: [Int: String] = [:]        // chain → plan of its last item (frames)
+        var chainComputed = Set<Int>()               // chains in which an item was computed in this run
+        var stopStatus: Int32?
+        var manifestWritten = Date.distantPast
+        for item in items {
+            if interrupt.isRequested { stopStatus = interrupt.exitStatus; break }
+            let output = item.name + ".png"
+            var record = BatchRecord(item: item, of: all.count, output: output, plan: "", status: .failed, shard: shard)
+            if command.frames { record.frame = item.position }
+            let started = Date()
+            do {
+                let plan = try fingerprints.plan(item, previous: item.position > 0 ? previousPlan[item.chain] : nil)
+                record.plan = plan
+                previousPlan[item.chain] = plan
+                if !chainComputed.contains(item.chain), let old = finishedRecord(item, plan: plan) {
+                    record.status = .skipped
+                    record.loss = old.loss
+                    record.seconds = old.seconds
+                    record.report = old.report
+                } else {
+                    progress.current = output
+                    if !display.isTerminal { display.line(progress.line()) }
+                    chainComputed.insert(item.chain)
+                    // Recorded as started (interrupted until it is done): the output is about to change, and a rerun
+                    // must not take an output this run leaves half-way (Ctrl-C saves the best image so far) as finished.
+                    let resume = resumable(item, plan: plan)
+                    var begun = record
+                    begun.status = .interrupted
+                    try StagedFile.write(Array((begun.jsonLine() + "\n").utf8), to: statePath(item))
+                    let result = try transfer(item, output: output, resume: resume, display: display)
+                    try? FileManager.default.removeItem(atPath: checkpointPath(item))
+                    record.status = .done
+                    record.loss = result.terms.total
+                    record.seconds = Date().timeIntervalSince(started)
+                    if command.report { record.report = reportName(item) }
+                    try StagedFile.write(Array((record.jsonLine() + "\n").utf8), to: statePath(item))
+                }
+                if command.frames, item.position > 0 { record.flicker = flicker(item) }
+            } catch let exit as ExitCode where interrupt.isRequested {
+                record.status = .interrupted
+                record.error = "stopped by a signal; rerun the batch to compute it"
+                stopStatus = exit.rawValue
+            } catch {
+                record.status = .failed
+                record.error = message(error)
+                record.seconds = Date().timeIntervalSince(started)
+                Console.error("stylize: batch item \(item.name) failed: \(record.error!)\n")
+            }
+            display.finish()
+            if record.status != .interrupted { try? FileManager.default.removeItem(atPath: startPath(item)) }
+            progress.record(record.status, seconds: record.seconds)
+            records.append(record)
+            if record.status == .skipped && !quiet {
+                Console.output("\(path(output)): skipped (made earlier with the same plan)\n")
+            }
+            // Rewritten after each computed item; skipped and failed ones take milliseconds, so that thousands of them
+            // do not rewrite the file thousands of times, they are written with the next one or within a second.
+            if record.status == .done || stopStatus != nil || Date().timeIntervalSince(manifestWritten) > 1 {
+                try StagedFile.write(Array(BatchManifest.text(records).utf8), to: manifest)
+                manifestWritten = Date()
+            }
+            if stopStatus != nil { break }
+        }
+        try StagedFile.write(Array(BatchManifest.text(records).utf8), to: manifest)
+        if command.report && shard.count == 1 {
+            try BatchIndex.write(records: records, folder: folder)
+        }
+        let notStarted = items.count - records.count
+        var summary = "batch: \(progress.done) done, \(progress.skipped) skipped, \(progress.failed) failed"
+        if progress.interrupted > 0 { summary += ", \(progress.interrupted) interrupted" }
+        summary += shard.count > 1 ? " of shard \(shard)'s \(items.count) items" : " of \(items.count) items"
+        if notStarted > 0 { summary += ", \(notStarted) not started" }
+        if command.frames, let f = meanFlicker(records) { summary += String(format: "; flicker %.2f", f) }
+        summary += "; manifest \(manifest)"
+        Console.output(summary + "\n")
+        if let stopStatus { throw ExitCode(stopStatus) }
+        if progress.failed > 0 { throw ExitCode(1) }
+    }
+
+    /// The record of the item's finished run when its output is there and was made by `plan`, else nil.
+    func finishedRecord(_ item: BatchItem, plan: String) -> BatchRecord? {
+        guard FileManager.default.fileExists(atPath: path(item.name + ".png")),
+              let data = FileManager.default.contents(atPath: statePath(item)),
+              let record = try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: statePath(item)).first,
+              record.plan == plan, record.status == .done else { return nil }
+        return record
+    }
+
+    /// Runs the transfer command on one item (its own option parsing and validation, then `perform`), writing into
+    /// the output folder; everything the item leaves besides its output and report is under `.stylize/NAME.*`.
+    /// Whether an earlier run of the same plan started the item and left its checkpoint (a signal stopped it).
+    func resumable(_ item: BatchItem, plan: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: statePath(item)),
+              let old = try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: statePath(item)).first else { return false }
+        return old.status == .interrupted && old.plan == plan && FileManager.default.fileExists(atPath: checkpointPath(item))
+    }
+
+    /// - Parameter resume: continue from the item's checkpoint (see `resumable`); a checkpoint that cannot be used
+    ///   is reported and the item starts again.
+    func transfer(_ item: BatchItem, output: String, resume: Bool, display: ProgressDisplay) throws -> StylizeResult {
+        if resume {
+            do {
+                if let result = try ResumeCommand.parse([checkpointPath(item)] + (quiet ? ["--quiet"] : [])).perform(progress: display) {
+                    return result
+                }
+            } catch let exit as ExitCode where Interrupt.shared.isRequested {
+                throw exit
+            } catch {
+                display.line("stylize: \(item.name): cannot resume (\(message(error))); starting again")
+            }
+        }
+        var args = ["--content", item.content, "--style", item.style, "-o", path(output), "--checkpoint", checkpointPath(item)]
+        if let preset = item.preset { args += ["--preset", preset] }
+        if command.report { args += ["--report", path(reportName(item))] }
+        if quiet { args.append("--quiet") }
+        if let (start, edge) = try frameStart(item) {
+            // The previous result is already at the output size: one scale there, from it (a coarse scale first would
+            // start from a shrunk copy and lose its strokes). The last --init counts.
+            args += BatchRun.removingSizes(transferOptions) + ["--scales", "\(edge)", "--init", start]
+        } else {
+            args += transferOptions
+        }
+        let transfer = try TransferCommand.parse(args)
+        guard let result = try transfer.perform(progress: display) else { throw CLIError("--dry-run computes nothing") }
+        return result
+    }
+
+    /// With `--frames` and a weight above 0: the starting image of a frame after the first, written to `.stylize/`,
+    /// and its longest edge (nil for the first frame, or when the previous frame has no output).
+    func frameStart(_ item: BatchItem) throws -> (path: String, edge: Int)? {
+        guard command.frames, command.frameBlend > 0, item.position > 0,
+              let previous = previousItem(item),
+              FileManager.default.fileExists(atPath: path(previous.name + ".png")) else { return nil }
+        let start = FrameSequence.start(previous: try RGBImage(contentsOf: path(previous.name + ".png")),
+                                        frame: try RGBImage(contentsOf: item.content), weight: command.frameBlend)
+        try start.write(to: startPath(item))
+        return (startPath(item), max(start.width, start.height))
+    }
+
+    /// Transfer options without `--size` and `--scales` (and their values).
+    static func removingSizes(_ options: [String]) -> [String] {
+        var kept: [String] = [], skipValue = false
+        for option in options {
+            if skipValue { skipValue = false; continue }
+            if option == "--size" || option == "--scales" { skipValue = true; continue }
+            if option.hasPrefix("--size=") || option.hasPrefix("--scales=") { continue }
+            kept.append(option)
+        }
+        return kept
+    }
+
+    /// The frame before `item` in its sequence, or nil for a first frame.
+    func previousItem(_ item: BatchItem) -> BatchItem? {
+        item.position > 0 ? all[item.index - 1] : nil
+    }
+
+    /// The flicker between this frame's output and the previous one's (see `FrameSequence.flicker`), or nil.
+    func flicker(_ item: BatchItem) -> Double? {
+        guard let previous = previousItem(item),
+              let a = try? RGBImage(contentsOf: path(previous.name + ".png")),
+              let b = try? RGBImage(contentsOf: path(item.name + ".png")),
+              let fa = try? RGBImage(contentsOf: previous.content),
+              let fb = try? RGBImage(contentsOf: item.content) else { return nil }
+        return FrameSequence.flicker(outputs: (a, b), frames: (fa, fb))?.mean
+    }
+
+    func meanFlicker(_ records: [BatchRecord]) -> Double? {
+        let values = records.compactMap(\.flicker)
+        return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// One line for an item's error: the argument parser's own message for its errors, else the description.
+    func message(_ error: Error) -> String {
+        if error is CLIError || error is ImageError || error is FileAccessError || error is BatchError {
+            return String(describing: error)
+        }
+        return TransferCommand.message(for: error).replacingOccurrences(of: "\n", with: " ")
+    }
+}
