@@ -53,16 +53,20 @@ public final class ConvWorkspace {
 }
 
 extension Tensor {
-    /// Gives the tensor the shape `(H, W, C)`, reallocating only when the element count changes.
+    /// Gives the tensor the shape `(H, W, C)`, reallocating only when the element count grows beyond the storage it
+    /// already has (a smaller shape keeps the storage, so that tiles of several sizes share one buffer).
     /// The contents are unspecified afterwards.
-    mutating func reshapeForOutput(height: Int, width: Int, channels: Int) {
-        if data.count == height * width * channels {
-            self.height = height
-            self.width = width
-            self.channels = channels
-        } else {
-            self = Tensor(height: height, width: width, channels: channels)
+    public mutating func reshapeForOutput(height: Int, width: Int, channels: Int) {
+        let count = height * width * channels
+        if data.count > count {
+            data.removeLast(data.count - count)
+        } else if data.count < count {
+            if data.capacity >= count { data.append(contentsOf: repeatElement(0, count: count - data.count)) }
+            else { data = [Float](repeating: 0, count: count) }
         }
+        self.height = height
+        self.width = width
+        self.channels = channels
     }
 }
 

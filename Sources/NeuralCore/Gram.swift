@@ -63,20 +63,23 @@ public enum Gram {
     /// A method that overrides `fasterMethod` for every call (tests use it to check both), or nil.
     nonisolated(unsafe) public static var method: Method?
 
-    /// `g (C, C) = scale · Fᵀ F` for `f (M, C)` row-major; `g` overwritten, both triangles filled.
+    /// `g (C, C) = scale · Fᵀ F` for `f (M, C)` row-major; `g` overwritten, both triangles filled. With
+    /// `accumulate`, `g += scale · Fᵀ F` instead (a Gram matrix summed over the tiles of an image).
     public static func matrix(_ f: UnsafePointer<Float>, rows m: Int, channels c: Int, scale: Float,
-                              into g: UnsafeMutablePointer<Float>, method: Method? = nil) {
+                              into g: UnsafeMutablePointer<Float>, method: Method? = nil, accumulate: Bool = false) {
         guard c > 0 else { return }
         let method = method ?? Gram.method ?? fasterMethod(channels: c)
         if m == 0 {
-            g.update(repeating: 0, count: c * c)
+            if !accumulate { g.update(repeating: 0, count: c * c) }
             return
         }
+        let beta: Float = accumulate ? 1 : 0
         switch method {
         case .gemm:
-            GEMM.multiply(transposeA: true, m: c, n: c, k: m, alpha: scale, a: f, lda: c, b: f, ldb: c, c: g, ldc: c)
+            GEMM.multiply(transposeA: true, m: c, n: c, k: m, alpha: scale, a: f, lda: c, b: f, ldb: c, beta: beta, c: g, ldc: c)
         case .syrk:
-            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(c), Int32(m), scale, f, Int32(c), 0, g, Int32(c))
+            // Upper triangle only; the lower is mirrored from it after the update (both held the same sums before).
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(c), Int32(m), scale, f, Int32(c), beta, g, Int32(c))
             for i in 0 ..< c {
                 for j in 0 ..< i { g[i * c + j] = g[j * c + i] }
             }

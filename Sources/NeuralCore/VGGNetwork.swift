@@ -96,6 +96,33 @@ public final class VGGNetwork {
         run(input, outputs: outputs, keepForBackward: true)
     }
 
+    /// Forward pass that hands each requested layer's output to `visit` in place (no copy, and the visitor may
+    /// overwrite it): for callers that reduce the outputs (a tiled Gram sum) and need nothing afterwards.
+    /// - Parameters:
+    ///   - input: `(H, W, 3)`, preprocessed.
+    ///   - outputs: Keras layer names other than `input_1`.
+    ///   - visit: `(name, output)`, once per requested layer, deepest first.
+    public func forward(_ input: Tensor, outputs: [String], visiting visit: (String, inout Tensor) -> Void) {
+        precondition(!outputs.contains("input_1"), "VGGNetwork.forward(visiting:): input_1 is not a network output")
+        _ = run(input, outputs: outputs, keepForBackward: false, returnOutputs: false)
+        for (name, index) in indices(of: outputs).sorted(by: { $0.value > $1.value }) {
+            visit(name, &kept[index - 1]!.tensor)
+        }
+    }
+
+    /// The output shape `(H, W, C)` of a layer for an input of `height` x `width` (pools round down).
+    public func outputShape(_ layer: String, height: Int, width: Int) -> (height: Int, width: Int, channels: Int) {
+        guard let index = indices(of: [layer])[layer], index > 0 else { return (height, width, 3) }
+        var (h, w, c) = (height, width, 3)
+        for (_, step) in steps.prefix(index) {
+            switch step {
+            case .conv(let i): c = weights.convolutions[i].outChannels
+            case .pool: (h, w) = (h / 2, w / 2)
+            }
+        }
+        return (h, w, c)
+    }
+
     /// The input gradient of a loss on some layers' outputs, with no buffer beyond the plan: one
     /// forward pass keeping the requested outputs, then `lossGradient` is called once per requested
     /// layer (deepest first) with that layer's output, which it must REPLACE IN PLACE by
@@ -137,13 +164,27 @@ public final class VGGNetwork {
             shapes.append((h, w, c))
             largest = max(largest, h * w * c)
         }
-        for buffer in work { buffer.deallocate() }
-        work = (0 ..< 2).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(1, largest)) }
-        workCapacity = largest
-        kept = Array(repeating: nil, count: steps.count)
-        masks = Array(repeating: [], count: steps.count)
-        argmaxes = Array(repeating: [], count: steps.count)
+        // Buffers only grow: the tiles of a tiled evaluation (several region sizes, see `TileGrid`) share them, and
+        // the kept outputs, masks and winners keep their storage when a smaller size comes.
+        if largest > workCapacity {
+            for buffer in work { buffer.deallocate() }
+            work = (0 ..< 2).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(1, largest)) }
+            workCapacity = largest
+        }
         storedDepth = -1
+    }
+
+    /// Makes the buffers for an input of `height` x `width` now, so that smaller inputs after it allocate nothing
+    /// (a tiled evaluation reserves its largest region first).
+    public func reserve(height: Int, width: Int) {
+        plan(height: height, width: width)
+        for (i, shape) in shapes.enumerated() {
+            let count = shape.height * shape.width * shape.channels
+            if case .conv = steps[i].step, masks[i].count < ReLU.maskWords(count) {
+                masks[i] = [UInt64](repeating: 0, count: ReLU.maskWords(count))
+            }
+            if case .pool = steps[i].step, argmaxes[i].count < count { argmaxes[i] = [UInt8](repeating: 0, count: count) }
+        }
     }
 
     /// Where a layer's output lives during a pass.
@@ -194,12 +235,12 @@ public final class VGGNetwork {
                         case .conv(let c):
                             convForward(c, x, height: ih, width: iw, into: y)
                             if keepForBackward {
-                                if masks[i].count != ReLU.maskWords(count) { masks[i] = [UInt64](repeating: 0, count: ReLU.maskWords(count)) }
+                                if masks[i].count < ReLU.maskWords(count) { masks[i] = [UInt64](repeating: 0, count: ReLU.maskWords(count)) }
                                 masks[i].withUnsafeMutableBufferPointer { ReLU.mask(y, count: count, into: $0.baseAddress!) }
                             }
                         case .pool:
                             if keepForBackward {
-                                if argmaxes[i].count != count { argmaxes[i] = [UInt8](repeating: 0, count: count) }
+                                if argmaxes[i].count < count { argmaxes[i] = [UInt8](repeating: 0, count: count) }
                                 argmaxes[i].withUnsafeMutableBufferPointer { idx in
                                     MaxPool2x2.forward(x, height: ih, width: iw, channels: shape.channels, into: y, argmax: idx.baseAddress!)
                                 }
@@ -345,7 +386,7 @@ public final class VGGNetwork {
     /// Bytes held by the plan's buffers, the masks and winners, the kept outputs, the scratch and
     /// the cached transformed kernels.
     public var bufferBytes: Int {
-        let keptFloats = kept.reduce(0) { $0 + ($1?.tensor.count ?? 0) }
+        let keptFloats = kept.reduce(0) { $0 + ($1?.tensor.data.capacity ?? 0) }
         let maskBytes = masks.reduce(0) { $0 + 8 * $1.count } + argmaxes.reduce(0) { $0 + $1.count }
         return 4 * (2 * workCapacity + keptFloats + inputGradient.count) + maskBytes
             + workspace.scratchBytes + workspace.winogradScratchBytes + winogradKernels.bytes

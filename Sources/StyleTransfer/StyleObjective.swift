@@ -38,14 +38,23 @@ public final class StyleObjective {
     /// Evaluations so far.
     public private(set) var evaluations = 0
     /// The preprocessed image of the current evaluation, and the losses' scratch (kept).
-    private var preprocessed: Tensor
+    var preprocessed: Tensor
     private let scratch = LayerLossScratch()
+    /// The tiles of the image when it is evaluated tile by tile (`TileGrid`), else nil; and their buffers.
+    public let tiles: TileGrid?
+    /// Core edge of the tiles asked for (nil: whole images); style images larger than one core are tiled too.
+    let tileCore: Int?
+    let tileScratch: TileScratch
+    /// Called after each tile of a tiled evaluation with (pass 1 or 2, tile index, tiles), for progress displays.
+    public var onTile: ((Int, Int, Int) -> Void)?
 
     /// - Parameters:
     ///   - content: (H, W, 3), RGB in `0...255`, the content image at the output size.
     ///   - styles: each (H', W', 3), RGB in `0...255`, at the style size.
     ///   - blend: one non-negative weight per style; normalised to sum 1.
-    public init(network: VGGNetwork, preset: Preset, content: Tensor, styles: [Tensor], blend: [Double]) {
+    ///   - tileCore: evaluate images larger than this many pixels on an edge tile by tile (`TileGrid`), with the
+    ///     same loss and gradient as whole; nil: whole images.
+    public init(network: VGGNetwork, preset: Preset, content: Tensor, styles: [Tensor], blend: [Double], tileCore: Int? = nil) {
         precondition(!styles.isEmpty && styles.count == blend.count, "one blend weight per style image")
         self.network = network
         self.preset = preset
@@ -54,14 +63,25 @@ public final class StyleObjective {
         self.preprocessed = Tensor(height: content.height, width: content.width, channels: 3)
         let styleLayers = preset.styleLayers.map(\.layer)
         let pre = network.weights.preprocessing
-        contentTarget = network.forward(pre.apply(content), outputs: [preset.contentLayer])[preset.contentLayer]!
+        self.tileCore = tileCore
+        let lossLayers = styleLayers + [preset.contentLayer]
+        self.tiles = Self.tileGrid(height: content.height, width: content.width, core: tileCore, network: network, layers: lossLayers)
+        let scratch = TileScratch()
+        self.tileScratch = scratch
+        if let grid = Self.tileGrid(height: content.height, width: content.width, core: tileCore, network: network,
+                                    layers: [preset.contentLayer]) {
+            contentTarget = Self.tiledFeatures(network: network, image: pre.apply(content), grid: grid,
+                                               layer: preset.contentLayer, scratch: scratch)
+        } else {
+            contentTarget = network.forward(pre.apply(content), outputs: [preset.contentLayer])[preset.contentLayer]!
+        }
         let total = blend.reduce(0, +)
         var targets: [String: [Float]] = [:]
         for (style, b) in zip(styles, blend) {
-            let acts = network.forward(pre.apply(style), outputs: styleLayers)
+            let grams = Self.grams(network: network, image: pre.apply(style), layers: styleLayers, tileCore: tileCore, scratch: scratch)
             let share = Float(total > 0 ? b / total : 1 / Double(styles.count))
             for layer in styleLayers {
-                let g = Gram.matrix(acts[layer]!)
+                let g = grams[layer]!
                 if targets[layer] == nil { targets[layer] = [Float](repeating: 0, count: g.count) }
                 for i in 0..<g.count { targets[layer]![i] += share * g[i] }
             }
@@ -85,6 +105,21 @@ public final class StyleObjective {
     /// The style targets, for reports (A per layer).
     public var styleGrams: [String: [Float]] { styleTargets }
 
+    /// The Gram matrix of every style layer for an RGB image `(H, W, 3)` in `0...255`, tile by tile when it is
+    /// larger than a tile.
+    public func grams(of image: Tensor) -> [String: [Float]] {
+        Self.grams(network: network, image: network.weights.preprocessing.apply(image),
+                   layers: preset.styleLayers.map(\.layer), tileCore: tileCore, scratch: tileScratch)
+    }
+
+    /// The Gram matrices of `layers` for a preprocessed image, whole or tile by tile.
+    static func grams(network: VGGNetwork, image: Tensor, layers: [String], tileCore: Int?, scratch: TileScratch) -> [String: [Float]] {
+        if let grid = tileGrid(height: image.height, width: image.width, core: tileCore, network: network, layers: layers) {
+            return tiledGrams(network: network, image: image, grid: grid, layers: layers, scratch: scratch)
+        }
+        return network.forward(image, outputs: layers).mapValues { Gram.matrix($0) }
+    }
+
     /// Evaluates the objective at `x` and writes its gradient.
     ///
     /// Nothing image-sized is allocated after the first call: the image, its preprocessed copy
@@ -104,6 +139,8 @@ public final class StyleObjective {
         let active = activeLayers
         if active.isEmpty {
             gradient.update(repeating: 0)
+        } else if let grid = tiles {
+            evaluateTiles(grid, layers: active, terms: &terms, gradient: gradient)
         } else {
             let dPre = network.gradient(preprocessed, at: active) { layer, features in
                 let styleWeight = (styleLayerWeights[layer] ?? 0) * (styleNormalization[layer] ?? 1)
@@ -129,6 +166,68 @@ public final class StyleObjective {
         lastTerms = terms
         if terms.total.isFinite, terms.total < (bestTerms?.total ?? .infinity) { bestTerms = terms }
         return terms.total
+    }
+
+    /// The loss terms and the gradient (RGB, overwritten) of the preprocessed image over `grid`'s tiles, in the two
+    /// passes described in StyleObjective+Tiles.swift.
+    private func evaluateTiles(_ grid: TileGrid, layers: [String], terms: inout LossTerms, gradient: UnsafeMutableBufferPointer<Float>) {
+        let styleLayers = layers.filter { (styleLayerWeights[$0] ?? 0) > 0 }
+        let contentLayer = preset.contentWeight > 0 ? preset.contentLayer : nil
+        // Pass 1: the whole image's Gram matrices, and from them each layer's K and E_l.
+        var kernels: [String: [Float]] = [:]
+        if !styleLayers.isEmpty {
+            let grams = Self.tiledGrams(network: network, image: preprocessed, grid: grid, layers: styleLayers, scratch: tileScratch,
+                                        onTile: { [onTile] index, count in onTile?(1, index, count) })
+            for layer in styleLayers {
+                let weight = styleLayerWeights[layer]! * (styleNormalization[layer] ?? 1)
+                let shape = network.outputShape(layer, height: height, width: width)
+                let n = Float(max(1, shape.channels * shape.height * shape.width))
+                let target = styleTargets[layer]!
+                var style = 0.0
+                let scale = Float(preset.styleWeight * weight) / n
+                kernels[layer] = zip(grams[layer]!, target).map { g, a in
+                    let d = g - a
+                    style += Double(d) * Double(d)
+                    return d * scale
+                }
+                style *= 0.25
+                terms.styleByLayer[layer] = weight * style
+                terms.style += preset.styleWeight * weight * style
+            }
+        }
+        // Pass 2: each tile's gradient, added into the image's.
+        gradient.update(repeating: 0)
+        let contentShape = network.outputShape(preset.contentLayer, height: height, width: width)
+        let contentN = Float(max(1, contentShape.channels * contentShape.height * contentShape.width))
+        let contentScale = Float(preset.contentWeight * contentNormalization) / contentN
+        var contentSum = 0.0
+        let pre = network.weights.preprocessing
+        for (index, tile) in grid.tiles.enumerated() {
+            Self.crop(preprocessed, tile.region, into: &tileScratch.input)
+            let dTile = network.gradient(tileScratch.input, at: layers) { layer, features in
+                let factor = TileGrid.factor(of: layer, architecture: network.architecture)
+                let window = grid.window(tile, factor: factor, layerHeight: features.height, layerWidth: features.width)
+                let isContent = layer == contentLayer
+                contentSum += Self.replaceWithTileGradient(&features, window: window, kernel: kernels[layer],
+                                                           contentTarget: isContent ? contentTarget : nil,
+                                                           contentScale: contentScale, scratch: tileScratch)
+            }
+            let region = tile.region
+            if tileScratch.rgbRow.count < region.width * 3 { tileScratch.rgbRow = [Float](repeating: 0, count: region.width * 3) }
+            dTile.data.withUnsafeBufferPointer { d in
+                tileScratch.rgbRow.withUnsafeMutableBufferPointer { row in
+                    for y in 0 ..< region.height {
+                        pre.backward(d.baseAddress! + y * region.width * 3, pixels: region.width, into: row.baseAddress!)
+                        let to = gradient.baseAddress! + ((region.y0 + y) * width + region.x0) * 3
+                        for i in 0 ..< region.width * 3 { to[i] += row[i] }
+                    }
+                }
+            }
+            onTile?(2, index, grid.tiles.count)
+        }
+        if contentLayer != nil {
+            terms.content = preset.contentWeight * contentNormalization * 0.5 * contentSum / Double(contentN)
+        }
     }
 
     /// The layers with a non-zero term (the network orders them itself).
