@@ -1,8 +1,8 @@
 /// How an image too large for one pass through the network is cut into tiles, so that the tiles' passes give
 /// exactly the whole image's layer outputs, losses and input gradient, with no seam anywhere.
 ///
-/// The image's rows and columns are cut into cores of `core` pixels (the last one shorter); the cores partition
-/// the image at every layer. Each tile's network input is its region: the core widened by `halo` pixels on every
+/// The image's rows and columns are cut into as few cores of at most `core` pixels as will do, of nearly equal
+/// length (the last one shorter); the cores partition the image at every layer. Each tile's network input is its region: the core widened by `halo` pixels on every
 /// side, clipped to the image. Two facts make a tile's outputs inside its core equal to the whole image's:
 /// - the halo covers the receptive field: a 3x3 convolution at a layer `s` times smaller than the image (after
 ///   log2(s) pools) reaches `s` image pixels further on each side, so an output depends on the input within
@@ -35,7 +35,7 @@ public struct TileGrid: Sendable, Equatable {
 
     public let height: Int
     public let width: Int
-    /// Core edge in pixels, a multiple of `alignment`.
+    /// The longest core edge in pixels, a multiple of `alignment`; the cores of a direction are balanced below it.
     public let core: Int
     /// Halo width in pixels, a multiple of `alignment`.
     public let halo: Int
@@ -54,14 +54,22 @@ public struct TileGrid: Sendable, Equatable {
                      "TileGrid: a non-empty image, and a halo that is a multiple of the alignment")
         self.height = height
         self.width = width
-        self.core = max(alignment, core / alignment * alignment)
+        let longest = max(alignment, core / alignment * alignment)
+        self.core = longest
         self.halo = halo
         self.alignment = alignment
+        // As few cores per direction as `core` allows, of equal length (up to the alignment), so that no thin
+        // last tile pays a full halo for a few rows.
+        func balanced(_ length: Int) -> Int {
+            let count = (length + longest - 1) / longest
+            return min(longest, ((length + count - 1) / count).roundedUp(to: alignment))
+        }
+        let (coreHeight, coreWidth) = (balanced(height), balanced(width))
         var tiles: [Tile] = []
-        for y0 in stride(from: 0, to: height, by: self.core) {
-            let y1 = min(height, y0 + self.core)
-            for x0 in stride(from: 0, to: width, by: self.core) {
-                let x1 = min(width, x0 + self.core)
+        for y0 in stride(from: 0, to: height, by: coreHeight) {
+            let y1 = min(height, y0 + coreHeight)
+            for x0 in stride(from: 0, to: width, by: coreWidth) {
+                let x1 = min(width, x0 + coreWidth)
                 tiles.append(Tile(core: Rect(y0: y0, y1: y1, x0: x0, x1: x1),
                                   region: Rect(y0: max(0, y0 - halo), y1: min(height, y1 + halo),
                                                x0: max(0, x0 - halo), x1: min(width, x1 + halo))))

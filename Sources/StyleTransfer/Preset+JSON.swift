@@ -24,7 +24,13 @@ extension Preset {
 
     /// The preset at another output size: every coarse-to-fine scale multiplied by the same factor, the budgets
     /// kept, so the schedule does at `size` what it does at the preset's own size.
+    ///
+    /// Print sizes (above `printSizeThreshold` and the preset's own size) keep the preset's schedule as it is and
+    /// add scales that double up to `size`, each with half the budget of the one before (at least
+    /// `printSizeMinimumBudget`): the preset's look is made at its own size, and the finer scales only refine it, at
+    /// a cost per evaluation that grows with the pixels (the default preset: 256, 512, 1024, 2048 with 150, 80, 40, 20).
     public func resized(to size: Int) -> Preset {
+        if size > Preset.printSizeThreshold && size > self.size { return printSized(to: size) }
         var q = self
         let factor = Double(size) / Double(self.size)
         q.size = size
@@ -39,6 +45,29 @@ extension Preset {
         }
         q.scales = kept.map(\.size) + [size]
         if scaleIterations.count == scales.count { q.scaleIterations = kept.compactMap(\.budget) + [scaleIterations.last!] }
+        return q
+    }
+
+    /// Output sizes above this get the print-size schedule of `resized(to:)`.
+    public static let printSizeThreshold = 1024
+    /// The smallest budget of a scale that a print-size schedule adds.
+    public static let printSizeMinimumBudget = 10
+
+    /// The print-size schedule of `resized(to:)`.
+    func printSized(to size: Int) -> Preset {
+        var q = self
+        var edges = scales.isEmpty ? [self.size] : scales
+        var budgets = edges.indices.map { evaluationBudget(scale: $0, of: edges.count) }
+        // Doublings while they stay at most 3/4 of the output, so the last step is 1.33x to 2.67x.
+        while 4 * 2 * edges.last! <= 3 * size {
+            edges.append(2 * edges.last!)
+            budgets.append(max(Preset.printSizeMinimumBudget, budgets.last! / 2))
+        }
+        edges.append(size)
+        budgets.append(max(Preset.printSizeMinimumBudget, budgets.last! / 2))
+        q.size = size
+        q.scales = edges
+        q.scaleIterations = budgets
         return q
     }
 

@@ -98,12 +98,48 @@ extension RunPlan {
                          styles: inputs.styles.map { RunPlan.styleSize($0, longestEdge: edge, styleScale: p.styleScale) },
                          evaluations: p.evaluationBudget(scale: index, of: edges.count))
         }
+        if case .core(let core) = request.tiling, core < 16 {
+            throw RunPlanError(["--tile must be at least 16 pixels, not \(core) (or auto, or off)"])
+        }
         self.init(preset: p, content: request.content, styles: request.styles, blend: blend, initialization: p.initialization,
                   seed: request.seed, scales: scales, pixelBox: request.pixelBox, historyPrecision: request.historyPrecision,
                   outputs: request.outputs,
                   architecture: architecture.name, contentSize: inputs.contentSize, styleSizes: inputs.styleSizes,
                   initializationSize: inputs.initializationSize)
         try check(architecture: architecture)
+        assignTiles(request.tiling, architecture: architecture)
+    }
+
+    /// Sets every scale's tile core for `tiling` (see `Tiling`).
+    mutating func assignTiles(_ tiling: Tiling, architecture: VGGArchitecture) {
+        for index in scales.indices {
+            let scale = scales[index]
+            let longest = ([scale.output] + scale.styles).map { max($0.width, $0.height) }.max()!
+            switch tiling {
+            case .off: scales[index].tile = nil
+            case .core(let core): scales[index].tile = core < longest ? core : nil
+            case .auto: scales[index].tile = autoTile(scale, architecture: architecture)
+            }
+        }
+    }
+
+    /// `Tiling.auto`'s core for a scale: nil when every image's whole network fits `autoTileBytes` less the
+    /// scale's optimizer, else the largest core (a multiple of the alignment) whose square region does.
+    func autoTile(_ scale: Scale, architecture: VGGArchitecture) -> Int? {
+        let layers = lossLayers
+        guard let deepest = architecture.deepest(of: layers) else { return nil }
+        let budget = max(RunPlan.minimumTileBudgetBytes, RunPlan.autoTileBytes - optimizerBytes(scale))
+        let images = [scale.output] + scale.styles
+        if images.allSatisfy({ networkBytes($0, architecture: architecture) <= budget }) { return nil }
+        let alignment = TileGrid.alignment(architecture: architecture, deepestLayer: deepest)
+        let halo = TileGrid.halo(architecture: architecture, deepestLayer: deepest)
+        var core = images.map { max($0.width, $0.height) }.max()! / alignment * alignment
+        while core > alignment {
+            let edge = core + 2 * halo
+            if networkBytes(Size(width: edge, height: edge), architecture: architecture) <= budget { break }
+            core -= alignment
+        }
+        return core
     }
 
     /// A style image's size at a scale: longest edge `max(16, edge · styleScale)`, rounded.
@@ -172,6 +208,7 @@ extension RunPlan {
                          styles: inputs.styles.map { RunPlan.styleSize($0, longestEdge: edge, styleScale: preset.styleScale) },
                          evaluations: plan.preset.evaluationBudget(scale: index, of: edges.count))
         }
+        if let architecture = VGGArchitecture.named(architecture) { plan.assignTiles(.auto, architecture: architecture) }
         return plan
     }
 }

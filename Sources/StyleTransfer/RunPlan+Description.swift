@@ -1,4 +1,5 @@
 import Foundation
+import NeuralCore
 
 extension RunPlan {
     /// Every setting of the plan as (name, value) rows, for `--dry-run` and the run report.
@@ -10,6 +11,7 @@ extension RunPlan {
                 ("preset", p.name),
                 ("scales", scales.map { "\($0.output) (\($0.evaluations) evaluations)" }.joined(separator: " → ")),
                 ("style sizes", scales.map { $0.styles.map(\.description).joined(separator: " + ") }.joined(separator: " → ")),
+                ("tiles", tileDescription),
                 ("content weight", number(p.contentWeight)), ("style weight", number(p.styleWeight)),
                 ("tv weight", number(p.tvWeight)), ("content layer", p.contentLayer),
                 ("style layers", p.styleLayers.map { "\($0.layer)=\($0.weight)" }.joined(separator: ", ")),
@@ -23,6 +25,17 @@ extension RunPlan {
                ("intermediates", outputs.saveEvery.map { "every \($0) steps" }),
                ("checkpoint", outputs.checkpoint.map { path in path + (outputs.checkpointEvery.map { " every \($0) steps and" } ?? "") + " on interruption" })]
                 .compactMap { key, value in value.map { (key, $0) } }
+    }
+
+    /// Per tiled scale: "4096x2831 in 6 tiles of 1536 px + 80 px halo", or "none (whole images)".
+    var tileDescription: String {
+        let tiled: [String] = scales.compactMap { scale in
+            guard let core = scale.tile, let arch = VGGArchitecture.named(architecture),
+                  let deepest = arch.deepest(of: lossLayers) else { return nil }
+            let grid = TileGrid(height: scale.output.height, width: scale.output.width, core: core, architecture: arch, deepestLayer: deepest)
+            return "\(scale.output) in \(grid.tiles.count) tiles of \(grid.core) px + \(grid.halo) px halo"
+        }
+        return tiled.isEmpty ? "none (whole images)" : tiled.joined(separator: ", ")
     }
 
     /// The largest checkpoint file of this plan: the header aside, the vectors of the largest scale with the

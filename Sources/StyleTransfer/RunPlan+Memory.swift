@@ -55,20 +55,11 @@ extension RunPlan {
             }
         }
 
-        /// The network's buffers for an image of `size` keeping `kept` layers, with or without what backward needs.
-        func network(_ size: Size, kept: Set<String>, backward: Bool) -> Int {
-            let summary = architecture.layerSummary(includeTop: false, inputSize: (size.height, size.width))
-            var largest = size.values, keptCount = 0, maskBits = 0, winners = 0
-            for row in summary.dropFirst().prefix(deepest) {
-                let count = row.shape.compactMap { $0 }.reduce(1, *)
-                largest = max(largest, count)
-                if kept.contains(row.name) { keptCount += count }
-                if row.kind == .conv { maskBits += count }
-                if row.kind == .pool { winners += count }
-            }
-            var bytes = (2 * largest + keptCount) * float
-            if backward { bytes += maskBits / 8 + winners + size.values * float }   // + the input gradient
-            return bytes
+        /// The network's buffers for an image of `size` keeping `kept` layers, with or without what backward needs;
+        /// for a tiled scale, those of the largest tile region (the buffers only grow, see `VGGNetwork`).
+        func network(_ size: Size, kept: Set<String>, backward: Bool, tile: Int?) -> Int {
+            RunPlan.networkBytes(regionSize(size, tile: tile, architecture: architecture), architecture: architecture,
+                                 deepest: deepest, kept: kept, backward: backward)
         }
         /// Floats of one layer's output for an image of `size`.
         func layerValues(_ layer: String, _ size: Size) -> Int {
@@ -89,16 +80,16 @@ extension RunPlan {
         for (index, scale) in scales.enumerated() {
             let n = scale.output.values
             let pairs = min(preset.history, max(0, scale.evaluations - 1))
-            let history = historyPrecision == .float32 ? 2 * pairs * n * float : 2 * pairs * n * 2 + 2 * n * float
-            let optimizer = (pixelBox ? 8 : 7) * n * float + history
+            let optimizer = optimizerBytes(scale)
             let objective = (n + layerValues(preset.contentLayer, scale.output)) * float + grams
             let previous = index > 0 ? scales[index - 1].output.values * float : 0
             // The start image, the current image handed to each report, and its copy for a checkpoint's state.
             let images = 2 * n * float + (outputs.checkpoint != nil ? (4 + 2 * pairs) * n * float : 0)
-            let evaluation = network(scale.output, kept: Set(lossLayers), backward: true)
+            let evaluation = network(scale.output, kept: Set(lossLayers), backward: true, tile: scale.tile)
+                + (scale.tile != nil ? regionSize(scale.output, tile: scale.tile, architecture: architecture).values * float : 0)
             peakRun = max(peakRun, evaluation + objective + optimizer + previous + images)
             for style in scale.styles {
-                styleForward = max(styleForward, network(style, kept: styleLayers, backward: false) + objective)
+                styleForward = max(styleForward, network(style, kept: styleLayers, backward: false, tile: scale.tile) + objective)
             }
         }
         let inputs = ([contentSize] + styleSizes + (initializationSize.map { [$0] } ?? [])).reduce(0) { $0 + 3 * $1.width * $1.height }
@@ -108,6 +99,53 @@ extension RunPlan {
         parts.append(("scratch", RunPlan.convolutionScratchBytes))
         parts.append(("network, losses and optimizer", max(peakRun, styleForward)))
         return MemoryEstimate(parts: parts)
+    }
+}
+
+extension RunPlan {
+    /// The network's buffers (`VGGNetwork`'s memory plan) for an image of `size` up to layer index `deepest` of the
+    /// summary, keeping `kept` layers' outputs, with or without what backward needs (masks, winners, the input
+    /// gradient).
+    static func networkBytes(_ size: Size, architecture: VGGArchitecture, deepest: Int, kept: Set<String>, backward: Bool) -> Int {
+        let float = MemoryLayout<Float>.stride
+        let summary = architecture.layerSummary(includeTop: false, inputSize: (size.height, size.width))
+        var largest = size.values, keptCount = 0, maskBits = 0, winners = 0
+        for row in summary.dropFirst().prefix(deepest) {
+            let count = row.shape.compactMap { $0 }.reduce(1, *)
+            largest = max(largest, count)
+            if kept.contains(row.name) { keptCount += count }
+            if row.kind == .conv { maskBits += count }
+            if row.kind == .pool { winners += count }
+        }
+        var bytes = (2 * largest + keptCount) * float
+        if backward { bytes += maskBits / 8 + winners + size.values * float }   // + the input gradient
+        return bytes
+    }
+
+    /// L-BFGS's vectors at a scale: eight of the image's size (seven without the pixel box) and a pair per step
+    /// kept, at most `history` and at most one per evaluation (Floats, or bfloat16 plus the pending pair's two Float
+    /// vectors).
+    func optimizerBytes(_ scale: Scale) -> Int {
+        let float = MemoryLayout<Float>.stride
+        let n = scale.output.values
+        let pairs = min(preset.history, max(0, scale.evaluations - 1))
+        let history = historyPrecision == .float32 ? 2 * pairs * n * float : 2 * pairs * n * 2 + 2 * n * float
+        return (pixelBox ? 8 : 7) * n * float + history
+    }
+
+    /// The network's buffers of one evaluation of this plan for an image of `size`, whole.
+    func networkBytes(_ size: Size, architecture: VGGArchitecture) -> Int {
+        let rows = architecture.layerSummary(includeTop: false, inputSize: (1, 1))
+        let deepest = rows.lastIndex { lossLayers.contains($0.name) } ?? rows.count - 1
+        return RunPlan.networkBytes(size, architecture: architecture, deepest: deepest, kept: Set(lossLayers), backward: true)
+    }
+
+    /// The largest tile region of an image of `size` with cores of `tile` pixels (the image itself without tiles).
+    func regionSize(_ size: Size, tile: Int?, architecture: VGGArchitecture) -> Size {
+        guard let tile, let deepest = architecture.deepest(of: lossLayers) else { return size }
+        let grid = TileGrid(height: size.height, width: size.width, core: tile, architecture: architecture, deepestLayer: deepest)
+        let largest = grid.largestRegion
+        return Size(width: largest.width, height: largest.height)
     }
 }
 

@@ -124,14 +124,22 @@ extension RunPlan {
     public func estimatedSeconds(_ c: TimeCalibration, architecture: VGGArchitecture) -> Double {
         let layers = lossLayers
         func evaluation(_ size: Size) -> Double { c.fixed + c.perMultiply * Double(RunPlan.multiplies(size, layers: layers, architecture: architecture)) }
+        /// An evaluation tile by tile: each tile's region evaluated, plus the first pass (a forward pass, about
+        /// half an evaluation) over every region again.
+        func tiled(_ size: Size, _ tile: Int?) -> Double {
+            guard let tile, let deepest = architecture.deepest(of: layers) else { return evaluation(size) }
+            let grid = TileGrid(height: size.height, width: size.width, core: tile, architecture: architecture, deepestLayer: deepest)
+            if grid.isSingle { return evaluation(size) }
+            return grid.tiles.reduce(0) { $0 + 1.5 * evaluation(Size(width: $1.region.width, height: $1.region.height)) }
+        }
         var total = 0.0
         for scale in scales {
             let n = Double(scale.output.values)
             // Pairs held, averaged over the steps: one more per step up to the history length.
             let (m, e) = (Double(preset.history), Double(scale.evaluations))
             let meanPairs = m >= e ? (e - 1) / 2 : (m * (m - 1) / 2 + m * (e - m)) / e
-            total += Double(scale.evaluations) * (evaluation(scale.output) + c.perVectorValue * n * (4 * meanPairs + 20))
-            total += 0.4 * (evaluation(scale.output) + scale.styles.reduce(0) { $0 + evaluation($1) })
+            total += Double(scale.evaluations) * (tiled(scale.output, scale.tile) + c.perVectorValue * n * (4 * meanPairs + 20))
+            total += 0.4 * (tiled(scale.output, scale.tile) + scale.styles.reduce(0) { $0 + tiled($1, scale.tile) })
         }
         return total
     }

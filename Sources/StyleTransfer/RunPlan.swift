@@ -32,7 +32,28 @@ public struct RunPlan: Sendable, Equatable, Codable {
         public var styles: [Size]
         /// The optimizer's evaluation budget at this scale.
         public var evaluations: Int
+        /// The core edge of the tiles the images of this scale are evaluated in (`TileGrid`), or nil for whole
+        /// images. Tiles give the whole image's loss and gradient; they bound the network's memory by the tile.
+        public var tile: Int? = nil
     }
+
+    /// How a request asks for tiles.
+    public enum Tiling: Sendable, Equatable {
+        /// Tiles at the scales whose whole-image network and optimizer would exceed `autoTileBytes`.
+        case auto
+        /// Whole images at every scale.
+        case off
+        /// Tiles with this core edge at every scale whose output is larger.
+        case core(Int)
+    }
+
+    /// With `Tiling.auto`, what the network buffers and the optimizer of one scale may hold together: a scale whose
+    /// whole-image network needs more than this less its optimizer is evaluated in tiles, each with the largest
+    /// core that keeps its region within that (at least `minimumTileBudgetBytes`). Whole images are faster (a tiled
+    /// evaluation runs the forward pass twice, and the halos again): with 4.5 GiB the bundled VGG16 runs 2048 px
+    /// whole (4.4 GB peak) and tiles 4096 px within 6 GB (README, Print sizes).
+    public static let autoTileBytes = 4608 << 20
+    public static let minimumTileBudgetBytes = 512 << 20
 
     /// The effective preset: the preset's values with every override applied (loss weights and layers,
     /// evaluations, style scale, history, colours). Its `size` and `scales` are those of `scales` below.
@@ -116,6 +137,7 @@ public struct RunRequest: Sendable, Equatable {
     public var seed: UInt64 = 0
     public var pixelBox = true
     public var historyPrecision: HistoryPrecision = .bfloat16
+    public var tiling: RunPlan.Tiling = .auto
     public var outputs: RunOutputs
 
     // Overrides of the preset's fields.

@@ -82,6 +82,9 @@ public struct StylizerState: Sendable {
 public final class Stylizer {
     public let network: VGGNetwork
     public let plan: RunPlan
+    /// Called after each tile of a tiled evaluation (`RunPlan.Scale.tile`) with the pass (1: Gram matrices, 2:
+    /// gradients), the tile's index and the number of tiles, for progress displays.
+    public var onTile: ((_ pass: Int, _ tile: Int, _ tiles: Int) -> Void)?
 
     /// - Precondition: the plan was checked against `network.architecture` (`RunPlan.init(request:inputs:architecture:)`).
     public init(network: VGGNetwork, plan: RunPlan) {
@@ -118,7 +121,8 @@ public final class Stylizer {
             let contentImage = inputs.content.resized(width: w, height: h)
             let styleImages = zip(inputs.styles, scale.styles).map { Tensor($0.resized(width: $1.width, height: $1.height)) }
             let objective = StyleObjective(network: network, preset: plan.preset, content: Tensor(contentImage),
-                                           styles: styleImages, blend: plan.blend)
+                                           styles: styleImages, blend: plan.blend, tileCore: scale.tile)
+            objective.onTile = onTile
             let resumed = index == firstScale ? state : nil
             let x0: Tensor
             if resumed != nil {
@@ -178,15 +182,7 @@ public final class Stylizer {
                              evaluations: totalEvaluations, iterations: totalIterations,
                              stop: cancelled ? .cancelled : result.stop, history: history,
                              seconds: elapsedBefore + Date().timeIntervalSince(start), styleGrams: objective.styleGrams,
-                             resultGrams: resultGrams(raw))
-    }
-
-    /// The Gram matrix of every style layer for an image (H, W, 3) in `0...255`: one forward pass at the size the
-    /// network is planned for already.
-    func resultGrams(_ image: Tensor) -> [String: [Float]] {
-        let layers = plan.preset.styleLayers.map(\.layer)
-        let outputs = network.forward(network.weights.preprocessing.apply(image), outputs: layers)
-        return outputs.mapValues { Gram.matrix($0) }
+                             resultGrams: objective.grams(of: raw))
     }
 
     /// The start of a finer scale: the coarser result enlarged in float (no 8-bit rounding), plus the photo's detail

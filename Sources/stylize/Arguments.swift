@@ -39,6 +39,26 @@ extension Initialization: ExpressibleByArgument {
     public var defaultValueDescription: String { name }
 }
 
+/// `--tile auto|off|N`.
+extension RunPlan.Tiling: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument.lowercased() {
+        case "auto": self = .auto
+        case "off", "none", "0": self = .off
+        default:
+            guard let core = Int(argument), core > 0 else { return nil }
+            self = .core(core)
+        }
+    }
+    public var defaultValueDescription: String {
+        switch self {
+        case .auto: "auto"
+        case .off: "off"
+        case .core(let n): "\(n)"
+        }
+    }
+}
+
 /// A comma-separated list of paths (`--style a.jpg,b.jpg`), each trimmed; repeated options add up.
 struct PathList: ExpressibleByArgument {
     var paths: [String]

@@ -93,6 +93,7 @@ struct PlanRun {
         }
         let inputsFingerprint = Fingerprint.of(inputs)
         let stylizer = Stylizer(network: vgg, plan: plan)
+        stylizer.onTile = { pass, tile, tiles in progress.tile(pass: pass, index: tile, count: tiles) }
         let out = plan.outputs.image
         let stem = (out as NSString).deletingPathExtension, ext = (out as NSString).pathExtension
         var failure: Error?

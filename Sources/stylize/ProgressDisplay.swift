@@ -34,11 +34,24 @@ final class ProgressDisplay {
             Console.error((open ? "\r\u{1B}[1A" : "\r") + "\u{1B}[K" + header(p) + "\n\u{1B}[K" + text)
             open = true
         } else if isTerminal {
+            lastStep = text
             Console.error("\r\u{1B}[K" + text)
             open = true
         } else {
             Console.error(text + "\n")
         }
+    }
+
+    /// The last step line, kept so that a tile's progress can be drawn after it.
+    private var lastStep = ""
+
+    /// On a terminal, the step line followed by the tile being evaluated: "tile 3/12 (gradients)". An evaluation
+    /// of a print-size scale takes minutes, and this shows it moving. Plain lines otherwise only at each step.
+    func tile(pass: Int, index: Int, count: Int) {
+        guard !quiet, isTerminal, header == nil else { return }
+        let what = pass == 1 ? "Gram matrices" : "gradients"
+        Console.error("\r\u{1B}[K" + lastStep + "  tile \(index + 1)/\(count) (\(what))")
+        open = true
     }
 
     func finish() {
