@@ -39,6 +39,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "stylize-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
         .executableTarget(name: "optimizer-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
+        .executableTarget(name: "seam-check", dependencies: ["NeuralCore", "StyleTransfer", "Imaging"]),
         // Tests: one target per module, plus the command line.
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),

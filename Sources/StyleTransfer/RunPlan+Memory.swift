@@ -85,11 +85,15 @@ extension RunPlan {
             let previous = index > 0 ? scales[index - 1].output.values * float : 0
             // The start image, the current image handed to each report, and its copy for a checkpoint's state.
             let images = 2 * n * float + (outputs.checkpoint != nil ? (4 + 2 * pairs) * n * float : 0)
-            let evaluation = network(scale.output, kept: Set(lossLayers), backward: true, tile: scale.tile)
+            // The style images at this scale stay decoded as tensors while the scale runs.
+            let styleTensors = scale.styles.reduce(0) { $0 + $1.values } * float
+            let evaluation = network(scale.output, kept: Set(lossLayers), backward: true, tile: scale.tile) + styleTensors
                 + (scale.tile != nil ? regionSize(scale.output, tile: scale.tile, architecture: architecture).values * float : 0)
             peakRun = max(peakRun, evaluation + objective + optimizer + previous + images)
             for style in scale.styles {
-                styleForward = max(styleForward, network(style, kept: styleLayers, backward: false, tile: scale.tile) + objective)
+                // Its preprocessed copy as the targets are made.
+                styleForward = max(styleForward, network(style, kept: styleLayers, backward: false, tile: scale.tile) + objective
+                                   + styleTensors + style.values * float)
             }
         }
         let inputs = ([contentSize] + styleSizes + (initializationSize.map { [$0] } ?? [])).reduce(0) { $0 + 3 * $1.width * $1.height }

@@ -112,6 +112,13 @@ public final class StyleObjective {
                    layers: preset.styleLayers.map(\.layer), tileCore: tileCore, scratch: tileScratch)
     }
 
+    /// The Gram matrices of `layers` for an RGB image `(H, W, 3)` in `0...255`, tile by tile when it is larger than
+    /// `tileCore` (the same matrices as whole).
+    public static func gramMatrices(network: VGGNetwork, image: Tensor, layers: [String], tileCore: Int?) -> [String: [Float]] {
+        grams(network: network, image: network.weights.preprocessing.apply(image), layers: layers, tileCore: tileCore,
+              scratch: TileScratch())
+    }
+
     /// The Gram matrices of `layers` for a preprocessed image, whole or tile by tile.
     static func grams(network: VGGNetwork, image: Tensor, layers: [String], tileCore: Int?, scratch: TileScratch) -> [String: [Float]] {
         if let grid = tileGrid(height: image.height, width: image.width, core: tileCore, network: network, layers: layers) {

@@ -128,7 +128,8 @@ final class ResumeTests: XCTestCase {
 
     func testTooLargeIsRefusedWithTheNumbersAndFitLowersTheSize() throws {
         try CLI.requireImages()
-        let args = base + ["--size", "4096", "--style-scale", "4", "--iterations", "2", "--dry-run"]
+        // Whole images (--tile off): with tiles this plan would fit.
+        let args = base + ["--size", "4096", "--style-scale", "4", "--iterations", "2", "--tile", "off", "--dry-run"]
         let refused = try CLI.run(args)
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("of memory, more than the") && refused.stderr.contains("GiB available"), refused.stderr)

@@ -62,7 +62,7 @@ final class TransferTests: XCTestCase {
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--preset", "no-such"], "no preset named"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "100000"], "--size"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--style-layer", "block9_conv1=1"], "block9_conv1"),
-            (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "4096", "--style-scale", "4"], "of memory"),
+            (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "4096", "--style-scale", "4", "--tile", "off"], "of memory"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "16"], "--size must be in 32...4096"),
             (["--content", "images/building.jpg", "--style", ","], "--style"),
             (["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--scales", "48,24"], "increasing"),
