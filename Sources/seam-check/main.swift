@@ -4,10 +4,11 @@
 //   a border) with the same across every other pair of neighbouring rows and columns;
 // - the style loss (Σ_l Σ (G − A)² / Σ A² over the style layers, as the objective's style term at weight 1) of
 //   windows centred on border crossings with that of windows centred inside the tiles;
-// and writes a 100% crop around a border crossing, plain and with the borders marked, side by side.
+// and writes a 100% crop around a border crossing, plain and with the borders marked, side by side, and (--jpeg) a
+// JPEG copy of the picture for a web page.
 //
 // Usage: seam-check --image OUT.png --style STYLE.jpg --tile CORE [--style-scale 1] [--window 256]
-//                   [--weights FILE] [--crop CROP.png] [--crop-size 384]
+//                   [--weights FILE] [--crop CROP.png] [--crop-size 384] [--jpeg COPY.jpg]
 // CORE is the `--tile` of the run (the dry run prints it): the tile borders are recomputed with `TileGrid`.
 import Foundation
 import Imaging
@@ -132,4 +133,9 @@ if let cropPath = arguments["crop"] {
     }
     do { try sheet.write(to: cropPath) } catch { fail("\(error)") }
     print("\(cropPath): \(size)x\(size) crop at rows \(y0)..<\(y0 + size), columns \(x0)..<\(x0 + size), borders marked on the right")
+}
+
+if let jpegPath = arguments["jpeg"] {
+    do { try image.write(to: jpegPath) } catch { fail("\(error)") }
+    print("\(jpegPath): the picture as JPEG")
 }
