@@ -56,8 +56,11 @@ extension Conv3x3 {
     /// - Parameter inputMask: a ReLU mask over `src` (`ReLU.mask`'s bits, bit `i` for element `i`),
     ///   applied as the input is read: elements whose bit is clear count as zero. This fuses the ReLU
     ///   backward of the layer above into the input gradient. Needs `Cin` to be a multiple of 8.
+    /// - Parameter flip: compute on the image turned by 180 degrees, read and written in place: pixel `(y, x)` of
+    ///   the turned input and output is `(H-1-y, W-1-x)` of `src` and `dst` (and of the mask). See `winogradBackward`.
     public static func winogradForward(_ src: UnsafePointer<Float>, height h: Int, width w: Int, kernel: WinogradKernel,
                                        bias: UnsafePointer<Float>?, relu: Bool, inputMask: UnsafePointer<UInt64>? = nil,
+                                       flip: Bool = false,
                                        into dst: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
         let (cin, cout) = (kernel.inChannels, kernel.outChannels)
         precondition(inputMask == nil || cin % 8 == 0, "Winograd: a fused input mask needs a multiple of 8 channels")
@@ -81,7 +84,7 @@ extension Conv3x3 {
                 while first < range.upperBound {
                     let count = min(block, range.upperBound - first)
                     WinogradTile.transformInput(src, height: h, width: w, channels: cin, tilesX: tilesX,
-                                                firstTile: first, count: count, mask: maskBytes, scratch: worker)
+                                                firstTile: first, count: count, mask: maskBytes, flip: flip, scratch: worker)
                     for p in 0 ..< WinogradKernel.positions {
                         // M_p (count, Cout) = V_p (count, Cin) · U_p (Cin, Cout)
                         // (a transposed kernel stores U_p as (Cout, Cin)).
@@ -92,9 +95,44 @@ extension Conv3x3 {
                     }
                     WinogradTile.transformOutput(worker, height: h, width: w, channels: cout, tilesX: tilesX,
                                                  firstTile: first, count: count, bias: bp ?? UnsafePointer(worker.zeros),
-                                                 relu: relu, into: d)
+                                                 relu: relu, flip: flip, into: d)
                     first += count
                 }
+            }
+        }
+    }
+}
+
+extension Conv3x3 {
+    /// Input gradient of a 3x3 'same' convolution by F(4x4, 3x3) from the layer's own (forward) transformed kernel,
+    /// so that one kernel per layer serves both directions.
+    ///
+    /// The input gradient is the convolution of the output gradient with the kernel turned by 180 degrees, Cin and
+    /// Cout swapped: `dx(p) = Σ_k dy(p + 1 - k) g(k)` per axis. Turning the image instead of the kernel gives the same
+    /// sum, `dx = turn(conv(turn(dy), g))`: with `dy'(u) = dy(N-1-u)`, `conv(dy', g)(N-1-p) = Σ_k dy(p + 1 - k) g(k)`,
+    /// and the zero padding outside the image turns with it. So the forward kernel is read transposed (Cout rows,
+    /// Cin columns: GEMM's transposed read), and the input and output transforms address the pixels turned
+    /// (`flip`), which costs nothing.
+    /// - Parameters:
+    ///   - dy: `(H, W, Cout)`, d(loss)/d(output).
+    ///   - kernel: the layer's transformed kernel, `WinogradKernel(weights)` (Cin -> Cout).
+    ///   - inputMask: the layer's ReLU mask over `dy`, applied as it is read (see `winogradForward`).
+    ///   - dx: `(H, W, Cin)`, overwritten.
+    public static func winogradBackward(_ dy: UnsafePointer<Float>, height h: Int, width w: Int, kernel: WinogradKernel,
+                                        inputMask: UnsafePointer<UInt64>? = nil, into dx: UnsafeMutablePointer<Float>,
+                                        workspace: ConvWorkspace) {
+        winogradForward(dy, height: h, width: w, kernel: kernel.readTransposed, bias: nil, relu: false, inputMask: inputMask,
+                        flip: true, into: dx, workspace: workspace)
+    }
+
+    /// `winogradBackward` on tensors: `dy (H, W, Cout)` into `dx (H, W, Cin)`, reshaped.
+    public static func winogradBackward(_ dy: Tensor, kernel: WinogradKernel, into dx: inout Tensor, workspace: ConvWorkspace) {
+        precondition(dy.channels == kernel.outChannels, "Winograd backward: dy has \(dy.channels) channels, kernel writes \(kernel.outChannels)")
+        dx.reshapeForOutput(height: dy.height, width: dy.width, channels: kernel.inChannels)
+        dy.data.withUnsafeBufferPointer { g in
+            dx.data.withUnsafeMutableBufferPointer { d in
+                guard let g = g.baseAddress, let d = d.baseAddress else { return }
+                winogradBackward(g, height: dy.height, width: dy.width, kernel: kernel, into: d, workspace: workspace)
             }
         }
     }
@@ -180,7 +218,8 @@ enum WinogradTile {
     /// `V_p[t] = (Bᵀ d_t B)_p` for tiles `firstTile ..< firstTile + count`, into `scratch.v`
     /// laid out `(36, count, C)`.
     static func transformInput(_ src: UnsafePointer<Float>, height h: Int, width w: Int, channels c: Int, tilesX: Int,
-                               firstTile: Int, count: Int, mask: UnsafePointer<UInt8>?, scratch: WinogradScratch) {
+                               firstTile: Int, count: Int, mask: UnsafePointer<UInt8>?, flip: Bool = false,
+                               scratch: WinogradScratch) {
         let t = scratch.rows
         let plane = count * c  // floats per transform position
         let zeros = UnsafePointer(scratch.zeros)
@@ -196,9 +235,10 @@ enum WinogradTile {
                     for q in 0 ..< 6 {
                         let x = x0 + q
                         let inside = y >= 0 && y < h && x >= 0 && x < w
-                        pixel[6 * r + q] = inside ? src + (y * w + x) * c : zeros
+                        let at = flip ? (h - 1 - y) * w + (w - 1 - x) : y * w + x
+                        pixel[6 * r + q] = inside ? src + at * c : zeros
                         // With a mask, a pixel's bits start on a byte (C % 8 == 0).
-                        if let mask { bytes[6 * r + q] = inside ? mask + (y * w + x) * c / 8 : zeroBytes }
+                        if let mask { bytes[6 * r + q] = inside ? mask + at * c / 8 : zeroBytes }
                     }
                 }
                 let base = scratch.v + k * c
@@ -240,7 +280,7 @@ enum WinogradTile {
     /// `Y_t = Aᵀ M_t A` (+ bias, ReLU) for tiles `firstTile ..< firstTile + count`, from
     /// `scratch.m` `(36, count, C)` into `dst (H, W, C)`; pixels outside the image are dropped.
     static func transformOutput(_ scratch: WinogradScratch, height h: Int, width w: Int, channels c: Int, tilesX: Int,
-                                firstTile: Int, count: Int, bias: UnsafePointer<Float>, relu: Bool,
+                                firstTile: Int, count: Int, bias: UnsafePointer<Float>, relu: Bool, flip: Bool = false,
                                 into dst: UnsafeMutablePointer<Float>) {
         let t = scratch.rows
         let plane = count * c
@@ -251,7 +291,7 @@ enum WinogradTile {
             for r in 0 ..< 4 {
                 for q in 0 ..< 4 {
                     let (y, x) = (y0 + r, x0 + q)
-                    pixel[4 * r + q] = y < h && x < w ? dst + (y * w + x) * c : scratch.discard
+                    pixel[4 * r + q] = y < h && x < w ? dst + (flip ? (h - 1 - y) * w + (w - 1 - x) : y * w + x) * c : scratch.discard
                 }
             }
             let base = scratch.m + k * c

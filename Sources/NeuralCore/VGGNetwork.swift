@@ -174,6 +174,21 @@ public final class VGGNetwork {
         storedDepth = -1
     }
 
+    /// Frees every buffer of the memory plan (the next call plans again). The buffers only grow while the input
+    /// size changes, so a run that moves to another size (the next scale of a coarse-to-fine run, or from whole
+    /// images to tiles) calls this, and its peak is the largest single plan's, not the sum of them.
+    public func releaseBuffers() {
+        for buffer in work { buffer.deallocate() }
+        work = []
+        workCapacity = 0
+        kept = Array(repeating: nil, count: steps.count)
+        masks = Array(repeating: [], count: steps.count)
+        argmaxes = Array(repeating: [], count: steps.count)
+        inputGradient = Tensor(height: 0, width: 0, channels: 0)
+        plannedInput = (-1, -1)
+        storedDepth = -1
+    }
+
     /// Makes the buffers for an input of `height` x `width` now, so that smaller inputs after it allocate nothing
     /// (a tiled evaluation reserves its largest region first).
     public func reserve(height: Int, width: Int) {
@@ -368,9 +383,11 @@ public final class VGGNetwork {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
         if usesWinograd(c) {
-            winogradKernels.withKernel(c, flipped: true) { kernel in
-                Conv3x3.winogradForward(dy, height: height, width: width, kernel: kernel, bias: nil, relu: false,
-                                        inputMask: fused ? mask : nil, into: dx, workspace: workspace)
+            // The forward kernel, read transposed on the turned image (`Conv3x3.winogradBackward`): one cached
+            // kernel per layer serves both directions.
+            winogradKernels.withKernel(c, flipped: false) { kernel in
+                Conv3x3.winogradBackward(dy, height: height, width: width, kernel: kernel,
+                                         inputMask: fused ? mask : nil, into: dx, workspace: workspace)
             }
         } else {
             Conv3x3.backward(dy, height: height, width: width, weights: weights.convolutions[c], into: dx, workspace: workspace)

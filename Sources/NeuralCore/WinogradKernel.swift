@@ -105,6 +105,15 @@ public struct WinogradKernel: Sendable {
         y[5] = x2
     }
 
+    /// The same kernel read the other way, Cout -> Cin (each position's matrix transposed, sharing the storage):
+    /// the kernel of `Conv3x3.winogradBackward`.
+    public var readTransposed: WinogradKernel {
+        var k = self
+        (k.inChannels, k.outChannels) = (outChannels, inChannels)
+        k.transposed.toggle()
+        return k
+    }
+
     /// Bytes held by the transformed kernel's storage.
     public var bytes: Int { u.count * MemoryLayout<Float>.stride }
 }
@@ -114,16 +123,17 @@ public struct WinogradKernel: Sendable {
 /// reused buffer, which costs a pass over the kernel (a few milliseconds for a 512x512 layer) but
 /// no memory beyond the largest layer's transform.
 ///
-/// The default budget, 512 MiB, keeps every layer of VGG16 and VGG19 up to block5_conv2 in both
-/// directions (about 490 MB for VGG19, four times its weights per direction). Measured on VGG19
-/// 512x512 (`stylize-bench --tune cache-mib=N`, same session): 512 MiB, 1.08 s per evaluation and
-/// 889 MiB peak; 128 MiB (block4_conv2 to block5_conv2 transformed on each use), 1.24 s and 586 MiB.
-/// Speed wins the default; the memory plan of a run can pass a smaller budget.
+/// The network asks only for forward kernels: the input gradient reads the same kernel transposed on the turned
+/// image (`Conv3x3.winogradBackward`), so one kernel per layer serves both directions. The default budget, 512 MiB,
+/// keeps every layer of VGG16 and VGG19 up to block5_conv2 (about 250 MB for VGG19, four times its weights).
+/// Flipped kernels (`WinogradKernel(_:flipped:)`, the input gradient's own) are still cached when asked for.
 public final class WinogradKernelCache {
     public let weights: VGGWeights
     /// Bytes of transformed kernels kept between uses.
     public let budgetBytes: Int
-    /// Default budget: 512 MiB (see above).
+    /// Default budget: 512 MiB (see above). Measured before the backward shared the forward kernels (VGG19
+    /// 512x512, `stylize-bench --tune cache-mib=N`, same session): 512 MiB, 1.08 s per evaluation and 889 MiB peak;
+    /// 128 MiB (block4_conv2 to block5_conv2 transformed on each use), 1.24 s and 586 MiB.
     public static let defaultBudgetBytes = 512 << 20
 
     private var kept: [Int: WinogradKernel] = [:]

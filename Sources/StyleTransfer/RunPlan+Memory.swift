@@ -27,7 +27,7 @@ extension RunPlan {
     /// The peak memory of running this plan, following the memory plans of `VGGNetwork` (two working buffers as
     /// large as the largest layer output up to the deepest loss layer, the loss layers' kept outputs, one ReLU mask
     /// bit per convolution output and one winner byte per pool output), `WinogradKernelCache` (the transformed
-    /// kernels of every layer with 64 or more input channels, both directions, up to its budget), `StyleObjective`
+    /// kernels of every layer with 64 or more input channels, one per layer, up to its budget), `StyleObjective`
     /// (the preprocessed image, the content target, the Gram targets) and `LBFGS` (eight vectors of the image's
     /// size, seven without the pixel box, and a pair of vectors per step kept, at most `history` and at most one
     /// per evaluation: Floats, or bfloat16 plus the pending pair's two Float vectors).
@@ -44,12 +44,12 @@ extension RunPlan {
         let deepest = rows.lastIndex { lossLayers.contains($0.name) } ?? rows.count - 1
         let names = rows.prefix(deepest + 1).map(\.name)
 
-        // Transformed kernels: forward kernels in network order, then the flipped ones from the deepest down,
-        // each kept while the budget allows, else transformed into the one reused buffer (as large as the largest).
+        // Transformed kernels: one per layer in network order (the input gradient reads the forward kernel), each
+        // kept while the budget allows, else transformed into the one reused buffer (as large as the largest).
         var kernels = 0, transient = 0
         if convolution == .winograd {
             let used = convs.filter { names.contains($0.name) && $0.inChannels >= ConvAlgorithm.winogradMinimumInChannels }
-            for conv in used + used.reversed() {
+            for conv in used {   // one kernel per layer: the input gradient reads it transposed
                 let bytes = WinogradKernel.positions * conv.inChannels * conv.outChannels * float
                 if kernels + bytes <= winogradCacheBytes { kernels += bytes } else { transient = max(transient, bytes) }
             }

@@ -118,6 +118,8 @@ public final class Stylizer {
         for index in firstScale ..< plan.scales.count where !cancelled {
             let scale = plan.scales[index]
             let (w, h) = (scale.output.width, scale.output.height)
+            // The previous scale's network buffers go: this scale plans its own (whole image or tiles).
+            network.releaseBuffers()
             let contentImage = inputs.content.resized(width: w, height: h)
             let styleImages = zip(inputs.styles, scale.styles).map { Tensor($0.resized(width: $1.width, height: $1.height)) }
             let objective = StyleObjective(network: network, preset: plan.preset, content: Tensor(contentImage),

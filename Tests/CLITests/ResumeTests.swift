@@ -35,8 +35,8 @@ final class ResumeTests: XCTestCase {
         return (p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 
-    /// Stopped by SIGTERM in the first scale, in the second, and in a one-scale run, each resumed: the image bytes
-    /// and the log lines of the run never stopped. Then the checkpoint of the finished run resumes to the same image.
+    /// Stopped by SIGTERM in the first scale, in the second, in a one-scale run and in a tiled run, each resumed: the
+    /// image bytes and the log lines of the run never stopped. Then the checkpoint of the finished run resumes to the same image.
     func testResumedRunEndsLikeTheUninterruptedRun() throws {
         try CLI.requireImages()
         let dir = try CLI.tempDir()
@@ -44,7 +44,9 @@ final class ResumeTests: XCTestCase {
         for (label, extra, marker) in [("one scale", ["--size", "48", "--iterations", "30"], "step    3"),
                                        ("two scales, stopped in the first", ["--scales", "32,48", "--iterations", "30"], "step    2"),
                                        ("two scales, noise start, stopped in the second",
-                                        ["--scales", "32,56", "--iterations", "12", "--init", "noise", "--seed", "3"], "scale 2/2")] {
+                                        ["--scales", "32,56", "--iterations", "12", "--init", "noise", "--seed", "3"], "scale 2/2"),
+                                       ("tiles of 16 px, stopped in the second scale",
+                                        ["--scales", "32,48", "--iterations", "10", "--tile", "16"], "scale 2/2")] {
             let full = try CLI.run(base + extra + ["-o", path("full.png"), "--log", path("full.jsonl")])
             XCTAssertEqual(full.status, 0, full.stderr)
             let stopped = try runTerminated(base + extra + ["-o", path("stopped.png"), "--log", path("ck.jsonl"),

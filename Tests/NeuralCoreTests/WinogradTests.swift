@@ -51,6 +51,43 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// The input gradient from the forward kernel read transposed on the turned image (`winogradBackward`, what
+    /// the network runs), against the direct scatter `naiveBackward` and the im2col backward, on odd and even sizes;
+    /// and with the ReLU mask fused, against masking first.
+    func testBackwardFromTheForwardKernel() {
+        for (n, s) in shapes.enumerated() {
+            let dout = TestData.tensor(s.h, s.w, s.cout, seed: UInt64(60 + n))
+            let weights = TestData.conv(s.cin, s.cout, seed: UInt64(600 + n))
+            let kernel = WinogradKernel(weights)
+            var din = TestData.tensor(s.h, s.w, s.cin, seed: 98)  // garbage: overwritten
+            Conv3x3.winogradBackward(dout, kernel: kernel, into: &din, workspace: ConvWorkspace())
+            XCTAssertEqual(din.shape.channels, s.cin)
+            var im2col = Tensor(height: 0, width: 0, channels: 0)
+            Conv3x3.backward(dout, weights: weights, into: &im2col, workspace: ConvWorkspace())
+            assertScaledClose(din, Conv3x3.naiveBackward(dout, weights: weights), tolerance: 1e-5, "backward vs naive \(s)")
+            assertScaledClose(din, im2col, tolerance: 1e-5, "backward vs im2col backward \(s)")
+        }
+        let (h, w, cin, cout) = (13, 10, 16, 24)
+        let dy = TestData.tensor(h, w, cout, seed: 70)
+        let output = Tensor(height: h, width: w, channels: cout, data: TestData.tensor(h, w, cout, seed: 71).data.map { max($0, 0) })
+        let weights = TestData.conv(cin, cout, seed: 72)
+        var bits = [UInt64](repeating: 0, count: ReLU.maskWords(dy.count))
+        output.data.withUnsafeBufferPointer { o in bits.withUnsafeMutableBufferPointer { ReLU.mask(o.baseAddress!, count: dy.count, into: $0.baseAddress!) } }
+        var masked = dy
+        ReLU.backward(output: output, gradient: &masked)
+        let expected = Conv3x3.naiveBackward(masked, weights: weights)
+        var fused = Tensor(height: h, width: w, channels: cin)
+        dy.data.withUnsafeBufferPointer { src in
+            bits.withUnsafeBufferPointer { m in
+                fused.data.withUnsafeMutableBufferPointer { d in
+                    Conv3x3.winogradBackward(src.baseAddress!, height: h, width: w, kernel: WinogradKernel(weights),
+                                             inputMask: m.baseAddress!, into: d.baseAddress!, workspace: ConvWorkspace())
+                }
+            }
+        }
+        assertScaledClose(fused, expected, tolerance: 1e-5, "fused mask, turned image")
+    }
+
     /// The fused input mask (the ReLU backward of the layer above) against masking first, then convolving.
     func testFusedInputMaskEqualsMaskingFirst() {
         let (h, w, cin, cout) = (11, 13, 24, 8)
@@ -136,8 +173,7 @@ final class WinogradBundledWeightsTests: XCTestCase {
                     XCTAssertLessThanOrEqual(error, 1e-5, "\(name) forward")
                     let dout = TestData.tensor(x.height, x.width, w.outChannels, seed: UInt64(c))
                     var din = Tensor(height: 0, width: 0, channels: 0), dinReference = din
-                    Conv3x3.winogradForward(dout, kernel: WinogradKernel(w, flipped: true), bias: nil, relu: false,
-                                            into: &din, workspace: workspace)
+                    Conv3x3.winogradBackward(dout, kernel: WinogradKernel(w), into: &din, workspace: workspace)
                     Conv3x3.backward(dout, weights: w, into: &dinReference, workspace: workspace)
                     let backError = Self.relativeError(din, dinReference)
                     worstBackward = max(worstBackward, backError)
