@@ -16,10 +16,13 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
     public var perMultiply: Double
     public var perVectorValue: Double
 
-    /// Square sizes the calibration evaluates at: two, so that both terms of the model are fitted.
-    public static let sizes = [96, 192]
-    /// Timed evaluations per size (after one untimed, which plans the buffers and fills the kernel cache).
-    public static let evaluations = 3
+    /// Square sizes the calibration evaluates at: two, so that both terms of the model are fitted, far apart so
+    /// that the slope is not lost in the noise of the small one.
+    public static let sizes = [96, 256]
+    /// Timed evaluations per size (after one untimed, which plans the buffers and fills the kernel cache); the
+    /// median is kept. With 3 evaluations at 96 and 192 px and their mean, five calibrations of one machine
+    /// estimated the same 4096 px plan at 18m46s to 32m21s (it took 21m38s).
+    public static let evaluations = 5
 
     /// Times the objective of `preset`'s layers on `network` (a few seconds) and fits the model.
     public static func measure(network: VGGNetwork, preset: Preset) -> TimeCalibration {
@@ -32,9 +35,13 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
             var gradient = [Float](repeating: 0, count: t.count)
             func once() { t.data.withUnsafeBufferPointer { x in gradient.withUnsafeMutableBufferPointer { _ = objective.evaluate(x, gradient: $0) } } }
             once()
-            let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0 ..< evaluations { once() }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(evaluations)
+            var times: [Double] = []
+            for _ in 0 ..< evaluations {
+                let start = DispatchTime.now().uptimeNanoseconds
+                once()
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            }
+            let seconds = times.sorted()[times.count / 2]
             let size = RunPlan.Size(width: size, height: size)
             points.append((Double(RunPlan.multiplies(size, layers: preset.styleLayers.map(\.layer) + [preset.contentLayer],
                                                      architecture: network.architecture)), seconds))
@@ -74,9 +81,10 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
         return ((base as NSString).appendingPathComponent("stylize") as NSString).appendingPathComponent("calibration.json")
     }
 
-    /// The key of a calibration in the cache: the machine, the weights' fingerprint and the convolution method.
+    /// The key of a calibration in the cache: the machine, the weights' fingerprint, the convolution method and the
+    /// calibration's version (2: 96 and 256 px, medians of 5), so that older calibrations are made again.
     public static func key(weights: UInt64, convolution: ConvAlgorithm) -> String {
-        "\(machine) | weights \(Checkpoint.hex(weights)) | \(convolution)"
+        "\(machine) | weights \(Checkpoint.hex(weights)) | \(convolution) | calibration 2"
     }
 
     /// The cached calibration for `key`, if any (an unreadable cache counts as empty).
