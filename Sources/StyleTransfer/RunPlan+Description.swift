@@ -30,9 +30,8 @@ extension RunPlan {
     /// Per tiled scale: "4096x2831 in 6 tiles of 1536 px + 80 px halo", or "none (whole images)".
     var tileDescription: String {
         let tiled: [String] = scales.compactMap { scale in
-            guard let core = scale.tile, let arch = VGGArchitecture.named(architecture),
-                  let deepest = arch.deepest(of: lossLayers) else { return nil }
-            let grid = TileGrid(height: scale.output.height, width: scale.output.width, core: core, architecture: arch, deepestLayer: deepest)
+            guard let arch = VGGArchitecture.named(architecture),
+                  let grid = tileGrid(scale.output, tile: scale.tile, architecture: arch) else { return nil }
             return "\(scale.output) in \(grid.tiles.count) tiles of \(grid.core) px + \(grid.halo) px halo"
         }
         return tiled.isEmpty ? "none (whole images)" : tiled.joined(separator: ", ")

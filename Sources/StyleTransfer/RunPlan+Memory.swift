@@ -144,11 +144,15 @@ extension RunPlan {
         return RunPlan.networkBytes(size, architecture: architecture, deepest: deepest, kept: Set(lossLayers), backward: true)
     }
 
+    /// The tiles of an image of `size` with cores of `tile` pixels, for this plan's loss layers; nil without a tile.
+    func tileGrid(_ size: Size, tile: Int?, architecture: VGGArchitecture) -> TileGrid? {
+        guard let tile, let deepest = architecture.deepest(of: lossLayers) else { return nil }
+        return TileGrid(height: size.height, width: size.width, core: tile, architecture: architecture, deepestLayer: deepest)
+    }
+
     /// The largest tile region of an image of `size` with cores of `tile` pixels (the image itself without tiles).
     func regionSize(_ size: Size, tile: Int?, architecture: VGGArchitecture) -> Size {
-        guard let tile, let deepest = architecture.deepest(of: lossLayers) else { return size }
-        let grid = TileGrid(height: size.height, width: size.width, core: tile, architecture: architecture, deepestLayer: deepest)
-        let largest = grid.largestRegion
+        guard let largest = tileGrid(size, tile: tile, architecture: architecture)?.largestRegion else { return size }
         return Size(width: largest.width, height: largest.height)
     }
 }

@@ -135,9 +135,7 @@ extension RunPlan {
         /// An evaluation tile by tile: each tile's region evaluated, plus the first pass (a forward pass, about
         /// half an evaluation) over every region again.
         func tiled(_ size: Size, _ tile: Int?) -> Double {
-            guard let tile, let deepest = architecture.deepest(of: layers) else { return evaluation(size) }
-            let grid = TileGrid(height: size.height, width: size.width, core: tile, architecture: architecture, deepestLayer: deepest)
-            if grid.isSingle { return evaluation(size) }
+            guard let grid = tileGrid(size, tile: tile, architecture: architecture), !grid.isSingle else { return evaluation(size) }
             return grid.tiles.reduce(0) { $0 + 1.5 * evaluation(Size(width: $1.region.width, height: $1.region.height)) }
         }
         var total = 0.0
