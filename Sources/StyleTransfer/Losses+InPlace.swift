@@ -15,6 +15,18 @@ final class LayerLossScratch {
 }
 
 enum LayerLoss {
+    /// Replaces a layer's Gram matrix G (C, C; as many values as `target`) by the gradient kernel
+    /// K = scale · (G − A) / (C M), with `n` = C M, and returns E_l = ¼ Σ (G − A)².
+    static func replaceGramWithKernel(_ g: UnsafeMutablePointer<Float>, target: [Float], scale: Float, n: Float) -> Double {
+        var style = 0.0
+        for i in 0 ..< target.count {
+            let d = g[i] - target[i]
+            style += Double(d) * Double(d)
+            g[i] = d * scale / n
+        }
+        return 0.25 * style
+    }
+
     /// Evaluates the losses at one layer and replaces `features` by the weighted gradient
     /// `styleScale · dE_l/dF + contentScale · dL_c/dF`.
     ///
@@ -38,14 +50,9 @@ enum LayerLoss {
             features.data.withUnsafeBufferPointer { f in
                 scratch.gram.withUnsafeMutableBufferPointer { g in
                     Gram.matrix(f.baseAddress!, rows: m, channels: c, scale: 1 / n, into: g.baseAddress!)
-                    for i in 0 ..< c * c {
-                        let d = g[i] - styleTarget[i]
-                        style += Double(d) * Double(d)
-                        g[i] = d * styleScale / n
-                    }
+                    style = replaceGramWithKernel(g.baseAddress!, target: styleTarget, scale: styleScale, n: n)
                 }
             }
-            style *= 0.25
         }
         let block = max(1, blockFloats / max(1, c))
         if styleTarget != nil, scratch.rows.count < block * c { scratch.rows = [Float](repeating: 0, count: block * c) }

@@ -189,15 +189,12 @@ public final class StyleObjective {
                 let weight = styleLayerWeights[layer]! * (styleNormalization[layer] ?? 1)
                 let shape = network.outputShape(layer, height: height, width: width)
                 let n = Float(max(1, shape.channels * shape.height * shape.width))
-                let target = styleTargets[layer]!
-                var style = 0.0
-                let scale = Float(preset.styleWeight * weight) / n
-                kernels[layer] = zip(grams[layer]!, target).map { g, a in
-                    let d = g - a
-                    style += Double(d) * Double(d)
-                    return d * scale
+                var kernel = grams[layer]!
+                let style = kernel.withUnsafeMutableBufferPointer {
+                    LayerLoss.replaceGramWithKernel($0.baseAddress!, target: styleTargets[layer]!,
+                                                    scale: Float(preset.styleWeight * weight), n: n)
                 }
-                style *= 0.25
+                kernels[layer] = kernel
                 terms.styleByLayer[layer] = weight * style
                 terms.style += preset.styleWeight * weight * style
             }
