@@ -62,9 +62,36 @@ extension Conv3x3 {
                                        bias: UnsafePointer<Float>?, relu: Bool, inputMask: UnsafePointer<UInt64>? = nil,
                                        flip: Bool = false,
                                        into dst: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
-        let (cin, cout) = (kernel.inChannels, kernel.outChannels)
-        precondition(inputMask == nil || cin % 8 == 0, "Winograd: a fused input mask needs a multiple of 8 channels")
         let maskBytes = inputMask.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }
+        winograd(.pixels(src, mask: maskBytes), height: h, width: w, kernel: kernel, bias: bias, relu: relu, flip: flip,
+                 output: .pixels(dst, accumulate: false), workspace: workspace)
+    }
+
+    /// Where a Winograd convolution reads its input: pixels `(H, W, Cin)`, optionally through a ReLU mask's bytes,
+    /// or the gradient of a 2x2 max-pool that followed the layer, routed through the pool's winners on the fly
+    /// (`WinogradPool`), so the full-size gradient is never written.
+    enum WinogradSource {
+        case pixels(UnsafePointer<Float>, mask: UnsafePointer<UInt8>?)
+        case pooledGradient(UnsafePointer<Float>, winners: UnsafePointer<UInt8>)
+    }
+
+    /// Where a Winograd convolution writes: pixels `(H, W, Cout)`, overwritten or added to, or their 2x2 max-pool
+    /// `(H/2, W/2, Cout)` with its winners (`WinogradPool`), so the full-size output is never written.
+    enum WinogradDestination {
+        case pixels(UnsafeMutablePointer<Float>, accumulate: Bool)
+        case pooled(UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<UInt8>?)
+    }
+
+    /// The one Winograd loop behind every entry point (see `winogradForward`).
+    static func winograd(_ source: WinogradSource, height h: Int, width w: Int, kernel: WinogradKernel,
+                         bias: UnsafePointer<Float>?, relu: Bool, flip: Bool, output: WinogradDestination,
+                         workspace: ConvWorkspace) {
+        let (cin, cout) = (kernel.inChannels, kernel.outChannels)
+        switch source {
+        case .pixels(_, let mask): precondition(mask == nil || cin % 8 == 0, "Winograd: a fused input mask needs a multiple of 8 channels")
+        case .pooledGradient: precondition(cin % 8 == 0, "Winograd: a fused pool gradient needs a multiple of 8 channels")
+        }
+        if case .pooled = output { precondition(cout % 8 == 0 && !flip, "Winograd: a fused pool needs a multiple of 8 channels, unturned") }
         if h == 0 || w == 0 || cout == 0 { return }
         let tilesX = (w + 3) / 4, tiles = ((h + 3) / 4) * tilesX
         let block = workspace.winogradBlockTiles(tiles: tiles, inChannels: cin, outChannels: cout)
@@ -75,7 +102,7 @@ extension Conv3x3 {
         defer { if workers > 1 { GEMM.threadCount = savedThreads } }
         let scratch = workspace.winogradScratch
         // Without a bias, the worker's zero row stands in for it.
-        nonisolated(unsafe) let (d, bp) = (dst, bias)
+        nonisolated(unsafe) let (source, output, bp) = (source, output, bias)
         kernel.u.withUnsafeBufferPointer { u in
             let up = u.baseAddress!
             parallelForIndexed(tiles, parts: workers) { part, range in
@@ -83,8 +110,8 @@ extension Conv3x3 {
                 var first = range.lowerBound
                 while first < range.upperBound {
                     let count = min(block, range.upperBound - first)
-                    WinogradTile.transformInput(src, height: h, width: w, channels: cin, tilesX: tilesX,
-                                                firstTile: first, count: count, mask: maskBytes, flip: flip, scratch: worker)
+                    WinogradTile.transformInput(source, height: h, width: w, channels: cin, tilesX: tilesX,
+                                                firstTile: first, count: count, flip: flip, scratch: worker)
                     for p in 0 ..< WinogradKernel.positions {
                         // M_p (count, Cout) = V_p (count, Cin) · U_p (Cin, Cout)
                         // (a transposed kernel stores U_p as (Cout, Cin)).
@@ -95,7 +122,7 @@ extension Conv3x3 {
                     }
                     WinogradTile.transformOutput(worker, height: h, width: w, channels: cout, tilesX: tilesX,
                                                  firstTile: first, count: count, bias: bp ?? UnsafePointer(worker.zeros),
-                                                 relu: relu, flip: flip, into: d)
+                                                 relu: relu, flip: flip, into: output)
                     first += count
                 }
             }
@@ -118,11 +145,42 @@ extension Conv3x3 {
     ///   - kernel: the layer's transformed kernel, `WinogradKernel(weights)` (Cin -> Cout).
     ///   - inputMask: the layer's ReLU mask over `dy`, applied as it is read (see `winogradForward`).
     ///   - dx: `(H, W, Cin)`, overwritten.
+    ///   - accumulate: add the gradient to `dx` instead of overwriting it (a layer whose input also has a loss of
+    ///     its own: the network writes straight into that loss's gradient).
     public static func winogradBackward(_ dy: UnsafePointer<Float>, height h: Int, width w: Int, kernel: WinogradKernel,
-                                        inputMask: UnsafePointer<UInt64>? = nil, into dx: UnsafeMutablePointer<Float>,
-                                        workspace: ConvWorkspace) {
-        winogradForward(dy, height: h, width: w, kernel: kernel.readTransposed, bias: nil, relu: false, inputMask: inputMask,
-                        flip: true, into: dx, workspace: workspace)
+                                        inputMask: UnsafePointer<UInt64>? = nil, accumulate: Bool = false,
+                                        into dx: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
+        let maskBytes = inputMask.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }
+        winograd(.pixels(dy, mask: maskBytes), height: h, width: w, kernel: kernel.readTransposed, bias: nil, relu: false,
+                 flip: true, output: .pixels(dx, accumulate: accumulate), workspace: workspace)
+    }
+
+    /// Forward pass of a layer and the 2x2 max-pool after it in one: `pooled = maxpool(relu?(conv(src) + bias))`,
+    /// `(H/2, W/2, Cout)`, without writing the layer's own `(H, W, Cout)` output. Each 4x4 output tile holds four
+    /// whole pool windows, which the output transform reduces as it makes them. The winners are what the backward
+    /// pass needs of the layer and the pool together (`WinogradPool`). Needs `Cout` to be a multiple of 8.
+    /// - Parameters:
+    ///   - pooled: `(H/2, W/2, Cout)` (floor), overwritten.
+    ///   - winners: one byte per pooled element (see `WinogradPool`), or nil when no backward pass follows.
+    public static func winogradForwardPooled(_ src: UnsafePointer<Float>, height h: Int, width w: Int, kernel: WinogradKernel,
+                                             bias: UnsafePointer<Float>?, relu: Bool, into pooled: UnsafeMutablePointer<Float>,
+                                             winners: UnsafeMutablePointer<UInt8>?, workspace: ConvWorkspace) {
+        winograd(.pixels(src, mask: nil), height: h, width: w, kernel: kernel, bias: bias, relu: relu, flip: false,
+                 output: .pooled(pooled, winners: winners), workspace: workspace)
+    }
+
+    /// Input gradient of a layer computed by `winogradForwardPooled`, from the gradient of the pooled output: each
+    /// pooled gradient goes to its window's winner (nowhere for `WinogradPool.dead`) as the input transform reads
+    /// it, so the layer's full-size output gradient is never written. Needs `Cout` to be a multiple of 8.
+    /// - Parameters:
+    ///   - pooledGradient: `(H/2, W/2, Cout)`, d(loss)/d(pooled output).
+    ///   - winners: from `winogradForwardPooled` with ReLU.
+    ///   - dx: `(H, W, Cin)`, overwritten, or added to with `accumulate`.
+    public static func winogradBackward(pooledGradient: UnsafePointer<Float>, winners: UnsafePointer<UInt8>, height h: Int,
+                                        width w: Int, kernel: WinogradKernel, accumulate: Bool = false,
+                                        into dx: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
+        winograd(.pooledGradient(pooledGradient, winners: winners), height: h, width: w, kernel: kernel.readTransposed,
+                 bias: nil, relu: false, flip: true, output: .pixels(dx, accumulate: accumulate), workspace: workspace)
     }
 
     /// `winogradBackward` on tensors: `dy (H, W, Cout)` into `dx (H, W, Cin)`, reshaped.
@@ -198,6 +256,15 @@ enum WinogradTile {
         return unsafeBitCast(bits & ~(bits &>> 31), to: SIMD8<Float>.self)
     }
 
+    /// Bit `i` set where byte `i` of `word` equals byte `i` of `pattern` (a zero-byte test on their difference,
+    /// the high bits then gathered by one multiplication).
+    @inline(__always)
+    static func equalBytes(_ word: UInt64, _ pattern: UInt64) -> Int {
+        let t = word ^ pattern, low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let zero = ~(((t & low) &+ low) | t | low)  // 0x80 in each byte of t that is zero
+        return Int(truncatingIfNeeded: ((zero >> 7) &* 0x0102_0408_1020_4080) >> 56)
+    }
+
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ n: Int) -> SIMD8<Float> {
         if n == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
@@ -217,16 +284,25 @@ enum WinogradTile {
 
     /// `V_p[t] = (Bᵀ d_t B)_p` for tiles `firstTile ..< firstTile + count`, into `scratch.v`
     /// laid out `(36, count, C)`.
-    static func transformInput(_ src: UnsafePointer<Float>, height h: Int, width w: Int, channels c: Int, tilesX: Int,
-                               firstTile: Int, count: Int, mask: UnsafePointer<UInt8>?, flip: Bool = false,
-                               scratch: WinogradScratch) {
+    static func transformInput(_ source: Conv3x3.WinogradSource, height h: Int, width w: Int, channels c: Int, tilesX: Int,
+                               firstTile: Int, count: Int, flip: Bool = false, scratch: WinogradScratch) {
         let t = scratch.rows
         let plane = count * c  // floats per transform position
         let zeros = UnsafePointer(scratch.zeros)
         // Outside the image: the zero row, and zero mask bytes (the row is zero either way).
         let zeroBytes = UnsafeRawPointer(scratch.zeros).assumingMemoryBound(to: UInt8.self)
+        let (src, mask): (UnsafePointer<Float>, UnsafePointer<UInt8>?)
+        var winners: UnsafePointer<UInt8>?
+        switch source {
+        case .pixels(let p, let m): (src, mask) = (p, m)
+        case .pooledGradient(let p, let wins): (src, mask, winners) = (p, nil, wins)
+        }
+        // With a pooled gradient, pixel (Y, X) reads pooled element (Y/2, X/2), kept where its winner is the
+        // window position 2 (Y % 2) + X % 2; the dropped odd row and column read zeros.
+        let (pooledHeight, pooledWidth) = (h / 2, w / 2)
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 36) { pixel in
         withUnsafeTemporaryAllocation(of: UnsafePointer<UInt8>.self, capacity: 36) { bytes in
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 36) { position in
             for k in 0 ..< count {
                 let tile = firstTile + k
                 let (y0, x0) = (4 * (tile / tilesX) - 1, 4 * (tile % tilesX) - 1)
@@ -235,7 +311,17 @@ enum WinogradTile {
                     for q in 0 ..< 6 {
                         let x = x0 + q
                         let inside = y >= 0 && y < h && x >= 0 && x < w
-                        let at = flip ? (h - 1 - y) * w + (w - 1 - x) : y * w + x
+                        let (sy, sx) = flip ? (h - 1 - y, w - 1 - x) : (y, x)
+                        if let winners {
+                            let pooled = inside && sy / 2 < pooledHeight && sx / 2 < pooledWidth
+                            let at = ((sy / 2) * pooledWidth + sx / 2) * c
+                            pixel[6 * r + q] = pooled ? src + at : zeros
+                            bytes[6 * r + q] = pooled ? winners + at : zeroBytes
+                            // The window position in every byte; outside, a byte no winner has.
+                            position[6 * r + q] = pooled ? UInt64(2 * (sy & 1) + (sx & 1)) &* 0x0101_0101_0101_0101 : .max
+                            continue
+                        }
+                        let at = sy * w + sx
                         pixel[6 * r + q] = inside ? src + at * c : zeros
                         // With a mask, a pixel's bits start on a byte (C % 8 == 0).
                         if let mask { bytes[6 * r + q] = inside ? mask + at * c / 8 : zeroBytes }
@@ -246,7 +332,18 @@ enum WinogradTile {
                 while ch < c {
                     let n = min(8, c - ch)
                     // Rows: t[r][j] = (Bᵀ d_r)_j.
-                    if mask != nil {
+                    if winners != nil {
+                        @inline(__always) func routed(_ k: Int) -> SIMD8<Float> {
+                            let won = equalBytes(UnsafeRawPointer(bytes[k] + ch).loadUnaligned(as: UInt64.self), position[k])
+                            let bits = unsafeBitCast(load(pixel[k] + ch, 8), to: SIMD8<UInt32>.self) & ReLU.laneMasks[won]
+                            return unsafeBitCast(bits, to: SIMD8<Float>.self)
+                        }
+                        for r in 0 ..< 6 {
+                            let row = 6 * r
+                            inputTransform(routed(row), routed(row + 1), routed(row + 2), routed(row + 3), routed(row + 4),
+                                           routed(row + 5), t + row, stride: 1)
+                        }
+                    } else if mask != nil {
                         let lane = ch / 8
                         @inline(__always) func masked(_ k: Int) -> SIMD8<Float> {
                             let bits = unsafeBitCast(load(pixel[k] + ch, n), to: SIMD8<UInt32>.self) & ReLU.laneMasks[Int(bytes[k][lane])]
@@ -275,13 +372,22 @@ enum WinogradTile {
             }
         }
         }
+        }
     }
 
     /// `Y_t = Aᵀ M_t A` (+ bias, ReLU) for tiles `firstTile ..< firstTile + count`, from
     /// `scratch.m` `(36, count, C)` into `dst (H, W, C)`; pixels outside the image are dropped.
     static func transformOutput(_ scratch: WinogradScratch, height h: Int, width w: Int, channels c: Int, tilesX: Int,
                                 firstTile: Int, count: Int, bias: UnsafePointer<Float>, relu: Bool, flip: Bool = false,
-                                into dst: UnsafeMutablePointer<Float>) {
+                                into output: Conv3x3.WinogradDestination) {
+        let dst: UnsafeMutablePointer<Float>, accumulate: Bool
+        switch output {
+        case .pooled(let pooled, let winners):
+            transformOutputPooled(scratch, height: h, width: w, channels: c, tilesX: tilesX, firstTile: firstTile, count: count,
+                                  bias: bias, relu: relu, into: pooled, winners: winners)
+            return
+        case .pixels(let p, let add): (dst, accumulate) = (p, add)
+        }
         let t = scratch.rows
         let plane = count * c
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 16) { pixel in
@@ -311,6 +417,10 @@ enum WinogradTile {
                     let (a, b, cc, d) = outputTransform(t[l], t[4 + l], t[8 + l], t[12 + l], t[16 + l], t[20 + l])
                     var ys = (a + bv, b + bv, cc + bv, d + bv)
                     if relu { ys = (rectified(ys.0), rectified(ys.1), rectified(ys.2), rectified(ys.3)) }
+                    if accumulate {
+                        ys = (ys.0 + load(pixel[l] + ch, n), ys.1 + load(pixel[4 + l] + ch, n),
+                              ys.2 + load(pixel[8 + l] + ch, n), ys.3 + load(pixel[12 + l] + ch, n))
+                    }
                     store(ys.0, pixel[l] + ch, n)
                     store(ys.1, pixel[4 + l] + ch, n)
                     store(ys.2, pixel[8 + l] + ch, n)
@@ -321,4 +431,78 @@ enum WinogradTile {
         }
         }
     }
+}
+
+extension WinogradTile {
+    /// `transformOutput` with the 2x2 max-pool after the layer fused: tile `(ty, tx)`'s 4x4 outputs are the pool
+    /// windows of pooled pixels `(2 ty ..< 2 ty + 2, 2 tx ..< 2 tx + 2)`, so each window is reduced where it is made.
+    /// The winner and tie rule are `MaxPool2x2`'s (the first maximum in row-major window order); with `relu`, a
+    /// window whose maximum is not positive gets `WinogradPool.dead`, which folds the layer's ReLU mask into the byte.
+    static func transformOutputPooled(_ scratch: WinogradScratch, height h: Int, width w: Int, channels c: Int, tilesX: Int,
+                                      firstTile: Int, count: Int, bias: UnsafePointer<Float>, relu: Bool,
+                                      into pooled: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<UInt8>?) {
+        let t = scratch.rows
+        let plane = count * c
+        let (pooledHeight, pooledWidth) = (h / 2, w / 2)
+        let zero = SIMD8<Float>(), dead = SIMD8<Int32>(repeating: Int32(WinogradPool.dead))
+        for k in 0 ..< count {
+            let tile = firstTile + k
+            let (py0, px0) = (2 * (tile / tilesX), 2 * (tile % tilesX))
+            // Pooled pixels of this tile inside the pooled output (the last tile row or column may hold fewer).
+            let rows = min(2, pooledHeight - py0), columns = min(2, pooledWidth - px0)
+            if rows <= 0 || columns <= 0 { continue }
+            let base = scratch.m + k * c
+            var ch = 0
+            while ch < c {
+                for i in 0 ..< 6 {
+                    let row = base + 6 * i * plane + ch
+                    let (a, b, cc, d) = outputTransform(load(row, 8), load(row + plane, 8), load(row + 2 * plane, 8),
+                                                        load(row + 3 * plane, 8), load(row + 4 * plane, 8), load(row + 5 * plane, 8))
+                    t[4 * i] = a; t[4 * i + 1] = b; t[4 * i + 2] = cc; t[4 * i + 3] = d
+                }
+                let bv = load(bias + ch, 8)
+                // y[4 r + q]: output pixel (r, q) of the tile, at t + 24.
+                let y = t + 24
+                for l in 0 ..< 4 {
+                    let (a, b, cc, d) = outputTransform(t[l], t[4 + l], t[8 + l], t[12 + l], t[16 + l], t[20 + l])
+                    y[l] = a + bv; y[4 + l] = b + bv; y[8 + l] = cc + bv; y[12 + l] = d + bv
+                }
+                for wy in 0 ..< rows {
+                    for wx in 0 ..< columns {
+                        let first = 8 * wy + 2 * wx
+                        var best = y[first], at = SIMD8<Int32>()
+                        // Window positions 1 (right), 2 (below), 3 (below right): a later one wins only when greater.
+                        @inline(__always) func challenge(_ v: SIMD8<Float>, _ position: Int32) {
+                            let wins = v .> best
+                            best.replace(with: v, where: wins)
+                            at.replace(with: position, where: wins)
+                        }
+                        challenge(y[first + 1], 1)
+                        challenge(y[first + 4], 2)
+                        challenge(y[first + 5], 3)
+                        if relu {
+                            // max(relu(v)) = relu(max(v)), and the same element wins unless the maximum is not positive.
+                            // A NaN stays NaN, as `rectified` leaves it, and passes no gradient, as its mask bit would.
+                            at.replace(with: dead, where: .!(best .> zero))
+                            best.replace(with: zero, where: best .<= zero)
+                        }
+                        let o = ((py0 + wy) * pooledWidth + px0 + wx) * c + ch
+                        store(best, pooled + o, 8)
+                        if let winners {
+                            UnsafeMutableRawPointer(winners + o).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: at), as: SIMD8<UInt8>.self)
+                        }
+                    }
+                }
+                ch += 8
+            }
+        }
+    }
+}
+
+/// The byte a fused conv + ReLU + 2x2 max-pool (`Conv3x3.winogradForwardPooled`) keeps per pooled element for the
+/// backward pass: `2 dy + dx` of the window's winner, as in `MaxPool2x2`, or `dead` when the window's maximum is not
+/// positive, so that the ReLU passes no gradient. It stands for the layer's ReLU mask and the pool's winners at a
+/// quarter of the pool's elements.
+public enum WinogradPool {
+    public static let dead: UInt8 = 4
 }

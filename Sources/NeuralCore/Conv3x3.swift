@@ -97,9 +97,10 @@ public enum Conv3x3 {
         }
     }
 
-    /// Input gradient on raw buffers: `dout (H, W, Cout)` into `din (H, W, Cin)`, OVERWRITTEN.
+    /// Input gradient on raw buffers: `dout (H, W, Cout)` into `din (H, W, Cin)`, OVERWRITTEN, or added to with
+    /// `accumulate`.
     public static func backward(_ dout: UnsafePointer<Float>, height h: Int, width w: Int, weights: ConvWeights,
-                                into din: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
+                                accumulate: Bool = false, into din: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
         let (cin, cout) = (weights.inChannels, weights.outChannels)
         if h == 0 || w == 0 { return }
         let band = workspace.bandHeight(height: h, width: w, inChannels: cin)
@@ -107,7 +108,7 @@ public enum Conv3x3 {
         workspace.reserve(band * w * k)
         let workers = workspace.workers
         let minimumRows = max(1, 16384 / (w * k))
-        din.update(repeating: 0, count: h * w * cin)
+        if !accumulate { din.update(repeating: 0, count: h * w * cin) }
         nonisolated(unsafe) let d = din
         weights.kernel.withUnsafeBufferPointer { kernel in
             workspace.columns.withUnsafeMutableBufferPointer { col in

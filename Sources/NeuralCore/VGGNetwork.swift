@@ -15,8 +15,14 @@ public final class VGGNetwork {
     /// How the 3x3 layers with at least `ConvAlgorithm.winogradMinimumInChannels` input channels
     /// are computed, forward and backward; the first layer (3 input channels) always uses im2col.
     public var convolution: ConvAlgorithm = .winograd
+    /// Whether a Winograd layer followed by a 2x2 max-pool computes both at once, forward and backward, when its own
+    /// output is not asked for (`Conv3x3.winogradForwardPooled`): no full-size output or gradient of that layer is
+    /// written. Off: the layer and the pool run one after the other (for comparisons).
+    public var fusesPools = true
     /// Transformed kernels, see `WinogradKernelCache`.
     public let winogradKernels: WinogradKernelCache
+    /// Whether each new input size sets the kernel cache's budget (`WinogradKernelCache.automaticBudget`).
+    private let automaticCache: Bool
     /// Wall seconds spent in convolutions (forward and input gradients) since creation, for
     /// benchmarks that report the share of an evaluation outside them.
     public private(set) var convolutionSeconds = 0.0
@@ -24,8 +30,10 @@ public final class VGGNetwork {
     let steps: [(name: String, step: VGGArchitecture.Step)]
 
     // The memory plan. Per input size, allocated on the first call at that size and reused:
-    // - two working buffers as large as the largest layer output: forward alternates between
-    //   them, and so does backward, for the gradients;
+    // - two working buffers, each as large as the largest output it receives: forward alternates between
+    //   them, and so does backward, for the gradients. A Winograd layer followed by a pool writes only the
+    //   pooled output (`fusesPools`), and a layer whose input has a loss adds its input gradient straight into
+    //   that loss's gradient, so with VGG's style layers no full-size output but the kept ones is ever written;
     // - the outputs the caller asked for (kept[i] for step i), which forward writes in place of
     //   a working buffer and the next layer reads from there;
     // - for backward only: each convolution's ReLU mask as bits, each pool's winners as bytes.
@@ -34,7 +42,11 @@ public final class VGGNetwork {
     /// shapes[i] is the output shape of steps[i] for the planned input.
     private var shapes: [(height: Int, width: Int, channels: Int)] = []
     private var work: [UnsafeMutablePointer<Float>] = []
-    private var workCapacity = 0
+    /// Floats each working buffer holds: each grows to the largest output it is given (see `ensureWork`).
+    private var workCapacity: [Int] = []
+    /// Convolution steps whose 2x2 max-pool the last forward pass fused (`Conv3x3.winogradForwardPooled`): their
+    /// full-size output was never written, and the pool's winners stand for their ReLU mask.
+    private var fusedConvolutions: Set<Int> = []
     private var kept: [TensorBox?]
     private var masks: [[UInt64]]
     private var argmaxes: [[UInt8]]
@@ -45,13 +57,14 @@ public final class VGGNetwork {
     /// - Parameters:
     ///   - weights: the frozen convolution weights.
     ///   - workspace: column scratch; a fresh 4 MiB-bounded one by default.
-    ///   - winogradCacheBytes: transformed kernels kept between calls, see `WinogradKernelCache`.
-    public init(weights: VGGWeights, workspace: ConvWorkspace = ConvWorkspace(),
-                winogradCacheBytes: Int = WinogradKernelCache.defaultBudgetBytes) {
+    ///   - winogradCacheBytes: transformed kernels kept between calls, see `WinogradKernelCache`; nil: set for each
+    ///     input size (`WinogradKernelCache.automaticBudget`).
+    public init(weights: VGGWeights, workspace: ConvWorkspace = ConvWorkspace(), winogradCacheBytes: Int? = nil) {
         self.weights = weights
         self.workspace = workspace
         self.steps = weights.architecture.steps
-        self.winogradKernels = WinogradKernelCache(weights: weights, budgetBytes: winogradCacheBytes)
+        self.automaticCache = winogradCacheBytes == nil
+        self.winogradKernels = WinogradKernelCache(weights: weights, budgetBytes: winogradCacheBytes ?? 0)
         kept = Array(repeating: nil, count: steps.count)
         masks = Array(repeating: [], count: steps.count)
         argmaxes = Array(repeating: [], count: steps.count)
@@ -153,25 +166,38 @@ public final class VGGNetwork {
     private func plan(height: Int, width: Int) {
         if plannedInput == (height, width) { return }
         plannedInput = (height, width)
+        if automaticCache { winogradKernels.budgetBytes = WinogradKernelCache.automaticBudget(pixels: height * width) }
         shapes = []
         var (h, w, c) = (height, width, 3)
-        var largest = h * w * c
         for (_, step) in steps {
             switch step {
             case .conv(let i): c = weights.convolutions[i].outChannels
             case .pool: (h, w) = (h / 2, w / 2)
             }
             shapes.append((h, w, c))
-            largest = max(largest, h * w * c)
         }
         // Buffers only grow: the tiles of a tiled evaluation (several region sizes, see `TileGrid`) share them, and
-        // the kept outputs, masks and winners keep their storage when a smaller size comes.
-        if largest > workCapacity {
-            for buffer in work { buffer.deallocate() }
-            work = (0 ..< 2).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(1, largest)) }
-            workCapacity = largest
+        // the working buffers, kept outputs, masks and winners keep their storage when a smaller size comes.
+        if work.isEmpty {
+            work = (0 ..< 2).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: 1) }
+            workCapacity = [1, 1]
         }
         storedDepth = -1
+    }
+
+    /// Makes working buffer `k` hold at least `count` floats. Only a buffer about to be overwritten is grown (its
+    /// contents are not kept), so after the first pass at a size nothing is allocated.
+    private func ensureWork(_ k: Int, _ count: Int) {
+        if workCapacity[k] >= count { return }
+        work[k].deallocate()
+        work[k] = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        workCapacity[k] = count
+    }
+
+    /// Whether step `i`, a Winograd convolution, and the pool after it can run fused (`fusesPools`).
+    private func canFusePool(_ i: Int) -> Bool {
+        guard fusesPools, i + 1 < steps.count, case .conv(let c) = steps[i].step, case .pool = steps[i + 1].step else { return false }
+        return usesWinograd(c) && weights.convolutions[c].outChannels % 8 == 0
     }
 
     /// Frees every buffer of the memory plan (the next call plans again). The buffers only grow while the input
@@ -180,7 +206,8 @@ public final class VGGNetwork {
     public func releaseBuffers() {
         for buffer in work { buffer.deallocate() }
         work = []
-        workCapacity = 0
+        workCapacity = []
+        fusedConvolutions = []
         kept = Array(repeating: nil, count: steps.count)
         masks = Array(repeating: [], count: steps.count)
         argmaxes = Array(repeating: [], count: steps.count)
@@ -213,9 +240,12 @@ public final class VGGNetwork {
         }
     }
 
-    private func withWritePointer<R>(_ slot: Slot, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    /// `input`: the buffer that stands for the input slot (the input gradient, in the backward pass).
+    private func withWritePointer<R>(_ slot: Slot, input: UnsafeMutablePointer<Float>? = nil, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
         switch slot {
-        case .input: preconditionFailure("the input is never written")
+        case .input:
+            guard let input else { preconditionFailure("the input is never written") }
+            return body(input)
         case .work(let k): return body(work[k])
         case .kept(let i): return kept[i]!.tensor.data.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
         }
@@ -229,24 +259,40 @@ public final class VGGNetwork {
         let deepest = wanted.values.max() ?? 0
         plan(height: input.height, width: input.width)
         storedDepth = keepForBackward ? deepest : -1
+        fusedConvolutions = []
         input.data.withUnsafeBufferPointer { inputBuffer in
             guard let source = inputBuffer.baseAddress else { return }
             var current = Slot.input
-            for i in 0 ..< deepest {
-                let shape = shapes[i]
+            var i = 0
+            while i < deepest {
+                // A Winograd layer whose output nobody asked for runs together with the pool after it.
+                let fused = i + 1 < deepest && !wantedSteps.contains(i) && canFusePool(i)
+                let last = fused ? i + 1 : i  // the step whose output this writes
+                let shape = shapes[last]
                 let count = shape.height * shape.width * shape.channels
                 let destination: Slot
-                if wantedSteps.contains(i) {
-                    if kept[i] == nil { kept[i] = TensorBox(Tensor(height: shape.height, width: shape.width, channels: shape.channels)) }
-                    kept[i]!.tensor.reshapeForOutput(height: shape.height, width: shape.width, channels: shape.channels)
-                    destination = .kept(i)
+                if wantedSteps.contains(last) {
+                    if kept[last] == nil { kept[last] = TensorBox(Tensor(height: shape.height, width: shape.width, channels: shape.channels)) }
+                    kept[last]!.tensor.reshapeForOutput(height: shape.height, width: shape.width, channels: shape.channels)
+                    destination = .kept(last)
                 } else {
                     destination = current == .work(0) ? .work(1) : .work(0)
+                    if case .work(let k) = destination { ensureWork(k, count) }
+                }
+                if keepForBackward, case .pool = steps[last].step, argmaxes[last].count < count {
+                    argmaxes[last] = [UInt8](repeating: 0, count: count)
                 }
                 let (ih, iw) = i == 0 ? (input.height, input.width) : (shapes[i - 1].height, shapes[i - 1].width)
                 withReadPointer(current, input: source) { x in
                     withWritePointer(destination) { y in
                         switch steps[i].step {
+                        case .conv(let c) where fused:
+                            fusedConvolutions.insert(i)
+                            if keepForBackward {
+                                argmaxes[last].withUnsafeMutableBufferPointer { convForwardPooled(c, x, height: ih, width: iw, into: y, winners: $0.baseAddress!) }
+                            } else {
+                                convForwardPooled(c, x, height: ih, width: iw, into: y, winners: nil)
+                            }
                         case .conv(let c):
                             convForward(c, x, height: ih, width: iw, into: y)
                             if keepForBackward {
@@ -255,7 +301,6 @@ public final class VGGNetwork {
                             }
                         case .pool:
                             if keepForBackward {
-                                if argmaxes[i].count < count { argmaxes[i] = [UInt8](repeating: 0, count: count) }
                                 argmaxes[i].withUnsafeMutableBufferPointer { idx in
                                     MaxPool2x2.forward(x, height: ih, width: iw, channels: shape.channels, into: y, argmax: idx.baseAddress!)
                                 }
@@ -266,6 +311,7 @@ public final class VGGNetwork {
                     }
                 }
                 current = destination
+                i = last + 1
             }
         }
         guard returnOutputs else { return [:] }
@@ -325,25 +371,60 @@ public final class VGGNetwork {
                 addInjected(0, into: din, count: h * w * 3, overwrite: true)
                 return
             }
-            // g: the working buffer holding d(loss)/d(output of steps[i]).
-            var g = 0
-            let top = shapes[deepest - 1]
-            addInjected(deepest, into: work[g], count: top.height * top.width * top.channels, overwrite: true)
-            for i in stride(from: deepest - 1, through: 0, by: -1) {
-                let shape = shapes[i]
-                let count = shape.height * shape.width * shape.channels
-                if i < deepest - 1 { addInjected(i + 1, into: work[g], count: count, overwrite: false) }
-                let (ih, iw) = i == 0 ? (h, w) : (shapes[i - 1].height, shapes[i - 1].width)
-                let dst = i == 0 ? din : work[1 - g]
-                switch steps[i].step {
-                case .conv(let c):
-                    masks[i].withUnsafeBufferPointer { convBackward(c, work[g], mask: $0.baseAddress!, count: count, height: ih, width: iw, into: dst) }
-                case .pool:
-                    argmaxes[i].withUnsafeBufferPointer { idx in
-                        MaxPool2x2.backward(work[g], argmax: idx.baseAddress!, height: ih, width: iw, channels: shape.channels, into: dst)
+            // current: where d(loss)/d(output of step i) lives, complete with the gradient injected there.
+            var current: Slot
+            if injected[deepest] != nil {
+                current = .kept(deepest - 1)  // the loss's gradient, in place of the output
+            } else {
+                let top = shapes[deepest - 1]
+                let count = top.height * top.width * top.channels
+                ensureWork(0, count)
+                addInjected(deepest, into: work[0], count: count, overwrite: true)
+                current = .work(0)
+            }
+            var i = deepest - 1
+            while i >= 0 {
+                // A pool fused with the layer before it goes back through both at once.
+                let pooled = i >= 1 && fusedConvolutions.contains(i - 1)
+                let step = pooled ? i - 1 : i  // this computes d(loss)/d(input of step)
+                let (ih, iw) = step == 0 ? (h, w) : (shapes[step - 1].height, shapes[step - 1].width)
+                let inputCount = ih * iw * (step == 0 ? 3 : shapes[step - 1].channels)
+                // A convolution whose input has a loss adds its input gradient straight into that loss's gradient.
+                var isConvolution = false
+                if case .conv = steps[step].step { isConvolution = true }
+                let intoKept = step > 0 && isConvolution && injected[step] != nil
+                let destination: Slot
+                if step == 0 {
+                    destination = .input
+                } else if intoKept {
+                    destination = .kept(step - 1)
+                } else {
+                    destination = current == .work(0) ? .work(1) : .work(0)
+                    if case .work(let k) = destination { ensureWork(k, inputCount) }
+                }
+                withWritePointer(current) { dy in
+                    withWritePointer(destination, input: din) { dx in
+                        switch steps[step].step {
+                        case .conv(let c) where pooled:
+                            argmaxes[i].withUnsafeBufferPointer {
+                                convBackwardPooled(c, dy, winners: $0.baseAddress!, height: ih, width: iw, accumulate: intoKept, into: dx)
+                            }
+                        case .conv(let c):
+                            let shape = shapes[step]
+                            masks[step].withUnsafeBufferPointer {
+                                convBackward(c, dy, mask: $0.baseAddress!, count: shape.height * shape.width * shape.channels,
+                                             height: ih, width: iw, accumulate: intoKept, into: dx)
+                            }
+                        case .pool:
+                            argmaxes[step].withUnsafeBufferPointer { idx in
+                                MaxPool2x2.backward(dy, argmax: idx.baseAddress!, height: ih, width: iw, channels: shapes[step].channels, into: dx)
+                            }
+                        }
+                        if step > 0 && !intoKept { addInjected(step, into: dx, count: inputCount, overwrite: false) }
                     }
                 }
-                g = 1 - g
+                current = destination
+                i = step - 1
             }
             if given[0] != nil { addInjected(0, into: din, count: h * w * 3, overwrite: false) }
         }
@@ -372,11 +453,37 @@ public final class VGGNetwork {
         }
     }
 
+    /// Convolution `c` + bias + ReLU + the 2x2 max-pool after it: `x (H, W, Cin)` into `y (H/2, W/2, Cout)`, with the
+    /// winners (`WinogradPool`) when a backward pass follows.
+    private func convForwardPooled(_ c: Int, _ x: UnsafePointer<Float>, height: Int, width: Int, into y: UnsafeMutablePointer<Float>,
+                                   winners: UnsafeMutablePointer<UInt8>?) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
+        winogradKernels.withKernel(c, flipped: false) { kernel in
+            weights.convolutions[c].bias.withUnsafeBufferPointer { b in
+                Conv3x3.winogradForwardPooled(x, height: height, width: width, kernel: kernel, bias: b.baseAddress!, relu: true,
+                                              into: y, winners: winners, workspace: workspace)
+            }
+        }
+    }
+
+    /// Input gradient of convolution `c` and the pool fused after it, from the pooled gradient `dy (H/2, W/2, Cout)`
+    /// and the winners, into `dx (H, W, Cin)` (overwritten, or added to with `accumulate`).
+    private func convBackwardPooled(_ c: Int, _ dy: UnsafePointer<Float>, winners: UnsafePointer<UInt8>, height: Int, width: Int,
+                                    accumulate: Bool, into dx: UnsafeMutablePointer<Float>) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
+        winogradKernels.withKernel(c, flipped: false) { kernel in
+            Conv3x3.winogradBackward(pooledGradient: dy, winners: winners, height: height, width: width, kernel: kernel,
+                                     accumulate: accumulate, into: dx, workspace: workspace)
+        }
+    }
+
     /// Input gradient of convolution `c` through its ReLU: `dy (H, W, Cout)`, d(loss)/d(post-ReLU output), is
     /// masked by the layer's ReLU `mask` (fused into Winograd's input transform; in place in `dy` for im2col),
     /// then goes into `dx (H, W, Cin)` (OVERWRITTEN).
     private func convBackward(_ c: Int, _ dy: UnsafeMutablePointer<Float>, mask: UnsafePointer<UInt64>, count: Int,
-                              height: Int, width: Int, into dx: UnsafeMutablePointer<Float>) {
+                              height: Int, width: Int, accumulate: Bool, into dx: UnsafeMutablePointer<Float>) {
         // Winograd reads the mask as it transforms dy, eight channels at a time; otherwise dy is masked first.
         let fused = usesWinograd(c) && weights.convolutions[c].outChannels % 8 == 0
         if !fused { ReLU.backward(mask: mask, gradient: dy, count: count) }
@@ -387,10 +494,11 @@ public final class VGGNetwork {
             // kernel per layer serves both directions.
             winogradKernels.withKernel(c, flipped: false) { kernel in
                 Conv3x3.winogradBackward(dy, height: height, width: width, kernel: kernel,
-                                         inputMask: fused ? mask : nil, into: dx, workspace: workspace)
+                                         inputMask: fused ? mask : nil, accumulate: accumulate, into: dx, workspace: workspace)
             }
         } else {
-            Conv3x3.backward(dy, height: height, width: width, weights: weights.convolutions[c], into: dx, workspace: workspace)
+            Conv3x3.backward(dy, height: height, width: width, weights: weights.convolutions[c], accumulate: accumulate,
+                             into: dx, workspace: workspace)
         }
     }
 
@@ -403,10 +511,15 @@ public final class VGGNetwork {
     /// Bytes held by the plan's buffers, the masks and winners, the kept outputs, the scratch and
     /// the cached transformed kernels.
     public var bufferBytes: Int {
+        planBytes + workspace.scratchBytes + workspace.winogradScratchBytes + winogradKernels.bytes
+    }
+
+    /// Bytes of the memory plan alone: the working buffers, the kept outputs, the masks and winners and the input
+    /// gradient (what `RunPlan`'s memory estimate predicts).
+    public var planBytes: Int {
         let keptFloats = kept.reduce(0) { $0 + ($1?.tensor.data.capacity ?? 0) }
         let maskBytes = masks.reduce(0) { $0 + 8 * $1.count } + argmaxes.reduce(0) { $0 + $1.count }
-        return 4 * (2 * workCapacity + keptFloats + inputGradient.count) + maskBytes
-            + workspace.scratchBytes + workspace.winogradScratchBytes + winogradKernels.bytes
+        return 4 * (workCapacity.reduce(0, +) + keptFloats + inputGradient.count) + maskBytes
     }
 }
 

@@ -120,21 +120,30 @@ public struct WinogradKernel: Sendable {
 
 /// Transformed kernels of a network's Winograd layers. Those that fit in a memory budget are
 /// transformed on first use and kept; the others are transformed again on each use into one
-/// reused buffer, which costs a pass over the kernel (a few milliseconds for a 512x512 layer) but
-/// no memory beyond the largest layer's transform.
+/// reused buffer, which costs a pass over the kernel (about 2 ms on average per layer, 5 ms for a 512x512 one)
+/// but no memory beyond the largest layer's transform.
 ///
 /// The network asks only for forward kernels: the input gradient reads the same kernel transposed on the turned
-/// image (`Conv3x3.winogradBackward`), so one kernel per layer serves both directions. The default budget, 512 MiB,
-/// keeps every layer of VGG16 and VGG19 up to block5_conv2 (about 250 MB for VGG19, four times its weights).
+/// image (`Conv3x3.winogradBackward`), so one kernel per layer serves both directions. Keeping every layer of
+/// VGG19 up to block5_conv2 takes about 250 MB, four times its weights.
 /// Flipped kernels (`WinogradKernel(_:flipped:)`, the input gradient's own) are still cached when asked for.
 public final class WinogradKernelCache {
     public let weights: VGGWeights
-    /// Bytes of transformed kernels kept between uses.
-    public let budgetBytes: Int
-    /// Default budget: 512 MiB (see above). Measured before the backward shared the forward kernels (VGG19
-    /// 512x512, `stylize-bench --tune cache-mib=N`, same session): 512 MiB, 1.08 s per evaluation and 889 MiB peak;
-    /// 128 MiB (block4_conv2 to block5_conv2 transformed on each use), 1.24 s and 586 MiB.
-    public static let defaultBudgetBytes = 512 << 20
+    /// Bytes of transformed kernels kept between uses. Lowering it lets go of the kept kernels.
+    public var budgetBytes: Int {
+        didSet { if budgetBytes < keptBytes { kept = [:]; keptBytes = 0 } }
+    }
+    /// A budget that keeps every layer of VGG16 and VGG19 up to block5_conv2.
+    public static let wholeNetworkBytes = 512 << 20
+    /// The budget `VGGNetwork` sets by itself: every kernel for inputs under `automaticLimitPixels`, none from there.
+    /// The transforms of one VGG19 evaluation cost about the same time at any size (about 65 ms, each kernel twice),
+    /// so they weigh 20% of an evaluation at 256x256 but 5% at 512x512, where the kept kernels (about 250 MB) would be
+    /// the largest part of the memory. Measured with `stylize-bench --tune cache-mib=N`: VGG19 256x256, 289 ms kept
+    /// against 355 ms; 512x512 with the fused pools, 358 MiB peak RSS and 1070 ms without them against about
+    /// 570 MiB and 1010-1060 ms with them.
+    public static func automaticBudget(pixels: Int) -> Int { pixels < automaticLimitPixels ? wholeNetworkBytes : 0 }
+    /// 2¹⁷ pixels, about 362x362.
+    public static let automaticLimitPixels = 1 << 17
 
     private var kept: [Int: WinogradKernel] = [:]
     private var keptBytes = 0
@@ -142,7 +151,7 @@ public final class WinogradKernelCache {
     /// is in use only inside one `withKernel` call at a time).
     private var transient = WinogradKernel()
 
-    public init(weights: VGGWeights, budgetBytes: Int = WinogradKernelCache.defaultBudgetBytes) {
+    public init(weights: VGGWeights, budgetBytes: Int = WinogradKernelCache.wholeNetworkBytes) {
         self.weights = weights
         self.budgetBytes = budgetBytes
     }

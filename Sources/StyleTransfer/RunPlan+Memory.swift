@@ -24,19 +24,19 @@ extension RunPlan {
     /// Winograd block per worker) and the losses' row block (`LayerLossScratch`, 4 MiB).
     static let convolutionScratchBytes = 12 << 20
 
-    /// The peak memory of running this plan, following the memory plans of `VGGNetwork` (two working buffers as
-    /// large as the largest layer output up to the deepest loss layer, the loss layers' kept outputs, one ReLU mask
-    /// bit per convolution output and one winner byte per pool output), `WinogradKernelCache` (the transformed
-    /// kernels of every layer with 64 or more input channels, one per layer, up to its budget), `StyleObjective`
+    /// The peak memory of running this plan, following the memory plans of `VGGNetwork` (`networkBytes`: two
+    /// working buffers, each as large as the largest output it receives, the loss layers' kept outputs, ReLU mask
+    /// bits and pool winners), `WinogradKernelCache` (the transformed kernels of every layer with 64 or more input
+    /// channels, one per layer, up to the budget for the input's size, or one reused buffer), `StyleObjective`
     /// (the preprocessed image, the content target, the Gram targets) and `LBFGS` (eight vectors of the image's
     /// size, seven without the pixel box, and a pair of vectors per step kept, at most `history` and at most one
     /// per evaluation: Floats, or bfloat16 plus the pending pair's two Float vectors).
     /// - Parameters:
     ///   - architecture: the network the plan runs on.
     ///   - convolution: how 3x3 layers are computed (im2col keeps no transformed kernels).
-    ///   - winogradCacheBytes: the kernel cache's budget.
+    ///   - winogradCacheBytes: the kernel cache's budget; nil: the network's automatic one for each input size.
     public func memoryEstimate(architecture: VGGArchitecture, convolution: ConvAlgorithm = .winograd,
-                               winogradCacheBytes: Int = WinogradKernelCache.defaultBudgetBytes) -> MemoryEstimate {
+                               winogradCacheBytes: Int? = nil) -> MemoryEstimate {
         let float = MemoryLayout<Float>.stride
         let convs = architecture.convolutions
         let weights = convs.reduce(0) { $0 + (9 * $1.inChannels + 1) * $1.outChannels } * float
@@ -44,22 +44,26 @@ extension RunPlan {
         let deepest = rows.lastIndex { lossLayers.contains($0.name) } ?? rows.count - 1
         let names = rows.prefix(deepest + 1).map(\.name)
 
-        // Transformed kernels: one per layer in network order (the input gradient reads the forward kernel), each
-        // kept while the budget allows, else transformed into the one reused buffer (as large as the largest).
-        var kernels = 0, transient = 0
-        if convolution == .winograd {
+        // Transformed kernels for an input of `pixels`: one per layer in network order (the input gradient reads the
+        // forward kernel), each kept while the budget allows, else transformed into the one reused buffer (as large
+        // as the largest).
+        func kernelBytes(pixels: Int) -> Int {
+            guard convolution == .winograd else { return 0 }
+            let budget = winogradCacheBytes ?? WinogradKernelCache.automaticBudget(pixels: pixels)
+            var kernels = 0, transient = 0
             let used = convs.filter { names.contains($0.name) && $0.inChannels >= ConvAlgorithm.winogradMinimumInChannels }
-            for conv in used {   // one kernel per layer: the input gradient reads it transposed
+            for conv in used {
                 let bytes = WinogradKernel.positions * conv.inChannels * conv.outChannels * float
-                if kernels + bytes <= winogradCacheBytes { kernels += bytes } else { transient = max(transient, bytes) }
+                if kernels + bytes <= budget { kernels += bytes } else { transient = max(transient, bytes) }
             }
+            return kernels + transient
         }
 
         /// The network's buffers for an image of `size` keeping `kept` layers, with or without what backward needs;
         /// for a tiled scale, those of the largest tile region (the buffers only grow, see `VGGNetwork`).
         func network(_ size: Size, kept: Set<String>, backward: Bool, tile: Int?) -> Int {
             RunPlan.networkBytes(regionSize(size, tile: tile, architecture: architecture), architecture: architecture,
-                                 deepest: deepest, kept: kept, backward: backward)
+                                 deepest: deepest, kept: kept, backward: backward, convolution: convolution)
         }
         /// Floats of one layer's output for an image of `size`.
         func layerValues(_ layer: String, _ size: Size) -> Int {
@@ -76,7 +80,8 @@ extension RunPlan {
         } * float
         // The largest scale decides; at each scale the style targets are made first (the network planned at a
         // style's size), then the evaluations run (planned at the output size).
-        var peakRun = 0, styleForward = 0
+        // (kernels, the rest) of each pass that may be the peak; the kernel cache's budget follows the input size.
+        var peaks: [(kernels: Int, rest: Int)] = []
         for (index, scale) in scales.enumerated() {
             let n = scale.output.values
             let pairs = min(preset.history, max(0, scale.evaluations - 1))
@@ -89,19 +94,22 @@ extension RunPlan {
             let styleTensors = scale.styles.reduce(0) { $0 + $1.values } * float
             let evaluation = network(scale.output, kept: Set(lossLayers), backward: true, tile: scale.tile) + styleTensors
                 + (scale.tile != nil ? regionSize(scale.output, tile: scale.tile, architecture: architecture).values * float : 0)
-            peakRun = max(peakRun, evaluation + objective + optimizer + previous + images)
+            peaks.append((kernelBytes(pixels: regionSize(scale.output, tile: scale.tile, architecture: architecture).values),
+                          evaluation + objective + optimizer + previous + images))
             for style in scale.styles {
                 // Its preprocessed copy as the targets are made.
-                styleForward = max(styleForward, network(style, kept: styleLayers, backward: false, tile: scale.tile) + objective
-                                   + styleTensors + style.values * float)
+                peaks.append((kernelBytes(pixels: regionSize(style, tile: scale.tile, architecture: architecture).values),
+                              network(style, kept: styleLayers, backward: false, tile: scale.tile) + objective
+                                  + styleTensors + style.values * float))
             }
         }
+        let peak = peaks.max { $0.kernels + $0.rest < $1.kernels + $1.rest } ?? (0, 0)
         let inputs = ([contentSize] + styleSizes + (initializationSize.map { [$0] } ?? [])).reduce(0) { $0 + 3 * $1.width * $1.height }
         var parts: [(String, Int)] = [("process", RunPlan.processBaselineBytes), ("weights", weights)]
-        if kernels + transient > 0 { parts.append(("Winograd kernels", kernels + transient)) }
+        if peak.kernels > 0 { parts.append(("Winograd kernels", peak.kernels)) }
         parts.append(("decoded inputs", inputs))
         parts.append(("scratch", RunPlan.convolutionScratchBytes))
-        parts.append(("network, losses and optimizer", max(peakRun, styleForward)))
+        parts.append(("network, losses and optimizer", peak.rest))
         return MemoryEstimate(parts: parts)
     }
 }
@@ -109,19 +117,65 @@ extension RunPlan {
 extension RunPlan {
     /// The network's buffers (`VGGNetwork`'s memory plan) for an image of `size` up to layer index `deepest` of the
     /// summary, keeping `kept` layers' outputs, with or without what backward needs (masks, winners, the input
-    /// gradient).
-    static func networkBytes(_ size: Size, architecture: VGGArchitecture, deepest: Int, kept: Set<String>, backward: Bool) -> Int {
+    /// gradient, and the backward pass's use of the working buffers).
+    ///
+    /// It follows the network's passes step by step: a Winograd layer with a multiple of 8 output channels whose
+    /// output is not kept runs fused with the pool after it (no full-size output, and its winners stand for its ReLU
+    /// mask); the two working buffers alternate and each grows to the largest output it receives; backward writes a
+    /// convolution's input gradient straight into a kept layer's gradient. `VGGNetworkPlanTests` holds it to the
+    /// network's own `bufferBytes`.
+    static func networkBytes(_ size: Size, architecture: VGGArchitecture, deepest: Int, kept: Set<String>, backward: Bool,
+                             convolution: ConvAlgorithm = .winograd) -> Int {
         let float = MemoryLayout<Float>.stride
         let summary = architecture.layerSummary(includeTop: false, inputSize: (size.height, size.width))
-        var largest = size.values, keptCount = 0, maskBits = 0, winners = 0
-        for row in summary.dropFirst().prefix(deepest) {
-            let count = row.shape.compactMap { $0 }.reduce(1, *)
-            largest = max(largest, count)
-            if kept.contains(row.name) { keptCount += count }
-            if row.kind == .conv { maskBits += count }
-            if row.kind == .pool { winners += count }
+        let rows = Array(summary.dropFirst().prefix(deepest))  // rows[i]: the output of step i
+        let counts = rows.map { $0.shape.compactMap { $0 }.reduce(1, *) }
+        let channels = [3] + rows.map { $0.shape.last.flatMap { $0 } ?? 0 }  // channels[i]: the input of step i
+        func fusable(_ i: Int) -> Bool {
+            convolution == .winograd && i + 1 < rows.count && rows[i].kind == .conv && rows[i + 1].kind == .pool
+                && channels[i] >= ConvAlgorithm.winogradMinimumInChannels && channels[i + 1] % 8 == 0
         }
-        var bytes = (2 * largest + keptCount) * float
+        var capacity = [0, 0], keptCount = 0, maskBits = 0, winners = 0
+        var fused: Set<Int> = []
+        // Forward: kept outputs in their own buffers, the others alternating between the two working buffers.
+        var current = -1  // -1: the input or a kept output; 0, 1: a working buffer
+        var i = 0
+        while i < rows.count {
+            let fuse = !kept.contains(rows[i].name) && fusable(i)
+            if fuse { fused.insert(i) }
+            let last = fuse ? i + 1 : i
+            if kept.contains(rows[last].name) {
+                current = -1
+            } else {
+                current = current == 0 ? 1 : 0
+                capacity[current] = max(capacity[current], counts[last])
+            }
+            if rows[i].kind == .conv && !fuse { maskBits += counts[i] }
+            if rows[last].kind == .pool { winners += counts[last] }
+            i = last + 1
+        }
+        for (index, row) in rows.enumerated() where kept.contains(row.name) { keptCount += counts[index] }
+        if backward {
+            // From the deepest (kept) layer down: a convolution whose input is kept adds into it.
+            current = kept.contains(rows.last?.name ?? "") ? -1 : 0
+            if current == 0 { capacity[0] = max(capacity[0], counts.last ?? 0) }
+            var i = rows.count - 1
+            while i > 0 {
+                let step = i >= 1 && fused.contains(i - 1) ? i - 1 : i
+                if step == 0 { break }
+                if rows[step].kind == .conv && kept.contains(rows[step - 1].name) {
+                    current = -1
+                } else {
+                    current = current == 0 ? 1 : 0
+                    capacity[current] = max(capacity[current], counts[step - 1])
+                }
+                i = step - 1
+            }
+        } else {
+            maskBits = 0
+            winners = 0
+        }
+        var bytes = (capacity[0] + capacity[1] + keptCount) * float
         if backward { bytes += maskBits / 8 + winners + size.values * float }   // + the input gradient
         return bytes
     }

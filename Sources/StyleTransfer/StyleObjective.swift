@@ -73,7 +73,10 @@ public final class StyleObjective {
             contentTarget = Self.tiledFeatures(network: network, image: pre.apply(content), grid: grid,
                                                layer: preset.contentLayer, scratch: scratch)
         } else {
-            contentTarget = network.forward(pre.apply(content), outputs: [preset.contentLayer])[preset.contentLayer]!
+            // Asking for every loss layer, not only the content layer, makes the network keep their outputs in the
+            // buffers the evaluations use (block1_conv1 in its own, not in a working buffer that would then stay
+            // that large): the same work, a smaller memory plan.
+            contentTarget = network.forward(pre.apply(content), outputs: lossLayers)[preset.contentLayer]!
         }
         let total = blend.reduce(0, +)
         var targets: [String: [Float]] = [:]

@@ -65,7 +65,7 @@ func evaluationFlops(_ arch: VGGArchitecture, weights: VGGWeights, size: Int, de
 func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, repeats: Int, tuning: [String]) -> EvaluationFigures {
     let weights = VGGWeights.random(architecture: arch, seed: 2024)
     let workspace = ConvWorkspace()
-    var cacheBytes = WinogradKernelCache.defaultBudgetBytes
+    var cacheBytes: Int?  // nil: the network's automatic budget
     for setting in tuning {
         let parts = setting.split(separator: "=")
         guard parts.count == 2, let value = Int(parts[1]) else { continue }
