@@ -56,9 +56,10 @@ public enum Gram {
     }
 
     /// The method for `c` channels, the faster one here as `stylize-bench` measures it on the style layers of a
-    /// 512x512 input: sgemm up to 128 channels (19.1 against 23.5 ms at block1_conv1), ssyrk from 256 (9.4
-    /// against 11.7 ms at block3_conv1, 7.6 against 10.7 at block4_conv1).
-    public static func fasterMethod(channels c: Int) -> Method { c >= 256 ? .syrk : .gemm }
+    /// 512x512 input, each core summing its own rows: ssyrk at every layer (block1_conv1 11.9 against 14.7 ms,
+    /// block2_conv1 8.2 against 12.1, block3_conv1 6.6 against 11.1, block4_conv1 6.2 against 10.9, block5_conv1
+    /// 2.0 against 2.6). Before the rows were split, sgemm was faster up to 128 channels.
+    public static func fasterMethod(channels c: Int) -> Method { .syrk }
 
     /// A method that overrides `fasterMethod` for every call (tests use it to check both), or nil.
     nonisolated(unsafe) public static var method: Method?
@@ -74,15 +75,51 @@ public enum Gram {
             return
         }
         let beta: Float = accumulate ? 1 : 0
+        // Tall inputs: each core sums the rows of its own share with a single-threaded call, then the shares are
+        // added. OpenBLAS splits such a product over its few output columns, which left block1_conv1 at 512x512
+        // (262144 x 64) at 19-35 ms against about 11 ms this way (`stylize-bench` prints both).
+        let parts = min(GEMM.threadCount, m / rowsPerPart)
+        if parts > 1 {
+            let share = (m + parts - 1) / parts
+            let partials = UnsafeMutablePointer<Float>.allocate(capacity: (parts - 1) * c * c)
+            defer { partials.deallocate() }
+            let saved = GEMM.threadCount
+            GEMM.threadCount = 1
+            nonisolated(unsafe) let (out, rest) = (g, partials)
+            parallelForIndexed(parts, parts: parts) { _, range in
+                for part in range {
+                    let first = part * share, rows = min(share, m - first)
+                    let target = part == 0 ? out : rest + (part - 1) * c * c
+                    product(f + first * c, rows: rows, channels: c, scale: scale, beta: part == 0 ? beta : 0, into: target, method: method)
+                }
+            }
+            GEMM.threadCount = saved
+            for part in 1 ..< parts {
+                let partial = partials + (part - 1) * c * c
+                for i in 0 ..< c * c { g[i] += partial[i] }
+            }
+        } else {
+            product(f, rows: m, channels: c, scale: scale, beta: beta, into: g, method: method)
+        }
+        if method == .syrk {
+            // Upper triangle only; the lower is mirrored from it after the update (both held the same sums before).
+            for i in 0 ..< c {
+                for j in 0 ..< i { g[i * c + j] = g[j * c + i] }
+            }
+        }
+    }
+
+    /// Rows per core below which `matrix` leaves the split to OpenBLAS.
+    public static let rowsPerPart = 2048
+
+    /// `g = scale · Fᵀ F + beta · g` by sgemm (both triangles) or ssyrk (the upper one).
+    private static func product(_ f: UnsafePointer<Float>, rows m: Int, channels c: Int, scale: Float, beta: Float,
+                                into g: UnsafeMutablePointer<Float>, method: Method) {
         switch method {
         case .gemm:
             GEMM.multiply(transposeA: true, m: c, n: c, k: m, alpha: scale, a: f, lda: c, b: f, ldb: c, beta: beta, c: g, ldc: c)
         case .syrk:
-            // Upper triangle only; the lower is mirrored from it after the update (both held the same sums before).
             cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(c), Int32(m), scale, f, Int32(c), beta, g, Int32(c))
-            for i in 0 ..< c {
-                for j in 0 ..< i { g[i * c + j] = g[j * c + i] }
-            }
         }
     }
 

@@ -21,6 +21,36 @@ final class LossGradientTests: XCTestCase {
         }
     }
 
+    /// Tall inputs, where each core sums its own rows (`Gram.rowsPerPart`), odd row counts so the shares differ,
+    /// overwritten and accumulated, both methods, against the naive loops (Double sums) within 1e-5 of the largest
+    /// entry.
+    func testSplitGramMatchesNaiveLoops() {
+        let saved = GEMM.threadCount
+        GEMM.threadCount = 2  // two shares even on a one-core machine
+        defer { GEMM.threadCount = saved }
+        for (rows, columns) in [(101, 47), (4097, 1)] {
+            let f = GradientCheck.randomTensor(rows, columns, 12, seed: 2)
+            let m = rows * columns, n = Float(m * 12)
+            XCTAssertGreaterThanOrEqual(m, 2 * Gram.rowsPerPart, "tall enough to be split")
+            let naive = Gram.matrixNaive(f)
+            let largest = naive.map { abs($0) }.max()!
+            for method in Gram.Method.allCases {
+                for accumulate in [false, true] {
+                    var fast = [Float](repeating: accumulate ? 1 : .nan, count: 144)
+                    f.data.withUnsafeBufferPointer { x in
+                        fast.withUnsafeMutableBufferPointer {
+                            Gram.matrix(x.baseAddress!, rows: m, channels: 12, scale: 1 / n, into: $0.baseAddress!, method: method,
+                                        accumulate: accumulate)
+                        }
+                    }
+                    let expected = naive.map { accumulate ? $0 + 1 : $0 }
+                    let worst = zip(fast, expected).map { abs($0 - $1) }.max()!
+                    XCTAssertLessThanOrEqual(worst, 1e-5 * max(largest, 1), "\(m) rows, \(method), accumulate \(accumulate)")
+                }
+            }
+        }
+    }
+
     /// The fused in-place layer loss against its reference twins `StyleLoss.evaluate` and
     /// `ContentLoss.evaluate` (separate, allocating), for style only, content only and both, with
     /// row blocks smaller than the map and both Gram methods. Tolerance 1e-5 of the largest value.
