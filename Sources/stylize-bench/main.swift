@@ -292,11 +292,13 @@ if !evaluations.isEmpty {
     print("")
     print("one evaluation as the transfer pays it: forward to block5_conv2, losses, backward to the image, and one")
     print("L-BFGS step at history 100 in the pixel box (GFLOP/s of direct-conv work per second of all of it)")
-    print("model  size  conv          ms  of which step    GFLOP/s  x peak  x peak(cpu)  outside conv  peak RSS MiB")
+    print("outside conv: the share of the objective (losses, Gram matrices, pools, masks, copies) outside the")
+    print("convolutions, without the step; step: the L-BFGS step's share of the whole")
+    print("model  size  conv          ms  of which step    GFLOP/s  x peak  x peak(cpu)  outside conv    step  peak RSS MiB")
     for e in evaluations {
         let step = stepSeconds[e.size] ?? 0
         let total = e.seconds + step
         let rate = e.flops / total * 1e-9
-        print("\(pad(e.arch, 6)) \(pad("\(e.size)", 4, right: true))  \(pad(e.conv, 8)) \(pad(fixed(total * 1e3, 0), 7, right: true))  \(pad(fixed(step * 1e3, 1) + " ms", 13, right: true))  \(pad(fixed(rate, 1), 9, right: true))  \(pad(fixed(rate / peak.wall, 2), 6, right: true))  \(pad(fixed(e.flops / e.cpuSeconds * 1e-9 / peak.cpu, 2), 10, right: true))  \(pad(fixed(100 * (1 - e.convolutionSeconds / total), 1) + " %", 12, right: true))  \(pad(fixed(e.peakRSSMiB, 0), 12, right: true))")
+        print("\(pad(e.arch, 6)) \(pad("\(e.size)", 4, right: true))  \(pad(e.conv, 8)) \(pad(fixed(total * 1e3, 0), 7, right: true))  \(pad(fixed(step * 1e3, 1) + " ms", 13, right: true))  \(pad(fixed(rate, 1), 9, right: true))  \(pad(fixed(rate / peak.wall, 2), 6, right: true))  \(pad(fixed(e.flops / e.cpuSeconds * 1e-9 / peak.cpu, 2), 10, right: true))  \(pad(fixed(100 * (1 - e.convolutionSeconds / e.seconds), 1) + " %", 12, right: true))  \(pad(fixed(100 * step / total, 1) + " %", 6, right: true))  \(pad(fixed(e.peakRSSMiB, 0), 12, right: true))")
     }
 }
