@@ -94,11 +94,13 @@ extension RunPlan {
             let styleTensors = scale.styles.reduce(0) { $0 + $1.values } * float
             let evaluation = network(scale.output, kept: Set(lossLayers), backward: true, tile: scale.tile) + styleTensors
                 + (scale.tile != nil ? regionSize(scale.output, tile: scale.tile, architecture: architecture).values * float : 0)
-            peaks.append((kernelBytes(pixels: regionSize(scale.output, tile: scale.tile, architecture: architecture).values),
+            let region = regionSize(scale.output, tile: scale.tile, architecture: architecture)
+            peaks.append((kernelBytes(pixels: region.width * region.height),
                           evaluation + objective + optimizer + previous + images))
             for style in scale.styles {
                 // Its preprocessed copy as the targets are made.
-                peaks.append((kernelBytes(pixels: regionSize(style, tile: scale.tile, architecture: architecture).values),
+                let styleRegion = regionSize(style, tile: scale.tile, architecture: architecture)
+                peaks.append((kernelBytes(pixels: styleRegion.width * styleRegion.height),
                               network(style, kept: styleLayers, backward: false, tile: scale.tile) + objective
                                   + styleTensors + style.values * float))
             }
