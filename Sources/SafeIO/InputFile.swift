@@ -38,8 +38,10 @@ public final class InputFile {
     /// - Parameters:
     ///   - limit: the largest accepted size in bytes (see `InputLimits`).
     ///   - what: the kind of input, for the message ("images", "weight files", ...).
+    ///   - protected: record the file in `ReadFiles`, so that no output of this process replaces it; false only for
+    ///     the program's own state that it rewrites (the calibration cache).
     /// - Throws: `FileAccessError` `.notFound`, `.isDirectory`, `.notRegularFile`, `.tooLarge` or `.cannotRead`.
-    public init(path: String, limit: Int, what: String) throws(FileAccessError) {
+    public init(path: String, limit: Int, what: String, protected: Bool = true) throws(FileAccessError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         if fd < 0 {
@@ -71,7 +73,7 @@ public final class InputFile {
         self.fd = fd
         self.size = size
         self.identity = FileIdentity(status)
-        ReadFiles.register(identity, path: path)
+        if protected { ReadFiles.register(identity, path: path) }
     }
 
     deinit { close(fd) }
@@ -113,8 +115,8 @@ public final class InputFile {
     }
 
     /// Reads the whole regular file at `path` after checking its kind and size.
-    public static func contents(of path: String, limit: Int, what: String) throws(FileAccessError) -> [UInt8] {
-        try InputFile(path: path, limit: limit, what: what).readAll()
+    public static func contents(of path: String, limit: Int, what: String, protected: Bool = true) throws(FileAccessError) -> [UInt8] {
+        try InputFile(path: path, limit: limit, what: what, protected: protected).readAll()
     }
 
     private static func describe(_ type: mode_t) -> String {

@@ -10,11 +10,27 @@ import SafeIO
 /// Model: one evaluation at a size costs `fixed + perMultiply · M`, where M is the multiply-adds of the forward
 /// pass and the input gradient of every convolution up to the deepest loss layer (`RunPlan.multiplies`); each
 /// optimizer step adds `perVectorValue · n · (4 m + 20)` for n values and m pairs (the two-loop recursion reads
-/// 4 m n values, the line search and bookkeeping about 20 n).
+/// 4 m n values, the line search and bookkeeping about 20 n). At sizes whose kernels the network does not keep
+/// (`WinogradKernelCache.automaticBudget`), an evaluation adds `kernelTransforms`, the time to transform every
+/// kernel on use (a constant: it depends on the channels, not on the size).
 public struct TimeCalibration: Sendable, Equatable, Codable {
     public var fixed: Double
     public var perMultiply: Double
     public var perVectorValue: Double
+    public var kernelTransforms: Double
+
+    public init(fixed: Double, perMultiply: Double, perVectorValue: Double, kernelTransforms: Double) {
+        (self.fixed, self.perMultiply, self.perVectorValue, self.kernelTransforms) = (fixed, perMultiply, perVectorValue, kernelTransforms)
+    }
+
+    /// Reads older entries of the cache file too (they have no `kernelTransforms`), so that storing a new one keeps them.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        fixed = try c.decode(Double.self, forKey: .fixed)
+        perMultiply = try c.decode(Double.self, forKey: .perMultiply)
+        perVectorValue = try c.decode(Double.self, forKey: .perVectorValue)
+        kernelTransforms = try c.decodeIfPresent(Double.self, forKey: .kernelTransforms) ?? 0
+    }
 
     /// Square sizes the calibration evaluates at: two, so that both terms of the model are fitted, far apart so
     /// that the slope is not lost in the noise of the small one.
@@ -27,6 +43,7 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
     /// Times the objective of `preset`'s layers on `network` (a few seconds) and fits the model.
     public static func measure(network: VGGNetwork, preset: Preset) -> TimeCalibration {
         var points: [(multiplies: Double, seconds: Double)] = []
+        var transforms = 0.0
         for size in sizes {
             var t = Tensor(height: size, width: size, channels: 3)
             var rng = SplitMix64(seed: UInt64(size))
@@ -34,14 +51,24 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
             let objective = StyleObjective(network: network, preset: preset, content: t, styles: [t], blend: [1])
             var gradient = [Float](repeating: 0, count: t.count)
             func once() { t.data.withUnsafeBufferPointer { x in gradient.withUnsafeMutableBufferPointer { _ = objective.evaluate(x, gradient: $0) } } }
-            once()
-            var times: [Double] = []
-            for _ in 0 ..< evaluations {
-                let start = DispatchTime.now().uptimeNanoseconds
+            func median() -> Double {
                 once()
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+                var times: [Double] = []
+                for _ in 0 ..< evaluations {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    once()
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+                }
+                return times.sorted()[times.count / 2]
             }
-            let seconds = times.sorted()[times.count / 2]
+            let seconds = median()
+            if size == sizes[0], network.convolution == .winograd {
+                // The same evaluations with every kernel transformed on use, as at sizes whose kernels are not kept.
+                let kept = network.winogradKernels.budgetBytes
+                network.winogradKernels.budgetBytes = 0
+                transforms = max(0, median() - seconds)
+                network.winogradKernels.budgetBytes = kept
+            }
             let size = RunPlan.Size(width: size, height: size)
             points.append((Double(RunPlan.multiplies(size, layers: preset.styleLayers.map(\.layer) + [preset.contentLayer],
                                                      architecture: network.architecture)), seconds))
@@ -60,7 +87,7 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
             } }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
         }
-        return TimeCalibration(fixed: fixed, perMultiply: slope, perVectorValue: best / Double(n))
+        return TimeCalibration(fixed: fixed, perMultiply: slope, perVectorValue: best / Double(n), kernelTransforms: transforms)
     }
 
     /// What identifies this machine for a calibration: host name, processor model, processor count and the
@@ -82,24 +109,25 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
     }
 
     /// The key of a calibration in the cache: the machine, the weights' fingerprint, the convolution method and the
-    /// calibration's version (2: 96 and 256 px, medians of 5), so that older calibrations are made again.
+    /// calibration's version (3: 96 and 256 px, medians of 5, and the kernel transforms), so that older calibrations are made again.
     public static func key(weights: UInt64, convolution: ConvAlgorithm) -> String {
-        "\(machine) | weights \(Checkpoint.hex(weights)) | \(convolution) | calibration 2"
+        "\(machine) | weights \(Checkpoint.hex(weights)) | \(convolution) | calibration 3"
     }
 
     /// The cached calibration for `key`, if any (an unreadable cache counts as empty).
     public static func cached(key: String) -> TimeCalibration? {
-        guard let bytes = try? InputFile.contents(of: cachePath, limit: 1 << 20, what: "calibration caches"),
+        guard let bytes = try? InputFile.contents(of: cachePath, limit: 1 << 20, what: "calibration caches", protected: false),
               let all = try? JSONDecoder().decode([String: TimeCalibration].self, from: Data(bytes)) else { return nil }
         return all[key]
     }
 
     /// Adds this calibration to the cache under `key` (creating the folder), atomically. Failures are ignored: the
-    /// cache only saves the next run a few seconds.
+    /// cache only saves the next run a few seconds. The cache is read unprotected (`InputFile`'s `protected`), or the
+    /// guard against overwriting an input would refuse this write once the file exists.
     public func store(key: String) {
         let path = TimeCalibration.cachePath
         var all: [String: TimeCalibration] = [:]
-        if let bytes = try? InputFile.contents(of: path, limit: 1 << 20, what: "calibration caches"),
+        if let bytes = try? InputFile.contents(of: path, limit: 1 << 20, what: "calibration caches", protected: false),
            let old = try? JSONDecoder().decode([String: TimeCalibration].self, from: Data(bytes)) { all = old }
         all[key] = self
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -131,7 +159,10 @@ extension RunPlan {
     /// that make the targets (the content and each style: about 2/5 of an evaluation each at their sizes).
     public func estimatedSeconds(_ c: TimeCalibration, architecture: VGGArchitecture) -> Double {
         let layers = lossLayers
-        func evaluation(_ size: Size) -> Double { c.fixed + c.perMultiply * Double(RunPlan.multiplies(size, layers: layers, architecture: architecture)) }
+        func evaluation(_ size: Size) -> Double {
+            let transforms = WinogradKernelCache.automaticBudget(pixels: size.width * size.height) == 0 ? c.kernelTransforms : 0
+            return c.fixed + transforms + c.perMultiply * Double(RunPlan.multiplies(size, layers: layers, architecture: architecture))
+        }
         /// An evaluation tile by tile: each tile's region evaluated, plus the first pass (a forward pass, about
         /// half an evaluation) over every region again.
         func tiled(_ size: Size, _ tile: Int?) -> Double {

@@ -126,6 +126,14 @@ final class ResumeTests: XCTestCase {
         // The second dry run uses the cache: no calibration line.
         let again = try CLI.run(base + ["--size", "64", "--dry-run"], env: ["XDG_CACHE_HOME": cache.path])
         XCTAssertFalse(again.stderr.contains("calibrating"), again.stderr)
+        // Another key (the im2col path) is added to the existing cache file, not refused as an overwritten input.
+        let other = try CLI.run(base + ["--size", "64", "--conv", "im2col", "--dry-run"], env: ["XDG_CACHE_HOME": cache.path])
+        XCTAssertTrue(other.stderr.contains("calibrating"), other.stderr)
+        let otherAgain = try CLI.run(base + ["--size", "64", "--conv", "im2col", "--dry-run"], env: ["XDG_CACHE_HOME": cache.path])
+        XCTAssertFalse(otherAgain.stderr.contains("calibrating"), otherAgain.stderr)
+        let file = try Data(contentsOf: cache.appendingPathComponent("stylize/calibration.json"))
+        let entries = try JSONSerialization.jsonObject(with: file) as? [String: Any]
+        XCTAssertEqual(entries?.count, 2, "both calibrations kept")
     }
 
     func testTooLargeIsRefusedWithTheNumbersAndFitLowersTheSize() throws {
