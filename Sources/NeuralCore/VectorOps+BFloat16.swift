@@ -42,28 +42,46 @@ extension VectorOps {
     }
 
     /// `y = scale (y + alpha x)`, then returns `z . y`, with x and z stored as bfloat16 (`update`'s twin for the
-    /// compact L-BFGS history). Each block of x and z is decoded into L1-sized scratch, then handed to OpenBLAS.
+    /// compact L-BFGS history). One pass of SIMD over 16 values at a time: x and z are decoded in registers, y is
+    /// read and written once, and the products are summed in Float within blocks of `block` values, in Double
+    /// across them (as `sdot` per block does).
     /// - Complexity: 2n multiply-adds (3n when scale is not 1), one read of x, y, z and one write of y.
     @discardableResult
     public static func update(_ y: UnsafeMutableBufferPointer<Float>, adding alpha: Float, timesBFloat16 x: UnsafePointer<UInt16>,
                               scale: Float = 1, thenDotWithBFloat16 z: UnsafePointer<UInt16>?) -> Double {
         guard let py = y.baseAddress else { return 0 }
         return reduce(y.count) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * block) { scratch in
-                let bx = scratch.baseAddress!, bz = bx + block
-                return blocks(range) { start, count in
-                    let n = Int32(count)
-                    if alpha != 0 {
-                        decodeBFloat16(x + start, count: count, into: bx)
-                        cblas_saxpy(n, alpha, bx, 1, py + start, 1)
-                    }
-                    if scale != 1 { cblas_sscal(n, scale, py + start, 1) }
-                    guard let z else { return 0 }
-                    decodeBFloat16(z + start, count: count, into: bz)
-                    return Double(cblas_sdot(n, bz, 1, py + start, 1))
+            blocks(range) { start, count in
+                var sum = SIMD16<Float>()
+                var i = start
+                let end = start + count
+                while i + 16 <= end {
+                    var v = UnsafeRawPointer(py + i).loadUnaligned(as: SIMD16<Float>.self)
+                    if alpha != 0 { v = v + alpha * decode16(x + i) }
+                    if scale != 1 { v = scale * v }
+                    UnsafeMutableRawPointer(py + i).storeBytes(of: v, as: SIMD16<Float>.self)
+                    if let z { sum = sum + decode16(z + i) * v }
+                    i += 16
                 }
+                var tail: Float = 0
+                while i < end {
+                    var v = py[i]
+                    if alpha != 0 { v += alpha * Float(bitPattern: UInt32(x[i]) << 16) }
+                    if scale != 1 { v *= scale }
+                    py[i] = v
+                    if let z { tail += Float(bitPattern: UInt32(z[i]) << 16) * v }
+                    i += 1
+                }
+                return Double(sum.sum() + tail)
             }
         }
+    }
+
+    /// 16 bfloat16 values as Floats.
+    @inline(__always)
+    static func decode16(_ p: UnsafePointer<UInt16>) -> SIMD16<Float> {
+        let h = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt16>.self)
+        return unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: h) &<< 16, to: SIMD16<Float>.self)
     }
 
     /// `a . b` with b stored as bfloat16.

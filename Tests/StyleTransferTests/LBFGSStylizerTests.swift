@@ -69,15 +69,16 @@ final class LBFGSStylizerTests: XCTestCase {
     /// history: mean 0.14, max 0.98); over many more the difference grows like any rounding difference on this path
     /// does. A bfloat16 history stores each vector over its norm, so x1000 changes its stored values only where a
     /// value sits within Float rounding of a bfloat16 boundary; such a value then moves by 2^-8 of itself, and the
-    /// pictures differ by about half a grey level (measured: mean 0.35 to 0.72, max 4.0, as the Winograd kernels'
-    /// rounding changed).
+    /// pictures differ by about half a grey level to one (measured: mean 0.35 to 0.72, max 4.0, as the Winograd
+    /// kernels' rounding changed; 0.93 once the bfloat16 update summed its products in its own SIMD lanes instead of
+    /// OpenBLAS's).
     /// Reference: the x1 run. Smooth style here: the stripes above make paths more sensitive still.
     func testWeightsTimesAThousandGiveTheSameRun() {
         for precision in HistoryPrecision.allCases { checkScaleFree(precision) }
     }
 
     func checkScaleFree(_ precision: HistoryPrecision) {
-        let (meanBound, maxBound) = precision == .float32 ? (0.2, 2.0) : (0.75, 5.0)
+        let (meanBound, maxBound) = precision == .float32 ? (0.2, 2.0) : (1.0, 5.0)
         let smoothStyle = RGBImage(StyleObjectiveTests.smoothImage(26, 26, seed: 2))
         func run(_ preset: Preset, box: Bool) -> StylizeResult {
             Stylizer.run(network: network, preset: preset, content: content, styles: [smoothStyle], blend: [1], seed: 1,
