@@ -58,13 +58,17 @@ extension Conv3x3 {
     ///   backward of the layer above into the input gradient. Needs `Cin` to be a multiple of 8.
     /// - Parameter flip: compute on the image turned by 180 degrees, read and written in place: pixel `(y, x)` of
     ///   the turned input and output is `(H-1-y, W-1-x)` of `src` and `dst` (and of the mask). See `winogradBackward`.
+    /// - Parameter outputMask: when given, the output's ReLU mask (`ReLU.mask`'s bits: bit `i` set where output
+    ///   element `i` is positive) is written as the output is, so that no pass over the output is needed for it.
+    ///   Needs `Cout` to be a multiple of 8, and no `flip`.
     public static func winogradForward(_ src: UnsafePointer<Float>, height h: Int, width w: Int, kernel: WinogradKernel,
                                        bias: UnsafePointer<Float>?, relu: Bool, inputMask: UnsafePointer<UInt64>? = nil,
-                                       flip: Bool = false,
+                                       flip: Bool = false, outputMask: UnsafeMutablePointer<UInt64>? = nil,
                                        into dst: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
         let maskBytes = inputMask.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }
+        let outputBytes = outputMask.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self) }
         winograd(.pixels(src, mask: maskBytes), height: h, width: w, kernel: kernel, bias: bias, relu: relu, flip: flip,
-                 output: .pixels(dst, accumulate: false), workspace: workspace)
+                 output: .pixels(dst, accumulate: false, mask: outputBytes), workspace: workspace)
     }
 
     /// Where a Winograd convolution reads its input: pixels `(H, W, Cin)`, optionally through a ReLU mask's bytes,
@@ -78,7 +82,7 @@ extension Conv3x3 {
     /// Where a Winograd convolution writes: pixels `(H, W, Cout)`, overwritten or added to, or their 2x2 max-pool
     /// `(H/2, W/2, Cout)` with its winners (`WinogradPool`), so the full-size output is never written.
     enum WinogradDestination {
-        case pixels(UnsafeMutablePointer<Float>, accumulate: Bool)
+        case pixels(UnsafeMutablePointer<Float>, accumulate: Bool, mask: UnsafeMutablePointer<UInt8>? = nil)
         case pooled(UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<UInt8>?)
     }
 
@@ -92,6 +96,10 @@ extension Conv3x3 {
         case .pooledGradient: precondition(cin % 8 == 0, "Winograd: a fused pool gradient needs a multiple of 8 channels")
         }
         if case .pooled = output { precondition(cout % 8 == 0 && !flip, "Winograd: a fused pool needs a multiple of 8 channels, unturned") }
+        if case .pixels(_, _, let mask?) = output {
+            _ = mask
+            precondition(cout % 8 == 0 && !flip, "Winograd: an output mask needs a multiple of 8 channels, unturned")
+        }
         if h == 0 || w == 0 || cout == 0 { return }
         let tilesX = (w + 3) / 4, tiles = ((h + 3) / 4) * tilesX
         let block = workspace.winogradBlockTiles(tiles: tiles, inChannels: cin, outChannels: cout)
@@ -380,24 +388,30 @@ enum WinogradTile {
     static func transformOutput(_ scratch: WinogradScratch, height h: Int, width w: Int, channels c: Int, tilesX: Int,
                                 firstTile: Int, count: Int, bias: UnsafePointer<Float>, relu: Bool, flip: Bool = false,
                                 into output: Conv3x3.WinogradDestination) {
-        let dst: UnsafeMutablePointer<Float>, accumulate: Bool
+        let dst: UnsafeMutablePointer<Float>, accumulate: Bool, mask: UnsafeMutablePointer<UInt8>?
         switch output {
         case .pooled(let pooled, let winners):
             transformOutputPooled(scratch, height: h, width: w, channels: c, tilesX: tilesX, firstTile: firstTile, count: count,
                                   bias: bias, relu: relu, into: pooled, winners: winners)
             return
-        case .pixels(let p, let add): (dst, accumulate) = (p, add)
+        case .pixels(let p, let add, let bits): (dst, accumulate, mask) = (p, add, bits)
         }
         let t = scratch.rows
         let plane = count * c
+        // Mask bytes of pixels outside the image go to the discard row too (it holds at least C floats).
+        let discardBytes = UnsafeMutableRawPointer(scratch.discard).assumingMemoryBound(to: UInt8.self)
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 16) { pixel in
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<UInt8>.self, capacity: 16) { maskByte in
         for k in 0 ..< count {
             let tile = firstTile + k
             let (y0, x0) = (4 * (tile / tilesX), 4 * (tile % tilesX))
             for r in 0 ..< 4 {
                 for q in 0 ..< 4 {
                     let (y, x) = (y0 + r, x0 + q)
-                    pixel[4 * r + q] = y < h && x < w ? dst + (flip ? (h - 1 - y) * w + (w - 1 - x) : y * w + x) * c : scratch.discard
+                    let inside = y < h && x < w
+                    let at = flip ? (h - 1 - y) * w + (w - 1 - x) : y * w + x
+                    pixel[4 * r + q] = inside ? dst + at * c : scratch.discard
+                    if let mask { maskByte[4 * r + q] = inside ? mask + at * c / 8 : discardBytes }
                 }
             }
             let base = scratch.m + k * c
@@ -425,11 +439,26 @@ enum WinogradTile {
                     store(ys.1, pixel[4 + l] + ch, n)
                     store(ys.2, pixel[8 + l] + ch, n)
                     store(ys.3, pixel[12 + l] + ch, n)
+                    if mask != nil {
+                        let byte = ch / 8
+                        maskByte[l][byte] = positiveBits(ys.0)
+                        maskByte[4 + l][byte] = positiveBits(ys.1)
+                        maskByte[8 + l][byte] = positiveBits(ys.2)
+                        maskByte[12 + l][byte] = positiveBits(ys.3)
+                    }
                 }
                 ch += 8
             }
         }
         }
+        }
+    }
+
+    /// Bit `i` set where lane `i` of `v` is greater than 0 (`ReLU.mask`'s test: false for NaN).
+    @inline(__always)
+    static func positiveBits(_ v: SIMD8<Float>) -> UInt8 {
+        let lanes = unsafeBitCast(v .> SIMD8<Float>(), to: SIMD8<Int32>.self)   // -1 where true
+        return UInt8(truncatingIfNeeded: (lanes & SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)).wrappedSum())
     }
 }
 

@@ -294,10 +294,16 @@ public final class VGGNetwork {
                                 convForwardPooled(c, x, height: ih, width: iw, into: y, winners: nil)
                             }
                         case .conv(let c):
-                            convForward(c, x, height: ih, width: iw, into: y)
                             if keepForBackward {
                                 if masks[i].count < ReLU.maskWords(count) { masks[i] = [UInt64](repeating: 0, count: ReLU.maskWords(count)) }
-                                masks[i].withUnsafeMutableBufferPointer { ReLU.mask(y, count: count, into: $0.baseAddress!) }
+                                // A Winograd layer writes its mask as it writes its output; otherwise a pass makes it.
+                                let fusedMask = usesWinograd(c) && weights.convolutions[c].outChannels % 8 == 0
+                                masks[i].withUnsafeMutableBufferPointer { m in
+                                    convForward(c, x, height: ih, width: iw, mask: fusedMask ? m.baseAddress! : nil, into: y)
+                                    if !fusedMask { ReLU.mask(y, count: count, into: m.baseAddress!) }
+                                }
+                            } else {
+                                convForward(c, x, height: ih, width: iw, mask: nil, into: y)
                             }
                         case .pool:
                             if keepForBackward {
@@ -437,7 +443,9 @@ public final class VGGNetwork {
     }
 
     /// Convolution `c` + bias + ReLU: `x (H, W, Cin)` into `y (H, W, Cout)`.
-    private func convForward(_ c: Int, _ x: UnsafePointer<Float>, height: Int, width: Int, into y: UnsafeMutablePointer<Float>) {
+    /// With `mask`, a Winograd layer also writes its ReLU mask (`Conv3x3.winogradForward`'s `outputMask`).
+    private func convForward(_ c: Int, _ x: UnsafePointer<Float>, height: Int, width: Int, mask: UnsafeMutablePointer<UInt64>?,
+                             into y: UnsafeMutablePointer<Float>) {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
         let w = weights.convolutions[c]
@@ -445,7 +453,7 @@ public final class VGGNetwork {
             winogradKernels.withKernel(c, flipped: false) { kernel in
                 w.bias.withUnsafeBufferPointer { b in
                     Conv3x3.winogradForward(x, height: height, width: width, kernel: kernel, bias: b.baseAddress!,
-                                            relu: true, into: y, workspace: workspace)
+                                            relu: true, outputMask: mask, into: y, workspace: workspace)
                 }
             }
         } else {

@@ -94,6 +94,38 @@ final class WinogradPoolTests: XCTestCase {
         }
     }
 
+    /// The ReLU mask written with the output equals `ReLU.mask` of that output, bit for bit (words filled with ones
+    /// first, so that a bit left unwritten shows), and the output is the one written without a mask.
+    func testOutputMaskEqualsMaskOfTheOutput() {
+        for (n, s) in shapes.enumerated() {
+            let x = TestData.tensor(s.h, s.w, s.cin, seed: UInt64(70 + n))
+            let weights = TestData.conv(s.cin, s.cout, seed: UInt64(700 + n))
+            let kernel = WinogradKernel(weights)
+            var plain = Tensor(height: 0, width: 0, channels: 0)
+            Conv3x3.winogradForward(x, kernel: kernel, bias: weights.bias, relu: true, into: &plain, workspace: ConvWorkspace())
+            let count = plain.count
+            var expected = [UInt64](repeating: 0, count: ReLU.maskWords(count))
+            plain.data.withUnsafeBufferPointer { o in expected.withUnsafeMutableBufferPointer { ReLU.mask(o.baseAddress!, count: count, into: $0.baseAddress!) } }
+            var bits = [UInt64](repeating: .max, count: ReLU.maskWords(count))
+            var y = Tensor(height: s.h, width: s.w, channels: s.cout)
+            x.data.withUnsafeBufferPointer { src in
+                weights.bias.withUnsafeBufferPointer { b in
+                    y.data.withUnsafeMutableBufferPointer { d in
+                        bits.withUnsafeMutableBufferPointer { m in
+                            Conv3x3.winogradForward(src.baseAddress!, height: s.h, width: s.w, kernel: kernel, bias: b.baseAddress!, relu: true,
+                                                    outputMask: m.baseAddress!, into: d.baseAddress!, workspace: ConvWorkspace())
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(y, plain, "output \(s)")
+            // Bits past the last element are not part of the mask.
+            if count % 64 != 0 { bits[bits.count - 1] &= (1 << UInt64(count % 64)) - 1 }
+            XCTAssertEqual(bits, expected, "mask \(s)")
+            XCTAssertTrue(expected.contains { $0 != 0 } && expected.contains { $0 != .max }, "both kinds of bit occur \(s)")
+        }
+    }
+
     /// `accumulate` adds the input gradient to what the buffer held, on both convolution paths.
     func testAccumulatingInputGradient() {
         let (h, w, cin, cout) = (9, 14, 16, 24)
