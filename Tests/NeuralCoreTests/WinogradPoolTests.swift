@@ -13,30 +13,10 @@ final class WinogradPoolTests: XCTestCase {
     /// is positive and `WinogradPool.dead` where the ReLU zeroed it.
     func testFusedForwardEqualsConvThenPool() {
         for (n, s) in shapes.enumerated() {
-            let x = TestData.tensor(s.h, s.w, s.cin, seed: UInt64(80 + n))
-            let weights = TestData.conv(s.cin, s.cout, seed: UInt64(800 + n))
-            let kernel = WinogradKernel(weights)
-            let workspace = ConvWorkspace()
-            workspace.winogradMinimumBlockTiles = 2  // several blocks per worker
-            var y = Tensor(height: 0, width: 0, channels: 0)
-            Conv3x3.winogradForward(x, kernel: kernel, bias: weights.bias, relu: true, into: &y, workspace: workspace)
-            var expected = Tensor(height: 0, width: 0, channels: 0)
-            var argmax: [UInt8] = []
-            MaxPool2x2.forward(y, into: &expected, argmax: &argmax)
-            var pooled = Tensor(height: s.h / 2, width: s.w / 2, channels: s.cout, data: Array(repeating: .nan, count: s.h / 2 * (s.w / 2) * s.cout))
-            var winners = [UInt8](repeating: 99, count: pooled.count)
-            x.data.withUnsafeBufferPointer { src in
-                weights.bias.withUnsafeBufferPointer { b in
-                    pooled.data.withUnsafeMutableBufferPointer { p in
-                        winners.withUnsafeMutableBufferPointer { wins in
-                            Conv3x3.winogradForwardPooled(src.baseAddress!, height: s.h, width: s.w, kernel: kernel, bias: b.baseAddress!,
-                                                          relu: true, into: p.baseAddress!, winners: wins.baseAddress!, workspace: workspace)
-                        }
-                    }
-                }
-            }
-            XCTAssertEqual(pooled, expected, "pooled values \(s)")
-            let expectedWinners = zip(expected.data, argmax).map { value, at in value > 0 ? at : WinogradPool.dead }
+            let r = reference(s, seed: UInt64(80 + n), minimumBlockTiles: 2)  // several blocks per worker
+            let (pooled, winners) = fused(r, s)
+            XCTAssertEqual(pooled, r.pooled, "pooled values \(s)")
+            let expectedWinners = zip(r.pooled.data, r.argmax).map { value, at in value > 0 ? at : WinogradPool.dead }
             XCTAssertEqual(winners, expectedWinners, "winners \(s)")
             if s.h >= 4 && s.w >= 4 {
                 XCTAssertTrue(winners.contains(WinogradPool.dead) && winners.contains { $0 < 4 }, "both kinds of window occur \(s)")
@@ -44,39 +24,59 @@ final class WinogradPoolTests: XCTestCase {
         }
     }
 
+    /// A layer's input, weights and kernel, its output by `winogradForward` and that output pooled by `MaxPool2x2`.
+    struct Reference {
+        let x: Tensor, weights: ConvWeights, kernel: WinogradKernel, workspace: ConvWorkspace
+        let y: Tensor, pooled: Tensor, argmax: [UInt8]
+    }
+
+    func reference(_ s: (h: Int, w: Int, cin: Int, cout: Int), seed: UInt64, minimumBlockTiles: Int? = nil) -> Reference {
+        let x = TestData.tensor(s.h, s.w, s.cin, seed: seed)
+        let weights = TestData.conv(s.cin, s.cout, seed: 10 * seed)
+        let kernel = WinogradKernel(weights)
+        let workspace = ConvWorkspace()
+        if let minimumBlockTiles { workspace.winogradMinimumBlockTiles = minimumBlockTiles }
+        var y = Tensor(height: 0, width: 0, channels: 0)
+        Conv3x3.winogradForward(x, kernel: kernel, bias: weights.bias, relu: true, into: &y, workspace: workspace)
+        var pooled = Tensor(height: 0, width: 0, channels: 0)
+        var argmax: [UInt8] = []
+        MaxPool2x2.forward(y, into: &pooled, argmax: &argmax)
+        return Reference(x: x, weights: weights, kernel: kernel, workspace: workspace, y: y, pooled: pooled, argmax: argmax)
+    }
+
+    /// The fused forward pass of the reference's layer: pooled values (NaN where unwritten) and winners (99 where
+    /// unwritten).
+    func fused(_ r: Reference, _ s: (h: Int, w: Int, cin: Int, cout: Int)) -> (Tensor, [UInt8]) {
+        var pooled = Tensor(height: s.h / 2, width: s.w / 2, channels: s.cout, data: Array(repeating: .nan, count: s.h / 2 * (s.w / 2) * s.cout))
+        var winners = [UInt8](repeating: 99, count: pooled.count)
+        r.x.data.withUnsafeBufferPointer { src in
+            r.weights.bias.withUnsafeBufferPointer { b in
+                pooled.data.withUnsafeMutableBufferPointer { p in
+                    winners.withUnsafeMutableBufferPointer { wins in
+                        Conv3x3.winogradForwardPooled(src.baseAddress!, height: s.h, width: s.w, kernel: r.kernel, bias: b.baseAddress!,
+                                                      relu: true, into: p.baseAddress!, winners: wins.baseAddress!, workspace: r.workspace)
+                    }
+                }
+            }
+        }
+        return (pooled, winners)
+    }
+
     /// The input gradient from the pooled gradient and the winners equals pool backward, then the ReLU mask, then
     /// the layer's input gradient (`winogradBackward`, held to im2col's and the naive scatter in WinogradTests).
     func testFusedBackwardEqualsPoolThenReLUThenConv() {
         for (n, s) in shapes.enumerated() {
-            let x = TestData.tensor(s.h, s.w, s.cin, seed: UInt64(90 + n))
-            let weights = TestData.conv(s.cin, s.cout, seed: UInt64(900 + n))
-            let kernel = WinogradKernel(weights)
-            let workspace = ConvWorkspace()
-            var y = Tensor(height: 0, width: 0, channels: 0)
-            Conv3x3.winogradForward(x, kernel: kernel, bias: weights.bias, relu: true, into: &y, workspace: workspace)
-            var pooled = Tensor(height: 0, width: 0, channels: 0)
-            var argmax: [UInt8] = []
-            MaxPool2x2.forward(y, into: &pooled, argmax: &argmax)
+            let r = reference(s, seed: UInt64(90 + n))
+            let (kernel, workspace) = (r.kernel, r.workspace)
             let dPooled = TestData.tensor(s.h / 2, s.w / 2, s.cout, seed: UInt64(95 + n))
             // Reference: the three steps one after the other.
             var dy = Tensor(height: 0, width: 0, channels: 0)
-            MaxPool2x2.backward(dPooled, argmax: argmax, height: s.h, width: s.w, into: &dy)
-            ReLU.backward(output: y, gradient: &dy)
+            MaxPool2x2.backward(dPooled, argmax: r.argmax, height: s.h, width: s.w, into: &dy)
+            ReLU.backward(output: r.y, gradient: &dy)
             var expected = Tensor(height: 0, width: 0, channels: 0)
             Conv3x3.winogradBackward(dy, kernel: kernel, into: &expected, workspace: workspace)
             // Fused: the winners of the fused forward pass.
-            var winners = [UInt8](repeating: 0, count: pooled.count)
-            var again = pooled
-            x.data.withUnsafeBufferPointer { src in
-                weights.bias.withUnsafeBufferPointer { b in
-                    again.data.withUnsafeMutableBufferPointer { p in
-                        winners.withUnsafeMutableBufferPointer { wins in
-                            Conv3x3.winogradForwardPooled(src.baseAddress!, height: s.h, width: s.w, kernel: kernel, bias: b.baseAddress!,
-                                                          relu: true, into: p.baseAddress!, winners: wins.baseAddress!, workspace: workspace)
-                        }
-                    }
-                }
-            }
+            let (_, winners) = fused(r, s)
             for accumulate in [false, true] {
                 let prior = TestData.tensor(s.h, s.w, s.cin, seed: 7)
                 var dx = prior
@@ -98,11 +98,8 @@ final class WinogradPoolTests: XCTestCase {
     /// first, so that a bit left unwritten shows), and the output is the one written without a mask.
     func testOutputMaskEqualsMaskOfTheOutput() {
         for (n, s) in shapes.enumerated() {
-            let x = TestData.tensor(s.h, s.w, s.cin, seed: UInt64(70 + n))
-            let weights = TestData.conv(s.cin, s.cout, seed: UInt64(700 + n))
-            let kernel = WinogradKernel(weights)
-            var plain = Tensor(height: 0, width: 0, channels: 0)
-            Conv3x3.winogradForward(x, kernel: kernel, bias: weights.bias, relu: true, into: &plain, workspace: ConvWorkspace())
+            let r = reference(s, seed: UInt64(70 + n))
+            let (x, weights, kernel, plain) = (r.x, r.weights, r.kernel, r.y)
             let count = plain.count
             var expected = [UInt64](repeating: 0, count: ReLU.maskWords(count))
             plain.data.withUnsafeBufferPointer { o in expected.withUnsafeMutableBufferPointer { ReLU.mask(o.baseAddress!, count: count, into: $0.baseAddress!) } }
