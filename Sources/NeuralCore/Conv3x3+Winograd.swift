@@ -96,8 +96,7 @@ extension Conv3x3 {
         case .pooledGradient: precondition(cin % 8 == 0, "Winograd: a fused pool gradient needs a multiple of 8 channels")
         }
         if case .pooled = output { precondition(cout % 8 == 0 && !flip, "Winograd: a fused pool needs a multiple of 8 channels, unturned") }
-        if case .pixels(_, _, let mask?) = output {
-            _ = mask
+        if case .pixels(_, _, .some) = output {
             precondition(cout % 8 == 0 && !flip, "Winograd: an output mask needs a multiple of 8 channels, unturned")
         }
         if h == 0 || w == 0 || cout == 0 { return }
@@ -418,13 +417,7 @@ enum WinogradTile {
             var ch = 0
             while ch < c {
                 let n = min(8, c - ch)
-                // Rows: t[i][l] = (Aᵀ m_i)_l for the six rows i of M.
-                for i in 0 ..< 6 {
-                    let row = base + 6 * i * plane + ch
-                    let (a, b, cc, d) = outputTransform(load(row, n), load(row + plane, n), load(row + 2 * plane, n),
-                                                        load(row + 3 * plane, n), load(row + 4 * plane, n), load(row + 5 * plane, n))
-                    t[4 * i] = a; t[4 * i + 1] = b; t[4 * i + 2] = cc; t[4 * i + 3] = d
-                }
+                outputRows(base + ch, plane: plane, n, into: t)
                 let bv = load(bias + ch, n)
                 // Columns: Y[k][l] = (Aᵀ t_l)_k.
                 for l in 0 ..< 4 {
@@ -451,6 +444,18 @@ enum WinogradTile {
             }
         }
         }
+        }
+    }
+
+    /// The row stage of the output transform for `n` channels of one tile: `t[4 i + l] = (Aᵀ m_i)_l` for the six
+    /// rows `i` of `M`, whose 36 positions lie `plane` floats apart from `m` (position `6 i + j` at `(6 i + j) plane`).
+    @inline(__always)
+    static func outputRows(_ m: UnsafePointer<Float>, plane: Int, _ n: Int, into t: UnsafeMutablePointer<SIMD8<Float>>) {
+        for i in 0 ..< 6 {
+            let row = m + 6 * i * plane
+            let (a, b, cc, d) = outputTransform(load(row, n), load(row + plane, n), load(row + 2 * plane, n),
+                                                load(row + 3 * plane, n), load(row + 4 * plane, n), load(row + 5 * plane, n))
+            t[4 * i] = a; t[4 * i + 1] = b; t[4 * i + 2] = cc; t[4 * i + 3] = d
         }
     }
 
@@ -483,12 +488,7 @@ extension WinogradTile {
             let base = scratch.m + k * c
             var ch = 0
             while ch < c {
-                for i in 0 ..< 6 {
-                    let row = base + 6 * i * plane + ch
-                    let (a, b, cc, d) = outputTransform(load(row, 8), load(row + plane, 8), load(row + 2 * plane, 8),
-                                                        load(row + 3 * plane, 8), load(row + 4 * plane, 8), load(row + 5 * plane, 8))
-                    t[4 * i] = a; t[4 * i + 1] = b; t[4 * i + 2] = cc; t[4 * i + 3] = d
-                }
+                outputRows(base + ch, plane: plane, 8, into: t)
                 let bv = load(bias + ch, 8)
                 // y[4 r + q]: output pixel (r, q) of the tile, at t + 24.
                 let y = t + 24

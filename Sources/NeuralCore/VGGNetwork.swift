@@ -197,7 +197,7 @@ public final class VGGNetwork {
     /// Whether step `i`, a Winograd convolution, and the pool after it can run fused (`fusesPools`).
     private func canFusePool(_ i: Int) -> Bool {
         guard fusesPools, i + 1 < steps.count, case .conv(let c) = steps[i].step, case .pool = steps[i + 1].step else { return false }
-        return usesWinograd(c) && weights.convolutions[c].outChannels % 8 == 0
+        return usesWinogradLanes(c)
     }
 
     /// Frees every buffer of the memory plan (the next call plans again). The buffers only grow while the input
@@ -297,7 +297,7 @@ public final class VGGNetwork {
                             if keepForBackward {
                                 if masks[i].count < ReLU.maskWords(count) { masks[i] = [UInt64](repeating: 0, count: ReLU.maskWords(count)) }
                                 // A Winograd layer writes its mask as it writes its output; otherwise a pass makes it.
-                                let fusedMask = usesWinograd(c) && weights.convolutions[c].outChannels % 8 == 0
+                                let fusedMask = usesWinogradLanes(c)
                                 masks[i].withUnsafeMutableBufferPointer { m in
                                     convForward(c, x, height: ih, width: iw, mask: fusedMask ? m.baseAddress! : nil, into: y)
                                     if !fusedMask { ReLU.mask(y, count: count, into: m.baseAddress!) }
@@ -437,6 +437,12 @@ public final class VGGNetwork {
         return inputGradient
     }
 
+    /// Whether convolution `c` runs on Winograd with whole 8-channel lanes of output, which its transforms need to
+    /// read or write ReLU mask bytes and pool winners as they go.
+    private func usesWinogradLanes(_ c: Int) -> Bool {
+        usesWinograd(c) && weights.convolutions[c].outChannels % 8 == 0
+    }
+
     /// Whether convolution `c` runs on Winograd.
     private func usesWinograd(_ c: Int) -> Bool {
         convolution == .winograd && weights.convolutions[c].inChannels >= ConvAlgorithm.winogradMinimumInChannels
@@ -450,7 +456,7 @@ public final class VGGNetwork {
         defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
         let w = weights.convolutions[c]
         if usesWinograd(c) {
-            winogradKernels.withKernel(c, flipped: false) { kernel in
+            winogradKernels.withKernel(c) { kernel in
                 w.bias.withUnsafeBufferPointer { b in
                     Conv3x3.winogradForward(x, height: height, width: width, kernel: kernel, bias: b.baseAddress!,
                                             relu: true, outputMask: mask, into: y, workspace: workspace)
@@ -467,7 +473,7 @@ public final class VGGNetwork {
                                    winners: UnsafeMutablePointer<UInt8>?) {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
-        winogradKernels.withKernel(c, flipped: false) { kernel in
+        winogradKernels.withKernel(c) { kernel in
             weights.convolutions[c].bias.withUnsafeBufferPointer { b in
                 Conv3x3.winogradForwardPooled(x, height: height, width: width, kernel: kernel, bias: b.baseAddress!, relu: true,
                                               into: y, winners: winners, workspace: workspace)
@@ -481,7 +487,7 @@ public final class VGGNetwork {
                                     accumulate: Bool, into dx: UnsafeMutablePointer<Float>) {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
-        winogradKernels.withKernel(c, flipped: false) { kernel in
+        winogradKernels.withKernel(c) { kernel in
             Conv3x3.winogradBackward(pooledGradient: dy, winners: winners, height: height, width: width, kernel: kernel,
                                      accumulate: accumulate, into: dx, workspace: workspace)
         }
@@ -493,14 +499,14 @@ public final class VGGNetwork {
     private func convBackward(_ c: Int, _ dy: UnsafeMutablePointer<Float>, mask: UnsafePointer<UInt64>, count: Int,
                               height: Int, width: Int, accumulate: Bool, into dx: UnsafeMutablePointer<Float>) {
         // Winograd reads the mask as it transforms dy, eight channels at a time; otherwise dy is masked first.
-        let fused = usesWinograd(c) && weights.convolutions[c].outChannels % 8 == 0
+        let fused = usesWinogradLanes(c)
         if !fused { ReLU.backward(mask: mask, gradient: dy, count: count) }
         let start = DispatchTime.now().uptimeNanoseconds
         defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
         if usesWinograd(c) {
             // The forward kernel, read transposed on the turned image (`Conv3x3.winogradBackward`): one cached
             // kernel per layer serves both directions.
-            winogradKernels.withKernel(c, flipped: false) { kernel in
+            winogradKernels.withKernel(c) { kernel in
                 Conv3x3.winogradBackward(dy, height: height, width: width, kernel: kernel,
                                          inputMask: fused ? mask : nil, accumulate: accumulate, into: dx, workspace: workspace)
             }

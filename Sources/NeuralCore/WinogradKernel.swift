@@ -126,7 +126,6 @@ public struct WinogradKernel: Sendable {
 /// The network asks only for forward kernels: the input gradient reads the same kernel transposed on the turned
 /// image (`Conv3x3.winogradBackward`), so one kernel per layer serves both directions. Keeping every layer of
 /// VGG19 up to block5_conv2 takes about 250 MB, four times its weights.
-/// Flipped kernels (`WinogradKernel(_:flipped:)`, the input gradient's own) are still cached when asked for.
 public final class WinogradKernelCache {
     public let weights: VGGWeights
     /// Bytes of transformed kernels kept between uses. Lowering it lets go of the kept kernels.
@@ -147,8 +146,8 @@ public final class WinogradKernelCache {
 
     private var kept: [Int: WinogradKernel] = [:]
     private var keptBytes = 0
-    /// The one reused buffer of kernels beyond the budget (both directions have one layout and size, and a kernel
-    /// is in use only inside one `withKernel` call at a time).
+    /// The one reused buffer of kernels beyond the budget (a kernel is in use only inside one `withKernel` call at a
+    /// time).
     private var transient = WinogradKernel()
 
     public init(weights: VGGWeights, budgetBytes: Int = WinogradKernelCache.wholeNetworkBytes) {
@@ -156,18 +155,17 @@ public final class WinogradKernelCache {
         self.budgetBytes = budgetBytes
     }
 
-    /// Calls `body` with the transformed kernel of convolution `c` (flipped for the input gradient).
-    public func withKernel<R>(_ c: Int, flipped: Bool, _ body: (WinogradKernel) -> R) -> R {
-        let key = 2 * c + (flipped ? 1 : 0)
-        if let k = kept[key] { return body(k) }
+    /// Calls `body` with the transformed (forward) kernel of convolution `c`; the input gradient reads it transposed.
+    public func withKernel<R>(_ c: Int, _ body: (WinogradKernel) -> R) -> R {
+        if let k = kept[c] { return body(k) }
         let bytes = WinogradKernel.positions * weights.convolutions[c].kernel.count / 9 * MemoryLayout<Float>.stride
         if keptBytes + bytes <= budgetBytes {
-            let k = WinogradKernel(weights.convolutions[c], flipped: flipped)
-            kept[key] = k
+            let k = WinogradKernel(weights.convolutions[c])
+            kept[c] = k
             keptBytes += bytes
             return body(k)
         }
-        transient.load(weights.convolutions[c], flipped: flipped)
+        transient.load(weights.convolutions[c])
         return body(transient)
     }
 
