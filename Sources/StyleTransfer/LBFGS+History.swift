@@ -149,13 +149,15 @@ final class LBFGSHistory {
     ///     q = g
     ///     for i = k-1 down to k-m:  alpha_i = rho_i s_i . q;   q = q - alpha_i y_i
     ///     r = gamma_k q,  gamma_k = s_{k-1} . y_{k-1} / y_{k-1} . y_{k-1}     (eq. 7.20: H_k^0 = gamma_k I)
+    ///         or r = gamma_k M q with a preconditioner M (H_k^0 = gamma_k M)
     ///     for i = k-m up to k-1:    beta = rho_i y_i . r;      r = r + (alpha_i - beta) s_i
     ///     d = -r
     ///
     /// Each step is one `VectorOps.update` that also takes the dot product the next step needs, so a step reads
-    /// one s and one y once and syncs the cores once: 2m + 1 passes, 4 m n multiply-adds.
+    /// one s and one y once and syncs the cores once: 2m + 1 passes, 4 m n multiply-adds (a preconditioner adds its
+    /// own pass and one dot product).
     /// - Precondition: pairs > 0.
-    func applyNegativeInverseHessian(_ q: UnsafeMutableBufferPointer<Float>) {
+    func applyNegativeInverseHessian(_ q: UnsafeMutableBufferPointer<Float>, preconditioner: PyramidPreconditioner? = nil) {
         precondition(pairs > 0 && q.count == count)
         let order = (0 ..< pairs).map { (newest - $0 + capacity) % capacity }   // newest first
         let gamma = 1 / (rho[newest] * yy[newest])
@@ -181,7 +183,13 @@ final class LBFGSHistory {
             alpha[i] = rho[i] * next
             let last = k == pairs - 1
             // q -= alpha_i y_i; on the last pair also r = gamma q and take y_oldest . r for the second loop.
-            next = update(-alpha[i], y, i, scale: last ? Float(gamma) : 1, then: last ? (y, i) : (s, order[k + 1]))
+            if last, let preconditioner {
+                _ = update(-alpha[i], y, i, scale: Float(gamma), then: nil)
+                preconditioner.apply(q)
+                next = dot(y, i)
+            } else {
+                next = update(-alpha[i], y, i, scale: last ? Float(gamma) : 1, then: last ? (y, i) : (s, order[k + 1]))
+            }
         }
         for k in stride(from: pairs - 1, through: 0, by: -1) {                               // oldest to newest
             let i = order[k]

@@ -12,7 +12,9 @@
 //
 // With s_k = x_{k+1} - x_k, y_k = g_{k+1} - g_k, rho_k = 1 / (y_k . s_k), the direction is d_k = -H_k g_k where
 // H_k applies the last m pairs to H_k^0 = gamma_k I, gamma_k = s_{k-1} . y_{k-1} / y_{k-1} . y_{k-1}
-// (LBFGS+History.swift). Variables, gradients and the history are Float; dot products sum in Double.
+// (LBFGS+History.swift), or to H_k^0 = gamma_k M with M a symmetric positive definite smoothing of the image
+// (`LBFGSOptions.preconditioner`, PyramidPreconditioner.swift). Variables, gradients and the history are Float; dot
+// products sum in Double.
 //
 // In a box l <= x <= u, a variable is held when it sits on a bound and -g points out of the box. The direction
 // is d = -P_F H P_F g, where P_F zeroes the held variables: for a positive definite H, g . d =
@@ -40,6 +42,9 @@ public struct LBFGSOptions: Sendable {
     public var progressTolerance: Double = 1e-9
     /// Iterations over which progress is measured.
     public var progressWindow = 5
+    /// The inverse Hessian's seed is gamma M with M this smoothing of an image's variables (nil: gamma I).
+    /// The first step and steps after a history reset stay steepest descent.
+    public var preconditioner: PyramidPreconditioner? = nil
     /// Sufficient-decrease constant of the line search.
     public var c1 = 1e-4
     /// Curvature constant of the line search.
@@ -275,7 +280,7 @@ public final class LBFGS {
                     history.clear()
                     VectorOps.update(d.buffer, adding: 0, times: d.readOnly, scale: -1, thenDotWith: nil)   // d = -g
                 } else {
-                    history.applyNegativeInverseHessian(d.buffer)
+                    history.applyNegativeInverseHessian(d.buffer, preconditioner: options.preconditioner)
                 }
                 if boxed { VectorOps.clipDirection(d.buffer, gradient: g.readOnly, x: x.readOnly, lower: lower, upper: upper) }
                 return VectorOps.dot(g.readOnly, d.readOnly)

@@ -103,7 +103,7 @@ extension RunPlan {
         }
         self.init(preset: p, content: request.content, styles: request.styles, blend: blend, initialization: p.initialization,
                   seed: request.seed, scales: scales, pixelBox: request.pixelBox, historyPrecision: request.historyPrecision,
-                  outputs: request.outputs,
+                  preconditioned: request.preconditioned, outputs: request.outputs,
                   architecture: architecture.name, contentSize: inputs.contentSize, styleSizes: inputs.styleSizes,
                   initializationSize: inputs.initializationSize)
         try check(architecture: architecture)
@@ -218,7 +218,8 @@ extension RunPlan {
     /// that use sizes below `Preset.sizeRange`: one scale per `preset.scales` (or `preset.size`), each with the
     /// preset's budget; no outputs.
     public static func unchecked(preset: Preset, inputs: RunInputs, architecture: VGGArchitecture, blend: [Double]? = nil,
-                                 seed: UInt64 = 0, pixelBox: Bool = true, historyPrecision: HistoryPrecision = .bfloat16) -> RunPlan {
+                                 seed: UInt64 = 0, pixelBox: Bool = true, historyPrecision: HistoryPrecision = .bfloat16,
+                                 preconditioned: Bool = true) -> RunPlan {
         let edges = preset.scales.isEmpty ? [preset.size] : preset.scales
         let scales = edges.enumerated().map { index, edge in
             let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
@@ -228,7 +229,8 @@ extension RunPlan {
         }
         return RunPlan(preset: preset, content: "", styles: inputs.styles.map { _ in "" },
                        blend: blend ?? inputs.styles.map { _ in 1 }, initialization: preset.initialization, seed: seed,
-                       scales: scales, pixelBox: pixelBox, historyPrecision: historyPrecision, outputs: RunOutputs(image: ""),
+                       scales: scales, pixelBox: pixelBox, historyPrecision: historyPrecision, preconditioned: preconditioned,
+                       outputs: RunOutputs(image: ""),
                        architecture: architecture.name,
                        contentSize: inputs.contentSize, styleSizes: inputs.styleSizes, initializationSize: inputs.initializationSize)
     }

@@ -19,6 +19,7 @@ extension RunPlan {
                 ("original colors", "\(p.originalColors)"), ("L-BFGS history", "\(p.history) pairs, \(historyPrecision.rawValue)"),
                 ("normalization", p.normalization.rawValue),
                 ("pixel box", pixelBox ? "0...255 during optimisation" : "off (clamped on writing)"),
+                ("preconditioner", preconditioned == true ? "image pyramid" : "none"),
                 ("network", architecture),
                 ("output", outputs.image)]
             + [("report", outputs.report), ("log", outputs.log),

@@ -73,6 +73,10 @@ public struct RunPlan: Sendable, Equatable, Codable {
     public var pixelBox: Bool
     /// How L-BFGS stores its history (`HistoryPrecision`).
     public var historyPrecision: HistoryPrecision
+    /// L-BFGS seeds its inverse Hessian with the pyramid smoothing (`PyramidPreconditioner.standard`), which
+    /// lengthens its steps along broad changes of the image. true in new plans unless switched off; nil in plans
+    /// read from checkpoints written before it existed, which ran without it.
+    public var preconditioned: Bool?
     public var outputs: RunOutputs
     /// The network the plan was checked against (`vgg16`, `vgg19`).
     public var architecture: String
@@ -91,6 +95,9 @@ public struct RunPlan: Sendable, Equatable, Codable {
         options.historyPrecision = historyPrecision
         options.maxEvaluations = scales[index].evaluations
         if pixelBox { options.bounds = 0 ... 255 }
+        if preconditioned == true {
+            options.preconditioner = .standard(width: scales[index].output.width, height: scales[index].output.height)
+        }
         return options
     }
 
@@ -137,6 +144,8 @@ public struct RunRequest: Sendable, Equatable {
     public var seed: UInt64 = 0
     public var pixelBox = true
     public var historyPrecision: HistoryPrecision = .bfloat16
+    /// Seed L-BFGS with the pyramid preconditioner (`RunPlan.preconditioned`); off for comparisons.
+    public var preconditioned = true
     public var tiling: RunPlan.Tiling = .auto
     public var outputs: RunOutputs
 

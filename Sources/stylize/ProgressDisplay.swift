@@ -86,7 +86,7 @@ final class JSONLineLog {
             "scale": p.scaleIndex + 1, "width": p.width, "height": p.height,
             "iteration": p.iteration, "evaluations": p.evaluations,
             "total": p.terms.total, "content": p.terms.content, "style": p.terms.style, "tv": p.terms.tv,
-            "step": p.step, "seconds": p.seconds,
+            "step": p.step, "seconds": p.seconds, "elapsed": p.elapsed,
             "objective_seconds": p.objectiveSeconds, "optimizer_seconds": p.optimizerSeconds, "gradient_norm": p.gradientNorm,
         ]
         object["style_layers"] = p.terms.styleByLayer.mapValues { styleWeight * $0 }

@@ -89,6 +89,9 @@ struct TransferCommand: ParsableCommand {
     @Flag(name: .long, help: "Let the optimizer move pixels outside 0...255 (clamped only when written), for comparisons with unbounded optimizers.")
     var noBox = false
 
+    @Flag(name: .long, help: "Seed L-BFGS with the identity instead of the image-pyramid preconditioner (slower; for comparisons with other L-BFGS implementations).")
+    var noPreconditioner = false
+
     @Option(name: .long, help: "Write a numbered intermediate image every N steps.")
     var saveEvery: Int?
 
@@ -165,6 +168,7 @@ struct TransferCommand: ParsableCommand {
         r.blend = styleBlend?.values
         r.seed = seed
         r.pixelBox = !noBox
+        r.preconditioned = !noPreconditioner
         r.historyPrecision = historyPrecision
         r.tiling = tile
         r.contentWeight = contentWeight

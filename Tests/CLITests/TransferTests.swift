@@ -19,7 +19,7 @@ final class TransferTests: XCTestCase {
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         XCTAssertGreaterThan(lines.count, 0)
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
-        for key in ["iteration", "evaluations", "total", "content", "style", "tv", "step", "seconds"] {
+        for key in ["iteration", "evaluations", "total", "content", "style", "tv", "step", "seconds", "elapsed"] {
             XCTAssertNotNil(first[key], "log line lacks \(key): \(lines[0])")
         }
         let html = try String(contentsOfFile: report, encoding: .utf8)
