@@ -80,6 +80,23 @@ final class RunPlanTests: XCTestCase {
         XCTAssertEqual(decoded.initialization, .image(path: "x.png"))
     }
 
+    /// New plans seed L-BFGS with the pyramid preconditioner at each scale's size, unless the request switches it off;
+    /// a plan from a checkpoint written before the field existed decodes without it and runs as it did then.
+    func testPreconditionerIsOnInNewPlansAndOffInOlderOnes() throws {
+        let plan = try RunPlan(request: request(), inputs: inputs, architecture: .vgg16)
+        XCTAssertEqual(plan.preconditioned, true)
+        let last = plan.scales.count - 1
+        XCTAssertEqual(plan.optimizerOptions(scale: last).preconditioner,
+                       .standard(width: plan.scales[last].output.width, height: plan.scales[last].output.height))
+        let off = try RunPlan(request: request { $0.preconditioned = false }, inputs: inputs, architecture: .vgg16)
+        XCTAssertNil(off.optimizerOptions(scale: 0).preconditioner)
+        var object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(plan)) as! [String: Any]
+        XCTAssertNotNil(object.removeValue(forKey: "preconditioned"))
+        let older = try JSONDecoder().decode(RunPlan.self, from: try JSONSerialization.data(withJSONObject: object))
+        XCTAssertNil(older.preconditioned)
+        XCTAssertNil(older.optimizerOptions(scale: 0).preconditioner)
+    }
+
     /// Memory grows with the size and the history; checked against measured peaks in the README (Run plans).
     func testMemoryEstimateFollowsSizeAndHistory() throws {
         let small = try RunPlan(request: request { $0.size = 256 }, inputs: inputs, architecture: .vgg16)
