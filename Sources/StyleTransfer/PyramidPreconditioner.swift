@@ -12,7 +12,8 @@
 // converge last. M lengthens the step along them by up to 1 + w * levels. It is the classic multiscale
 // (pyramid) preconditioner, applied to the L-BFGS seed matrix; the history then corrects it with curvature pairs.
 //
-// Cost: one pass down and one up a pyramid, about 4 n multiply-adds, against 4 m n for the recursion.
+// Cost: one pass down and one up a pyramid, about 4 n multiply-adds, against 4 m n for the recursion; working
+// memory about half an image (the first level's half-done downsampling, then the pyramid's third).
 
 /// A symmetric positive definite smoothing `M = I + weight * sum_{k=1}^{levels} U_k U_k^T / 4^k` on (H, W, C) images.
 public struct PyramidPreconditioner: Sendable, Equatable {
@@ -44,13 +45,14 @@ public struct PyramidPreconditioner: Sendable, Equatable {
         // c_k = (U^T)^k q for k = 1...levels.
         var sizes = [(width, height)]
         var pyramid: [[Float]] = []
-        var current = Array(q)
-        for _ in 0 ..< levels {
+        for level in 0 ..< levels {
             let (w, h) = sizes.last!
             let (w2, h2) = ((w + 1) / 2, (h + 1) / 2)
-            current = Self.adjointUpsampleRows(Self.adjointUpsampleColumns(current, w, h, channels), w, h2, channels)
+            // Level 1 reads q itself: no image-sized copy.
+            let columns = level == 0 ? Self.adjointUpsampleColumns(UnsafeBufferPointer(q), w, h, channels)
+                                     : pyramid[level - 1].withUnsafeBufferPointer { Self.adjointUpsampleColumns($0, w, h, channels) }
+            pyramid.append(Self.adjointUpsampleRows(columns, w, h2, channels))
             sizes.append((w2, h2))
-            pyramid.append(current)
         }
         // t = (w / 4^L) c_L; t = U t + (w / 4^k) c_k for k = L-1 ... 1; q += U t.
         func up(_ x: [Float], from k: Int) -> [Float] {     // level k to level k - 1
@@ -63,8 +65,9 @@ public struct PyramidPreconditioner: Sendable, Equatable {
             let scale = weight / Float(1 << (2 * k)), c = pyramid[k - 1]
             for i in 0 ..< t.count { t[i] += scale * c[i] }
         }
-        let top = up(t, from: 1)
-        for i in 0 ..< q.count { q[i] += top[i] }
+        // The last enlargement adds into q row by row: the working memory peaks near half an image.
+        let ((cw, ch), (fw, fh)) = (sizes[1], sizes[0])
+        Self.upsampleColumns(Self.upsampleRows(t, cw, ch, channels, fineWidth: fw), fw, ch, fh, channels, adding: q)
     }
 
     // One axis of U: fine sample i of n takes 3/4 of coarse sample i/2 and 1/4 of its neighbour on i's side
@@ -90,18 +93,30 @@ public struct PyramidPreconditioner: Sendable, Equatable {
 
     /// U along y: (w, coarseHeight, c) -> (w, fineHeight, c).
     static func upsampleColumns(_ x: [Float], _ w: Int, _ coarseHeight: Int, _ fineHeight: Int, _ c: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: w * c * fineHeight)
+        out.withUnsafeMutableBufferPointer { upsampleColumns(x, w, coarseHeight, fineHeight, c, adding: $0) }
+        return out
+    }
+
+    /// out += U x along y.
+    static func upsampleColumns(_ x: [Float], _ w: Int, _ coarseHeight: Int, _ fineHeight: Int, _ c: Int,
+                                adding out: UnsafeMutableBufferPointer<Float>) {
         let row = w * c
-        var out = [Float](repeating: 0, count: row * fineHeight)
+        precondition(x.count == row * coarseHeight && out.count == row * fineHeight)
         for i in 0 ..< fineHeight {
             let (j0, j1) = taps(i, fine: fineHeight)
-            for k in 0 ..< row { out[i * row + k] = 0.75 * x[j0 * row + k] + 0.25 * x[j1 * row + k] }
+            for k in 0 ..< row { out[i * row + k] += 0.75 * x[j0 * row + k] + 0.25 * x[j1 * row + k] }
         }
-        return out
     }
 
     /// U^T along y: (w, h, c) -> (w, (h + 1) / 2, c).
     static func adjointUpsampleColumns(_ x: [Float], _ w: Int, _ h: Int, _ c: Int) -> [Float] {
+        x.withUnsafeBufferPointer { adjointUpsampleColumns($0, w, h, c) }
+    }
+
+    static func adjointUpsampleColumns(_ x: UnsafeBufferPointer<Float>, _ w: Int, _ h: Int, _ c: Int) -> [Float] {
         let row = w * c
+        precondition(x.count == row * h)
         var out = [Float](repeating: 0, count: row * ((h + 1) / 2))
         for i in 0 ..< h {
             let (j0, j1) = taps(i, fine: h)

@@ -184,13 +184,13 @@ extension RunPlan {
 
     /// L-BFGS's vectors at a scale: eight of the image's size (seven without the pixel box) and a pair per step
     /// kept, at most `history` and at most one per evaluation (Floats, or bfloat16 plus the pending pair's two Float
-    /// vectors), and the preconditioner's working images during a step (three of the image's size at most).
+    /// vectors), and the preconditioner's working memory during a step (under one image's size).
     func optimizerBytes(_ scale: Scale) -> Int {
         let float = MemoryLayout<Float>.stride
         let n = scale.output.values
         let pairs = min(preset.history, max(0, scale.evaluations - 1))
         let history = historyPrecision == .float32 ? 2 * pairs * n * float : 2 * pairs * n * 2 + 2 * n * float
-        return ((pixelBox ? 8 : 7) + (preconditioned == true ? 3 : 0)) * n * float + history
+        return ((pixelBox ? 8 : 7) + (preconditioned == true ? 1 : 0)) * n * float + history
     }
 
     /// The network's buffers of one evaluation of this plan for an image of `size`, whole.
