@@ -50,7 +50,7 @@ public struct PyramidPreconditioner: Sendable, Equatable {
             let (w2, h2) = ((w + 1) / 2, (h + 1) / 2)
             // Level 1 reads q itself: no image-sized copy.
             let columns = level == 0 ? Self.adjointUpsampleColumns(UnsafeBufferPointer(q), w, h, channels)
-                                     : pyramid[level - 1].withUnsafeBufferPointer { Self.adjointUpsampleColumns($0, w, h, channels) }
+                                     : Self.adjointUpsampleColumns(pyramid[level - 1], w, h, channels)
             pyramid.append(Self.adjointUpsampleRows(columns, w, h2, channels))
             sizes.append((w2, h2))
         }

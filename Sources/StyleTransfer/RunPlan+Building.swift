@@ -218,8 +218,7 @@ extension RunPlan {
     /// that use sizes below `Preset.sizeRange`: one scale per `preset.scales` (or `preset.size`), each with the
     /// preset's budget; no outputs.
     public static func unchecked(preset: Preset, inputs: RunInputs, architecture: VGGArchitecture, blend: [Double]? = nil,
-                                 seed: UInt64 = 0, pixelBox: Bool = true, historyPrecision: HistoryPrecision = .bfloat16,
-                                 preconditioned: Bool = true) -> RunPlan {
+                                 seed: UInt64 = 0, pixelBox: Bool = true, historyPrecision: HistoryPrecision = .bfloat16) -> RunPlan {
         let edges = preset.scales.isEmpty ? [preset.size] : preset.scales
         let scales = edges.enumerated().map { index, edge in
             let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
@@ -229,7 +228,7 @@ extension RunPlan {
         }
         return RunPlan(preset: preset, content: "", styles: inputs.styles.map { _ in "" },
                        blend: blend ?? inputs.styles.map { _ in 1 }, initialization: preset.initialization, seed: seed,
-                       scales: scales, pixelBox: pixelBox, historyPrecision: historyPrecision, preconditioned: preconditioned,
+                       scales: scales, pixelBox: pixelBox, historyPrecision: historyPrecision, preconditioned: true,
                        outputs: RunOutputs(image: ""),
                        architecture: architecture.name,
                        contentSize: inputs.contentSize, styleSizes: inputs.styleSizes, initializationSize: inputs.initializationSize)
