@@ -1,7 +1,47 @@
 // swift-tools-version:6.0
 // stylize: Gram-matrix neural style transfer on the CPU.
 // Dependencies point one way: stylize -> StyleTransfer, Visualization -> NeuralCore, Imaging -> C targets.
+import Foundation
 import PackageDescription
+
+// The vector instruction set of the project's own kernels (Winograd transforms, pools, masks, Gram split, the
+// L-BFGS vector pass). The project is built on the machine it runs on, so by default the kernels use that
+// machine's widest level: AVX-512 (x86-64-v4), AVX2 (x86-64-v3) or the x86-64 baseline (SSE2), read from
+// /proc/cpuinfo. STYLIZE_ISA=baseline|avx2|avx512 chooses one instead (baseline: a portable binary that runs
+// on any x86-64 CPU). A binary started on a CPU that lacks its level stops with one line (Sources/CCPU).
+enum KernelISA: Int {
+    case baseline = 0, avx2 = 1, avx512 = 2
+    /// The level of the machine that builds: every feature of x86-64-v3 / v4 listed in /proc/cpuinfo's flags.
+    static var buildMachine: KernelISA {
+        #if arch(x86_64)
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return .baseline }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        let v3 = ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "abm", "movbe"].allSatisfy(flags.contains)
+        let v4 = v3 && ["avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
+        return v4 ? .avx512 : v3 ? .avx2 : .baseline
+        #else
+        return .baseline
+        #endif
+    }
+    static var chosen: KernelISA {
+        switch Context.environment["STYLIZE_ISA"] ?? "" {
+        case "baseline": return .baseline
+        case "avx2": return .avx2
+        case "avx512": return .avx512
+        default: return buildMachine   // "", "native"
+        }
+    }
+    var swiftFlags: [String] {
+        switch self {
+        case .baseline: return []
+        case .avx2: return ["-target-cpu", "haswell"]          // x86-64-v3: AVX2, FMA, BMI1/2, F16C, LZCNT, MOVBE
+        case .avx512: return ["-target-cpu", "skylake-avx512"]  // x86-64-v4: v3 and AVX-512 F, BW, CD, DQ, VL
+        }
+    }
+}
+let isa = KernelISA.chosen
+let kernelSettings: [SwiftSetting] = isa.swiftFlags.isEmpty ? [] : [.unsafeFlags(isa.swiftFlags)]
 
 
 let package = Package(
@@ -30,8 +70,10 @@ let package = Package(
         // SafeIO: bounded reads of regular files only, atomic writes, and the register of inputs no write may replace.
         .target(name: "SafeIO"),
         .target(name: "Imaging", dependencies: ["SafeIO", "CPNG", "CJPEG"]),
-        .target(name: "NeuralCore", dependencies: ["SafeIO", "COpenBLAS", "CZlib"]),
-        .target(name: "StyleTransfer", dependencies: ["SafeIO", "NeuralCore", "Imaging"]),
+        // cpuid and the start-up check of the kernels' ISA; compiled for the baseline, whatever STYLIZE_ISA says.
+        .target(name: "CCPU", cSettings: [.define("STYLIZE_BUILD_ISA", to: String(isa.rawValue))]),
+        .target(name: "NeuralCore", dependencies: ["SafeIO", "COpenBLAS", "CZlib", "CCPU"], swiftSettings: kernelSettings),
+        .target(name: "StyleTransfer", dependencies: ["SafeIO", "NeuralCore", "Imaging"], swiftSettings: kernelSettings),
         .target(name: "Visualization", dependencies: ["NeuralCore", "Imaging", "CLibFreeType"]),
         .executableTarget(
             name: "stylize",

@@ -90,14 +90,12 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
         return TimeCalibration(fixed: fixed, perMultiply: slope, perVectorValue: best / Double(n), kernelTransforms: transforms)
     }
 
-    /// What identifies this machine for a calibration: host name, processor model, processor count and the
-    /// OpenBLAS thread setting.
+    /// What identifies this machine for a calibration: host name, processor model, processor count, the
+    /// OpenBLAS thread setting and core, and the ISA of the project's kernels (each changes the speed).
     public static var machine: String {
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
-            .split(separator: "\n").first { $0.hasPrefix("model name") }?
-            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown processor"
         let threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "default"
-        return "\(ProcessInfo.processInfo.hostName) | \(cpu) | \(ProcessInfo.processInfo.activeProcessorCount) cores | OpenBLAS threads \(threads)"
+        return "\(ProcessInfo.processInfo.hostName) | \(Processor.modelName) | \(ProcessInfo.processInfo.activeProcessorCount) cores"
+            + " | OpenBLAS threads \(threads) | core \(BLASCore.name) | kernels \(VectorISA.kernels)"
     }
 
     /// The cache file: `$XDG_CACHE_HOME/stylize/calibration.json`, else `~/.cache/stylize/calibration.json`.

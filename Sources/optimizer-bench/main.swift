@@ -10,6 +10,8 @@ import Foundation
 import NeuralCore
 import StyleTransfer
 
+BLASCore.correctByReexecuting(program: "optimizer-bench")
+for line in ComputeReport.lines { print(line) }
 var width = 512, height = 354, history = 100, steps = 20, box = false
 var arguments = CommandLine.arguments.dropFirst()
 func fail(_ message: String) -> Never {

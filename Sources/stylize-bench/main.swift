@@ -170,6 +170,7 @@ func randomInput(_ size: Int, seed: UInt64) -> Tensor {
                   data: (0 ..< size * size * 3).map { _ in Float(rng.nextUniform() * 200 - 100) })
 }
 
+BLASCore.correctByReexecuting(program: "stylize-bench")
 let options = Options.parse(CommandLine.arguments)
 if let threads = options.threads { GEMM.threadCount = threads }
 if let (arch, size, conv) = options.child {
@@ -177,6 +178,7 @@ if let (arch, size, conv) = options.child {
     print("EVAL " + String(decoding: try! JSONEncoder().encode(figures), as: UTF8.self))
     exit(0)
 }
+for line in ComputeReport.lines { print(line) }
 print("stylize-bench: OpenBLAS \(GEMM.threadCount) thread(s) on \(GEMM.processorCount) core(s); best of \(options.repeats) runs; load average \(loadAverage())")
 print("'% cpu' compares GFLOP per CPU-second with sgemm's, which holds when other processes share the cores.")
 print("")

@@ -176,6 +176,7 @@ struct PlanRun {
             text += "checkpoint: up to \(memoryText(plan.checkpointBytes)) per write\n"
         }
         text += "time: about \(durationText(seconds)) on this machine (every scale's evaluation budget used up)\n"
+        text += ComputeReport.lines.joined(separator: "\n") + "\n"
         Console.output(text)
     }
 }

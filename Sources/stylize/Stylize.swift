@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NeuralCore
 
 @main
 struct Stylize: ParsableCommand {
@@ -16,13 +17,14 @@ struct Stylize: ParsableCommand {
           stylize --content images/building.jpg --style images/starry_night.jpg \\
                   --iterations 100 -o building.png
         """,
-        version: "stylize \(version)",
+        version: (["stylize \(version)"] + ComputeReport.lines).joined(separator: "\n"),
         subcommands: [TransferCommand.self, ResumeCommand.self, PresetsCommand.self, LayersCommand.self, ShapesCommand.self,
                       FeaturesCommand.self, GramCommand.self, SweepCommand.self, InfoCommand.self, BatchCommand.self],
         defaultSubcommand: TransferCommand.self)
 
     /// Rewrites neural-style's flags for the transfer and refuses `help` of an unknown command, then parses.
     static func main() {
+        BLASCore.correctByReexecuting(program: "stylize")
         var args = Array(CommandLine.arguments.dropFirst())
         let commands = configuration.subcommands.map { $0._commandName }
         if args.first == "help", args.count > 1, !args[1].hasPrefix("-"), !commands.contains(args[1]), args[1] != "help" {
