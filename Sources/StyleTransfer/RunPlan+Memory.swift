@@ -20,9 +20,23 @@ extension RunPlan {
     /// 384 px and 128 → 320 px.
     public static let processBaselineBytes = 48 << 20
 
-    /// Column and Winograd tile scratch of the convolutions (`ConvWorkspace`: a 4 MiB column buffer and a 1 MiB
-    /// Winograd block per worker) and the losses' row block (`LayerLossScratch`, 4 MiB).
-    static let convolutionScratchBytes = 12 << 20
+    /// The column scratch of the convolutions (`ConvWorkspace`'s 4 MiB column buffer) and the losses' row block
+    /// (`LayerLossScratch`, 4 MiB); the Winograd blocks come on top (`winogradScratchBytes`).
+    static let convolutionScratchBytes = 8 << 20
+
+    /// The Winograd blocks of every worker (`ConvWorkspace.winogradScratchBytes`) for an input of `size`: each
+    /// Winograd layer of the network up to the deepest loss layer, at its own resolution.
+    static func winogradScratchBytes(_ size: Size, architecture: VGGArchitecture, through names: [String]) -> Int {
+        let convs = Dictionary(architecture.convolutions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let layers = architecture.layerSummary(includeTop: false, inputSize: (size.height, size.width)).compactMap {
+            row -> (height: Int, width: Int, inChannels: Int, outChannels: Int)? in
+            guard names.contains(row.name), let conv = convs[row.name],
+                  conv.inChannels >= ConvAlgorithm.winogradMinimumInChannels,
+                  let h = row.shape[1], let w = row.shape[2] else { return nil }
+            return (h, w, conv.inChannels, conv.outChannels)
+        }
+        return ConvWorkspace().winogradScratchBytes(layers: layers)
+    }
 
     /// The peak memory of running this plan, following the memory plans of `VGGNetwork` (`networkBytes`: two
     /// working buffers, each as large as the largest output it receives, the loss layers' kept outputs, ReLU mask
@@ -95,14 +109,17 @@ extension RunPlan {
             let evaluation = network(scale.output, kept: Set(lossLayers), backward: true, tile: scale.tile) + styleTensors
                 + (scale.tile != nil ? regionSize(scale.output, tile: scale.tile, architecture: architecture).values * float : 0)
             let region = regionSize(scale.output, tile: scale.tile, architecture: architecture)
+            let winograd = convolution == .winograd ? RunPlan.winogradScratchBytes(region, architecture: architecture, through: names) : 0
             peaks.append((kernelBytes(pixels: region.width * region.height),
-                          evaluation + objective + optimizer + previous + images))
+                          evaluation + objective + optimizer + previous + images + winograd))
             for style in scale.styles {
                 // Its preprocessed copy as the targets are made.
                 let styleRegion = regionSize(style, tile: scale.tile, architecture: architecture)
+                let styleWinograd = convolution == .winograd
+                    ? RunPlan.winogradScratchBytes(styleRegion, architecture: architecture, through: names) : 0
                 peaks.append((kernelBytes(pixels: styleRegion.width * styleRegion.height),
                               network(style, kept: styleLayers, backward: false, tile: scale.tile) + objective
-                                  + styleTensors + style.values * float))
+                                  + styleTensors + style.values * float + styleWinograd))
             }
         }
         let peak = peaks.max { $0.kernels + $0.rest < $1.kernels + $1.rest } ?? (0, 0)

@@ -72,6 +72,7 @@ func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, re
         switch parts[0] {
         case "block-tiles": workspace.winogradMinimumBlockTiles = value
         case "block-kib": workspace.winogradBlockBytes = value << 10
+        case "channels-per-tile": workspace.winogradChannelsPerBlockTile = value
         case "cache-mib": cacheBytes = value << 20
         default: break
         }

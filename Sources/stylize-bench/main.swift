@@ -66,7 +66,7 @@ struct Options {
                     return c
                 }
             case "-h", "--help":
-                print("usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,winograd] [--repeat 3] [--threads N] [--tune block-tiles=N|block-kib=N|cache-mib=N] [--forward] [--sizes 224,512] [--scratch-mib 4]")
+                print("usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,winograd] [--repeat 3] [--threads N] [--tune block-tiles=N|block-kib=N|channels-per-tile=N|cache-mib=N] [--forward] [--sizes 224,512] [--scratch-mib 4]")
                 exit(0)
             default: fail("unknown option '\(arguments[i])' (see --help)")
             }
