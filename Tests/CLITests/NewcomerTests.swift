@@ -275,7 +275,9 @@ final class NewcomerTests: XCTestCase {
         let v = try CLI.run(["--version"])
         XCTAssertEqual(v.status, 0, v.stderr)
         XCTAssertTrue(v.stdout.hasPrefix("stylize "), v.stdout)
-        XCTAssertEqual(v.stdout.split(separator: "\n").count, 1)
+        // The version, then what runs the arithmetic: processor, BLAS core, the kernels' ISA.
+        XCTAssertEqual(v.stdout.split(separator: "\n").map { $0.split(separator: " ").first ?? "" },
+                       ["stylize", "cpu:", "blas:", "kernels:"], v.stdout)
     }
 
     // MARK: - Cosmetic
