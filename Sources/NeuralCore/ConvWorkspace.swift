@@ -15,16 +15,17 @@ public final class ConvWorkspace {
     /// themselves are threaded by OpenBLAS (`GEMM.threadCount`).
     public var workers: Int
 
-    /// Target bytes of one Winograd block's transformed input and output (per worker): about the
-    /// 1 MiB L2 cache of a core here.
-    public var winogradBlockBytes = 1 << 20
+    /// Target bytes of one Winograd block's transformed input and output (per worker). Larger blocks share each
+    /// GEMM's packing of its kernel among more rows; measured on VGG19 512x512 (Xeon family 6 model 207, AVX-512,
+    /// OpenBLAS SkylakeX, `stylize-bench --tune block-kib=N`): one evaluation 0.87 s at 4 MiB against 0.93 s at
+    /// 1 MiB, 0.89 s at 2 and 8 MiB, with the same peak RSS (the 512-channel layers' blocks are the largest either way).
+    public var winogradBlockBytes = 4 << 20
     /// The fewest tiles per Winograd block: the GEMMs' row count.
     public var winogradMinimumBlockTiles = 32
-    /// A block has at least `(Cin + Cout) / winogradChannelsPerBlockTile` tiles: 128 for the 512-channel layers,
-    /// 64 for the 256-channel ones. Measured on VGG19 512x512 (Xeon family 6 model 207, AVX-512, OpenBLAS SkylakeX,
-    /// `stylize-bench --tune channels-per-tile=N`): one evaluation 0.91 s against 0.99 s with 32-tile blocks, where
-    /// OpenBLAS packing the kernels took 17 % of the time; peak RSS 388 MiB against 361.
-    public var winogradChannelsPerBlockTile = 8
+    /// A block has at least `(Cin + Cout) / winogradChannelsPerBlockTile` tiles: 64 for the 512-channel layers,
+    /// whose blocks would otherwise be thin (28 tiles in 4 MiB). Measured as above: 0.87 s at 16, 0.86 s at 8
+    /// (peak RSS 370 against 388 MiB), 0.99 s without this floor.
+    public var winogradChannelsPerBlockTile = 16
     /// Per-worker Winograd scratch (see `Conv3x3.winogradForward`).
     var winogradScratch: [WinogradScratch] = []
     var winogradCapacity = (v: 0, m: 0, edge: 0)
