@@ -39,9 +39,12 @@ public enum Gram {
         features.data.withUnsafeBufferPointer { f in
             gramGradient.withUnsafeBufferPointer { dg in
                 grad.data.withUnsafeMutableBufferPointer { df in
-                    cblas_ssymm(CblasRowMajor, CblasRight, CblasUpper, Int32(m), Int32(c),
-                                scale, dg.baseAddress, Int32(c), f.baseAddress, Int32(c),
-                                0, df.baseAddress, Int32(c))
+                    let (fp, dfp) = (f.baseAddress!, df.baseAddress!)
+                    GEMM.splittingRows(m, flopsPerRow: 2 * c * c) { first, rows in
+                        cblas_ssymm(CblasRowMajor, CblasRight, CblasUpper, Int32(rows), Int32(c),
+                                    scale, dg.baseAddress, Int32(c), fp + first * c, Int32(c),
+                                    0, dfp + first * c, Int32(c))
+                    }
                 }
             }
         }
