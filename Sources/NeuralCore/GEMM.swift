@@ -55,14 +55,21 @@ public enum GEMM {
         withoutActuallyEscaping(body) { body in
             nonisolated(unsafe) let work = body   // the shares write disjoint rows (the caller's contract)
             DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let first = m * part / parts, last = m * (part + 1) / parts
+                // Shares start on multiples of `rowAlignment`, so a row is computed by the same kernel code whether
+                // the product is split or not (OpenBLAS handles a product's last few rows with other code, whose
+                // rounding differs).
+                let first = part == 0 ? 0 : m * part / parts / rowAlignment * rowAlignment
+                let last = part == parts - 1 ? m : m * (part + 1) / parts / rowAlignment * rowAlignment
                 work(first, last - first)
             }
         }
     }
 
     /// Fewest rows a thread takes: below, the GEMM kernels' own row blocks would be split.
-    public static let minimumRowsPerThread = 16
+    public static let minimumRowsPerThread = 32
+    /// Shares of a split product start on multiples of this many rows (a multiple of every OpenBLAS x86-64 core's
+    /// sgemm unrolling).
+    public static let rowAlignment = 16
     /// Fewest floating-point operations a thread takes (about 20 µs of sgemm): below, starting a thread costs more.
     public static let minimumFlopsPerThread = 4 << 20
 
