@@ -158,6 +158,7 @@ struct SweepCommand: ParsableCommand {
         }
         if let weights = network.weights, !weights.hasPrefix("random:") { roles.reads.append((weights, "--weights")) }
         roles.writes = [(out, "-o")]
+        if output == nil { roles.madeFolders = ["output"] }
         try roles.check()
         let interrupt = Interrupt.shared
         let photos = try contentFiles.map { try readImage($0) }
@@ -270,6 +271,7 @@ struct SweepCommand: ParsableCommand {
         var roles = FileRoles()
         if let file = Preset.file(of: preset) { roles.reads = [(file, "--preset")] }
         roles.writes = [(path, "--save-preset")]
+        roles.madeFolders = [(path as NSString).deletingLastPathComponent]
         try roles.check()
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
