@@ -50,4 +50,20 @@ final class BatchOutputTests: XCTestCase {
         XCTAssertTrue(again.stdout.contains("batch: 0 done, 1 skipped, 0 failed of 1 items"), again.stdout)
         XCTAssertEqual(CLI.listing(photos).filter { !$0.hasPrefix(".") }, ["a-starry_night.png", "a.jpg", "manifest.jsonl"])
     }
+
+    /// A manifest record whose output leaves the folder (`../../../../etc/hostname`, which `--report` would read as a
+    /// thumbnail) is refused with one line naming the manifest; nothing is written.
+    func testMergeRefusesARecordOutsideTheFolder() throws {
+        let dir = try CLI.tempDir()
+        let record = #"{"index":0,"of":1,"name":"a-s","output":"../../../../etc/hostname","content":"a.jpg","style":"s.jpg","#
+            + #""plan":"0000000000000000","status":"done","shard":"0/1","time":1}"#
+        let part = dir.appendingPathComponent("manifest-part-0-of-1.jsonl")
+        try (record + "\n").write(to: part, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["batch", "--merge", dir.path, "--report"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("\(part.path): the record of item 0 (a-s) is refused: its output \"../../../../etc/hostname\" "
+                                        + "is not a file name in the batch's folder"), r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertEqual(CLI.listing(dir), ["manifest-part-0-of-1.jsonl"], "nothing written")
+    }
 }
