@@ -66,4 +66,18 @@ final class BatchOutputTests: XCTestCase {
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
         XCTAssertEqual(CLI.listing(dir), ["manifest-part-0-of-1.jsonl"], "nothing written")
     }
+
+    /// Options that no item can run with are refused once, before the first item: one line, nothing written.
+    func testOptionsNoItemCanRunWithStopTheBatchBeforeItStarts() throws {
+        try CLI.requireImages()
+        let photos = try folder(["a.jpg": "building.jpg", "b.jpg": "fruits.jpg"])
+        let out = photos.deletingLastPathComponent().appendingPathComponent("out")
+        let r = try CLI.run(["batch", "--content", photos.path, "--style", starry.path, "-o", out.path,
+                             "--weights", "random:5:vgg16", "--size", "32", "--scales", "32"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("every item would fail: give --size or --scales, not both"), r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertFalse(r.stderr.contains("batch item"), "failed item by item: \(r.stderr)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written")
+    }
 }
