@@ -62,7 +62,7 @@ public final class InputFile {
         if type != S_IFREG {
             close(fd)
             if type == S_IFDIR { throw FileAccessError(path: path, kind: .isDirectory) }
-            throw FileAccessError(path: path, kind: .notRegularFile(InputFile.describe(type)))
+            throw FileAccessError(path: path, kind: .notRegularFile(fileTypeName(type)))
         }
         let size = Int(status.st_size)
         if size > limit {
@@ -117,16 +117,6 @@ public final class InputFile {
     /// Reads the whole regular file at `path` after checking its kind and size.
     public static func contents(of path: String, limit: Int, what: String, protected: Bool = true) throws(FileAccessError) -> [UInt8] {
         try InputFile(path: path, limit: limit, what: what, protected: protected).readAll()
-    }
-
-    private static func describe(_ type: mode_t) -> String {
-        switch type {
-        case S_IFIFO: return "FIFO (named pipe)"
-        case S_IFCHR: return "character device"
-        case S_IFBLK: return "block device"
-        case S_IFSOCK: return "socket"
-        default: return "special file"
-        }
     }
 }
 

@@ -30,26 +30,13 @@ public final class StagedFile {
     private static let pending = Mutex<Set<String>>([])
 
     /// Creates the temporary file for `path`.
-    /// - Throws: `.cannotWrite` naming the reason (missing folder, not a folder, permission, destination is a folder).
+    /// - Throws: `.cannotWrite` naming the reason (see `WriteTarget.check`: missing folder, not a folder, not
+    ///   writable, name too long, destination not a regular file), or `.wouldOverwriteInput`.
     public init(path: String) throws(FileAccessError) {
         self.path = path
-        func failure(_ reason: String) -> FileAccessError { FileAccessError(path: path, kind: .cannotWrite(reason)) }
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[...$0]) } ?? ""         // keeps the trailing "/" ("" = current folder)
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        if name.isEmpty || name == "." || name == ".." { throw failure("not a file name") }
-
-        var status = stat()
-        let folderToCheck = folder.isEmpty ? "." : folder
-        if stat(folderToCheck, &status) != 0 {
-            let code = errno
-            if code == ENOENT { throw failure("folder \(folder) does not exist") }
-            if code == ENOTDIR { throw failure("\(folder.dropLast()) is not a folder") }
-            throw failure("folder \(folderToCheck): \(systemMessage(code))")
-        }
-        if (status.st_mode & S_IFMT) != S_IFDIR { throw failure("\(folder.dropLast()) is not a folder") }
-        if stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR { throw failure("is a directory") }
         if let input = ReadFiles.input(at: path) { throw FileAccessError(path: path, kind: .wouldOverwriteInput(input)) }
+        try WriteTarget.check(path)
+        let folder = path.lastIndex(of: "/").map { String(path[...$0]) } ?? ""   // keeps the trailing "/"
 
         var generator = SystemRandomNumberGenerator()
         var fd: Int32 = -1
@@ -59,7 +46,7 @@ public final class StagedFile {
             fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
             if fd >= 0 || errno != EEXIST { break }
         }
-        if fd < 0 { throw failure(systemMessage(errno)) }
+        if fd < 0 { throw FileAccessError(path: path, kind: .cannotWrite(systemMessage(errno))) }
         self.fd = fd
         self.temporaryPath = temporary
         StagedFile.pending.withLock { _ = $0.insert(temporary) }
@@ -93,8 +80,9 @@ public final class StagedFile {
     }
 
     /// Flushes the data to disk and renames the temporary file to the destination.
-    /// - Throws: `.cannotWrite` (the destination is then unchanged) or `.wouldOverwriteInput` when the destination
-    ///   has meanwhile become a file this process reads.
+    /// - Throws: `.cannotWrite` (the destination is then unchanged), also when the destination has meanwhile become
+    ///   something other than a regular file (`WriteTarget.checkDestination`), or `.wouldOverwriteInput` when it has
+    ///   become a file this process reads.
     public func commit() throws(FileAccessError) {
         guard !finished else { throw FileAccessError(path: path, kind: .cannotWrite("already closed")) }
         var code: Int32 = 0
@@ -104,6 +92,12 @@ public final class StagedFile {
         if code == 0, let input = ReadFiles.input(at: path) {
             discard()
             throw FileAccessError(path: path, kind: .wouldOverwriteInput(input))
+        }
+        if code == 0 {
+            do throws(FileAccessError) { try WriteTarget.checkDestination(path) } catch {
+                discard()
+                throw error
+            }
         }
         if code == 0 && rename(temporaryPath, path) != 0 { code = errno }
         if code != 0 {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Imaging
+import NeuralCore
 import StyleTransfer
 
 /// `stylize batch`: every content × style × preset into one folder, resumable, in shards for array jobs.
@@ -92,12 +94,27 @@ struct BatchCommand: ParsableCommand {
                 throw CLIError("\(name) is not a batch option: \(why)")
             }
         }
-        // The transfer options parsed once, on stand-in file names, so that a typo stops the batch before it starts.
-        do {
-            _ = try TransferCommand.parse(["--content", "content.png", "--style", "style.png",
-                                           "-o", (output as NSString).appendingPathComponent("item.png")] + transferOptions)
-        } catch {
-            throw CLIError(TransferCommand.message(for: error).replacingOccurrences(of: "\n", with: " "))
+        try checkSharedOptions(output: output)
+    }
+
+    /// The transfer options checked once before the first item, as each item gets them (on stand-in file names):
+    /// parsed, so that a typo stops the batch before it starts, and planned for each preset on square stand-in
+    /// images with VGG19's layers, so that options no item can run with (`--size 32 --scales 32`) do too. A square
+    /// is the largest image at a given longest edge and VGG19 has every layer of VGG16, so a problem found here is
+    /// a problem of every item.
+    func checkSharedOptions(output: String) throws {
+        let square = RGBImage(width: 64, height: 64)
+        for preset in presets {
+            let item = ["--content", "content.png", "--style", "style.png", "-o", (output as NSString).appendingPathComponent("item.png"),
+                        "--checkpoint", (output as NSString).appendingPathComponent(".stylize/item.ckpt")]
+            let standIn: TransferCommand
+            do { standIn = try TransferCommand.parse(item + (preset.map { ["--preset", $0] } ?? []) + transferOptions) } catch {
+                throw CLIError(TransferCommand.message(for: error).replacingOccurrences(of: "\n", with: " "))
+            }
+            let request = standIn.request(preset: try Preset.find(standIn.preset))
+            do { _ = try RunPlan(request: request, inputs: RunInputs(content: square, styles: [square]), architecture: .vgg19) } catch {
+                throw CLIError("every item would fail: \(error)")
+            }
         }
     }
 

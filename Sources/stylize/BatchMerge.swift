@@ -7,7 +7,9 @@ import StyleTransfer
 enum BatchMerge {
     /// Reads every manifest file in `folder`, keeps each item's latest record, checks that every item is there with
     /// its output, writes `manifest.jsonl` (and `index.html` with `report`) and prints a summary.
-    /// - Throws: `ExitCode(1)` after the summary when an item is missing, failed or lacks its output.
+    /// - Throws: `CLIError` naming the manifest when a record's files are outside the folder
+    ///   (`BatchRecord.pathProblem`), before anything is written; `ExitCode(1)` after the summary when an item is
+    ///   missing, failed or lacks its output.
     static func run(folder: String, report: Bool) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -22,7 +24,12 @@ enum BatchMerge {
         for name in names {
             let path = (folder as NSString).appendingPathComponent(name)
             let bytes = try InputFile.contents(of: path, limit: InputLimits.listBytes, what: "manifests")
-            records += try BatchRecord.parse(String(decoding: bytes, as: UTF8.self), path: path)
+            let parsed = try BatchRecord.parse(String(decoding: bytes, as: UTF8.self), path: path)
+            if let bad = parsed.first(where: { $0.pathProblem != nil }) {
+                throw CLIError("\(path): the record of item \(bad.index) (\(bad.name)) is refused: \(bad.pathProblem!); "
+                               + "fix or delete that line and merge again")
+            }
+            records += parsed
         }
         let merged = BatchManifest.merge(records)
         let manifest = (folder as NSString).appendingPathComponent(BatchManifest.fileName)

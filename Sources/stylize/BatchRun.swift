@@ -35,8 +35,18 @@ final class BatchRun {
 
     func run() throws {
         let interrupt = Interrupt.shared
-        all = try BatchItems.make(contents: try BatchContents.expand(command.content!), styles: command.styleFiles,
-                                      presets: command.presets, frames: command.frames)
+        let found = try BatchContents.expand(command.content!)
+        let earlier = earlierOutputs(found)
+        let contents = found.filter { !earlier.contains($0) }
+        guard !contents.isEmpty else {
+            throw CLIError("\(command.content!): --content names only outputs of this batch (\(found.count)); give the photos to style")
+        }
+        all = try BatchItems.make(contents: contents, styles: command.styleFiles, presets: command.presets, frames: command.frames)
+        try BatchItems.checkOutputs(all, folder: folder) { item in
+            var inputs: [BatchItems.Input] = [(item.content, "--content"), (item.style, "--style")]
+            if let preset = item.preset, let file = Preset.file(of: preset) { inputs.append((file, "--preset")) }
+            return inputs
+        }
         let (shard, source) = try command.resolvedShard()
         let items = shard.items(all)
         let fingerprints = try BatchPlanFingerprints(transferOptions: transferOptions, presets: command.presets,
@@ -58,7 +68,7 @@ final class BatchRun {
         var manifestWritten = Date.distantPast
         for item in items {
             if interrupt.isRequested { stopStatus = interrupt.exitStatus; break }
-            let output = item.name + ".png"
+            let output = item.output
             var record = BatchRecord(item: item, of: all.count, output: output, plan: "", status: .failed, shard: shard)
             if command.frames { record.frame = item.position }
             let started = Date()
@@ -131,9 +141,25 @@ final class BatchRun {
         if progress.failed > 0 { throw ExitCode(1) }
     }
 
+    /// The contents that an earlier run of this batch wrote: files in the output folder whose item's record in
+    /// `.stylize/` (written when the item starts) names them as its output. They are results, not photos to style
+    /// again (`a-s-s.png` from `a-s.png`), and a rerun skips their items instead.
+    func earlierOutputs(_ contents: [String]) -> Set<String> {
+        let resolvedFolder = PathResolution.resolved(folder)
+        return Set(contents.filter { content in
+            let name = (content as NSString).lastPathComponent
+            guard name.hasSuffix(".png"),
+                  PathResolution.resolved((content as NSString).deletingLastPathComponent) == resolvedFolder else { return false }
+            let state = (stateFolder as NSString).appendingPathComponent(String(name.dropLast(4)) + ".json")
+            guard let data = FileManager.default.contents(atPath: state),
+                  let record = try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: state).first else { return false }
+            return record.output == name
+        })
+    }
+
     /// The record of the item's finished run when its output is there and was made by `plan`, else nil.
     func finishedRecord(_ item: BatchItem, plan: String) -> BatchRecord? {
-        guard FileManager.default.fileExists(atPath: path(item.name + ".png")),
+        guard FileManager.default.fileExists(atPath: path(item.output)),
               let data = FileManager.default.contents(atPath: statePath(item)),
               let record = try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: statePath(item)).first,
               record.plan == plan, record.status == .done else { return nil }
@@ -184,8 +210,8 @@ final class BatchRun {
     func frameStart(_ item: BatchItem) throws -> (path: String, edge: Int)? {
         guard command.frames, command.frameBlend > 0, item.position > 0,
               let previous = previousItem(item),
-              FileManager.default.fileExists(atPath: path(previous.name + ".png")) else { return nil }
-        let start = FrameSequence.start(previous: try RGBImage(contentsOf: path(previous.name + ".png")),
+              FileManager.default.fileExists(atPath: path(previous.output)) else { return nil }
+        let start = FrameSequence.start(previous: try RGBImage(contentsOf: path(previous.output)),
                                         frame: try RGBImage(contentsOf: item.content), weight: command.frameBlend)
         try start.write(to: startPath(item))
         return (startPath(item), max(start.width, start.height))
@@ -211,8 +237,8 @@ final class BatchRun {
     /// The flicker between this frame's output and the previous one's (see `FrameSequence.flicker`), or nil.
     func flicker(_ item: BatchItem) -> Double? {
         guard let previous = previousItem(item),
-              let a = try? RGBImage(contentsOf: path(previous.name + ".png")),
-              let b = try? RGBImage(contentsOf: path(item.name + ".png")),
+              let a = try? RGBImage(contentsOf: path(previous.output)),
+              let b = try? RGBImage(contentsOf: path(item.output)),
               let fa = try? RGBImage(contentsOf: previous.content),
               let fb = try? RGBImage(contentsOf: item.content) else { return nil }
         return FrameSequence.flicker(outputs: (a, b), frames: (fa, fb))?.mean

@@ -2,11 +2,12 @@ import Foundation
 import SafeIO
 
 /// The files a command reads and writes, checked against each other before any work: no written path may lead to
-/// a file the command reads, and no two written paths may be the same file.
+/// a file the command reads, no two written paths may be the same file, and every written path must be writable
+/// (`WriteTarget.check`: a regular file or nothing, names that fit the file system, a folder that is there).
 ///
 /// Paths are compared after resolving symbolic links (`PathResolution.resolved`) and, when both exist, by device
 /// and inode (hard links). Every command that writes uses this one check; `StagedFile` repeats it at each rename
-/// for files actually opened as inputs (`ReadFiles`).
+/// for files actually opened as inputs (`ReadFiles`) and for the kind of the destination.
 struct FileRoles {
     /// A file and the option that names it, e.g. ("photo.png", "--content").
     typealias Role = (path: String, option: String)
@@ -16,10 +17,13 @@ struct FileRoles {
     var reads: [Role] = []
     var writes: [Role] = []
     var folders: [FolderRole] = []
+    /// Folders the command creates before writing into them (the transfer's default `output/`).
+    var madeFolders: [String] = []
 
     /// Checks the roles, and turns on `ReadFiles` so that every input opened from now on is also protected at the
     /// moment of each write.
-    /// - Throws: `CLIError` naming the written path, the option and the input it would replace.
+    /// - Throws: `CLIError` naming the written path, the option and the input it would replace, the other output on
+    ///   the same file, or why the path cannot be written.
     func check() throws {
         ReadFiles.startRecording()
         let inputs = reads.map { (role: $0, resolved: PathResolution.resolved($0.path), identity: FileIdentity(path: $0.path)) }
@@ -37,6 +41,13 @@ struct FileRoles {
                 throw CLIError("\(write.path): \(write.option) and \(other.option) name the same file; choose different paths")
             }
             seen[resolved] = write
+            let folder = PathResolution.resolved((write.path as NSString).deletingLastPathComponent)
+            do throws(FileAccessError) {
+                try WriteTarget.check(write.path, folderMade: madeFolders.contains { PathResolution.resolved($0) == folder })
+            } catch {
+                let special = error.problem.hasSuffix("not a regular file") && write.option == "--log"
+                throw CLIError(error.description + (special ? " (--log - writes the lines to standard output)" : ""))
+            }
         }
         for folder in folders {
             let resolvedFolder = PathResolution.resolved(folder.folder)
@@ -46,6 +57,12 @@ struct FileRoles {
                 if parent == resolvedFolder && folder.writes(name) {
                     throw CLIError("\(input.role.path): \(folder.option) \(folder.folder) could overwrite this input "
                                    + "(\(input.role.option)); choose another path")
+                }
+            }
+            for write in writes {
+                let resolved = PathResolution.resolved(write.path)
+                if (resolved as NSString).deletingLastPathComponent == resolvedFolder && folder.writes((resolved as NSString).lastPathComponent) {
+                    throw CLIError("\(write.path): \(write.option) and \(folder.option) could name the same file; choose another path")
                 }
             }
             // Hard links to an input under a name the command writes.

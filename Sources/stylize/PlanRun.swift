@@ -19,18 +19,37 @@ struct PlanRun {
     /// The display to use (`stylize batch` passes its own); nil makes one.
     var progress: ProgressDisplay? = nil
 
-    /// The files a plan writes, with the option naming each, for `FileRoles`.
-    static func writes(_ o: RunOutputs) -> [FileRoles.Role] {
-        [(o.image, "-o")] + [(o.report, "--report"), (o.log, "--log"), (o.checkpoint, "--checkpoint")]
+    /// The one write set of a run, for `transfer` and `resume` alike: the image, the report, the log (unless it goes
+    /// to standard output, `-`), the checkpoint and the folder of the numbered intermediates, against `reads`.
+    static func roles(_ o: RunOutputs, reads: [FileRoles.Role]) -> FileRoles {
+        var roles = FileRoles()
+        roles.reads = reads
+        roles.writes = [(o.image, "-o")] + [(o.report, "--report"), (o.log == JSONLineLog.standardOutput ? nil : o.log, "--log"),
+                                             (o.checkpoint, "--checkpoint")]
             .compactMap { path, option in path.map { ($0, option) } }
+        if o.saveEvery != nil {
+            let stem = ((o.image as NSString).deletingPathExtension as NSString).lastPathComponent, ext = (o.image as NSString).pathExtension
+            let folder = (o.image as NSString).deletingLastPathComponent
+            roles.folders.append((folder.isEmpty ? "." : folder, "--save-every", { $0.hasPrefix(stem + "-") && $0.hasSuffix("." + ext) }))
+        }
+        return roles
     }
 
-    /// The folder of the numbered intermediates (`OUT-0010.png`) with the names they take, if any.
-    static func intermediatesFolder(_ o: RunOutputs) -> FileRoles.FolderRole? {
-        guard o.saveEvery != nil else { return nil }
-        let stem = ((o.image as NSString).deletingPathExtension as NSString).lastPathComponent, ext = (o.image as NSString).pathExtension
-        let folder = (o.image as NSString).deletingLastPathComponent
-        return (folder.isEmpty ? "." : folder, "--save-every", { $0.hasPrefix(stem + "-") && $0.hasSuffix("." + ext) })
+    /// The numbered intermediate of `image` at a step: `OUT-0010.png`, or `OUT-s2-0010.png` when there are scales.
+    static func intermediatePath(_ image: String, scale: Int, of scales: Int, iteration: Int) -> String {
+        let stem = (image as NSString).deletingPathExtension, ext = (image as NSString).pathExtension
+        return String(format: "%@-%@%04d.%@", stem, scales > 1 ? "s\(scale + 1)-" : "", iteration, ext)
+    }
+
+    /// Checks that the longest name `--save-every` can give fits the file system, before the run: an intermediate
+    /// that fails later is only a warning, and a name too long would fail every one of them.
+    func checkIntermediateNames() throws {
+        guard let n = plan.outputs.saveEvery else { return }
+        let steps = plan.scales.map(\.evaluations).reduce(0, +)
+        let longest = PlanRun.intermediatePath(plan.outputs.image, scale: plan.scales.count - 1, of: plan.scales.count, iteration: steps)
+        do { try WriteTarget.check(longest) } catch {
+            throw CLIError("\(error) (--save-every \(n) writes names like this one)")
+        }
     }
 
     /// Checks memory, then either prints the plan (`dryRun`) or runs it to the end, an interruption or a failure.
@@ -74,6 +93,7 @@ struct PlanRun {
             printDryRun(memory: memory, available: available, seconds: plan.estimatedSeconds(calibration!, architecture: architecture))
             return nil
         }
+        try checkIntermediateNames()
         let estimate = calibration.map { plan.estimatedSeconds($0, architecture: architecture) }
         progress.line("weights: \(weights.source)")
         let p = plan.preset
@@ -95,7 +115,6 @@ struct PlanRun {
         let stylizer = Stylizer(network: vgg, plan: plan)
         stylizer.onTile = { pass, tile, tiles in progress.tile(pass: pass, index: tile, count: tiles) }
         let out = plan.outputs.image
-        let stem = (out as NSString).deletingPathExtension, ext = (out as NSString).pathExtension
         var failure: Error?
         var contentAtScale: RGBImage?
         var checkpointed: Int?
@@ -104,12 +123,13 @@ struct PlanRun {
             progress.step(p)
             logger?.write(p)
             if let n = plan.outputs.saveEvery, p.iteration > 0, p.iteration % n == 0 {
-                let name = String(format: "%@-%@%04d.%@", stem, p.scaleCount > 1 ? "s\(p.scaleIndex + 1)-" : "", p.iteration, ext)
+                let name = PlanRun.intermediatePath(out, scale: p.scaleIndex, of: p.scaleCount, iteration: p.iteration)
                 if contentAtScale?.width != p.width || contentAtScale?.height != p.height {
                     contentAtScale = inputs.content.resized(width: p.width, height: p.height)
                 }
                 let picture = stylizer.outputImage(x, content: contentAtScale!)
-                do { try picture.write(to: name) } catch { failure = error; return false }
+                // An intermediate is a by-product: one that cannot be written is reported and the run goes on to its result.
+                do { try picture.write(to: name) } catch { progress.warning("stylize: warning: \(error); the run goes on") }
             }
             let stopping = interrupt.isRequested
             if let path = plan.outputs.checkpoint,
@@ -139,7 +159,9 @@ struct PlanRun {
             progress.line("report: \(report)")
         }
         let t = result.terms
-        Console.output(String(format: "%@: %dx%d, %@, %@, %.1f s%@; loss %.4g (content %.4g, style %.4g, tv %.4g); %@\n",
+        // With the log on standard output (`--log -`), the summary goes to standard error, after the last JSON line.
+        let summary = plan.outputs.log == JSONLineLog.standardOutput ? Console.error : Console.output
+        summary(String(format: "%@: %dx%d, %@, %@, %.1f s%@; loss %.4g (content %.4g, style %.4g, tv %.4g); %@\n",
                               out, result.image.width, result.image.height, counted(result.evaluations, "evaluation"),
                               counted(result.iterations, "step"), result.seconds,
                               estimate.map { " (estimated \(durationText($0)))" } ?? "", t.total, t.content, t.style, t.tv,
@@ -178,18 +200,5 @@ struct PlanRun {
         text += "time: about \(durationText(seconds)) on this machine (every scale's evaluation budget used up)\n"
         text += ComputeReport.lines.joined(separator: "\n") + "\n"
         Console.output(text)
-    }
-}
-
-/// Fails before any long work when an output's folder is missing or not writable.
-func checkWritableFolder(_ path: String) throws {
-    let dir = (path as NSString).deletingLastPathComponent
-    let folder = dir.isEmpty ? "." : dir
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
-        throw CLIError("\(path): cannot write: folder \(folder)/ does not exist")
-    }
-    guard FileManager.default.isWritableFile(atPath: folder) else {
-        throw CLIError("\(path): cannot write: folder \(folder)/ is not writable")
     }
 }

@@ -21,6 +21,12 @@ final class ProgressDisplay {
         Console.error(text + "\n")
     }
 
+    /// A warning line, shown with `--quiet` too.
+    func warning(_ text: String) {
+        finish()
+        Console.error(text + "\n")
+    }
+
     func step(_ p: StylizeProgress) {
         guard !quiet else { return }
         let perEval = p.evaluations > 0 ? p.seconds / Double(p.evaluations) : 0
@@ -66,9 +72,13 @@ final class ProgressDisplay {
 /// Every loss term is logged as it enters the total: `style_layers[l]` is β · w_l · E_l, so that they sum to `style`
 /// (as the report's per-layer curves).
 /// The lines go to a hidden temporary file beside `path` (see `StagedFile`), renamed into place by `finish()`:
-/// a run that fails or is killed leaves an older log at `path` as it was, never a partial one.
+/// a run that fails or is killed leaves an older log at `path` as it was, never a partial one. The path `-`
+/// (`standardOutput`) writes each line to standard output as it comes.
 final class JSONLineLog {
-    private let file: StagedFile
+    /// The path that means standard output.
+    static let standardOutput = "-"
+    /// The staged file; nil for standard output.
+    private let file: StagedFile?
     private var failure: Error?
     let path: String
     /// β, which multiplies every style layer's term.
@@ -77,7 +87,7 @@ final class JSONLineLog {
     init(path: String, styleWeight: Double) throws {
         self.path = path
         self.styleWeight = styleWeight
-        file = try StagedFile(path: path)
+        if path == JSONLineLog.standardOutput { file = nil } else { file = try StagedFile(path: path) }
     }
 
     func write(_ p: StylizeProgress) {
@@ -91,12 +101,13 @@ final class JSONLineLog {
         ]
         object["style_layers"] = p.terms.styleByLayer.mapValues { styleWeight * $0 }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        guard let file else { return Console.output(String(decoding: data, as: UTF8.self) + "\n") }
         do { try file.append(Array(data) + [UInt8(ascii: "\n")]) } catch { failure = error }
     }
 
     /// Puts the log in place. - Throws: the first write error (disk full...); the temporary file is then gone.
     func finish() throws {
         if let failure { throw failure }
-        try file.commit()
+        try file?.commit()
     }
 }

@@ -48,13 +48,10 @@ struct ResumeCommand: ParsableCommand {
         var plan = saved.plan
         if let output { plan.outputs.image = output }
         plan.outputs.checkpoint = checkpoint
-        var roles = FileRoles()
-        roles.reads = [(plan.content, "the run's --content")] + plan.styles.map { ($0, "the run's --style") }
-        if let i = plan.initialization.path { roles.reads.append((i, "the run's --init")) }
-        roles.writes = PlanRun.writes(plan.outputs).filter { $0.option != "--checkpoint" }
-        if let folder = PlanRun.intermediatesFolder(plan.outputs) { roles.folders.append(folder) }
-        try roles.check()
-        for path in PlanRun.writes(plan.outputs).map(\.path) { try checkWritableFolder(path) }
+        // The run's whole write set, the checkpoint included: it is written again, so no other output may be it.
+        var reads: [FileRoles.Role] = [(plan.content, "the run's --content")] + plan.styles.map { ($0, "the run's --style") }
+        if let i = plan.initialization.path { reads.append((i, "the run's --init")) }
+        try PlanRun.roles(plan.outputs, reads: reads).check()
 
         var network = NetworkOptions()
         network.weights = weights ?? saved.weightsSpec

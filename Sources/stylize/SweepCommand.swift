@@ -136,6 +136,19 @@ struct SweepCommand: ParsableCommand {
         try checkSize(size, option: "--size")
         if let iterations, !(1...100_000).contains(iterations) { throw CLIError("--iterations must be in 1...100000") }
         if pick != nil && savePreset == nil { throw CLIError("--pick N chooses the cell that --save-preset writes; give --save-preset NAME too") }
+        if let savePreset { _ = try Self.presetPath(savePreset) }
+    }
+
+    /// The file `--save-preset` writes: a path ending in `.json` as given, else `NAME.json` in the user's preset
+    /// folder. A name must be a plain file name there: not empty, no `/` (`../../x` would leave the folder), not
+    /// starting with `.` (hidden, or `.json` itself), no control characters.
+    static func presetPath(_ name: String) throws -> String {
+        if name.hasSuffix(".json") && name != ".json" { return name }
+        if name.isEmpty || name.contains("/") || name.hasPrefix(".") || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw CLIError("--save-preset \(name.debugDescription): a preset name may not be empty, contain \"/\", start with \".\" or hold "
+                           + "control characters; give a name such as mine, or a path ending in .json")
+        }
+        return (ProjectPaths.userPresets as NSString).appendingPathComponent(name + ".json")
     }
 
     var outputPath: String {
@@ -158,6 +171,7 @@ struct SweepCommand: ParsableCommand {
         }
         if let weights = network.weights, !weights.hasPrefix("random:") { roles.reads.append((weights, "--weights")) }
         roles.writes = [(out, "-o")]
+        if output == nil { roles.madeFolders = ["output"] }
         try roles.check()
         let interrupt = Interrupt.shared
         let photos = try contentFiles.map { try readImage($0) }
@@ -260,8 +274,7 @@ struct SweepCommand: ParsableCommand {
         guard (1...total).contains(index) else { throw CLIError("--pick \(index): the sweep has cells 1...\(total)") }
         let cell = cells[(index - 1) % cells.count]
         var p = try Self.preset(base, axes: axes, cell: cell)
-        let path = name.hasSuffix(".json") || name.contains("/")
-            ? name : (ProjectPaths.userPresets as NSString).appendingPathComponent(name + ".json")
+        let path = try Self.presetPath(name)
         p.name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         p.description = "\(base.name) with \(Self.label(axes, cell)) (saved by stylize sweep)"
         if FileManager.default.fileExists(atPath: path) && !force {
@@ -270,6 +283,7 @@ struct SweepCommand: ParsableCommand {
         var roles = FileRoles()
         if let file = Preset.file(of: preset) { roles.reads = [(file, "--preset")] }
         roles.writes = [(path, "--save-preset")]
+        roles.madeFolders = [(path as NSString).deletingLastPathComponent]
         try roles.check()
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }

@@ -95,7 +95,7 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Write a numbered intermediate image every N steps.")
     var saveEvery: Int?
 
-    @Option(name: .long, help: "Write one JSON line per step to this file.")
+    @Option(name: .long, help: "Write one JSON line per step to this file (written when the run ends), or to standard output with - (the summary line then goes to standard error).")
     var log: String?
 
     @Option(name: .long, help: "Write a self-contained HTML run report (pictures, loss curves, Gram comparisons, settings).")
@@ -128,24 +128,24 @@ struct TransferCommand: ParsableCommand {
         try OutputPath.checkFile(outputPath, option: "-o", extensions: ["png", "jpg", "jpeg"])
         if let report { try OutputPath.checkFile(report, option: "--report", extensions: ["html"]) }
         if let checkpoint { try OutputPath.checkFile(checkpoint, option: "--checkpoint", extensions: ["ckpt"]) }
-        try roles().check()
     }
 
-    /// Every file a run writes (output, report, log, checkpoint, numbered intermediates) against every file it
-    /// reads (content, styles, --init, the preset, the weights).
+    /// Every file a run writes (output, report, log, checkpoint, numbered intermediates: `PlanRun.roles`) against
+    /// every file it reads (content, styles, --init, the preset, the weights).
     func roles() -> FileRoles {
-        var roles = FileRoles()
-        roles.reads = [(content, "--content")] + styleFiles.map { ($0, "--style") }
-        if let i = initialization?.path { roles.reads.append((i, "--init")) }
-        if let file = Preset.file(of: preset) { roles.reads.append((file, "--preset")) }
+        var reads: [FileRoles.Role] = [(content, "--content")] + styleFiles.map { ($0, "--style") }
+        if let i = initialization?.path { reads.append((i, "--init")) }
+        if let file = Preset.file(of: preset) { reads.append((file, "--preset")) }
         if let weights = try? WeightsLoader.locate(network.weights, projectRoot: ProjectPaths.root) {
-            roles.reads.append((weights, "--weights"))
+            reads.append((weights, "--weights"))
         }
-        let outputs = self.outputs
-        roles.writes = PlanRun.writes(outputs)
-        if let folder = PlanRun.intermediatesFolder(outputs) { roles.folders.append(folder) }
+        var roles = PlanRun.roles(outputs, reads: reads)
+        if output == nil { roles.madeFolders = [defaultOutputFolder] }
         return roles
     }
+
+    /// The folder of the default output, created by the run.
+    var defaultOutputFolder: String { "output" }
 
     /// Every `--style`, each split at its commas.
     var styleFiles: [String] { style.flatMap(\.paths) }
@@ -154,7 +154,7 @@ struct TransferCommand: ParsableCommand {
         if let output { return output }
         let c = URL(fileURLWithPath: content).deletingPathExtension().lastPathComponent
         let s = styleFiles.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }.joined(separator: "+")
-        return "output/\(c)-\(s).png"
+        return "\(defaultOutputFolder)/\(c)-\(s).png"
     }
 
     var outputs: RunOutputs {
@@ -192,12 +192,12 @@ struct TransferCommand: ParsableCommand {
 
     func run() throws { try perform() }
 
-    /// The whole transfer; `stylize batch` calls it once per item with its own `progress`.
+    /// The whole transfer; `stylize batch` calls it once per item with its own `progress`. The files are checked
+    /// first (`roles()`), before anything is read.
     /// - Returns: the result (nil for --dry-run); an interrupted run throws `ExitCode` after saving.
     @discardableResult
     func perform(progress: ProgressDisplay? = nil) throws -> StylizeResult? {
-        if output != nil { try checkWritableFolder(outputPath) }
-        for extra in [report, log, checkpoint].compactMap({ $0 }) { try checkWritableFolder(extra) }
+        try roles().check()
         let request = request(preset: try Preset.find(preset))
         let inputs = try RunInputs.read(content: content, styles: styleFiles, initialization: initialization, using: readImage)
         let weights = try network.loadWeights()
@@ -205,11 +205,7 @@ struct TransferCommand: ParsableCommand {
         do { plan = try RunPlan(request: request, inputs: inputs, architecture: weights.architecture) } catch {
             throw CLIError(error.description)
         }
-        if output == nil && !dryRun {
-            let outDir = (outputPath as NSString).deletingLastPathComponent
-            if !outDir.isEmpty { try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) }
-            try checkWritableFolder(outputPath)
-        }
+        if output == nil && !dryRun { try OutputPath.makeFolder(defaultOutputFolder) }
         var run = PlanRun(plan: plan, inputs: inputs, weights: weights, network: network, quiet: quiet)
         run.progress = progress
         return try run.execute(dryRun: dryRun, fit: fit)

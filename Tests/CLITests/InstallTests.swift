@@ -82,4 +82,33 @@ final class InstallTests: XCTestCase {
         XCTAssertTrue(weights.stderr.contains("no VGG weights found") && weights.stderr.contains("STYLIZE_HOME (not set)"), weights.stderr)
         XCTAssertEqual(weights.stderr.split(separator: "\n").count, 1, weights.stderr)
     }
+
+    /// A relative PREFIX is taken from the caller's folder and printed absolute; an empty PREFIX and a destination
+    /// that is a folder are refused with one line, and nothing is left behind (the binary used to be moved into
+    /// the folder as `stylize.part.PID`, with a success message).
+    func testPrefixFromTheCallersFolderAndDestinationsThatAreNotFiles() throws {
+        try CLI.requireImages()
+        let script = CLI.root.appendingPathComponent("scripts/install")
+        let env = ["STYLIZE_BINARY": CLI.binary.path]
+        let caller = try CLI.tempDir()
+        let absolute = caller.resolvingSymlinksInPath().appendingPathComponent("rel").path
+        let relative = try CLI.run(["rel"], cwd: caller, env: env, executable: script)
+        XCTAssertEqual(relative.status, 0, relative.stderr)
+        XCTAssertTrue(relative.stdout.contains("install: \(absolute)/bin/stylize;"), relative.stdout)
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: "\(absolute)/bin/stylize"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: CLI.root.appendingPathComponent("rel").path), "installed into the repository")
+
+        let empty = try CLI.run([""], cwd: caller, env: env, executable: script)
+        XCTAssertNotEqual(empty.status, 0)
+        XCTAssertTrue(empty.stderr.contains("install: empty PREFIX"), empty.stderr)
+
+        let prefix = try CLI.tempDir()
+        let folder = prefix.appendingPathComponent("bin/stylize")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let blocked = try CLI.run([prefix.path], cwd: caller, env: env, executable: script)
+        XCTAssertNotEqual(blocked.status, 0)
+        XCTAssertTrue(blocked.stderr.contains("\(folder.path) exists and is not a regular file"), blocked.stderr)
+        XCTAssertFalse(blocked.stdout.contains("install: \(prefix.path)"), "success printed: \(blocked.stdout)")
+        XCTAssertEqual(CLI.listing(folder), [], "nothing moved into the folder")
+    }
 }

@@ -51,4 +51,25 @@ final class SweepTests: XCTestCase {
         let pick = try CLI.run(base + ["--vary", "style_weight=1,2", "--pick", "3", "--save-preset", "/tmp/never.json"])
         XCTAssertTrue(pick.stderr.contains("cells 1...2"), pick.stderr)
     }
+
+    /// `sweep --save-preset NAME` keeps NAME.json in the user's preset folder: names that would leave it or hide
+    /// the file are refused with one line, and nothing is written.
+    func testSavePresetNamesStayInThePresetFolder() throws {
+        try CLI.requireImages()
+        let home = try CLI.tempDir()
+        let env = CLI.freshEnv(home)
+        let base = ["sweep", "--content", CLI.root.appendingPathComponent("images/building.jpg").path,
+                    "--style", CLI.root.appendingPathComponent("images/starry_night.jpg").path,
+                    "--weights", "random:1", "--vary", "style_weight=1", "--size", "32"]
+        for name in ["../../x", "", ".hidden", "a\u{1}b", "sub/x"] {
+            let r = try CLI.run(base + ["--save-preset", name], cwd: home, env: env)
+            XCTAssertNotEqual(r.status, 0, name)
+            XCTAssertTrue(r.stderr.contains("a preset name may not be empty, contain \"/\", start with \".\""), "\(name): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        }
+        XCTAssertEqual(CLI.listing(home), [], "nothing written")
+        let ok = try CLI.run(base + ["--save-preset", "mine"], cwd: home, env: env)
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: home.appendingPathComponent(".config/stylize/presets/mine.json").path))
+    }
 }
