@@ -39,7 +39,7 @@ public enum Conv3x3 {
         let k = 9 * cin
         workspace.reserve(band * w * k)
         let workers = workspace.workers
-        let minimumRows = max(1, 16384 / (w * k))  // split only when each piece has work
+        let minimumRows = max(1, minimumValuesPerPart / (w * k))  // split only when each piece has work
         weights.kernel.withUnsafeBufferPointer { kernel in
             weights.bias.withUnsafeBufferPointer { bias in
                 workspace.columns.withUnsafeMutableBufferPointer { col in
@@ -57,7 +57,7 @@ public enum Conv3x3 {
                                       a: c, lda: k,
                                       b: kernel.baseAddress!, ldb: cout,
                                       c: out, ldc: cout)
-                        parallelFor(rows * w, parts: workers, minimumPerPart: 4096 / cout + 1) { p in
+                        parallelFor(rows * w, parts: workers, minimumPerPart: minimumBiasValuesPerPart / cout + 1) { p in
                             addBias(out + p.lowerBound * cout, pixels: p.count, bias: b, channels: cout, relu: relu)
                         }
                         y0 += rows
@@ -107,7 +107,7 @@ public enum Conv3x3 {
         let k = 9 * cin
         workspace.reserve(band * w * k)
         let workers = workspace.workers
-        let minimumRows = max(1, 16384 / (w * k))
+        let minimumRows = max(1, minimumValuesPerPart / (w * k))
         if !accumulate { din.update(repeating: 0, count: h * w * cin) }
         nonisolated(unsafe) let d = din
         weights.kernel.withUnsafeBufferPointer { kernel in

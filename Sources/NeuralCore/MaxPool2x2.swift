@@ -32,7 +32,7 @@ public enum MaxPool2x2 {
                                into dst: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<UInt8>?) {
         let (oh, ow) = (h / 2, w / 2)
         nonisolated(unsafe) let (out, idx) = (dst, argmax)
-        parallelFor(oh, parts: GEMM.threadCount, minimumPerPart: max(1, 16384 / max(1, ow * c))) { rows in
+        parallelFor(oh, parts: GEMM.threadCount, minimumPerPart: max(1, minimumValuesPerPart / max(1, ow * c))) { rows in
             for oy in rows {
                 for ox in 0 ..< ow {
                     let i00 = ((2 * oy) * w + 2 * ox) * c
@@ -82,7 +82,7 @@ public enum MaxPool2x2 {
                                 channels c: Int, into din: UnsafeMutablePointer<Float>) {
         let (oh, ow) = (h / 2, w / 2)
         nonisolated(unsafe) let d = din
-        parallelFor(h, parts: GEMM.threadCount, minimumPerPart: max(2, 16384 / max(1, w * c))) { rows in
+        parallelFor(h, parts: GEMM.threadCount, minimumPerPart: max(2, minimumValuesPerPart / max(1, w * c))) { rows in
             for y in rows {
                 let row = d + y * w * c
                 if y >= 2 * oh {  // the dropped odd row

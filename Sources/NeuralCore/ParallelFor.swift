@@ -1,5 +1,11 @@
 import Dispatch
 
+/// The fewest Float values a piece of a memory-bound pass (im2col, col2im, pools) should touch: about 64 KiB,
+/// so that handing the piece to another thread (a few microseconds) costs less than the work.
+let minimumValuesPerPart = 16384
+/// The fewest Float values a piece of the bias-and-ReLU pass writes: it is lighter per value than a copy.
+let minimumBiasValuesPerPart = 4096
+
 /// Runs `body` on `parts` contiguous pieces of `0 ..< count` at once (`DispatchQueue.concurrentPerform`),
 /// or on the whole range in the calling thread when `parts <= 1` or the range is small.
 ///

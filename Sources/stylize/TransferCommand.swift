@@ -83,7 +83,7 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How L-BFGS stores its history: bfloat16 (half the memory) or float32.", valueName: "bfloat16|float32"))
     var historyPrecision: HistoryPrecision = .bfloat16
 
-    @Option(name: .long, help: ArgumentHelp("Evaluate large scales in tiles of N pixels plus a halo, with the same loss and gradient as whole images and far less memory: auto (tiles where one evaluation would need over 2 GiB), off, or N.", valueName: "auto|off|N"))
+    @Option(name: .long, help: ArgumentHelp("Evaluate large scales in tiles of N pixels plus a halo, with the same loss and gradient as whole images and far less memory: auto (tiles where one evaluation and the optimizer would need over \(RunPlan.autoTileBytes >> 20) MiB), off, or N.", valueName: "auto|off|N"))
     var tile: RunPlan.Tiling = .auto
 
     @Flag(name: .long, help: "Let the optimizer move pixels outside 0...255 (clamped only when written), for comparisons with unbounded optimizers.")
