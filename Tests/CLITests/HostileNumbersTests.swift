@@ -1,0 +1,46 @@
+import Foundation
+import NeuralCore
+import StyleTransfer
+import XCTest
+
+/// Numbers from the environment and from files, at the edges of their types: scheduler variables, manifest
+/// records, the calibration cache, presets, checkpoints, weights and the loss. Each gets one line naming the
+/// variable or the file and the field, a non-zero exit and nothing written; none traps or allocates without bound.
+final class HostileNumbersTests: XCTestCase {
+    let quick = ["--weights", "random:5", "--size", "32", "--iterations", "3"]
+    let images = ["--content", "images/building.jpg", "--style", "images/starry_night.jpg"]
+
+    /// Asserts a refusal: exit status not 0 (and not a signal's), one line on standard error holding every mention.
+    func assertRefused(_ r: CLI.Output, _ mentions: [String], _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertTrue(r.status != 0 && r.status < 128, "\(label): status \(r.status), \(r.stderr)", file: file, line: line)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(label): one line: \(r.stderr)", file: file, line: line)
+        for m in mentions { XCTAssertTrue(r.stderr.contains(m), "\(label): \(m) in \(r.stderr)", file: file, line: line) }
+    }
+
+    // MARK: - Scheduler variables
+
+    func testSchedulerVariablesAtTheEdgeOfInt64GetOneLine() throws {
+        try CLI.requireImages()
+        let cases: [([String: String], [String], String)] = [
+            (["SLURM_ARRAY_TASK_ID": "9223372036854775807", "SLURM_ARRAY_TASK_MIN": "-1", "SLURM_ARRAY_TASK_COUNT": "4"], [],
+             "SLURM_ARRAY_TASK_ID=9223372036854775807 is not a whole number in 0...2147483647"),
+            (["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "-9223372036854775808", "SLURM_ARRAY_TASK_COUNT": "4"], [],
+             "SLURM_ARRAY_TASK_MIN=-9223372036854775808"),
+            (["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "-9223372036854775808"], [],
+             "SLURM_ARRAY_TASK_COUNT=-9223372036854775808 is not a whole number in 1...1000000"),
+            (["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "9223372036854775808"], [], "SLURM_ARRAY_TASK_COUNT=9223372036854775808"),
+            (["JOB_COMPLETION_INDEX": "-1"], ["--shard-count", "4"], "JOB_COMPLETION_INDEX=-1"),
+            (["JOB_COMPLETION_INDEX": "2"], ["--shard-count", "9223372036854775807"],
+             "the task count must be in 1...1000000, not 9223372036854775807"),
+        ]
+        for (env, extra, mention) in cases {
+            let out = try CLI.tempDir().appendingPathComponent("out")
+            var environment = env
+            for key in ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT", "JOB_COMPLETION_INDEX"]
+            where environment[key] == nil { environment[key] = "" }
+            let r = try CLI.run(["batch"] + images + ["-o", out.path] + extra + quick, env: environment)
+            assertRefused(r, [mention], "\(env)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(env): nothing written")
+        }
+    }
+}
