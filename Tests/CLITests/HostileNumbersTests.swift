@@ -43,4 +43,35 @@ final class HostileNumbersTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(env): nothing written")
         }
     }
+
+    // MARK: - Manifest records
+
+    /// A record whose numbers are out of range is refused by `batch --merge` with the file and line (a negative `of`
+    /// trapped, a huge one allocated the list of missing items); manifest.jsonl is not written.
+    func testManifestRecordsOutOfRangeAreRefusedByMerge() throws {
+        func record(_ edit: (inout [String: Any]) -> Void) throws -> String {
+            var r: [String: Any] = ["index": 0, "of": 2, "name": "a-s", "output": "a-s.png", "content": "a.jpg", "style": "s.jpg",
+                                    "plan": "0123456789abcdef", "status": "done", "shard": "0/2", "time": 1.7e9, "loss": 3.5]
+            edit(&r)
+            return String(decoding: try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys]), as: UTF8.self)
+        }
+        let good = try record { _ in }
+        let cases: [(String, (inout [String: Any]) -> Void, String)] = [
+            ("of -1", { $0["of"] = -1 }, "\"of\": -1 is not in 1...10000000"),
+            ("of Int.max", { $0["of"] = Int.max }, "\"of\": 9223372036854775807 is not in 1...10000000"),
+            ("index beyond of", { $0["index"] = 5 }, "\"index\": 5 is not in 0...1"),
+            ("index Int.min", { $0["index"] = Int.min }, "\"index\": -9223372036854775808"),
+            ("negative loss", { $0["loss"] = -1.0 }, "\"loss\": -1.0 is not a finite number ≥ 0"),
+            ("frame beyond of", { $0["frame"] = 2 }, "\"frame\": 2 is not in 0...1"),
+            ("flicker 1e300", { $0["flicker"] = 1e300 }, "\"flicker\""),
+        ]
+        for (label, edit, mention) in cases {
+            let dir = try CLI.tempDir()
+            let part = dir.appendingPathComponent("manifest-part-1-of-2.jsonl")
+            try (good + "\n" + (try record(edit)) + "\n").write(to: part, atomically: true, encoding: .utf8)
+            let r = try CLI.run(["batch", "--merge", dir.path])
+            assertRefused(r, [part.path + ":2: " + mention, "merge again"], label)
+            XCTAssertEqual(CLI.listing(dir), ["manifest-part-1-of-2.jsonl"], "\(label): nothing written")
+        }
+    }
 }
