@@ -62,11 +62,14 @@ struct PlanRun {
         }
         let weightsFingerprint = Fingerprint.of(weights)
         let calibrationKey = TimeCalibration.key(weights: weightsFingerprint, convolution: network.conv)
-        var calibration = TimeCalibration.cached(key: calibrationKey)
+        let cached = TimeCalibration.cached(key: calibrationKey)
+        if let warning = cached.warning { Console.error("stylize: warning: \(warning)\n") }
+        var calibration = cached.calibration
         let vgg = network.network(weights)
         if dryRun {
             if calibration == nil {
-                progress.line("calibrating this machine (a few seconds, once per machine and weights; kept in \(TimeCalibration.cachePath))")
+                let kept = TimeCalibration.cachePath.map { "kept in \($0)" } ?? "not kept: neither HOME nor XDG_CACHE_HOME names an absolute folder"
+                progress.line("calibrating this machine (a few seconds, once per machine and weights; \(kept))")
                 let measured = TimeCalibration.measure(network: vgg, preset: plan.preset)
                 measured.store(key: calibrationKey)
                 calibration = measured

@@ -74,4 +74,58 @@ final class HostileNumbersTests: XCTestCase {
             XCTAssertEqual(CLI.listing(dir), ["manifest-part-1-of-2.jsonl"], "\(label): nothing written")
         }
     }
+
+    // MARK: - Calibration cache
+
+    /// A cache entry with a huge or negative number is ignored with one warning naming the file (a transfer
+    /// crashed on it, a dry run printed a negative time), and the next dry run calibrates again and replaces it.
+    func testDamagedCalibrationIsIgnoredWithAWarningAndMadeAgain() throws {
+        try CLI.requireImages()
+        let cache = try CLI.tempDir()
+        let file = cache.appendingPathComponent("stylize/calibration.json")
+        let env = ["XDG_CACHE_HOME": cache.path]
+        let dry = images + ["--weights", "random:5:vgg16", "--size", "64", "--dry-run"]
+        XCTAssertEqual(try CLI.run(dry, env: env).status, 0)
+        func entries() throws -> [String: [String: Double]] {
+            try JSONSerialization.jsonObject(with: try Data(contentsOf: file)) as! [String: [String: Double]]
+        }
+        let valid = try entries()
+        XCTAssertEqual(valid.count, 1)
+        func runWarns(_ mention: String, _ label: String) throws {
+            let out = try CLI.tempDir().appendingPathComponent("out.png")
+            let run = try CLI.run(images + ["--weights", "random:5:vgg16", "--size", "32", "--iterations", "2", "-o", out.path], env: env)
+            XCTAssertEqual(run.status, 0, "\(label): \(run.stderr)")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.path), "\(label): the run's image")
+            let warnings = run.stderr.split(separator: "\n").filter { $0.contains("warning") }
+            XCTAssertEqual(warnings.count, 1, "\(label): \(run.stderr)")
+            XCTAssertTrue(warnings.first?.contains(mention) ?? false, "\(label): \(warnings)")
+        }
+        for (field, value) in [("perMultiply", 1e300), ("fixed", -3800.0), ("perVectorValue", 0.0)] {
+            var damaged = valid
+            for key in damaged.keys { damaged[key]![field] = value }
+            try JSONSerialization.data(withJSONObject: damaged).write(to: file)
+            try runWarns("\(file.path): the calibration of this machine is damaged (\(field) = ", "\(field) = \(value)")
+        }
+        let again = try CLI.run(dry, env: env)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stderr.contains("calibrating this machine"), again.stderr)
+        XCTAssertTrue(again.stdout.contains("time: about ") && !again.stdout.contains("time: about -"), again.stdout)
+        XCTAssertTrue(try entries().values.allSatisfy { ($0["perVectorValue"] ?? 0) > 0 }, "the damaged entry is replaced")
+        // Not a calibration cache at all (a number beyond a Double): one warning, the run goes on.
+        try Data("{\"x\": 1e999}".utf8).write(to: file)
+        try runWarns("\(file.path): not a calibration cache", "1e999")
+    }
+
+    /// With HOME empty or unset and no XDG_CACHE_HOME, no cache: nothing is written in the current folder.
+    func testNoCacheWithoutAnAbsoluteHome() throws {
+        try CLI.requireImages()
+        let dir = try CLI.freshFolder()
+        for home in ["HOME= ", "unset HOME;"] {
+            let r = try CLI.shell("\(home) XDG_CACHE_HOME= stylize --content images/building.jpg --style images/starry_night.jpg"
+                                  + " --weights random:5:vgg16 --size 64 --dry-run", cwd: dir)
+            XCTAssertEqual(r.status, 0, "\(home): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("not kept: neither HOME nor XDG_CACHE_HOME names an absolute folder"), "\(home): \(r.stderr)")
+            XCTAssertEqual(CLI.listing(dir), ["images"], "\(home): nothing written in the current folder")
+        }
+    }
 }
