@@ -128,4 +128,30 @@ final class HostileNumbersTests: XCTestCase {
             XCTAssertEqual(CLI.listing(dir), ["images"], "\(home): nothing written in the current folder")
         }
     }
+
+    // MARK: - Presets
+
+    /// One layer under two spellings, or one key spelled with a `\u` escape: refused at load, naming the file.
+    func testPresetNamingOneLayerTwiceOrOneKeyTwiceIsRefused() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        for (name, text, mentions) in [
+            ("twice.json", #"{"style_layers": {"conv1_1": 1, "block1_conv1": 1, "block3_conv1": 1}}"#,
+             ["\"block1_conv1\" and \"conv1_1\" are the same layer, block1_conv1"]),
+            ("escaped.json", #"{"style_weight": 1, "style\u005fweight": 1000}"#, ["key style_weight appears twice"]),
+        ] {
+            let preset = dir.appendingPathComponent(name)
+            try text.write(to: preset, atomically: true, encoding: .utf8)
+            let out = dir.appendingPathComponent("out.png")
+            let transfer = try CLI.run(images + quick + ["--preset", preset.path, "-o", out.path])
+            assertRefused(transfer, [preset.path + ": "] + mentions, "transfer \(name)")
+            // The sweep's --save-preset wrote the layer twice (and trapped); now the sweep stops at the preset.
+            let sweep = try CLI.run(["sweep"] + images + quick + ["--preset", preset.path, "--vary", "style_weight=1,10",
+                                                                   "-o", dir.appendingPathComponent("sweep").path,
+                                                                   "--save-preset", dir.appendingPathComponent("saved.json").path])
+            XCTAssertTrue(sweep.status != 0 && sweep.status < 128, "sweep \(name): \(sweep.stderr)")
+            XCTAssertTrue(sweep.stderr.contains(preset.path), "sweep \(name): \(sweep.stderr)")
+            XCTAssertEqual(CLI.listing(dir).filter { !$0.hasSuffix(".json") || $0 == "saved.json" }, [], "\(name): nothing written")
+        }
+    }
 }
