@@ -131,6 +131,17 @@ struct PlanRun {
                                         weightsSpec: network.weights, convolution: network.conv.rawValue)
             do { try checkpoint.write(to: path) } catch { failure = error }
         }
+        if case .nonFiniteValue(let evaluation) = result.stop {
+            // The run cannot go on: keep the best finite image so far (if any) and the log, and fail.
+            if result.isResult {
+                try result.image.write(to: out)
+                try logger?.finish()
+            }
+            throw CLIError("\(out): the loss or its gradient is not finite at evaluation \(evaluation), so the run stopped"
+                           + (result.isResult ? " (the best image before it was written)" : " (nothing written)")
+                           + "; check the loss weights (--content-weight, --style-weight, --tv-weight, the preset's style_layers:"
+                           + " very large ones overflow) and the weight file")
+        }
         progress.finish()
         if let failure { throw failure }
         try result.image.write(to: out)

@@ -154,4 +154,62 @@ final class HostileNumbersTests: XCTestCase {
             XCTAssertEqual(CLI.listing(dir).filter { !$0.hasSuffix(".json") || $0 == "saved.json" }, [], "\(name): nothing written")
         }
     }
+
+    // MARK: - Weights and the loss
+
+    /// A weight file with one NaN bias is refused at load, naming the file and the layer (it ran, said "loss nan"
+    /// and wrote the photo back).
+    func testWeightsWithANaNAreRefusedAtLoad() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let weights = dir.appendingPathComponent("vgg16-nan.safetensors")
+        try Self.writeVGG16Safetensors(to: weights) { name, values in if name == "features.10.bias" { values[7] = .nan } }
+        let out = dir.appendingPathComponent("out.png")
+        let r = try CLI.run(images + ["--weights", weights.path, "--size", "32", "--iterations", "3", "-o", out.path])
+        assertRefused(r, [weights.path + ": block3_conv1 bias holds nan at index 7"], "NaN bias")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
+    /// A loss that overflows (a style weight of 1e300) stops the run at its first evaluation with a non-zero exit
+    /// and one line saying what to check (it ended with "line search failed" and exit 0); nothing is written,
+    /// since no step was made.
+    func testNonFiniteLossStopsTheRunWithAReason() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let out = dir.appendingPathComponent("out.png")
+        let r = try CLI.run(images + quick + ["--style-weight", "1e300", "-o", out.path, "--log", dir.appendingPathComponent("l.jsonl").path])
+        XCTAssertTrue(r.status != 0 && r.status < 128, r.stderr)
+        let last = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        for m in ["\(out.path): the loss or its gradient is not finite at evaluation 1", "nothing written", "--style-weight"] {
+            XCTAssertTrue(last.contains(m), "\(m) in \(last)")
+        }
+        XCTAssertEqual(CLI.listing(dir), [], "nothing written")
+    }
+
+    // MARK: - Helpers
+
+    /// Writes a torchvision VGG16 safetensors file (zeros), letting `edit` change any tensor.
+    static func writeVGG16Safetensors(to url: URL, edit: (String, inout [Float]) -> Void) throws {
+        let channels = [(3, 64), (64, 64), (64, 128), (128, 128), (128, 256), (256, 256), (256, 256),
+                        (256, 512), (512, 512), (512, 512), (512, 512), (512, 512), (512, 512)]
+        let indices = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]
+        var tensors: [(String, [Int], [Float])] = []
+        for ((cin, cout), index) in zip(channels, indices) {
+            tensors.append(("features.\(index).weight", [cout, cin, 3, 3], [Float](repeating: 0, count: cout * cin * 9)))
+            tensors.append(("features.\(index).bias", [cout], [Float](repeating: 0, count: cout)))
+        }
+        var header: [String: Any] = [:]
+        var offset = 0
+        for i in tensors.indices {
+            edit(tensors[i].0, &tensors[i].2)
+            let bytes = tensors[i].2.count * 4
+            header[tensors[i].0] = ["dtype": "F32", "shape": tensors[i].1, "data_offsets": [offset, offset + bytes]]
+            offset += bytes
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }
+        var file = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Data($0) } + json
+        for t in tensors { file += t.2.withUnsafeBufferPointer { Data(buffer: $0) } }
+        try file.write(to: url)
+    }
 }
