@@ -186,6 +186,156 @@ final class HostileNumbersTests: XCTestCase {
         XCTAssertEqual(CLI.listing(dir), [], "nothing written")
     }
 
+    // MARK: - Checkpoints
+
+    /// A checkpoint file taken apart: its JSON header (as a dictionary) and its vectors; `write` puts it together
+    /// with a matching fingerprint, as a file edited on purpose would be.
+    struct Forged {
+        var header: [String: Any]
+        var vectors: [Data]
+
+        init(_ data: Data) throws {
+            let length = Int(data[12]) | Int(data[13]) << 8 | Int(data[14]) << 16 | Int(data[15]) << 24
+            header = try JSONSerialization.jsonObject(with: data.subdata(in: 16 ..< 16 + length)) as! [String: Any]
+            let n = header["values"] as! Int, count = 4 + 2 * (header["rho"] as! [Any]).count
+            vectors = (0 ..< count).map { data.subdata(in: 16 + length + 4 * n * $0 ..< 16 + length + 4 * n * ($0 + 1)) }
+        }
+
+        var plan: [String: Any] {
+            get { header["plan"] as! [String: Any] }
+            set { header["plan"] = newValue }
+        }
+
+        func write(to url: URL, length: Int? = nil) throws {
+            let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+            var check = Fingerprint()
+            check.add(Array(json))
+            var file = Data("STYLCKPT".utf8) + Data([1, 0, 0, 0])
+            file += withUnsafeBytes(of: UInt32(json.count).littleEndian) { Data($0) }
+            file += json
+            for v in vectors {
+                file += v
+                check.add(Array(v))
+            }
+            file += withUnsafeBytes(of: check.digest.littleEndian) { Data($0) }
+            try file.write(to: url)
+            if let length { try FileHandle(forWritingTo: url).truncate(atOffset: UInt64(length)) }
+        }
+    }
+
+    /// Fields out of range, vectors that are not finite, a plan for other weights or other images, a sparse file
+    /// announcing a plan far beyond memory: each refused with one line naming the checkpoint and the field, before
+    /// any work (they trapped in `resume`, or ran and wrote a black or transposed image).
+    func testForgedCheckpointsAreRefusedBeforeAnyWork() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        func path(_ name: String) -> URL { dir.appendingPathComponent(name) }
+        let made = try CLI.run(images + ["--weights", "random:5", "--scales", "32,48", "--iterations", "4", "-o", path("out.png").path,
+                                         "--checkpoint", path("run.ckpt").path])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let good = try Forged(try Data(contentsOf: path("run.ckpt")))
+        // The unchanged file, put together again, resumes: the forging itself is faithful.
+        try good.write(to: path("same.ckpt"))
+        XCTAssertEqual(try CLI.run(["resume", path("same.ckpt").path, "-o", path("same.png").path]).status, 0)
+
+        func scales(_ f: inout Forged, _ edit: (inout [[String: Any]]) -> Void) {
+            var list = f.plan["scales"] as! [[String: Any]]
+            edit(&list)
+            f.plan["scales"] = list
+        }
+        let vgg16Weights = Fingerprint.of(VGGWeights.random(architecture: .vgg16, seed: 5))
+        let cases: [(String, (inout Forged) -> Void, [String], [String])] = [
+            ("tile 0", { f in scales(&f) { $0[1]["tile"] = 0 } }, [], ["damaged plan", "tiles of 0 px"]),
+            ("tile Int.max", { f in scales(&f) { $0[1]["tile"] = Int.max } }, [], ["tiles of 9223372036854775807 px"]),
+            ("elapsed 1e300", { $0.header["elapsed"] = 1e300 }, [], ["field \"elapsed\" is 1e+300"]),
+            ("elapsed nan", { $0.header["elapsed"] = "nan" }, [], ["field \"elapsed\" is nan"]),
+            ("checkpoint every 0", { f in
+                var outputs = f.plan["outputs"] as! [String: Any]
+                outputs["checkpointEvery"] = 0
+                f.plan["outputs"] = outputs
+            }, [], ["checkpointEvery must be at least 1"]),
+            ("huge loss in the history", { f in
+                var history = f.header["history"] as! [[String: Any]]
+                var terms = history[0]["terms"] as! [String: Any]
+                terms["style"] = "inf"
+                history[0]["terms"] = terms
+                f.header["history"] = history
+            }, [], ["field \"history[0].terms.style\" is inf"]),
+            ("NaN image", { f in f.vectors[0].replaceSubrange(0 ..< 4, with: [0, 0, 0xC0, 0x7F]) }, [], ["vector x holds nan at index 0"]),
+            ("NaN history pair", { f in
+                if f.vectors.count > 4 { f.vectors[4].replaceSubrange(8 ..< 12, with: [0, 0, 0x80, 0x7F]) } else { f.header["rho"] = ["x"] }
+            }, [], ["damaged"]),
+            ("transposed output", { f in
+                scales(&f) { list in
+                    let size = list[1]["output"] as! [String: Any]
+                    list[1]["output"] = ["width": size["height"]!, "height": size["width"]!]
+                }
+                f.header["history"] = (f.header["history"] as! [[String: Any]]).map { p in
+                    var p = p
+                    if p["scaleIndex"] as? Int == 1 {
+                        let (width, height) = (p["width"]!, p["height"]!)
+                        p["width"] = height
+                        p["height"] = width
+                    }
+                    return p
+                }
+            }, [], ["the plan does not match its images", "scale 2 is 33x48", "these images give 48x33"]),
+            ("a scale added", { f in
+                scales(&f) { list in
+                    var extra = list[1]
+                    extra["longestEdge"] = 64
+                    extra["output"] = ["width": 64, "height": 64]
+                    list.append(extra)
+                }
+                f.header["history"] = (f.header["history"] as! [[String: Any]]).map { p in
+                    var p = p
+                    p["scaleCount"] = 3
+                    return p
+                }
+            }, [], ["scale 3 is 64x64"]),
+            ("plan for other weights", { f in
+                f.header["weights"] = String(vgg16Weights, radix: 16).leftPadded(16)
+            }, ["--weights", "random:5:vgg16"], ["damaged plan", "planned for vgg19, not vgg16"]),
+        ]
+        for (label, edit, extra, mentions) in cases {
+            var forged = good
+            edit(&forged)
+            let file = path("forged.ckpt")
+            try forged.write(to: file)
+            let out = path("resumed.png")
+            let r = try CLI.run(["resume", file.path, "-o", out.path] + extra)
+            assertRefused(r, [file.path + ": "] + mentions, label)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(label): nothing written")
+        }
+
+        // A sparse file of 240 GB on a 4 KB header: a 4096 px plan with 800 pairs, far beyond memory. It is refused
+        // by the memory check at once, before a vector is read.
+        var sparse = good
+        let edge = 4096, height = 2816, pairs = 800
+        sparse.plan["scales"] = [["longestEdge": edge, "output": ["width": edge, "height": height],
+                                  "styles": [["width": edge, "height": 3226]], "evaluations": 1000]]
+        var preset = sparse.plan["preset"] as! [String: Any]
+        for (key, value) in [("size", edge as Any), ("scales", [Int]()), ("history", 1000), ("iterations", 1000), ("scaleIterations", [Int]())] {
+            preset[key] = value
+        }
+        sparse.plan["preset"] = preset
+        for key in ["rho", "yy", "sNorm", "yNorm"] { sparse.header[key] = [Double](repeating: 1, count: pairs) }
+        for (key, value) in [("scaleIndex", 0 as Any), ("values", edge * height * 3), ("evaluations", 900), ("iterations", 850),
+                             ("history", [Any]()), ("evaluationsBefore", 0), ("iterationsBefore", 0)] {
+            sparse.header[key] = value
+        }
+        sparse.vectors = []
+        let json = try JSONSerialization.data(withJSONObject: sparse.header, options: [.sortedKeys])
+        let length = 16 + json.count + 4 * edge * height * 3 * (4 + 2 * pairs) + 8
+        let file = path("sparse.ckpt")
+        try sparse.write(to: file, length: length)
+        let started = Date()
+        let r = try CLI.run(["resume", file.path, "-o", path("resumed.png").path])
+        assertRefused(r, [file.path + ": its plan (4096x2816) needs about", "of memory, more than the"], "sparse")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "refused before reading the vectors")
+        try FileManager.default.removeItem(at: file)
+    }
+
     // MARK: - Helpers
 
     /// Writes a torchvision VGG16 safetensors file (zeros), letting `edit` change any tensor.
@@ -212,4 +362,8 @@ final class HostileNumbersTests: XCTestCase {
         for t in tensors { file += t.2.withUnsafeBufferPointer { Data(buffer: $0) } }
         try file.write(to: url)
     }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
