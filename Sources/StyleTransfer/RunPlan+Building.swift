@@ -239,9 +239,26 @@ extension RunPlan {
             .map(\.name)
     }
 
-    /// The same plan with every scale's longest edge multiplied by `factor` (< 1), kept in `Preset.sizeRange`:
-    /// what `--fit` tries until the run fits in memory.
-    public func scaled(by factor: Double, inputs: RunInputs) -> RunPlan {
+    /// `--fit`: the plan with every scale lowered by the same factor, in steps of 0.9, until its memory estimate is
+    /// at most `available` or the output reaches the smallest size; each tried plan is tiled as `tiling` asks, so
+    /// that `--tile off` stays whole images. The caller compares the estimate with `available` (the last plan
+    /// tried does not fit when the smallest size does not).
+    public func fitted(to available: Int, tiling: Tiling, inputs: RunInputs, architecture: VGGArchitecture,
+                       convolution: ConvAlgorithm) -> (plan: RunPlan, memory: MemoryEstimate) {
+        var plan = self
+        var memory = memoryEstimate(architecture: architecture, convolution: convolution)
+        var factor = 1.0
+        while memory.bytes > available && plan.scales[plan.scales.count - 1].longestEdge > Preset.sizeRange.lowerBound {
+            factor *= 0.9
+            plan = scaled(by: factor, tiling: tiling, inputs: inputs)
+            memory = plan.memoryEstimate(architecture: architecture, convolution: convolution)
+        }
+        return (plan, memory)
+    }
+
+    /// The same plan with every scale's longest edge multiplied by `factor` (< 1), kept in `Preset.sizeRange`, and
+    /// tiled as `tiling` asks: what `--fit` tries until the run fits in memory.
+    public func scaled(by factor: Double, tiling: Tiling, inputs: RunInputs) -> RunPlan {
         var plan = self
         var edges: [Int] = []
         for scale in scales {
@@ -255,7 +272,7 @@ extension RunPlan {
             RunPlan.scale(edge, inputs: inputs, styleScale: preset.styleScale,
                           evaluations: plan.preset.evaluationBudget(scale: index, of: edges.count))
         }
-        if let architecture = VGGArchitecture.named(architecture) { plan.assignTiles(.auto, architecture: architecture) }
+        if let architecture = VGGArchitecture.named(architecture) { plan.assignTiles(tiling, architecture: architecture) }
         return plan
     }
 }

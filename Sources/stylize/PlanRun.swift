@@ -18,6 +18,8 @@ struct PlanRun {
     var resume: Checkpoint? = nil
     /// The display to use (`stylize batch` passes its own); nil makes one.
     var progress: ProgressDisplay? = nil
+    /// How the request asked for tiles (`--tile`), which the plans `--fit` tries keep.
+    var tiling: RunPlan.Tiling = .auto
 
     /// The files a plan writes, with the option naming each, for `FileRoles`.
     static func writes(_ o: RunOutputs) -> [FileRoles.Role] {
@@ -49,14 +51,10 @@ struct PlanRun {
                                + " available now; choose a smaller --size, --style-scale or --history, or add --fit")
             }
             let asked = plan.outputSize, askedBytes = memory.bytes
-            var factor = 1.0
-            while memory.bytes > available && plan.scales.last!.longestEdge > Preset.sizeRange.lowerBound {
-                factor *= 0.9
-                plan = resizedPlan(factor)
-                memory = plan.memoryEstimate(architecture: architecture, convolution: network.conv)
-            }
+            (plan, memory) = plan.fitted(to: available, tiling: tiling, inputs: inputs, architecture: architecture, convolution: network.conv)
             guard memory.bytes <= available else {
-                throw CLIError("even \(plan.outputSize) needs about \(memoryText(memory.bytes)) of memory, more than the \(memoryText(available)) available now")
+                let whole = tiling == .off ? " in whole images (--tile off; without it --fit may use tiles)" : ""
+                throw CLIError("even \(plan.outputSize) needs about \(memoryText(memory.bytes)) of memory\(whole), more than the \(memoryText(available)) available now")
             }
             progress.line("--fit: \(asked) would need \(memoryText(askedBytes)), \(memoryText(available)) available; lowered to \(plan.outputSize) (\(memoryText(memory.bytes)))")
         }
@@ -131,6 +129,8 @@ struct PlanRun {
                                         weightsSpec: network.weights, convolution: network.conv.rawValue)
             do { try checkpoint.write(to: path) } catch { failure = error }
         }
+        progress.finish()
+        if let failure { throw failure }
         if case .nonFiniteValue(let evaluation) = result.stop {
             // The run cannot go on: keep the best finite image so far (if any) and the log, and fail.
             if result.isResult {
@@ -142,8 +142,6 @@ struct PlanRun {
                            + "; check the loss weights (--content-weight, --style-weight, --tv-weight, the preset's style_layers:"
                            + " very large ones overflow) and the weight file")
         }
-        progress.finish()
-        if let failure { throw failure }
         try result.image.write(to: out)
         try logger?.finish()
         if let report = plan.outputs.report {
@@ -161,9 +159,6 @@ struct PlanRun {
         if case .cancelled = result.stop { throw ExitCode(interrupt.exitStatus) }
         return result
     }
-
-    /// The plan with every scale lowered by `factor` (`--fit`).
-    func resizedPlan(_ factor: Double) -> RunPlan { plan.scaled(by: factor, inputs: inputs) }
 
     /// Why the run ended, in the user's words: Ctrl-C or SIGTERM is "interrupted".
     func stopReason(_ stop: LBFGSStop, checkpointed: Int?) -> String {

@@ -212,6 +212,7 @@ struct TransferCommand: ParsableCommand {
         }
         var run = PlanRun(plan: plan, inputs: inputs, weights: weights, network: network, quiet: quiet)
         run.progress = progress
+        run.tiling = tile
         return try run.execute(dryRun: dryRun, fit: fit)
     }
 }

@@ -186,6 +186,22 @@ final class HostileNumbersTests: XCTestCase {
         XCTAssertEqual(CLI.listing(dir), [], "nothing written")
     }
 
+    // MARK: - --tile off --fit
+
+    /// `--fit` keeps an explicit `--tile off`: the lowered plan is in whole images.
+    func testFitRespectsTileOff() throws {
+        try CLI.requireImages()
+        let cache = try CLI.tempDir()
+        let args = images + ["--weights", "random:5", "--size", "4096", "--style-scale", "4", "--iterations", "2", "--fit", "--dry-run"]
+        let whole = try CLI.run(args + ["--tile", "off"], env: ["XDG_CACHE_HOME": cache.path])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        XCTAssertTrue(whole.stderr.contains("lowered to"), whole.stderr)
+        XCTAssertTrue(whole.stdout.contains("tiles") && whole.stdout.contains("none (whole images)"), whole.stdout)
+        let tiled = try CLI.run(args, env: ["XDG_CACHE_HOME": cache.path])
+        XCTAssertEqual(tiled.status, 0, tiled.stderr)
+        XCTAssertTrue(tiled.stdout.contains(" tiles of "), "auto tiling may tile the large style: \(tiled.stdout)")
+    }
+
     // MARK: - Checkpoints
 
     /// A checkpoint file taken apart: its JSON header (as a dictionary) and its vectors; `write` puts it together

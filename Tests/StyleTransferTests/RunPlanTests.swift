@@ -110,6 +110,25 @@ final class RunPlanTests: XCTestCase {
         XCTAssertEqual(Double(h - l), 2 * 100 * 1024 * 683 * 3 * 2, accuracy: 1)
     }
 
+    /// `--fit` lowers every scale, tiled as the request asked: `--tile off` stays whole images at every size tried,
+    /// and when even the smallest size does not fit, the last plan tried says so (its estimate above the bytes given).
+    func testFitKeepsTheRequestedTilingAndReportsWhenNothingFits() throws {
+        let wide = RunInputs(content: RGBImage(width: 4000, height: 3000), styles: [RGBImage(width: 500, height: 500)])
+        for tiling in [RunPlan.Tiling.off, .auto] {
+            let plan = try RunPlan(request: request { $0.size = 4096; $0.styleScale = 4; $0.tiling = tiling }, inputs: wide,
+                                   architecture: .vgg16)
+            let asked = plan.memoryEstimate(architecture: .vgg16).bytes
+            let (fitted, memory) = plan.fitted(to: asked / 8, tiling: tiling, inputs: wide, architecture: .vgg16, convolution: .winograd)
+            XCTAssertLessThanOrEqual(memory.bytes, asked / 8, "\(tiling)")
+            XCTAssertLessThan(fitted.outputSize.width, plan.outputSize.width, "\(tiling)")
+            if tiling == .off { XCTAssertTrue(fitted.scales.allSatisfy { $0.tile == nil }, "whole images: \(fitted.tileDescription)") }
+            XCTAssertNoThrow(try fitted.check(architecture: .vgg16), "a fitted plan checks")
+            let (smallest, none) = plan.fitted(to: 1, tiling: tiling, inputs: wide, architecture: .vgg16, convolution: .winograd)
+            XCTAssertEqual(smallest.scales.last?.longestEdge, Preset.sizeRange.lowerBound)
+            XCTAssertGreaterThan(none.bytes, 1)
+        }
+    }
+
     /// A plan read from a checkpoint must agree with the images it runs on: a transposed output, an added scale or
     /// another content size is refused, naming what differs.
     func testPlanMustMatchItsImages() throws {
