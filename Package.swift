@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "StyleTransferTests", dependencies: ["StyleTransfer", "NeuralCore"],
                     exclude: ["Fixtures"]),   // reference scripts and their output; the tests paste the numbers
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
-        .testTarget(name: "CLITests", dependencies: ["stylize", "Imaging"]),
+        .testTarget(name: "CLITests", dependencies: ["stylize", "Imaging", "NeuralCore", "StyleTransfer"]),
         // Replays the fuzz seed corpus and every input a fuzzer crashed on (Fuzz/regressions) through the parsers.
         .testTarget(name: "FuzzRegressionTests", dependencies: ["SafeIO", "Imaging", "NeuralCore", "StyleTransfer"],
                     path: "Fuzz/Sources", exclude: ["Harness"], sources: ["FuzzTargets", "RegressionTests"]),

@@ -151,11 +151,45 @@ def presets():
     (folder / "bad_malformed.json").write_text('{"size": 512,\n "init": "noise"\n')
 
 
+def mutated(field, kind, value):
+    """A `MutatedField` input (Fuzz/Sources/FuzzTargets/MutatedField.swift): the field's index, how the value is
+    written (0 JSON text, 1 Int64, 2 Double bits) and the value."""
+    if kind == 1:
+        value = struct.pack("<q", value)
+    elif kind == 2:
+        value = struct.pack("<d", value)
+    return bytes([field, kind]) + value
+
+
+def mutated_fields():
+    """Seeds of the structure-aware targets: the valid file (an input under 2 bytes) and one field replaced.
+    manifest fields: 0 index, 1 of, 8 status, 9 loss, 14 frame, 15 flicker (FuzzTarget.manifestRecord);
+    calibration fields: 0 the key, 1 fixed, 2 perMultiply, 3 perVectorValue, 4 kernelTransforms."""
+    seeds = {
+        "manifest": {
+            "valid": b"\x00", "loss_huge_finite": mutated(9, 2, 1e300), "flicker_255": mutated(15, 0, b"255"),
+            "bad_of_negative": mutated(1, 1, -1), "bad_of_huge": mutated(1, 1, 2**63 - 1),
+            "bad_index_beyond_of": mutated(0, 1, 5), "bad_loss_nan": mutated(9, 2, float("nan")),
+            "bad_frame_negative": mutated(14, 0, b"-3"), "bad_status": mutated(8, 0, b'"lost"'),
+        },
+        "calibration": {
+            "valid": b"\x00", "other_machine": mutated(0, 0, b'"another machine"'), "slow_machine": mutated(2, 2, 1e-7),
+            "bad_per_multiply_huge": mutated(2, 2, 1e300), "bad_fixed_negative": mutated(1, 2, -3800.0),
+            "bad_per_vector_zero": mutated(3, 1, 0), "bad_transforms_text": mutated(4, 0, b'"fast"'),
+        },
+    }
+    for target, files in seeds.items():
+        folder = fresh(target)
+        for name, data in files.items():
+            (folder / f"{name}.bin").write_bytes(data)
+
+
 if __name__ == "__main__":
     images()
     safetensors()
     hdf5()
     presets()
+    mutated_fields()
     for target in sorted(CORPUS.iterdir()):
         files = list(target.iterdir())
         print(f"{target.name}: {len(files)} seeds, {sum(p.stat().st_size for p in files)} bytes")

@@ -20,10 +20,10 @@ public enum WeightsLoader {
         }
         if isHDF5(head) {
             let file = try HDF5File(path: path, name: name)
-            return try KerasWeightsReader.read(file, name: name)
+            return try checkedFinite(try KerasWeightsReader.read(file, name: name), file: name)
         }
         if SafetensorsFile.looksLike(head) {
-            return try TorchVGGReader.read(try SafetensorsFile(path: path, name: name))
+            return try checkedFinite(try TorchVGGReader.read(try SafetensorsFile(path: path, name: name)), file: name)
         }
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || (head.count > 1 && head[0] == 0x80 && (2...5).contains(head[1])) {
             throw WeightsError(.unsupported, file: name, """
@@ -32,6 +32,21 @@ public enum WeightsLoader {
                 """)
         }
         throw WeightsError(.unrecognized, file: name, "not a Keras HDF5 or safetensors weight file")
+    }
+
+    /// The weights when every kernel and bias value is finite: one NaN or infinity makes every feature map after
+    /// it, and so the loss, NaN, and a run would end at once with the photo unchanged.
+    /// - Throws: `.corrupt` naming the file, the layer and the first value that is not finite.
+    static func checkedFinite(_ weights: VGGWeights, file: String) throws(WeightsError) -> VGGWeights {
+        for conv in weights.convolutions {
+            for (part, values) in [("kernel", conv.kernel), ("bias", conv.bias)] {
+                if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                    throw WeightsError(.corrupt, file: file, "\(conv.name) \(part) holds \(values[bad]) at index \(bad); "
+                                       + "the weights must be finite numbers (a damaged or wrongly converted file: download or convert it again)")
+                }
+            }
+        }
+        return weights
     }
 
     /// The HDF5 signature, at offset 0 or at a user-block boundary (512, 1024, 2048).

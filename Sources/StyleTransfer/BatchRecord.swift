@@ -71,10 +71,33 @@ public struct BatchRecord: Codable, Sendable, Equatable {
         var records: [BatchRecord] = []
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            do { records.append(try JSONDecoder().decode(BatchRecord.self, from: Data(line.utf8))) } catch {
+            let record: BatchRecord
+            do { record = try JSONDecoder().decode(BatchRecord.self, from: Data(line.utf8)) } catch {
                 throw BatchError("\(path):\(number + 1): not a batch manifest record; delete the file or that line and merge again")
             }
+            if let problem = record.rangeProblem {
+                throw BatchError("\(path):\(number + 1): \(problem); delete the file or that line and merge again")
+            }
+            records.append(record)
         }
         return records
+    }
+
+    /// The most items a manifest may count (`of`): far beyond any batch (a 2-hour video at 24 frames a second is
+    /// 172800), the most shards too (`BatchShard.maxCount`), and what bounds the list of missing items a merge makes
+    /// (8 bytes each; a merge of a manifest claiming 10^7 items took 11 s under the fuzzer's sanitizers).
+    public static let maxItems = 1_000_000
+
+    /// What is out of range in this record, or nil: `of` in 1...`maxItems`, `index` and `frame` in 0..<`of`, `loss`,
+    /// `seconds` and `time` finite and not negative, `flicker` in 0...255 (a mean difference of 8-bit values).
+    var rangeProblem: String? {
+        guard (1...BatchRecord.maxItems).contains(of) else { return "\"of\": \(of) is not in 1...\(BatchRecord.maxItems)" }
+        guard (0..<of).contains(index) else { return "\"index\": \(index) is not in 0...\(of - 1) (\"of\": \(of))" }
+        if let frame, !(0..<of).contains(frame) { return "\"frame\": \(frame) is not in 0...\(of - 1)" }
+        for (key, value) in [("loss", loss), ("seconds", seconds), ("time", Optional(time))] {
+            if let value, !(value.isFinite && value >= 0) { return "\"\(key)\": \(value) is not a finite number ≥ 0" }
+        }
+        if let flicker, !(0...255).contains(flicker) { return "\"flicker\": \(flicker) is not in 0...255" }
+        return nil
     }
 }

@@ -105,16 +105,27 @@ extension Checkpoint {
         return String(repeating: "0", count: 16 - s.count) + s
     }
 
+    /// The most threads a checkpoint may say its run had.
+    static let maxThreads = 1 << 16
+
     /// The largest checkpoint file read: 256 GiB, beyond any plan in `Preset.sizeRange` with the longest history.
     public static let maxFileBytes = 256 << 30
+
+    /// The most seconds a checkpoint may say a run took (about 31 years).
+    static let maxSeconds = 1e9
 
     /// Reads a checkpoint file.
     ///
     /// Every size comes from the file, so each is checked against the plan, with checked arithmetic, before
-    /// anything of that size is allocated; the file's length must be exactly what the header implies.
+    /// anything of that size is allocated: every field of the header is checked (`validated`), the file's length
+    /// must be exactly what the header implies, and the plan's memory estimate must fit `memoryLimit`, all before
+    /// the first vector is read; every vector value must be finite (and inside the pixel box for the images).
+    /// The fingerprint catches accidents, not a file edited on purpose, which these checks keep from trapping.
+    /// - Parameter memoryLimit: the bytes the resumed run may use (`AvailableMemory.bytes`); nil: no memory check.
     /// - Throws: `CheckpointError` naming the file: missing, not a checkpoint, another format version, truncated,
-    ///   damaged (header or fingerprint), or a plan that does not check.
-    public static func read(path: String) throws(CheckpointError) -> Checkpoint {
+    ///   damaged (header, a field out of range, a vector, or the fingerprint), a plan that does not check, or one
+    ///   that needs more memory than `memoryLimit`.
+    public static func read(path: String, memoryLimit: Int? = nil) throws(CheckpointError) -> Checkpoint {
         func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message) }
         let file: InputFile
         do { file = try InputFile(path: path, limit: maxFileBytes, what: "checkpoints") } catch {
@@ -152,6 +163,9 @@ extension Checkpoint {
             throw fail("damaged header: it is not the header of a checkpoint of this version")
         }
         let state = try validated(header, fail)
+        guard let convolution = ConvAlgorithm(rawValue: header.convolution) else {
+            throw fail("damaged header: unknown convolution method \"\(header.convolution)\"")
+        }
 
         // The vectors: exactly the length the header implies.
         let n = header.values, pairs = header.rho.count
@@ -163,22 +177,39 @@ extension Checkpoint {
             throw fail(file.size < expected ? "truncated: \(file.size) bytes of the \(expected) its header announces"
                                             : "damaged: \(file.size) bytes where its header announces \(expected)")
         }
+        // The memory of the resumed run (which holds the state read here as its checkpoint copy), before any vector.
+        if let memoryLimit, let architecture = VGGArchitecture.named(header.plan.architecture) {
+            var plan = header.plan
+            plan.outputs.checkpoint = path
+            let bytes = plan.memoryEstimate(architecture: architecture, convolution: convolution).bytes
+            guard bytes <= memoryLimit else {
+                throw fail("its plan (\(plan.outputSize)) needs about \(memoryText(bytes)) of memory, more than the"
+                           + " \(memoryText(memoryLimit)) available now; resume it where more memory is free")
+            }
+        }
         var check = Fingerprint()
         check.add(headerBytes)
         var offset = prefix + headerLength
-        func vector() throws(CheckpointError) -> [Float] {
+        /// The next vector, every value finite and, for an image with the pixel box, inside it.
+        func vector(_ name: String, image: Bool = false) throws(CheckpointError) -> [Float] {
             let raw = try bytes(offset, 4 * n)
             offset += 4 * n
             check.add(raw)
-            return raw.withUnsafeBytes { b in (0 ..< n).map { Float(bitPattern: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
+            let values = raw.withUnsafeBytes { b in (0 ..< n).map { Float(bitPattern: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
+            let range: ClosedRange<Float> = image && header.plan.pixelBox ? 0...255 : -Float.greatestFiniteMagnitude...Float.greatestFiniteMagnitude
+            if let bad = values.firstIndex(where: { !range.contains($0) }) {
+                throw fail("damaged: vector \(name) holds \(values[bad]) at index \(bad)"
+                           + (image && header.plan.pixelBox ? ", outside the pixel box 0...255" : ", not a finite number"))
+            }
+            return values
         }
         var o = state.optimizer
-        o.x = try vector()
-        o.gradient = try vector()
-        o.best = try vector()
-        o.bestGradient = try vector()
+        o.x = try vector("x", image: true)
+        o.gradient = try vector("gradient")
+        o.best = try vector("best", image: true)
+        o.bestGradient = try vector("best gradient")
         for i in 0 ..< pairs {
-            o.pairs.append(.init(s: try vector(), y: try vector(), rho: header.rho[i], yy: header.yy[i],
+            o.pairs.append(.init(s: try vector("s \(i + 1)"), y: try vector("y \(i + 1)"), rho: header.rho[i], yy: header.yy[i],
                                  sNorm: header.sNorm[i], yNorm: header.yNorm[i]))
         }
         let stored = try bytes(offset, trailer).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
@@ -189,9 +220,6 @@ extension Checkpoint {
         result.optimizer = o
         guard let weights = UInt64(header.weights, radix: 16), let inputs = UInt64(header.inputs, radix: 16) else {
             throw fail("damaged header: the fingerprints are not 16 hexadecimal digits")
-        }
-        guard ConvAlgorithm(rawValue: header.convolution) != nil else {
-            throw fail("damaged header: unknown convolution method \"\(header.convolution)\"")
         }
         return Checkpoint(plan: header.plan, state: result, weights: weights, inputs: inputs, weightsSpec: header.weightsSpec,
                           convolution: header.convolution, threads: header.threads)
@@ -213,12 +241,61 @@ extension Checkpoint {
         guard !o1, !o2, h.values == values else {
             throw fail("damaged header: \(h.values) values for a \(scale.output) image")
         }
+        // Every field, named: counts within the plan's budgets (the counters of earlier scales first, so that no sum
+        // below overflows), numbers finite and in their ranges.
+        func require(_ ok: Bool, _ field: String, _ value: Any, _ range: String) throws(CheckpointError) {
+            if !ok { throw fail("damaged header: field \"\(field)\" is \(value), not \(range)") }
+        }
+        let budgetBefore = plan.scales.prefix(h.scaleIndex).reduce(0) { $0 + $1.evaluations }
+        try require((0...budgetBefore).contains(h.evaluationsBefore), "evaluationsBefore", h.evaluationsBefore, "in 0...\(budgetBefore)")
+        try require((0...h.evaluationsBefore).contains(h.iterationsBefore), "iterationsBefore", h.iterationsBefore, "in 0...\(h.evaluationsBefore)")
         let window = LBFGSOptions().progressWindow + 1
-        guard h.rho.count == h.yy.count, h.sNorm.count == h.rho.count, h.yNorm.count == h.rho.count, h.rho.count <= plan.preset.history, h.recentValues.count == window,
+        guard h.rho.count == h.yy.count, h.sNorm.count == h.rho.count, h.yNorm.count == h.rho.count,
+              h.rho.count <= min(plan.preset.history, h.iterations), h.recentValues.count == window,
               h.evaluations >= 1, h.evaluations <= scale.evaluations, h.iterations >= 0, h.iterations < h.evaluations,
-              h.evaluationsBefore >= 0, h.iterationsBefore >= 0, h.threads >= 1,
               h.history.count <= h.evaluationsBefore + h.evaluations + plan.scales.count else {
             throw fail("damaged header: counters out of range for its plan")
+        }
+        try require((1...maxThreads).contains(h.threads), "threads", h.threads, "in 1...\(maxThreads)")
+        let seconds = 0...maxSeconds
+        for (field, value) in [("scaleSeconds", h.scaleSeconds), ("elapsed", h.elapsed)] {
+            try require(seconds.contains(value), field, value, "a number of seconds in 0...\(maxSeconds)")
+        }
+        for (field, value) in [("value", h.value), ("bestValue", h.bestValue), ("initialGradientNorm", h.initialGradientNorm),
+                               ("step", h.step)] {
+            try require(value.isFinite && value >= 0, field, value, "a finite number ≥ 0")
+        }
+        for (field, list) in [("rho", h.rho), ("yy", h.yy), ("sNorm", h.sNorm), ("yNorm", h.yNorm), ("recentValues", h.recentValues)] {
+            if let bad = list.first(where: { !$0.isFinite }) { try require(false, field, bad, "finite") }
+        }
+        let layers = Set(plan.preset.styleLayers.map(\.layer))
+        func checkTerms(_ t: Terms, _ field: String) throws(CheckpointError) {
+            let byLayer = t.styleByLayer.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+            for (name, value) in [(name: "content", value: t.content), ("style", t.style), ("tv", t.tv)] + byLayer {
+                try require(value.isFinite && value >= 0, "\(field).\(name)", value, "a finite number ≥ 0")
+            }
+            if let other = t.styleByLayer.keys.sorted().first(where: { !layers.contains($0) }) {
+                try require(false, "\(field).styleByLayer", other, "a style layer of the plan")
+            }
+        }
+        if let terms = h.bestTerms { try checkTerms(terms, "bestTerms") }
+        for (k, p) in h.history.enumerated() {
+            let field = "history[\(k)]"
+            try require((0...h.scaleIndex).contains(p.scaleIndex), "\(field).scaleIndex", p.scaleIndex, "in 0...\(h.scaleIndex)")
+            let s = plan.scales[p.scaleIndex]
+            try require(p.scaleCount == plan.scales.count, "\(field).scaleCount", p.scaleCount, "\(plan.scales.count)")
+            try require(p.width == s.output.width && p.height == s.output.height, "\(field).width x height", "\(p.width)x\(p.height)", "\(s.output)")
+            try require(p.evaluationBudget == s.evaluations, "\(field).evaluationBudget", p.evaluationBudget, "\(s.evaluations)")
+            try require((0...s.evaluations).contains(p.evaluations), "\(field).evaluations", p.evaluations, "in 0...\(s.evaluations)")
+            try require((0...max(0, p.evaluations)).contains(p.iteration), "\(field).iteration", p.iteration, "in 0...\(p.evaluations)")
+            for (name, value) in [("step", p.step), ("gradientNorm", p.gradientNorm)] {
+                try require(value.isFinite && value >= 0, "\(field).\(name)", value, "a finite number ≥ 0")
+            }
+            for (name, value) in [("seconds", p.seconds), ("elapsed", p.elapsed), ("objectiveSeconds", p.objectiveSeconds),
+                                  ("optimizerSeconds", p.optimizerSeconds)] {
+                try require(seconds.contains(value), "\(field).\(name)", value, "a number of seconds in 0...\(maxSeconds)")
+            }
+            try checkTerms(p.terms, "\(field).terms")
         }
         let empty = LBFGSState(x: [], gradient: [], value: h.value, best: [], bestGradient: [], bestValue: h.bestValue, pairs: [],
                                recentValues: h.recentValues, evaluations: h.evaluations, iterations: h.iterations,

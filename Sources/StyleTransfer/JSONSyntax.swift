@@ -73,16 +73,18 @@ enum JSONSyntax {
             i += 1
             skipSpace()
             if peek == UInt8(ascii: "}") { i += 1; return }
-            var keys = Set<[UInt8]>()
+            // Keys as Swift strings: equal when their decoded text is (a `\u` escape and the character it names,
+            // or two canonically equivalent spellings), as they are in the dictionary JSONSerialization makes.
+            var keys = Set<String>()
             while true {
                 guard peek == UInt8(ascii: "\"") else {
                     throw fail(keys.isEmpty ? "expected a key in double quotes" : "trailing comma before '}' (or a key not in double quotes)")
                 }
                 let start = i
-                let key = try string()
+                let key = String(decoding: try string(), as: UTF16.self)
                 guard keys.insert(key).inserted else {
                     i = start
-                    throw fail("key \(String(decoding: key, as: UTF8.self)) appears twice")
+                    throw fail("key \(key) appears twice")
                 }
                 skipSpace()
                 guard peek == UInt8(ascii: ":") else { throw fail("expected ':' after the key") }
@@ -110,30 +112,39 @@ enum JSONSyntax {
             }
         }
 
-        /// A string with its quotes; returns the raw bytes between them (escapes kept), enough to compare keys.
-        mutating func string() throws(Failure) -> [UInt8] {
+        /// A string with its quotes; returns its value with every escape decoded (`"style\u005fweight"` is
+        /// `style_weight`), as UTF-16, so that keys are compared as `JSONSerialization` will read them.
+        mutating func string() throws(Failure) -> [UInt16] {
             let start = i
+            var value: [UInt16] = []
+            var run = i + 1   // start of the bytes not yet decoded into `value`
+            func flush(to end: Int) { value += String(decoding: bytes[run..<end], as: UTF8.self).utf16 }
             i += 1
             while let b = peek {
                 switch b {
                 case UInt8(ascii: "\""):
+                    flush(to: i)
                     i += 1
-                    return Array(bytes[(start + 1)..<(i - 1)])
+                    return value
                 case UInt8(ascii: "\\"):
+                    flush(to: i)
                     i += 1
                     guard let e = peek else { break }
                     if e == UInt8(ascii: "u") {
                         i += 1
+                        var unit: UInt16 = 0
                         for _ in 0..<4 {
-                            guard let h = peek, (h >= 0x30 && h <= 0x39) || (h | 0x20 >= 0x61 && h | 0x20 <= 0x66) else {
-                                throw fail("\\u needs four hexadecimal digits")
-                            }
+                            guard let h = peek, let digit = Self.hexValue(h) else { throw fail("\\u needs four hexadecimal digits") }
+                            unit = unit << 4 | UInt16(digit)
                             i += 1
                         }
+                        value.append(unit)
                     } else {
-                        guard "\"\\/bfnrt".utf8.contains(e) else { throw fail("invalid escape in a string") }
+                        guard let index = Array("\"\\/bfnrt".utf8).firstIndex(of: e) else { throw fail("invalid escape in a string") }
+                        value.append(Array("\"\\/\u{8}\u{C}\n\r\t".utf16)[index])
                         i += 1
                     }
+                    run = i
                 case 0..<0x20:
                     throw fail("control character in a string (a line break needs \\n)")
                 default:
@@ -142,6 +153,16 @@ enum JSONSyntax {
             }
             i = start
             throw fail("string never closed")
+        }
+
+        /// The value of a hexadecimal digit, or nil.
+        static func hexValue(_ h: UInt8) -> UInt8? {
+            switch h {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): h - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): h - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): h - UInt8(ascii: "A") + 10
+            default: nil
+            }
         }
 
         mutating func number() throws(Failure) {

@@ -58,6 +58,10 @@ public struct LBFGSOptions: Sendable {
     /// gamma = s.y / y.y scales every later step. Off: the probe must also meet the curvature condition, which
     /// makes the line search extrapolate for a few evaluations first.
     public var probeFirstStep = true
+    /// Stop at the first evaluation whose f or gradient is not finite (`LBFGSStop.nonFiniteValue`), for objectives
+    /// that are finite wherever they are defined (style transfer's: a NaN or infinity there means bad weights or
+    /// overflowing loss weights, and no step length cures it). Off: the line search backtracks from such a point.
+    public var stopsOnNonFiniteValue = false
 
     public init() {}
 }
@@ -65,6 +69,8 @@ public struct LBFGSOptions: Sendable {
 /// Why `LBFGS.minimize` stopped.
 public enum LBFGSStop: Sendable, Equatable, CustomStringConvertible {
     case gradientTolerance, noProgress, evaluationBudget, iterationLimit, lineSearchFailed(String), cancelled
+    /// f or its gradient was not finite at this evaluation (1-based) and `LBFGSOptions.stopsOnNonFiniteValue` is on.
+    case nonFiniteValue(evaluation: Int)
 
     public var description: String {
         switch self {
@@ -74,6 +80,7 @@ public enum LBFGSStop: Sendable, Equatable, CustomStringConvertible {
         case .iterationLimit: "stopped: the iteration limit was reached"
         case .lineSearchFailed(let why): "stopped: the line search failed (\(why))"
         case .cancelled: "stopped: cancelled by the caller"
+        case .nonFiniteValue(let evaluation): "stopped: the loss or its gradient is not finite at evaluation \(evaluation)"
         }
     }
 }
@@ -170,6 +177,7 @@ public final class LBFGS {
         let history = LBFGSHistory(count: n, capacity: m, precision: options.historyPrecision)
         var recent = [Double](repeating: 0, count: max(options.progressWindow, 1) + 1)   // f of the last iterates
         var evaluations = 0, iteration = 0
+        var nonFiniteAt: Int? = nil   // the first evaluation with a non-finite f, when `stopsOnNonFiniteValue`
         if boxed && state == nil { VectorOps.project(x.buffer, lower: lower, upper: upper) }
 
         // Clock: objective time and optimizer time since the last report.
@@ -180,6 +188,10 @@ public final class LBFGS {
             let start = DispatchTime.now().uptimeNanoseconds
             let value = objective(point.readOnly, gradient.buffer)
             objectiveNanoseconds += DispatchTime.now().uptimeNanoseconds - start
+            if options.stopsOnNonFiniteValue && nonFiniteAt == nil
+                && !(value.isFinite && VectorOps.dot(gradient.readOnly, gradient.readOnly).isFinite) {   // NaN and inf propagate
+                nonFiniteAt = evaluations
+            }
             return value
         }
         func freeNorm(_ gradient: LBFGSVector, _ point: LBFGSVector) -> Double {
@@ -212,6 +224,14 @@ public final class LBFGS {
             if let finalSnapshot, let onFinish { onFinish(finalSnapshot) }
             return LBFGSResult(x: Array(xBest.buffer), value: fBest, iterations: iteration, evaluations: evaluations, stop: stop, message: message)
         }
+        /// The stop at a non-finite f: no `onFinish` (a state holding it cannot be resumed); the best point is the
+        /// lowest finite one (x0 when f(x0) is not finite: fBest is then not finite either).
+        func nonFinite(_ evaluation: Int) -> LBFGSResult {
+            LBFGSResult(x: Array(xBest.buffer), value: fBest, iterations: iteration, evaluations: evaluations,
+                        stop: .nonFiniteValue(evaluation: evaluation),
+                        message: "stopped: f or its gradient is not finite at evaluation \(evaluation) (best finite f = \(sci(fBest)))")
+        }
+        if let at = nonFiniteAt { return nonFinite(at) }
         guard f.isFinite, VectorOps.dot(g.readOnly, g.readOnly).isFinite else {
             return finish(.lineSearchFailed("objective not finite at x0"), "stopped: f or its gradient is not finite at the starting point")
         }
@@ -300,6 +320,7 @@ public final class LBFGS {
             // keep being rejected.
             lineSearch.acceptsFirstSufficientDecrease = steepest && options.probeFirstStep && iteration == 0
             let result = lineSearch.search(value0: f, derivative0: slope, initialStep: initialStep) { a in
+                if nonFiniteAt != nil { return (.nan, .nan) }   // stopping: no more evaluations
                 if boxed {
                     VectorOps.projectedStep(xTrial.buffer, path: path.buffer, x: x.readOnly, step: Float(a), direction: d.readOnly,
                                             lower: lower, upper: upper)
@@ -315,6 +336,7 @@ public final class LBFGS {
                 }
                 return (value, derivative)
             }
+            if let at = nonFiniteAt { return nonFinite(at) }
             var fNew: Double
             if result.outcome == .converged || result.outcome == .sufficientDecrease {   // the last evaluated point
                 fNew = result.value

@@ -51,6 +51,7 @@ extension Preset {
         add("style_weight", Limits.weightProblem(styleWeight))
         add("tv_weight", Limits.weightProblem(tvWeight))
         for layer in styleLayers { add("style_layers.\(layer.layer)", Limits.weightProblem(layer.weight)) }
+        if let twice = styleLayers.map(\.layer).firstRepeated { add("style_layers", "names \(twice) twice") }
         if !styleLayers.contains(where: { $0.weight > 0 }) { add("style_layers", "needs at least one layer with a weight above 0") }
         add("iterations", Limits.rangeProblem(iterations, Limits.iterations))
         add("size", Limits.rangeProblem(size, Preset.sizeRange))
@@ -64,5 +65,13 @@ extension Preset {
             add("scale_iterations", Limits.rangeProblem(bad, Limits.iterations))
         }
         return problems
+    }
+}
+
+extension Array where Element: Hashable {
+    /// The first element that an earlier one equals, or nil.
+    var firstRepeated: Element? {
+        var seen = Set<Element>()
+        return first { !seen.insert($0).inserted }
     }
 }

@@ -80,10 +80,15 @@ extension Preset {
                 throw PresetError(path: path, message: "field \"style_layers\" must be an object of layer names to weights")
             }
             var result: [StyleLayerWeight] = []
-            for (name, w) in layers {
+            var spelled: [String: String] = [:]   // Keras name → the spelling that gave it
+            for (name, w) in layers.sorted(by: { $0.key < $1.key }) {
                 let layer = VGGArchitecture.kerasName(name)
                 guard Preset.knownLayers.contains(layer) else {
                     throw PresetError(path: path, message: "style_layers: unknown layer \"\(layer)\"")
+                }
+                // Two spellings of one layer (`conv1_1` and `block1_conv1`) would weigh it twice.
+                if let other = spelled.updateValue(name, forKey: layer) {
+                    throw PresetError(path: path, message: "style_layers: \"\(other)\" and \"\(name)\" are the same layer, \(layer); keep one")
                 }
                 guard let n = jsonNumber(w) else {
                     throw PresetError(path: path, message: "style_layers.\(layer) must be a number")

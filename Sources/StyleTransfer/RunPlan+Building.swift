@@ -93,13 +93,10 @@ extension RunPlan {
         // Scales and style sizes.
         let edges = p.scales.isEmpty ? [p.size] : p.scales
         let scales = edges.enumerated().map { index, edge in
-            let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
-            return Scale(longestEdge: edge, output: Size(width: w, height: h),
-                         styles: inputs.styles.map { RunPlan.styleSize($0, longestEdge: edge, styleScale: p.styleScale) },
-                         evaluations: p.evaluationBudget(scale: index, of: edges.count))
+            RunPlan.scale(edge, inputs: inputs, styleScale: p.styleScale, evaluations: p.evaluationBudget(scale: index, of: edges.count))
         }
-        if case .core(let core) = request.tiling, core < 16 {
-            throw RunPlanError(["--tile must be at least 16 pixels, not \(core) (or auto, or off)"])
+        if case .core(let core) = request.tiling, core < RunPlan.minimumTile {
+            throw RunPlanError(["--tile must be at least \(RunPlan.minimumTile) pixels, not \(core) (or auto, or off)"])
         }
         self.init(preset: p, content: request.content, styles: request.styles, blend: blend, initialization: p.initialization,
                   seed: request.seed, scales: scales, pixelBox: request.pixelBox, historyPrecision: request.historyPrecision,
@@ -142,6 +139,14 @@ extension RunPlan {
         return core
     }
 
+    /// The scale of longest edge `edge` for these inputs: the content fitted to it, each style at `styleScale`
+    /// (`styleSize`), untiled.
+    static func scale(_ edge: Int, inputs: RunInputs, styleScale: Double, evaluations: Int) -> Scale {
+        let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
+        return Scale(longestEdge: edge, output: Size(width: w, height: h),
+                     styles: inputs.styles.map { styleSize($0, longestEdge: edge, styleScale: styleScale) }, evaluations: evaluations)
+    }
+
     /// A style image's size at a scale: longest edge `max(16, edge · styleScale)`, rounded.
     static func styleSize(_ style: RGBImage, longestEdge edge: Int, styleScale: Double) -> Size {
         let (w, h) = RGBImage.fittedSize(width: style.width, height: style.height,
@@ -150,24 +155,43 @@ extension RunPlan {
     }
 
     /// The checks of a built plan that do not depend on how it was asked for: every range of the effective
-    /// preset, the layers, and every image the pools would shrink to nothing at a loss layer. Also the whole
-    /// check of a plan read from a checkpoint, whose sizes are then known to be in range.
+    /// preset, the layers, the blend, the scales (increasing, in range, tiles of at least `minimumTile` and at most
+    /// the scale's largest image), the output intervals, and every image the pools would shrink to nothing at a loss
+    /// layer. Also the whole check of a plan read from a checkpoint (with `check(inputs:)` once its images are read),
+    /// whose sizes are then known to be in range.
     /// - Throws: `RunPlanError`, one line per problem.
     public func check(architecture: VGGArchitecture) throws(RunPlanError) {
         var problems = preset.rangeProblems { "field \"\($0)\"" }
         if architecture.name != self.architecture { problems.append("planned for \(self.architecture), not \(architecture.name)") }
-        for layer in lossLayers where !architecture.isLayerName(layer) || layer == "input_1" {
+        for layer in preset.styleLayers.map(\.layer) + [preset.contentLayer] where !architecture.isLayerName(layer) || layer == "input_1" {
             problems.append("\(architecture.name) has no loss layer \(layer)")
         }
+        if !(blend.allSatisfy { $0.isFinite && $0 >= 0 } && blend.reduce(0, +) > 0) {
+            problems.append("the style blend must hold weights ≥ 0, not all 0 (\(blend.map { "\($0)" }.joined(separator: ",")))")
+        }
+        for (value, key) in [(outputs.saveEvery, "saveEvery"), (outputs.checkpointEvery, "checkpointEvery")] {
+            if let value, value < 1 { problems.append("\(key) must be at least 1, not \(value)") }
+        }
         let sizeLimit = Preset.sizeRange.upperBound * 2   // a style at style_scale 8 of a small output stays far below
+        let styleSizeLimit = Int(Double(Preset.sizeRange.upperBound) * Preset.Limits.maxStyleScale)
         let all = [contentSize] + styleSizes + (initializationSize.map { [$0] } ?? []) + scales.flatMap { [$0.output] + $0.styles }
         if scales.isEmpty || all.contains(where: { $0.width < 1 || $0.height < 1 || $0.width > 1 << 20 || $0.height > 1 << 20 }) {
             problems.append("image sizes out of range")
         }
         if styles.isEmpty || styles.count != blend.count || styleSizes.count != styles.count
-            || scales.contains(where: { $0.styles.count != styles.count || $0.evaluations < 1 || !Preset.sizeRange.contains($0.longestEdge) })
-            || scales.contains(where: { max($0.output.width, $0.output.height) > sizeLimit }) {
+            || scales.contains(where: { $0.styles.count != styles.count || !Preset.Limits.iterations.contains($0.evaluations)
+                                        || !Preset.sizeRange.contains($0.longestEdge) })
+            || scales.contains(where: { max($0.output.width, $0.output.height) > sizeLimit
+                                        || $0.styles.contains { max($0.width, $0.height) > styleSizeLimit } })
+            || zip(scales, scales.dropFirst()).contains(where: { $0.longestEdge >= $1.longestEdge }) {
             problems.append("the scales do not match the styles or the size range")
+        }
+        guard problems.isEmpty else { throw RunPlanError(problems) }
+        for (index, scale) in scales.enumerated() {
+            let longest = ([scale.output] + scale.styles).map { max($0.width, $0.height) }.max()!
+            if let tile = scale.tile, !(RunPlan.minimumTile...max(RunPlan.minimumTile, longest)).contains(tile) {
+                problems.append("scale \(index + 1): tiles of \(tile) px, not in \(RunPlan.minimumTile)...\(longest)")
+            }
         }
         guard problems.isEmpty else { throw RunPlanError(problems) }
         // Vanishing layers: at the smallest scale (each pool halves the map, rounding down).
@@ -182,6 +206,31 @@ extension RunPlan {
         guard problems.isEmpty else { throw RunPlanError(problems) }
     }
 
+    /// The smallest tile core (`--tile`): block5's alignment, so that a core holds at least one pixel of every layer.
+    public static let minimumTile = 16
+
+    /// The checks of a plan against the images it runs on (a checkpoint's plan, once `stylize resume` has read
+    /// them): the sizes it recorded are the images' sizes, and every scale's output and style sizes are the ones
+    /// these images give at its longest edge (`scale`), so that no size can disagree with the pixels.
+    /// - Throws: `RunPlanError` naming the first size that differs.
+    public func check(inputs: RunInputs) throws(RunPlanError) {
+        let recorded = [("the content", contentSize, inputs.contentSize)]
+            + zip(styleSizes, inputs.styleSizes).map { ("a style image", $0, $1) }
+        for (what, planned, real) in recorded where planned != real {
+            throw RunPlanError(["\(what) is \(real), the plan says \(planned)"])
+        }
+        guard styleSizes.count == inputs.styleSizes.count, initializationSize == inputs.initializationSize else {
+            throw RunPlanError(["the plan's style or --init images are not the ones read"])
+        }
+        for (index, scale) in scales.enumerated() {
+            let expected = RunPlan.scale(scale.longestEdge, inputs: inputs, styleScale: preset.styleScale, evaluations: scale.evaluations)
+            if scale.output != expected.output || scale.styles != expected.styles {
+                throw RunPlanError(["scale \(index + 1) is \(scale.output) with styles \(scale.styles.map(\.description).joined(separator: ", ")),"
+                                    + " but these images give \(expected.output) with \(expected.styles.map(\.description).joined(separator: ", "))"])
+            }
+        }
+    }
+
     /// The loss layers that an image of this size shrinks to nothing.
     static func vanishingLayers(_ size: Size, layers: [String], architecture: VGGArchitecture) -> [String] {
         let used = Set(layers)
@@ -190,9 +239,26 @@ extension RunPlan {
             .map(\.name)
     }
 
-    /// The same plan with every scale's longest edge multiplied by `factor` (< 1), kept in `Preset.sizeRange`:
-    /// what `--fit` tries until the run fits in memory.
-    public func scaled(by factor: Double, inputs: RunInputs) -> RunPlan {
+    /// `--fit`: the plan with every scale lowered by the same factor, in steps of 0.9, until its memory estimate is
+    /// at most `available` or the output reaches the smallest size; each tried plan is tiled as `tiling` asks, so
+    /// that `--tile off` stays whole images. The caller compares the estimate with `available` (the last plan
+    /// tried does not fit when the smallest size does not).
+    public func fitted(to available: Int, tiling: Tiling, inputs: RunInputs, architecture: VGGArchitecture,
+                       convolution: ConvAlgorithm) -> (plan: RunPlan, memory: MemoryEstimate) {
+        var plan = self
+        var memory = memoryEstimate(architecture: architecture, convolution: convolution)
+        var factor = 1.0
+        while memory.bytes > available && plan.scales[plan.scales.count - 1].longestEdge > Preset.sizeRange.lowerBound {
+            factor *= 0.9
+            plan = scaled(by: factor, tiling: tiling, inputs: inputs)
+            memory = plan.memoryEstimate(architecture: architecture, convolution: convolution)
+        }
+        return (plan, memory)
+    }
+
+    /// The same plan with every scale's longest edge multiplied by `factor` (< 1), kept in `Preset.sizeRange`, and
+    /// tiled as `tiling` asks: what `--fit` tries until the run fits in memory.
+    public func scaled(by factor: Double, tiling: Tiling, inputs: RunInputs) -> RunPlan {
         var plan = self
         var edges: [Int] = []
         for scale in scales {
@@ -203,12 +269,10 @@ extension RunPlan {
         plan.preset.size = edges.last!
         plan.preset.scales = scales.count > 1 ? edges : []
         plan.scales = edges.enumerated().map { index, edge in
-            let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
-            return Scale(longestEdge: edge, output: Size(width: w, height: h),
-                         styles: inputs.styles.map { RunPlan.styleSize($0, longestEdge: edge, styleScale: preset.styleScale) },
-                         evaluations: plan.preset.evaluationBudget(scale: index, of: edges.count))
+            RunPlan.scale(edge, inputs: inputs, styleScale: preset.styleScale,
+                          evaluations: plan.preset.evaluationBudget(scale: index, of: edges.count))
         }
-        if let architecture = VGGArchitecture.named(architecture) { plan.assignTiles(.auto, architecture: architecture) }
+        if let architecture = VGGArchitecture.named(architecture) { plan.assignTiles(tiling, architecture: architecture) }
         return plan
     }
 }
@@ -221,10 +285,7 @@ extension RunPlan {
                                  seed: UInt64 = 0, pixelBox: Bool = true, historyPrecision: HistoryPrecision = .bfloat16) -> RunPlan {
         let edges = preset.scales.isEmpty ? [preset.size] : preset.scales
         let scales = edges.enumerated().map { index, edge in
-            let (w, h) = RGBImage.fittedSize(width: inputs.content.width, height: inputs.content.height, longestEdge: edge)
-            return Scale(longestEdge: edge, output: Size(width: w, height: h),
-                         styles: inputs.styles.map { styleSize($0, longestEdge: edge, styleScale: preset.styleScale) },
-                         evaluations: preset.evaluationBudget(scale: index, of: edges.count))
+            scale(edge, inputs: inputs, styleScale: preset.styleScale, evaluations: preset.evaluationBudget(scale: index, of: edges.count))
         }
         return RunPlan(preset: preset, content: "", styles: inputs.styles.map { _ in "" },
                        blend: blend ?? inputs.styles.map { _ in 1 }, initialization: preset.initialization, seed: seed,

@@ -47,7 +47,7 @@ extension RunPlan {
 
 /// "42s", "3m05s", "1h02m".
 public func durationText(_ seconds: Double) -> String {
-    guard seconds.isFinite else { return "?" }
+    guard seconds.isFinite, abs(seconds) < 1e15 else { return "?" }   // Int(seconds) must not overflow
     let s = Int(seconds.rounded())
     if s >= 3600 { return String(format: "%dh%02dm", s / 3600, s % 3600 / 60) }
     return s >= 60 ? String(format: "%dm%02ds", s / 60, s % 60) : "\(s)s"

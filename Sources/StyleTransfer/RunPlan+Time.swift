@@ -98,11 +98,14 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
             + " | OpenBLAS threads \(threads) | core \(BLASCore.name) | kernels \(VectorISA.kernels)"
     }
 
-    /// The cache file: `$XDG_CACHE_HOME/stylize/calibration.json`, else `~/.cache/stylize/calibration.json`.
-    public static var cachePath: String {
+    /// The cache file: `$XDG_CACHE_HOME/stylize/calibration.json`, else `$HOME/.cache/stylize/calibration.json`;
+    /// nil (no cache) when neither names an absolute folder, so that an unset or empty `HOME` never makes the cache
+    /// a file of the current folder (the XDG Base Directory rule: relative paths are ignored).
+    public static var cachePath: String? {
         let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((env["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".cache")
+        let absolute = { (path: String?) in path.flatMap { $0.hasPrefix("/") ? $0 : nil } }
+        guard let base = absolute(env["XDG_CACHE_HOME"])
+                ?? absolute(env["HOME"]).map({ ($0 as NSString).appendingPathComponent(".cache") }) else { return nil }
         return ((base as NSString).appendingPathComponent("stylize") as NSString).appendingPathComponent("calibration.json")
     }
 
@@ -112,18 +115,48 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
         "\(machine) | weights \(Checkpoint.hex(weights)) | \(convolution) | calibration 3"
     }
 
-    /// The cached calibration for `key`, if any (an unreadable cache counts as empty).
-    public static func cached(key: String) -> TimeCalibration? {
-        guard let bytes = try? InputFile.contents(of: cachePath, limit: 1 << 20, what: "calibration caches", protected: false),
-              let all = try? JSONDecoder().decode([String: TimeCalibration].self, from: Data(bytes)) else { return nil }
-        return all[key]
+    /// What makes this calibration unusable, or nil: a coefficient that is not finite or not plausible. The
+    /// bounds are far beyond any machine: an evaluation's fixed cost and the kernel transforms at most an hour, a
+    /// multiply-add at most a microsecond (10^4 times this 2-core machine's 1e-10 s), a vector value at most a
+    /// millisecond. `measure` never gives a negative coefficient, and the per-value costs are above 0 (measured times).
+    public var problem: String? {
+        let checks: [(name: String, value: Double, range: ClosedRange<Double>, positive: Bool)] = [
+            ("fixed", fixed, 0...3600, false), ("perMultiply", perMultiply, 0...1e-6, true),
+            ("perVectorValue", perVectorValue, 0...1e-3, true), ("kernelTransforms", kernelTransforms, 0...3600, false),
+        ]
+        for c in checks where !(c.value.isFinite && c.range.contains(c.value) && (!c.positive || c.value > 0)) {
+            return "\(c.name) = \(c.value) is not in \(c.positive ? "(" : "[")\(c.range.lowerBound), \(c.range.upperBound)]"
+        }
+        return nil
+    }
+
+    /// The cached calibration for `key`, if any, and a warning naming the cache file when it cannot be used: a
+    /// file that is not a calibration cache, or an entry with an implausible number (`problem`). A missing file or
+    /// key, or no cache (`cachePath` nil), is no calibration and no warning. An unusable entry is made again by the
+    /// next dry run, which replaces it.
+    /// - Parameter path: the cache file (`cachePath`, or another for tests).
+    public static func cached(key: String, path: String? = cachePath) -> (calibration: TimeCalibration?, warning: String?) {
+        guard let path, FileManager.default.fileExists(atPath: path) else { return (nil, nil) }
+        let ignored = "ignored; the next --dry-run calibrates this machine again"
+        let all: [String: TimeCalibration]
+        do {
+            let bytes = try InputFile.contents(of: path, limit: 1 << 20, what: "calibration caches", protected: false)
+            all = try JSONDecoder().decode([String: TimeCalibration].self, from: Data(bytes))
+        } catch let error as FileAccessError {
+            return (nil, "\(path): \(error.problem); \(ignored)")
+        } catch {
+            return (nil, "\(path): not a calibration cache (it does not hold calibrations with numbers); \(ignored)")
+        }
+        guard let found = all[key] else { return (nil, nil) }
+        if let problem = found.problem { return (nil, "\(path): the calibration of this machine is damaged (\(problem)); \(ignored)") }
+        return (found, nil)
     }
 
     /// Adds this calibration to the cache under `key` (creating the folder), atomically. Failures are ignored: the
     /// cache only saves the next run a few seconds. The cache is read unprotected (`InputFile`'s `protected`), or the
     /// guard against overwriting an input would refuse this write once the file exists.
     public func store(key: String) {
-        let path = TimeCalibration.cachePath
+        guard let path = TimeCalibration.cachePath else { return }
         var all: [String: TimeCalibration] = [:]
         if let bytes = try? InputFile.contents(of: path, limit: 1 << 20, what: "calibration caches", protected: false),
            let old = try? JSONDecoder().decode([String: TimeCalibration].self, from: Data(bytes)) { all = old }

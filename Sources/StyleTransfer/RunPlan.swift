@@ -94,6 +94,7 @@ public struct RunPlan: Sendable, Equatable, Codable {
         options.historySize = preset.history
         options.historyPrecision = historyPrecision
         options.maxEvaluations = scales[index].evaluations
+        options.stopsOnNonFiniteValue = true   // the loss is finite for finite weights and images (`StylizeResult.stop`)
         if pixelBox { options.bounds = 0 ... 255 }
         if preconditioned == true {
             options.preconditioner = .standard(width: scales[index].output.width, height: scales[index].output.height)

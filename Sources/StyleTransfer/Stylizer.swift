@@ -35,7 +35,12 @@ public struct StylizeResult: Sendable {
     public var terms: LossTerms
     public var evaluations: Int
     public var iterations: Int
+    /// Why the run stopped; a non-finite loss (`.nonFiniteValue`) stops the whole run, with its evaluation counted
+    /// over all scales.
     public var stop: LBFGSStop
+    /// Whether `image` is a result: false when the loss was not finite before the run's first step, so that
+    /// `image` is only the start.
+    public var isResult: Bool
     public var history: [StylizeProgress]
     public var seconds: Double
     /// The style Gram targets at the last scale, per layer (C, C).
@@ -114,8 +119,10 @@ public final class Stylizer {
         var last: (LBFGSResult, LossTerms, StyleObjective)? = nil
         var totalEvaluations = state?.evaluationsBefore ?? 0, totalIterations = state?.iterationsBefore ?? 0
         var cancelled = false
+        var nonFinite: Int? = nil   // the run's evaluation whose loss was not finite
+        var isResult = true
         let firstScale = state?.scaleIndex ?? 0
-        for index in firstScale ..< plan.scales.count where !cancelled {
+        for index in firstScale ..< plan.scales.count where !cancelled && nonFinite == nil {
             let scale = plan.scales[index]
             let (w, h) = (scale.output.width, scale.output.height)
             // The previous scale's network buffers go: this scale plans its own (whole image or tiles).
@@ -176,13 +183,20 @@ public final class Stylizer {
             last = (result, bestTerms ?? objective.lastTerms, objective)
             totalEvaluations = evaluationsBefore + result.evaluations
             totalIterations = iterationsBefore + result.iterations
+            if case .nonFiniteValue(let evaluation) = result.stop {
+                nonFinite = evaluationsBefore + evaluation
+                // Before the first step of the run's first scale the image is only the start; at a later scale it
+                // is at least the previous scale's result, enlarged.
+                isResult = result.iterations > 0 || index > firstScale
+            }
         }
         let (result, terms, objective) = last!
         let raw = current!
         let image = outputImage(raw, content: inputs.content.resized(width: raw.width, height: raw.height))
         return StylizeResult(image: image, raw: raw, terms: terms,
                              evaluations: totalEvaluations, iterations: totalIterations,
-                             stop: cancelled ? .cancelled : result.stop, history: history,
+                             stop: cancelled ? .cancelled : nonFinite.map { .nonFiniteValue(evaluation: $0) } ?? result.stop,
+                             isResult: isResult, history: history,
                              seconds: elapsedBefore + Date().timeIntervalSince(start), styleGrams: objective.styleGrams,
                              resultGrams: objective.grams(of: raw))
     }

@@ -18,6 +18,8 @@ struct PlanRun {
     var resume: Checkpoint? = nil
     /// The display to use (`stylize batch` passes its own); nil makes one.
     var progress: ProgressDisplay? = nil
+    /// How the request asked for tiles (`--tile`), which the plans `--fit` tries keep.
+    var tiling: RunPlan.Tiling = .auto
 
     /// The one write set of a run, for `transfer` and `resume` alike: the image, the report, the log (unless it goes
     /// to standard output, `-`), the checkpoint and the folder of the numbered intermediates, against `reads`.
@@ -68,24 +70,23 @@ struct PlanRun {
                                + " available now; choose a smaller --size, --style-scale or --history, or add --fit")
             }
             let asked = plan.outputSize, askedBytes = memory.bytes
-            var factor = 1.0
-            while memory.bytes > available && plan.scales.last!.longestEdge > Preset.sizeRange.lowerBound {
-                factor *= 0.9
-                plan = resizedPlan(factor)
-                memory = plan.memoryEstimate(architecture: architecture, convolution: network.conv)
-            }
+            (plan, memory) = plan.fitted(to: available, tiling: tiling, inputs: inputs, architecture: architecture, convolution: network.conv)
             guard memory.bytes <= available else {
-                throw CLIError("even \(plan.outputSize) needs about \(memoryText(memory.bytes)) of memory, more than the \(memoryText(available)) available now")
+                let whole = tiling == .off ? " in whole images (--tile off; without it --fit may use tiles)" : ""
+                throw CLIError("even \(plan.outputSize) needs about \(memoryText(memory.bytes)) of memory\(whole), more than the \(memoryText(available)) available now")
             }
             progress.line("--fit: \(asked) would need \(memoryText(askedBytes)), \(memoryText(available)) available; lowered to \(plan.outputSize) (\(memoryText(memory.bytes)))")
         }
         let weightsFingerprint = Fingerprint.of(weights)
         let calibrationKey = TimeCalibration.key(weights: weightsFingerprint, convolution: network.conv)
-        var calibration = TimeCalibration.cached(key: calibrationKey)
+        let cached = TimeCalibration.cached(key: calibrationKey)
+        if let warning = cached.warning { Console.error("stylize: warning: \(warning)\n") }
+        var calibration = cached.calibration
         let vgg = network.network(weights)
         if dryRun {
             if calibration == nil {
-                progress.line("calibrating this machine (a few seconds, once per machine and weights; kept in \(TimeCalibration.cachePath))")
+                let kept = TimeCalibration.cachePath.map { "kept in \($0)" } ?? "not kept: neither HOME nor XDG_CACHE_HOME names an absolute folder"
+                progress.line("calibrating this machine (a few seconds, once per machine and weights; \(kept))")
                 let measured = TimeCalibration.measure(network: vgg, preset: plan.preset)
                 measured.store(key: calibrationKey)
                 calibration = measured
@@ -150,6 +151,17 @@ struct PlanRun {
         }
         progress.finish()
         if let failure { throw failure }
+        if case .nonFiniteValue(let evaluation) = result.stop {
+            // The run cannot go on: keep the best finite image so far (if any) and the log, and fail.
+            if result.isResult {
+                try result.image.write(to: out)
+                try logger?.finish()
+            }
+            throw CLIError("\(out): the loss or its gradient is not finite at evaluation \(evaluation), so the run stopped"
+                           + (result.isResult ? " (the best image before it was written)" : " (nothing written)")
+                           + "; check the loss weights (--content-weight, --style-weight, --tv-weight, the preset's style_layers:"
+                           + " very large ones overflow) and the weight file")
+        }
         try result.image.write(to: out)
         try logger?.finish()
         if let report = plan.outputs.report {
@@ -169,9 +181,6 @@ struct PlanRun {
         if case .cancelled = result.stop { throw ExitCode(interrupt.exitStatus) }
         return result
     }
-
-    /// The plan with every scale lowered by `factor` (`--fit`).
-    func resizedPlan(_ factor: Double) -> RunPlan { plan.scaled(by: factor, inputs: inputs) }
 
     /// Why the run ended, in the user's words: Ctrl-C or SIGTERM is "interrupted".
     func stopReason(_ stop: LBFGSStop, checkpointed: Int?) -> String {

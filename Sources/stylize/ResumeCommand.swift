@@ -43,7 +43,7 @@ struct ResumeCommand: ParsableCommand {
     func perform(progress: ProgressDisplay? = nil) throws -> StylizeResult? {
         // Read before the roles are checked: the checkpoint is an input that this command writes again.
         let saved: Checkpoint
-        do { saved = try Checkpoint.read(path: checkpoint) } catch { throw CLIError(error.description) }
+        do { saved = try Checkpoint.read(path: checkpoint, memoryLimit: AvailableMemory.bytes) } catch { throw CLIError(error.description) }
         ReadFiles.forget(path: checkpoint)   // read once; the run writes it again (in a batch, recording is already on)
         var plan = saved.plan
         if let output { plan.outputs.image = output }
@@ -61,13 +61,17 @@ struct ResumeCommand: ParsableCommand {
             throw CLIError("\(checkpoint): the run used other weights than \(loaded.source) (their fingerprints differ); "
                            + "give the run's weight file with --weights")
         }
+        // The fingerprints catch accidents; a plan edited to match other weights or images is refused here.
+        do { try plan.check(architecture: loaded.architecture) } catch {
+            throw CLIError("\(checkpoint): damaged plan: \(error)")
+        }
         let inputs = try RunInputs.read(content: plan.content, styles: plan.styles, initialization: plan.initialization, using: readImage)
         guard Fingerprint.of(inputs) == saved.inputs else {
             throw CLIError("\(checkpoint): the content, style or --init images changed since the run started "
                            + "(\(([plan.content] + plan.styles).joined(separator: ", "))); the run cannot continue on other images")
         }
-        guard inputs.content.width == plan.contentSize.width, inputs.content.height == plan.contentSize.height else {
-            throw CLIError("\(checkpoint): \(plan.content) is not the size the run planned for")
+        do { try plan.check(inputs: inputs) } catch {
+            throw CLIError("\(checkpoint): the plan does not match its images: \(error)")
         }
         if saved.threads != ProcessInfo.processInfo.activeProcessorCount && !quiet {
             Console.error("stylize: the run had \(saved.threads) threads, this machine \(ProcessInfo.processInfo.activeProcessorCount):"

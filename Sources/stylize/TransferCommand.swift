@@ -208,6 +208,7 @@ struct TransferCommand: ParsableCommand {
         if output == nil && !dryRun { try OutputPath.makeFolder(defaultOutputFolder) }
         var run = PlanRun(plan: plan, inputs: inputs, weights: weights, network: network, quiet: quiet)
         run.progress = progress
+        run.tiling = tile
         return try run.execute(dryRun: dryRun, fit: fit)
     }
 }

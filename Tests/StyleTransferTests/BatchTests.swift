@@ -64,6 +64,23 @@ final class BatchTests: XCTestCase {
             XCTAssertTrue(String(describing: $0).contains("--shard-count"), "\($0)")
         }
         XCTAssertThrowsError(try BatchShard.fromEnvironment(["JOB_COMPLETION_INDEX": "x"], count: 3))
+        // At the edge of Int64: one line naming the variable and its value, never an overflow.
+        for (env, count, mention) in [(["SLURM_ARRAY_TASK_ID": "9223372036854775807", "SLURM_ARRAY_TASK_MIN": "-1", "SLURM_ARRAY_TASK_COUNT": "4"],
+                                       nil as Int?, "SLURM_ARRAY_TASK_ID=9223372036854775807 is not a whole number in 0...2147483647"),
+                                      (["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "-9223372036854775808", "SLURM_ARRAY_TASK_COUNT": "4"],
+                                       nil, "SLURM_ARRAY_TASK_MIN=-9223372036854775808"),
+                                      (["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "9223372036854775807"], nil,
+                                       "SLURM_ARRAY_TASK_COUNT=9223372036854775807 is not a whole number in 1...1000000"),
+                                      (["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "0"], nil, "SLURM_ARRAY_TASK_COUNT=0"),
+                                      (["SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "7", "SLURM_ARRAY_TASK_COUNT": "4"], nil,
+                                       "the task index must be in 0...3, not -2"),
+                                      (["JOB_COMPLETION_INDEX": "-9223372036854775808"], 4, "JOB_COMPLETION_INDEX=-9223372036854775808"),
+                                      (["JOB_COMPLETION_INDEX": "1"], Int.max, "the task count must be in 1...1000000, not 9223372036854775807")] {
+            XCTAssertThrowsError(try BatchShard.fromEnvironment(env, count: count)) { error in
+                XCTAssertTrue("\(error)".contains(mention), "\(env): \(error)")
+            }
+        }
+        XCTAssertThrowsError(try BatchShard.parse("0/9223372036854775807"))
     }
 
     func testContentsFromFolderListPatternAndGlob() throws {

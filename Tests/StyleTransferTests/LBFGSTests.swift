@@ -256,6 +256,36 @@ final class LBFGSTests: XCTestCase {
         guard case .lineSearchFailed = r.stop else { return XCTFail("stop \(r.stop)") }
     }
 
+    /// With `stopsOnNonFiniteValue` (style transfer), the first evaluation whose f or gradient is not finite stops
+    /// the run at once, naming it: no further evaluation, the lowest finite point returned, no `onFinish` state
+    /// (it could not be resumed). Without it the same objective is backtracked from (above).
+    func testNonFiniteValueStopsTheRunWhenAsked() {
+        for (label, poisoned) in [("f = NaN", { (g: UnsafeMutableBufferPointer<Float>) -> Double in .nan }),
+                                  ("gradient = inf", { g in g[0] = .infinity; return 1 })] {
+            var o = LBFGSOptions()
+            o.stopsOnNonFiniteValue = true
+            var calls = 0, bestValue = Double.infinity, bestX: [Float] = [], finished = false
+            let r = LBFGS(options: o).minimize([-1.2, 1], resumingFrom: nil, objective: { x, g in
+                calls += 1
+                let f = Problems.rosenbrock(x, g)
+                if calls >= 5 { return poisoned(g) }
+                if f < bestValue { (bestValue, bestX) = (f, Array(x)) }
+                return f
+            }, onIteration: { _, _, _ in true }, onFinish: { _ in finished = true })
+            XCTAssertEqual(r.stop, .nonFiniteValue(evaluation: 5), "\(label): \(r.message)")
+            XCTAssertEqual(calls, 5, "\(label): no evaluation after the non-finite one")
+            XCTAssertEqual(r.value, bestValue, label)
+            XCTAssertEqual(r.x, bestX, label)
+            XCTAssertFalse(finished, "\(label): no final state to checkpoint")
+            XCTAssertEqual(r.stop.description, "stopped: the loss or its gradient is not finite at evaluation 5")
+        }
+        var o = LBFGSOptions()
+        o.stopsOnNonFiniteValue = true
+        let start = LBFGS(options: o).minimize([1, 2]) { _, g in g[0] = 0; g[1] = 0; return .infinity }
+        XCTAssertEqual(start.stop, .nonFiniteValue(evaluation: 1))
+        XCTAssertEqual(start.evaluations, 1)
+    }
+
     /// Stop reasons carry the numbers that decided them.
     func testStopMessagesStateReason() {
         var o = LBFGSOptions()

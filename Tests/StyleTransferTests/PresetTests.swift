@@ -55,6 +55,26 @@ final class PresetTests: XCTestCase {
         XCTAssertNil(JSONSyntax.check(Array(#"{"a": [1, -2.5e3, true, null, "x\"\u00e9"], "b": {}}"#.utf8)), "valid JSON passes")
     }
 
+    /// A key repeated through a `\u` escape is the same key once decoded, as JSONSerialization reads it.
+    func testKeysAreComparedAfterUnescaping() throws {
+        try assertRefused(#"{"style_weight": 1, "style\u005fweight": 1e9}"#, mentions: ["malformed JSON", "column 21", "style_weight", "twice"])
+        try assertRefused(#"{"style_weight": 1, "style_weigh\u0074": 1e9}"#, mentions: ["style_weight", "twice"])
+        XCTAssertEqual(JSONSyntax.check(Array(#"{"\u00e9": 1, "e\u0301": 2}"#.utf8))?.reason, "key \u{e9} appears twice",
+                       "canonically equal keys are one key of a Swift dictionary")
+        XCTAssertNil(JSONSyntax.check(Array(#"{"a\"b": 1, "a\\b": 2, "\ud83d\ude00": 3, "\n": 4, "\u000a\u0041": 5}"#.utf8)),
+                     "different keys pass")
+    }
+
+    /// One layer named twice, an alias and its Keras name, would weigh it twice: refused with both spellings.
+    func testOneLayerNamedTwiceIsRefused() throws {
+        try assertRefused(#"{"style_layers": {"conv1_1": 1, "block1_conv1": 2}}"#,
+                          mentions: ["style_layers", "\"block1_conv1\" and \"conv1_1\" are the same layer, block1_conv1"])
+        try assertRefused(#"{"style_layers": {"relu3_1": 1, "conv3_1": 1}}"#, mentions: ["\"conv3_1\" and \"relu3_1\"", "block3_conv1"])
+        var twice = Preset.builtIn
+        twice.styleLayers.append(.init(layer: "block1_conv1", weight: 1))
+        XCTAssertEqual(twice.rangeProblems { $0 }, ["style_layers names block1_conv1 twice"], "a plan read from a checkpoint too")
+    }
+
     func testClassicLayerNamesAreAliases() throws {
         let path = try write(#"{"content_layer": "relu4_2", "style_layers": {"relu1_1": 1, "conv3_1": 2}}"#)
         let p = try Preset.load(path: path)

@@ -109,4 +109,56 @@ final class RunPlanTests: XCTestCase {
         // 100 more pairs of 1024x683x3 bfloat16 values (the default precision): 2 * 100 * 4.2 MB.
         XCTAssertEqual(Double(h - l), 2 * 100 * 1024 * 683 * 3 * 2, accuracy: 1)
     }
+
+    /// `--fit` lowers every scale, tiled as the request asked: `--tile off` stays whole images at every size tried,
+    /// and when even the smallest size does not fit, the last plan tried says so (its estimate above the bytes given).
+    func testFitKeepsTheRequestedTilingAndReportsWhenNothingFits() throws {
+        let wide = RunInputs(content: RGBImage(width: 4000, height: 3000), styles: [RGBImage(width: 500, height: 500)])
+        for tiling in [RunPlan.Tiling.off, .auto] {
+            let plan = try RunPlan(request: request { $0.size = 4096; $0.styleScale = 4; $0.tiling = tiling }, inputs: wide,
+                                   architecture: .vgg16)
+            let asked = plan.memoryEstimate(architecture: .vgg16).bytes
+            let (fitted, memory) = plan.fitted(to: asked / 8, tiling: tiling, inputs: wide, architecture: .vgg16, convolution: .winograd)
+            XCTAssertLessThanOrEqual(memory.bytes, asked / 8, "\(tiling)")
+            XCTAssertLessThan(fitted.outputSize.width, plan.outputSize.width, "\(tiling)")
+            if tiling == .off { XCTAssertTrue(fitted.scales.allSatisfy { $0.tile == nil }, "whole images: \(fitted.tileDescription)") }
+            XCTAssertNoThrow(try fitted.check(architecture: .vgg16), "a fitted plan checks")
+            let (smallest, none) = plan.fitted(to: 1, tiling: tiling, inputs: wide, architecture: .vgg16, convolution: .winograd)
+            XCTAssertEqual(smallest.scales.last?.longestEdge, Preset.sizeRange.lowerBound)
+            XCTAssertGreaterThan(none.bytes, 1)
+        }
+    }
+
+    /// A plan read from a checkpoint must agree with the images it runs on: a transposed output, an added scale or
+    /// another content size is refused, naming what differs.
+    func testPlanMustMatchItsImages() throws {
+        let plan = try RunPlan(request: request { $0.preset.scales = [64, 128] ; $0.preset.size = 128 }, inputs: inputs,
+                               architecture: .vgg16)
+        XCTAssertNoThrow(try plan.check(inputs: inputs))
+        var transposed = plan
+        transposed.scales[1].output = .init(width: 85, height: 128)
+        var added = plan
+        added.scales.append(.init(longestEdge: 256, output: .init(width: 256, height: 256), styles: [.init(width: 256, height: 256)], evaluations: 5))
+        var other = plan
+        other.contentSize = .init(width: 200, height: 300)
+        for (label, bad, mention) in [("transposed", transposed, "scale 2 is 85x128"), ("added", added, "scale 3 is 256x256"),
+                                      ("content", other, "the content is 300x200, the plan says 200x300")] {
+            XCTAssertThrowsError(try bad.check(inputs: inputs), label) { error in
+                XCTAssertTrue("\(error)".contains(mention), "\(label): \(error)")
+            }
+        }
+        // Fields a checkpoint may carry out of range: tiles, intervals, a style blend.
+        for (label, edit, mention) in [("tile 0", { (p: inout RunPlan) in p.scales[0].tile = 0 }, "tiles of 0 px"),
+                                       ("tile Int.max", { $0.scales[1].tile = .max }, "tiles of 9223372036854775807 px"),
+                                       ("checkpointEvery 0", { $0.outputs.checkpointEvery = 0 }, "checkpointEvery must be at least 1"),
+                                       ("saveEvery -1", { $0.outputs.saveEvery = -1 }, "saveEvery must be at least 1"),
+                                       ("blend NaN", { $0.blend = [.nan] }, "style blend"),
+                                       ("scales not increasing", { $0.scales.swapAt(0, 1) }, "the scales")] {
+            var bad = plan
+            edit(&bad)
+            XCTAssertThrowsError(try bad.check(architecture: .vgg16), label) { error in
+                XCTAssertTrue("\(error)".contains(mention), "\(label): \(error)")
+            }
+        }
+    }
 }

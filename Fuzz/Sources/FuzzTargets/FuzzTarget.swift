@@ -21,6 +21,12 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case preset
     /// `Checkpoint.read` on a checkpoint file (`stylize --checkpoint`), which checks every size it reads.
     case checkpoint
+    /// `batch --merge`: `BatchRecord.parse` and `BatchManifest.merge` on a valid two-line manifest part whose
+    /// second record has one field replaced (`MutatedField`), then the merged manifest written out as text.
+    case manifest
+    /// The calibration cache: `TimeCalibration.cached` on a valid cache file with one field replaced
+    /// (`MutatedField`), then the time estimate of a 4096 px plan with the calibration read, as text.
+    case calibration
 
     /// The extension of the scratch file that holds an input (the parsers tell formats by content, not by name).
     var fileExtension: String {
@@ -31,8 +37,32 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .hdf5: return "h5"
         case .preset: return "json"
         case .checkpoint: return "ckpt"
+        case .manifest: return "jsonl"
+        case .calibration: return "json"
         }
     }
+
+    /// The valid manifest record the `manifest` target mutates: (key, JSON value) in the order `MutatedField` counts.
+    static let manifestRecord: [(key: String, value: String)] = [
+        ("index", "0"), ("of", "2"), ("name", "\"a-s\""), ("output", "\"a-s.png\""), ("content", "\"a.jpg\""),
+        ("style", "\"s.jpg\""), ("preset", "\"default\""), ("plan", "\"0123456789abcdef\""), ("status", "\"done\""),
+        ("loss", "3.5"), ("seconds", "12.25"), ("error", "null"), ("shard", "\"0/2\""), ("report", "\"reports/a-s.html\""),
+        ("frame", "0"), ("flicker", "1.5"), ("time", "1765000000.5"),
+    ]
+
+    /// The valid calibration entry the `calibration` target mutates.
+    static let calibrationEntry: [(key: String, value: String)] = [
+        ("fixed", "0.004"), ("perMultiply", "1.2e-10"), ("perVectorValue", "2.5e-10"), ("kernelTransforms", "0.03"),
+    ]
+    static let calibrationKey = "fuzz | weights 0000000000000000 | winograd | calibration 3"
+
+    /// A print-size plan (4096 px, five scales, tiles) whose time the `calibration` target estimates.
+    static let printPlan: RunPlan = {
+        let inputs = RunInputs(content: RGBImage(width: 400, height: 300), styles: [RGBImage(width: 300, height: 300)])
+        var request = RunRequest(preset: .builtIn, content: "c.png", styles: ["s.png"], outputs: RunOutputs(image: "o.png"))
+        request.size = 4096
+        return try! RunPlan(request: request, inputs: inputs, architecture: .vgg19)
+    }()
 
     /// Feeds `bytes` to the target's parser and returns the error it threw, or nil when it accepted the input.
     /// Parsers that take only a path read `bytes` from `scratch`, which is overwritten.
@@ -66,10 +96,35 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             case .checkpoint:
                 try scratch.write(bytes)
                 _ = try Checkpoint.read(path: scratch.path)
+            case .manifest:
+                let fields = FuzzTarget.manifestRecord
+                let mutated = MutatedField(bytes, fieldCount: fields.count)
+                let first = MutatedField([], fieldCount: 0).object(fields)
+                var second = fields
+                second[0].value = "1"
+                let records = try BatchRecord.parse(first + "\n" + mutated.object(second) + "\n", path: scratch.path)
+                let merged = BatchManifest.merge(records)
+                _ = BatchManifest.text(merged.records)
+            case .calibration:
+                let fields = FuzzTarget.calibrationEntry
+                let mutated = MutatedField(bytes, fieldCount: fields.count + 1)
+                // Field 0 is the entry's key; the others its coefficients.
+                let key = mutated.field == 0 ? mutated.text : "\"\(FuzzTarget.calibrationKey)\""
+                try scratch.write(Array("{\(key): \(mutated.object(fields, first: 1))}".utf8))
+                let (found, warning) = TimeCalibration.cached(key: FuzzTarget.calibrationKey, path: scratch.path)
+                if let warning { throw FuzzRefusal(description: warning) }
+                if let found {
+                    _ = durationText(FuzzTarget.printPlan.estimatedSeconds(found, architecture: .vgg19))
+                }
             }
             return nil
         } catch {
             return error
         }
     }
+}
+
+/// A warning the `calibration` target's reader gave (it warns and goes on rather than throwing).
+struct FuzzRefusal: Error, CustomStringConvertible {
+    let description: String
 }

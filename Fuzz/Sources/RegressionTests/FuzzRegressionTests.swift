@@ -26,10 +26,12 @@ final class FuzzRegressionTests: XCTestCase {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         guard let error = target.run(bytes, scratch: scratch) else { return nil }
         let name = (path as NSString).lastPathComponent
-        XCTAssertTrue(error is ImageError || error is WeightsError || error is PresetError || error is CheckpointError,
+        XCTAssertTrue(error is ImageError || error is WeightsError || error is PresetError || error is CheckpointError
+                      || error is BatchError || error is FuzzRefusal,
                       "\(target) \(name): untyped error \(type(of: error)): \(error)")
         let text = "\(error)"
-        XCTAssertTrue(text.hasPrefix(scratch.path + ": "), "\(target) \(name): message does not start with the file: \(text)")
+        // "FILE: problem", or "FILE:LINE: problem" for a manifest.
+        XCTAssertTrue(text.hasPrefix(scratch.path + ":"), "\(target) \(name): message does not start with the file: \(text)")
         XCTAssertFalse(text.contains("\n"), "\(target) \(name): message is not one line: \(text)")
         return error
     }
@@ -49,7 +51,8 @@ final class FuzzRegressionTests: XCTestCase {
     }
 
     /// The image seeds are the decoder's valid fixtures and decode; the weight seeds are fragments of VGG files
-    /// and are refused; the preset and checkpoint seeds named `bad_*` are refused and the others load.
+    /// and are refused; the preset, checkpoint, manifest and calibration seeds named `bad_*` are refused and the
+    /// others load.
     func testSeedCorpusGivesTheExpectedOutcome() throws {
         for target in FuzzTarget.allCases {
             let seeds = inputs("corpus", target)
@@ -62,7 +65,7 @@ final class FuzzRegressionTests: XCTestCase {
                 switch target {
                 case .png, .jpeg: XCTAssertNil(error, "\(name): \(error.map { "\($0)" } ?? "")")
                 case .safetensors, .hdf5: XCTAssertNotNil(error, "\(name) loaded as complete VGG weights")
-                case .preset, .checkpoint:
+                case .preset, .checkpoint, .manifest, .calibration:
                     if name.hasPrefix("bad_") { XCTAssertNotNil(error, "\(name) loaded") }
                     else { XCTAssertNil(error, "\(name): \(error.map { "\($0)" } ?? "")") }
                 }
