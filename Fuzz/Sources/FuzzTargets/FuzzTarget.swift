@@ -21,6 +21,9 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case preset
     /// `Checkpoint.read` on a checkpoint file (`stylize --checkpoint`), which checks every size it reads.
     case checkpoint
+    /// Weights: `WeightsLoader.load` on a `torch.save` file (zip or legacy), after reading every tensor of at most
+    /// 2^20 elements that `TorchCheckpoint` finds (the loader reads tensors only for complete VGG files).
+    case torch
 
     /// The extension of the scratch file that holds an input (the parsers tell formats by content, not by name).
     var fileExtension: String {
@@ -31,6 +34,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .hdf5: return "h5"
         case .preset: return "json"
         case .checkpoint: return "ckpt"
+        case .torch: return "pt"
         }
     }
 
@@ -66,6 +70,14 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             case .checkpoint:
                 try scratch.write(bytes)
                 _ = try Checkpoint.read(path: scratch.path)
+            case .torch:
+                try scratch.write(bytes)
+                if let file = try? TorchCheckpoint(path: scratch.path, name: scratch.path) {
+                    for (key, tensor) in file.tensors where (tensor.extent?.count ?? 0) <= 1 << 20 {
+                        _ = try? file.floats(key)
+                    }
+                }
+                _ = try WeightsLoader.load(path: scratch.path)
             }
             return nil
         } catch {
