@@ -69,6 +69,7 @@ extension TorchCheckpoint {
             throw WeightsError(.corrupt, file: name, "\(key): shape \(tensor.shape), strides \(tensor.strides) and offset \(tensor.offset) are not a valid tensor")
         }
         let (count, end) = extent
+        if count == 0 { return [] }
         guard count <= TorchCheckpoint.maxTensorElements else {
             throw WeightsError(.unsupported, file: name, "\(key) has \(count) elements, more than \(TorchCheckpoint.maxTensorElements)")
         }
@@ -84,8 +85,7 @@ extension TorchCheckpoint {
             throw WeightsError(.corrupt, file: name, "\(key): \(shapeText(tensor.shape)) at offset \(tensor.offset) needs \(end) elements, "
                                + "its storage holds \(min(tensor.storage.count, available))")
         }
-        let first = count == 0 ? 0 : tensor.offset
-        let span = count == 0 ? 0 : end - first
+        let first = tensor.offset, span = end - tensor.offset
         let raw: [UInt8]
         switch storages[tensor.storage.key]! {
         case .member(let member):

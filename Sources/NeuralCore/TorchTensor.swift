@@ -56,15 +56,18 @@ struct TorchTensorRef: Equatable {
                 last = l
             }
         }
-        return (count, count == 0 ? offset : last + 1)
+        let (end, o4) = last.addingReportingOverflow(1)
+        guard !o4 else { return nil }
+        return (count, count == 0 ? offset : end)
     }
 
-    /// Row-major strides: the tensor's elements are `offset ..< offset + count` in order.
+    /// Row-major strides: the tensor's elements are `offset ..< offset + count` in order (for a tensor whose
+    /// `extent` is valid and not empty, so no product below overflows).
     var isContiguous: Bool {
         var expected = 1
         for (n, s) in zip(shape, strides).reversed() {
             if n != 1 && s != expected { return false }
-            expected *= n
+            expected = expected.multipliedReportingOverflow(by: n).partialValue
         }
         return true
     }

@@ -137,6 +137,14 @@ final class TorchCheckpointTests: XCTestCase {
             XCTAssertEqual(S.error { _ = try c.floats("w") }?.description,
                            "\(p): w: shape \(shape), strides \(strides) and offset 0 are not a valid tensor")
         }
+        // An empty tensor whose other dimensions multiply past 2^63, and an offset of 2^63 - 1 (both trapped once).
+        let empty = T.Tensor(name: "e", key: "0", count: 4, shape: [0, 1 << 40, 1 << 40], strides: [1, 1, 1])
+        let last = T.Tensor(name: "l", key: "0", count: 4, offset: Int.max, shape: [1], strides: [1])
+        let p0 = try T.write(T.torchZip(pickle: T.statePickle([empty, last]), storages: [("0", T.floats([1, 2, 3, 4]))]), dir, "edges.pt")
+        let c0 = try TorchCheckpoint(path: p0, name: p0)
+        XCTAssertEqual(try c0.floats("e"), [])
+        XCTAssertEqual(S.error { _ = try c0.floats("l") }?.description,
+                       "\(p0): l: shape [1], strides [1] and offset 9223372036854775807 are not a valid tensor")
         // A storage the pickle names but the archive lacks.
         let orphan = T.Tensor(name: "x", key: "7", count: 1, shape: [1], strides: [1])
         let p = try T.write(T.torchZip(pickle: T.statePickle([orphan]), storages: []), dir, "orphan.pt")
