@@ -23,10 +23,8 @@ indirect enum PickleValue: Equatable {
     case tensor(TorchTensorRef)
 }
 
-struct PickleItem: Equatable {
-    var key: PickleValue
-    var value: PickleValue
-}
+/// One key and value of a dict.
+struct PickleItem: Equatable { var key, value: PickleValue }
 
 /// The only globals a pickle may name: what `torch.save` writes for a (nested) dict of tensors.
 enum PickleGlobal: Equatable {
@@ -62,10 +60,7 @@ enum PickleGlobal: Equatable {
 struct PickleProblem: Error {
     let message: String
     let unsupported: Bool
-    init(_ message: String, unsupported: Bool = false) {
-        self.message = message
-        self.unsupported = unsupported
-    }
+    init(_ message: String, unsupported: Bool = false) { (self.message, self.unsupported) = (message, unsupported) }
 }
 
 struct PickleMachine {
