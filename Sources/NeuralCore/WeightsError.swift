@@ -6,9 +6,9 @@ public struct WeightsError: Error, CustomStringConvertible, Sendable, Equatable 
     public enum Kind: String, Sendable, Equatable {
         /// The file does not exist or cannot be read.
         case unreadable
-        /// Neither Keras HDF5 nor safetensors.
+        /// Neither Keras HDF5, safetensors nor torch.save.
         case unrecognized
-        /// A known format this project does not read (PyTorch pickles, batch-norm VGG).
+        /// A known format this project does not read (plain Python pickles, pickle globals beyond tensors, batch-norm VGG).
         case unsupported
         /// The file ends before the data its header announces.
         case truncated

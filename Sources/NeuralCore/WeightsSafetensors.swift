@@ -10,7 +10,7 @@ import Foundation
 /// count and byte size with overflow-checked arithmetic. Tensors are read with pread(2) on request and converted to
 /// float32 (F32, F16, BF16, F64); the file is not memory-mapped, so a file that shrinks while open gives an error,
 /// not SIGBUS.
-struct SafetensorsFile {
+struct SafetensorsFile: VGGTensorSource {
     struct Entry {
         let dtype: String
         let shape: [Int]
@@ -29,6 +29,8 @@ struct SafetensorsFile {
     static let elementSizes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8]
     /// The safetensors format limits the JSON header to 100 MB.
     static let maxHeaderBytes = 100_000_000
+
+    var shapes: [String: [Int]] { entries.mapValues(\.shape) }
 
     /// Whether `bytes` (the first bytes of a file) look like a safetensors header: a length, then `{`.
     static func looksLike(_ bytes: [UInt8]) -> Bool {
@@ -141,10 +143,20 @@ struct SafetensorsFile {
     }
 }
 
-/// VGG weights from a safetensors file with torchvision's (or timm's) names: `features.N.weight`
-/// `(Cout, Cin, 3, 3)` and `features.N.bias` `(Cout)`, where N counts the layers of torchvision's
-/// `features` Sequential (conv, ReLU, ..., max-pool). Classifier tensors (`classifier.*`, timm's
-/// `pre_logits.*`, `head.*`) are ignored. Kernels are transposed to `(3, 3, Cin, Cout)`; preprocessing is torch's.
+/// What the VGG readers need from a file of named tensors (safetensors, torch.save): names with shapes, and values.
+protocol VGGTensorSource {
+    /// The file as the user named it.
+    var name: String { get }
+    /// Every tensor's shape, by name.
+    var shapes: [String: [Int]] { get }
+    /// The tensor `key` as float32, row-major.
+    func floats(_ key: String) throws(WeightsError) -> [Float]
+}
+
+/// VGG weights with torchvision's (or timm's) names: `features.N.weight` `(Cout, Cin, 3, 3)` and `features.N.bias`
+/// `(Cout)`, where N counts the layers of torchvision's `features` Sequential (conv, ReLU, ..., max-pool), maybe
+/// under a prefix (`module.`, `state_dict.`). Classifier tensors (`classifier.*`, timm's `pre_logits.*`, `head.*`)
+/// are ignored. Kernels are transposed to `(3, 3, Cin, Cout)`; the caller says which preprocessing the weights need.
 enum TorchVGGReader {
     /// Index in torchvision's `features` of each convolution: conv and ReLU take one slot each, then a pool per block.
     static func featureIndices(_ architecture: VGGArchitecture) -> [Int] {
@@ -160,51 +172,65 @@ enum TorchVGGReader {
         return result
     }
 
-    static func read(_ file: SafetensorsFile) throws(WeightsError) -> VGGWeights {
+    /// What comes before `features.0.weight` in the file's names ("" for torchvision's own files), or nil when there
+    /// is no such tensor.
+    static func prefix(_ shapes: [String: [Int]]) -> String? {
+        let firsts = shapes.keys.filter { $0 == "features.0.weight" || $0.hasSuffix(".features.0.weight") }
+        return firsts.min { $0.count < $1.count }.map { String($0.dropLast("features.0.weight".count)) }
+    }
+
+    /// - Parameters:
+    ///   - label: the container for `VGGWeights.source` ("safetensors", "PyTorch zip").
+    static func read(_ file: some VGGTensorSource, preprocessing: Preprocessing, label: String) throws(WeightsError) -> VGGWeights {
         let name = file.name
-        if file.entries.keys.contains(where: { $0.hasSuffix("running_mean") }) {
+        let shapes = file.shapes
+        if shapes.keys.contains(where: { $0.hasSuffix("running_mean") }) {
             throw WeightsError(.unsupported, file: name, "batch-normalized VGG (vgg*_bn) is not supported; use plain VGG16/VGG19 weights")
         }
-        let kernels = Set(file.entries.filter { $0.key.hasPrefix("features.") && $0.key.hasSuffix(".weight") && $0.value.shape.count == 4 }
-            .map(\.key))
+        let p = prefix(shapes) ?? ""
+        let kernels = Set(shapes.filter { $0.key.hasPrefix(p + "features.") && $0.key.hasSuffix(".weight") && $0.value.count == 4 }.map(\.key))
         guard !kernels.isEmpty else {
-            throw WeightsError(.unrecognized, file: name, "safetensors file without torchvision VGG tensors (features.0.weight ...)")
+            throw WeightsError(.unrecognized, file: name, "\(label) file without torchvision VGG tensors (features.0.weight ...)")
         }
-        func hits(_ a: VGGArchitecture) -> Int { featureIndices(a).filter { kernels.contains("features.\($0).weight") }.count }
+        func hits(_ a: VGGArchitecture) -> Int { featureIndices(a).filter { kernels.contains("\(p)features.\($0).weight") }.count }
         let architecture: VGGArchitecture = hits(.vgg19) > hits(.vgg16) ? .vgg19 : .vgg16
         let indices = featureIndices(architecture)
         let convs = architecture.convolutions
         for (conv, index) in zip(convs, indices)
-        where file.entries["features.\(index).weight"] == nil || file.entries["features.\(index).bias"] == nil {
-            let have = indices.filter { kernels.contains("features.\($0).weight") }.count
+        where shapes["\(p)features.\(index).weight"] == nil || shapes["\(p)features.\(index).bias"] == nil {
+            let have = indices.filter { kernels.contains("\(p)features.\($0).weight") }.count
             throw WeightsError(.missingLayer, file: name,
-                               "missing \(conv.name) = features.\(index) (file has \(have) of \(convs.count) \(architecture.name.uppercased()) convolutions)")
+                               "missing \(conv.name) = \(p)features.\(index) (file has \(have) of \(convs.count) \(architecture.name.uppercased()) convolutions)")
         }
         var convolutions: [ConvWeights] = []
         for (conv, index) in zip(convs, indices) {
-            let weightKey = "features.\(index).weight", biasKey = "features.\(index).bias"
-            let weight = file.entries[weightKey]!, bias = file.entries[biasKey]!
+            let weightKey = "\(p)features.\(index).weight", biasKey = "\(p)features.\(index).bias"
             let (cin, cout) = (conv.inChannels, conv.outChannels)
-            try KerasWeightsReader.check(weight.shape, expected: [cout, cin, 3, 3], conv, "kernel (\(weightKey))", name: name)
-            try KerasWeightsReader.check(bias.shape, expected: [cout], conv, "bias (\(biasKey))", name: name)
-            let torch = try file.floats(weightKey)
-            var kernel = [Float](repeating: 0, count: torch.count)
-            // (Cout, Cin, 3, 3) -> (3, 3, Cin, Cout)
-            torch.withUnsafeBufferPointer { src in
-                kernel.withUnsafeMutableBufferPointer { dst in
-                    for co in 0..<cout {
-                        for ci in 0..<cin {
-                            for k in 0..<9 {
-                                dst[(k * cin + ci) * cout + co] = src[(co * cin + ci) * 9 + k]
-                            }
+            try KerasWeightsReader.check(shapes[weightKey]!, expected: [cout, cin, 3, 3], conv, "kernel (\(weightKey))", name: name)
+            try KerasWeightsReader.check(shapes[biasKey]!, expected: [cout], conv, "bias (\(biasKey))", name: name)
+            convolutions.append(ConvWeights(name: conv.name, inChannels: cin, outChannels: cout,
+                                            kernel: kerasKernel(fromOIHW: try file.floats(weightKey), cin: cin, cout: cout),
+                                            bias: try file.floats(biasKey)))
+        }
+        let mode = preprocessing == .caffe ? ", Caffe weights" : ""
+        return VGGWeights(architecture: architecture, preprocessing: preprocessing, convolutions: convolutions,
+                          source: "\(name) (\(label), \(architecture.name.uppercased())\(mode))")
+    }
+
+    /// torch's `(Cout, Cin, 3, 3)` kernel in Keras' `(3, 3, Cin, Cout)` layout.
+    static func kerasKernel(fromOIHW torch: [Float], cin: Int, cout: Int) -> [Float] {
+        var kernel = [Float](repeating: 0, count: torch.count)
+        torch.withUnsafeBufferPointer { src in
+            kernel.withUnsafeMutableBufferPointer { dst in
+                for co in 0..<cout {
+                    for ci in 0..<cin {
+                        for k in 0..<9 {
+                            dst[(k * cin + ci) * cout + co] = src[(co * cin + ci) * 9 + k]
                         }
                     }
                 }
             }
-            convolutions.append(ConvWeights(name: conv.name, inChannels: cin, outChannels: cout,
-                                            kernel: kernel, bias: try file.floats(biasKey)))
         }
-        return VGGWeights(architecture: architecture, preprocessing: .torch, convolutions: convolutions,
-                          source: "\(name) (safetensors, \(architecture.name.uppercased()))")
+        return kernel
     }
 }

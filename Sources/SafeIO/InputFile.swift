@@ -16,7 +16,7 @@ public enum InputLimits {
     public static let imageBytes = 512 << 20
     /// Presets (JSON): 1 MiB.
     public static let presetBytes = 1 << 20
-    /// Weight files (Keras HDF5, safetensors): 4 GiB.
+    /// Weight files (Keras HDF5, safetensors, torch.save): 4 GiB.
     public static let weightsBytes = 4 << 30
 }
 

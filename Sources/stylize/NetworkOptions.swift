@@ -4,7 +4,7 @@ import NeuralCore
 /// Which network weights a command uses.
 struct NetworkOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Weight file (Keras .h5, Keras 3 .weights.h5, safetensors) or random:SEED[:vgg16|vgg19].",
+        "Weight file (Keras .h5, Keras 3 .weights.h5, safetensors, PyTorch .pth) or random:SEED[:vgg16|vgg19].",
         discussion: "Default: a VGG19 found in ~/.keras/models, ~/.cache/torch/hub/checkpoints or the Hugging Face cache, else the bundled VGG16 in the data folder's Weights/ (see `stylize presets` for where that is)."))
     var weights: String?
 

@@ -168,14 +168,20 @@ final class WeightsFormatTests: XCTestCase {
         let bin = "\(dir)/w.bin"
         try Data("hello, these are not weights".utf8).write(to: URL(fileURLWithPath: bin))
         XCTAssertEqual(S.error { _ = try WeightsLoader.load(path: bin) }?.description,
-                       "\(bin): not a Keras HDF5 or safetensors weight file")
+                       "\(bin): not a Keras HDF5, safetensors or torch.save weight file")
+        // A zip signature is now read as a torch.save archive: zeros after it have no end of central directory.
         let pth = "\(dir)/vgg19.pth"
         try Data([0x50, 0x4B, 0x03, 0x04] + [UInt8](repeating: 0, count: 60)).write(to: URL(fileURLWithPath: pth))
         let error = S.error { _ = try WeightsLoader.load(path: pth) }
-        XCTAssertEqual(error?.kind, .unsupported)
-        XCTAssertTrue(error?.description.contains("PyTorch pickle checkpoints are not supported") ?? false)
-        XCTAssertTrue(error?.description.contains("save_file(") ?? false)
-        XCTAssertFalse(error?.description.contains("\n") ?? true)
+        XCTAssertEqual(error?.kind, .truncated)
+        XCTAssertEqual(error?.description, "\(pth): no zip end of central directory record (the file is cut short or not a zip archive)")
+        // A pickle without PyTorch's magic number (pickle.dump of a dict) is refused before it is read.
+        let pickle = "\(dir)/plain.pkl"
+        try Data([0x80, 0x02, 0x7D, 0x71, 0x00, 0x2E]).write(to: URL(fileURLWithPath: pickle))
+        let plain = S.error { _ = try WeightsLoader.load(path: pickle) }
+        XCTAssertEqual(plain?.kind, .unsupported)
+        XCTAssertEqual(plain?.description, "\(pickle): a Python pickle that is not a torch.save checkpoint (no PyTorch magic number); "
+                       + "stylize reads torch.save files, Keras HDF5 and safetensors")
         let missing = "\(dir)/nothing.h5"
         XCTAssertEqual(S.error { _ = try WeightsLoader.load(path: missing) }?.description, "\(missing): no such file")
     }

@@ -27,6 +27,9 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     /// The calibration cache: `TimeCalibration.cached` on a valid cache file with one field replaced
     /// (`MutatedField`), then the time estimate of a 4096 px plan with the calibration read, as text.
     case calibration
+    /// Weights: `WeightsLoader.load` on a `torch.save` file (zip or legacy), after reading the tensors that
+    /// `TorchCheckpoint` finds, 2^22 elements in all (the loader reads tensors only for complete VGG files).
+    case torch
 
     /// The extension of the scratch file that holds an input (the parsers tell formats by content, not by name).
     var fileExtension: String {
@@ -39,6 +42,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .checkpoint: return "ckpt"
         case .manifest: return "jsonl"
         case .calibration: return "json"
+        case .torch: return "pt"
         }
     }
 
@@ -116,6 +120,19 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 if let found {
                     _ = durationText(FuzzTarget.printPlan.estimatedSeconds(found, architecture: .vgg19))
                 }
+            case .torch:
+                try scratch.write(bytes)
+                // The names may all lead to one strided tensor (memo references): at most 2^22 elements in all.
+                if let file = try? TorchCheckpoint(path: scratch.path, name: scratch.path) {
+                    var budget = 1 << 22
+                    for (key, tensor) in file.tensors {
+                        let count = tensor.extent?.count ?? 0
+                        guard count <= budget else { continue }
+                        budget -= count
+                        _ = try? file.floats(key)
+                    }
+                }
+                _ = try WeightsLoader.load(path: scratch.path)
             }
             return nil
         } catch {

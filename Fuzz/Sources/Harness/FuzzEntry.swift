@@ -1,7 +1,8 @@
 import Foundation
 
 // The libFuzzer harness: every input goes through `FuzzTarget.run` of the target named by the environment
-// variable STYLIZE_FUZZ_TARGET (png, jpeg, safetensors, hdf5, preset, checkpoint, manifest, calibration). Built by scripts/fuzz with
+// variable STYLIZE_FUZZ_TARGET (png, jpeg, safetensors, hdf5, preset, checkpoint, manifest, calibration, torch). Built by
+// scripts/fuzz with
 // `-sanitize=fuzzer,address`. Errors are the expected outcome for bad input; a crash, a sanitizer report, a leak
 // or a timeout is a finding.
 

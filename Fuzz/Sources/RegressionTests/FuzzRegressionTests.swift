@@ -64,7 +64,7 @@ final class FuzzRegressionTests: XCTestCase {
                 let error = try replay(path, target, scratch: scratch)
                 switch target {
                 case .png, .jpeg: XCTAssertNil(error, "\(name): \(error.map { "\($0)" } ?? "")")
-                case .safetensors, .hdf5: XCTAssertNotNil(error, "\(name) loaded as complete VGG weights")
+                case .safetensors, .hdf5, .torch: XCTAssertNotNil(error, "\(name) loaded as complete VGG weights")
                 case .preset, .checkpoint, .manifest, .calibration:
                     if name.hasPrefix("bad_") { XCTAssertNotNil(error, "\(name) loaded") }
                     else { XCTAssertNil(error, "\(name): \(error.map { "\($0)" } ?? "")") }

@@ -1,0 +1,74 @@
+/// Element types of torch storages, by the storage class name `torch.save` pickles (`torch.FloatStorage`, ...).
+enum TorchDType: String, Equatable {
+    case float32, float16, bfloat16, float64, uint8, int8, int16, int32, int64, bool
+
+    init?(storageName: String) {
+        let names: [String: TorchDType] = [
+            "FloatStorage": .float32, "HalfStorage": .float16, "BFloat16Storage": .bfloat16, "DoubleStorage": .float64,
+            "ByteStorage": .uint8, "CharStorage": .int8, "ShortStorage": .int16, "IntStorage": .int32,
+            "LongStorage": .int64, "BoolStorage": .bool]
+        guard let dtype = names[storageName] else { return nil }
+        self = dtype
+    }
+
+    var size: Int {
+        switch self {
+        case .uint8, .int8, .bool: return 1
+        case .float16, .bfloat16, .int16: return 2
+        case .float32, .int32: return 4
+        case .float64, .int64: return 8
+        }
+    }
+
+    /// The types `TorchCheckpoint.floats` converts (the integer ones other than uint8 are not weights).
+    var isReadable: Bool { [.float32, .float16, .bfloat16, .float64, .uint8].contains(self) }
+}
+
+/// A storage as a persistent id names it: `('storage', torch.FloatStorage, key, location, count)`.
+struct TorchStorageRef: Equatable {
+    let key: String
+    let dtype: TorchDType
+    /// Elements (not bytes).
+    let count: Int
+}
+
+/// A tensor as `torch._utils._rebuild_tensor_v2(storage, offset, shape, strides, ...)` describes it.
+struct TorchTensorRef: Equatable {
+    let storage: TorchStorageRef
+    let offset: Int
+    let shape: [Int]
+    let strides: [Int]
+
+    /// The element count and the storage elements `offset ..< end` the tensor reaches, every product and sum
+    /// overflow-checked; nil when the numbers are negative, mismatched or overflow.
+    var extent: (count: Int, end: Int)? {
+        guard shape.count == strides.count, shape.count <= 8, offset >= 0,
+              shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else { return nil }
+        var count = 1, last = offset
+        for (n, s) in zip(shape, strides) {
+            let (c, o1) = count.multipliedReportingOverflow(by: n)
+            guard !o1 else { return nil }
+            count = c
+            if n > 0 {
+                let (step, o2) = (n - 1).multipliedReportingOverflow(by: s)
+                let (l, o3) = last.addingReportingOverflow(step)
+                guard !o2, !o3 else { return nil }
+                last = l
+            }
+        }
+        let (end, o4) = last.addingReportingOverflow(1)
+        guard !o4 else { return nil }
+        return (count, count == 0 ? offset : end)
+    }
+
+    /// Row-major strides: the tensor's elements are `offset ..< offset + count` in order (for a tensor whose
+    /// `extent` is valid and not empty, so no product below overflows).
+    var isContiguous: Bool {
+        var expected = 1
+        for (n, s) in zip(shape, strides).reversed() {
+            if n != 1 && s != expected { return false }
+            expected = expected.multipliedReportingOverflow(by: n).partialValue
+        }
+        return true
+    }
+}
