@@ -11,8 +11,8 @@ public final class ConvWorkspace {
     /// The column buffer; it grows to the largest band seen and never shrinks.
     var columns: [Float] = []
 
-    /// Threads for the passes around the GEMMs (im2col, col2im, bias + ReLU); the GEMMs
-    /// themselves are threaded by OpenBLAS (`GEMM.threadCount`).
+    /// Threads for the passes around the GEMMs (im2col, col2im, bias + ReLU) and for the Winograd workers; a GEMM
+    /// itself splits its rows over `GEMM.threadCount` threads (OpenBLAS stays single-threaded).
     public var workers: Int
 
     /// Target bytes of one Winograd block's transformed input and output (per worker). Larger blocks share each
