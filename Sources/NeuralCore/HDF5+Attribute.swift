@@ -6,12 +6,12 @@ struct HDF5Attribute {
     let space: HDF5Dataspace
     let data: [UInt8]
 
-    init(_ body: [UInt8], offsetSize: Int, lengthSize: Int) throws(HDF5Problem) {
+    init(_ body: [UInt8], offsetSize: Int, lengthSize: Int) throws(FormatProblem) {
         var b = HDF5Bytes(body, offsetSize: offsetSize, lengthSize: lengthSize, what: "attribute message")
         let version = try b.u8()
-        guard (1...3).contains(version) else { throw HDF5Problem("attribute message version \(version) is not supported") }
+        guard (1...3).contains(version) else { throw FormatProblem("attribute message version \(version) is not supported") }
         let flags = try b.u8()
-        guard flags & 0x03 == 0 else { throw HDF5Problem("attributes with shared types or shapes are not supported") }
+        guard flags & 0x03 == 0 else { throw FormatProblem("attributes with shared types or shapes are not supported") }
         let nameSize = try b.u16(), typeSize = try b.u16(), spaceSize = try b.u16()
         if version == 3 { try b.skip(1) }
         func padded(_ n: Int) -> Int { version == 1 ? (n + 7) / 8 * 8 : n }
@@ -25,7 +25,7 @@ struct HDF5Attribute {
         type = try HDF5Datatype(typeBytes, offsetSize: offsetSize, lengthSize: lengthSize)
         space = try HDF5Dataspace(spaceBytes, lengthSize: lengthSize)
         guard let bytes = checkedProduct(space.count, type.size), bytes <= b.remaining else {
-            throw HDF5Problem("attribute \(name): \(space.count) values of \(type.size) bytes do not fit its message")
+            throw FormatProblem("attribute \(name): \(space.count) values of \(type.size) bytes do not fit its message")
         }
         data = try b.take(bytes)
     }
@@ -43,9 +43,9 @@ struct HDF5Attribute {
 extension HDF5ObjectHeader {
     /// The attribute `name`, or nil. Attributes kept in dense storage (a fractal heap, used by HDF5 for more than 8
     /// attributes or one over 64 KiB in the 1.8 format) are refused rather than searched.
-    func attribute(named name: String, in file: HDF5File) throws(HDF5Problem) -> HDF5Attribute? {
+    func attribute(named name: String, in file: HDF5File) throws(FormatProblem) -> HDF5Attribute? {
         for message in messages where message.type == HDF5Message.attribute && HDF5Attribute.name(of: message.body) == name {
-            guard !message.isShared else { throw HDF5Problem("shared attribute messages are not supported") }
+            guard !message.isShared else { throw FormatProblem("shared attribute messages are not supported") }
             return try HDF5Attribute(message.body, offsetSize: file.superblock.offsetSize, lengthSize: file.superblock.lengthSize)
         }
         if let info = messages.first(where: { $0.type == HDF5Message.attributeInfo }) {
@@ -55,7 +55,7 @@ extension HDF5ObjectHeader {
             let flags = try b.u8()
             if flags & 0x01 != 0 { try b.skip(2) }
             if try b.address() != nil {
-                throw HDF5Problem("attributes in dense storage (more than 8, or one over 64 KiB) are not supported")
+                throw FormatProblem("attributes in dense storage (more than 8, or one over 64 KiB) are not supported")
             }
         }
         return nil
@@ -65,11 +65,11 @@ extension HDF5ObjectHeader {
 extension HDF5File {
     /// The strings of a string attribute (fixed-length: up to the first NUL, trailing spaces trimmed when
     /// space-padded; variable-length: read from the global heap). An attribute with no values gives `[]`.
-    func strings(of attribute: HDF5Attribute) throws(HDF5Problem) -> [String] {
+    func strings(of attribute: HDF5Attribute) throws(FormatProblem) -> [String] {
         let count = attribute.space.count
         if count == 0 { return [] }
         guard count <= Self.maxAttributeStrings else {
-            throw HDF5Problem("attribute \(attribute.name) holds too many strings (\(count), at most \(Self.maxAttributeStrings))")
+            throw FormatProblem("attribute \(attribute.name) holds too many strings (\(count), at most \(Self.maxAttributeStrings))")
         }
         var strings: [String] = []
         var total = 0
@@ -90,16 +90,16 @@ extension HDF5File {
                 if length == 0 || collection == nil { bytes = [] } else {
                     let object = try globalHeapObject(collection: collection!, index: index)
                     guard length <= object.count else {
-                        throw HDF5Problem("attribute \(attribute.name): string of \(length) bytes in a heap object of \(object.count)")
+                        throw FormatProblem("attribute \(attribute.name): string of \(length) bytes in a heap object of \(object.count)")
                     }
                     bytes = object.prefix(length).prefix { $0 != 0 }
                 }
             default:
-                throw HDF5Problem("attribute \(attribute.name) is not a string (\(attribute.type.description))")
+                throw FormatProblem("attribute \(attribute.name) is not a string (\(attribute.type.description))")
             }
             total += bytes.count + 1
             guard total <= Self.maxAttributeBytes else {
-                throw HDF5Problem("attribute \(attribute.name) is too large (over \(Self.maxAttributeBytes >> 20) MiB)")
+                throw FormatProblem("attribute \(attribute.name) is too large (over \(Self.maxAttributeBytes >> 20) MiB)")
             }
             strings.append(String(decoding: bytes, as: UTF8.self))
         }

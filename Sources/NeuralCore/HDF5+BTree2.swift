@@ -4,7 +4,7 @@
 /// leaves "BTLF" (records). The widths of the counts follow from the node size, as HDF5 computes them.
 extension HDF5File {
     /// The records of the v2 B-tree at `address`, in tree order.
-    func btree2Records(at address: UInt64) throws(HDF5Problem) -> [[UInt8]] {
+    func btree2Records(at address: UInt64) throws(FormatProblem) -> [[UInt8]] {
         let o = superblock.offsetSize, what = "v2 B-tree at address \(address)"
         var h = try read(address, count: 4 + 1 + 1 + 4 + 2 + 2 + 1 + 1 + o + 2 + superblock.lengthSize + 4, what)
         try h.signature("BTHD")
@@ -17,7 +17,7 @@ extension HDF5File {
         let rootRecords = try h.u16()
         let prefix = 10                                     // signature, version, type, checksum
         guard recordSize > 0, nodeSize > prefix + recordSize, nodeSize <= 1 << 24, depth <= Self.maxTreeDepth else {
-            throw HDF5Problem("\(what) has an implausible node size \(nodeSize), record size \(recordSize) or depth \(depth)")
+            throw FormatProblem("\(what) has an implausible node size \(nodeSize), record size \(recordSize) or depth \(depth)")
         }
         /// Bytes that hold counts up to `n` (HDF5's H5VM_limit_enc_size).
         func width(_ n: Int) -> Int { (Int.bitWidth - 1 - max(n, 1).leadingZeroBitCount) / 8 + 1 }
@@ -29,7 +29,7 @@ extension HDF5File {
                 let pointer = o + countWidth + (d > 1 ? cumulativeWidth[d - 1] : 0)
                 let maxRecords = max(0, (nodeSize - prefix - pointer) / (recordSize + pointer))
                 let (next, overflow) = (maxRecords + 1).multipliedReportingOverflow(by: cumulative[d - 1])
-                guard !overflow, next < Int.max / 2 else { throw HDF5Problem("\(what) is too deep for its node size") }
+                guard !overflow, next < Int.max / 2 else { throw FormatProblem("\(what) is too deep for its node size") }
                 cumulative.append(next + maxRecords)
                 cumulativeWidth.append(width(next + maxRecords))
             }
@@ -39,8 +39,8 @@ extension HDF5File {
         var stack: [(address: UInt64, records: Int, depth: Int)] = [(root, rootRecords, depth)]
         while let node = stack.popLast() {
             let nodeWhat = "v2 B-tree node at address \(node.address)"
-            guard visited.insert(node.address).inserted else { throw HDF5Problem("\(nodeWhat) is reached twice") }
-            guard node.records <= (nodeSize - prefix) / recordSize else { throw HDF5Problem("\(nodeWhat) holds too many records") }
+            guard visited.insert(node.address).inserted else { throw FormatProblem("\(nodeWhat) is reached twice") }
+            guard node.records <= (nodeSize - prefix) / recordSize else { throw FormatProblem("\(nodeWhat) holds too many records") }
             var b = try read(node.address, count: nodeSize, nodeWhat)
             try b.signature(node.depth == 0 ? "BTLF" : "BTIN")
             try b.skip(2)
@@ -52,13 +52,13 @@ extension HDF5File {
                 // Records of an internal node come between its children; the order does not matter to callers.
                 records.append(contentsOf: mine)
                 for _ in 0...node.records {
-                    guard let child = try b.address() else { throw HDF5Problem("\(nodeWhat) has an undefined child") }
+                    guard let child = try b.address() else { throw FormatProblem("\(nodeWhat) has an undefined child") }
                     let count = try b.int(countWidth, "record count")
                     if node.depth > 1 { try b.skip(cumulativeWidth[node.depth - 1]) }
                     stack.append((child, count, node.depth - 1))
                 }
             }
-            guard records.count <= Self.maxLinks else { throw HDF5Problem("\(what) holds more than \(Self.maxLinks) records") }
+            guard records.count <= Self.maxLinks else { throw FormatProblem("\(what) holds more than \(Self.maxLinks) records") }
         }
         return records
     }
@@ -66,17 +66,17 @@ extension HDF5File {
     /// The links of a new-style group kept in dense storage: the link info message (version 0, flags, optional
     /// maximum creation index, fractal heap address, name index v2 B-tree address) leads to link messages
     /// stored in the heap, one per name-index record (a 4-byte name hash, then the heap ID).
-    func denseLinks(_ body: [UInt8], group: UInt64) throws(HDF5Problem) -> [(String, HDF5Link)] {
+    func denseLinks(_ body: [UInt8], group: UInt64) throws(FormatProblem) -> [(String, HDF5Link)] {
         var b = HDF5Bytes(body, offsetSize: superblock.offsetSize, lengthSize: superblock.lengthSize, what: "link info message")
         try b.skip(1)
         let flags = try b.u8()
         if flags & 0x01 != 0 { try b.skip(8) }
         guard let heapAddress = try b.address() else { return [] }
-        guard let index = try b.address() else { throw HDF5Problem("dense link storage without a name index") }
+        guard let index = try b.address() else { throw FormatProblem("dense link storage without a name index") }
         let heap = try HDF5FractalHeap(at: heapAddress, in: self)
         var links: [(String, HDF5Link)] = []
         for record in try btree2Records(at: index) {
-            guard record.count > 4 else { throw HDF5Problem("link name index record of \(record.count) bytes") }
+            guard record.count > 4 else { throw FormatProblem("link name index record of \(record.count) bytes") }
             let message = try heap.object(Array(record[4...]), in: self)
             links.append(try decodeLink(message, "link message in the fractal heap at address \(heapAddress)"))
         }

@@ -1,6 +1,6 @@
-/// A problem found while decoding an HDF5 structure, before the file and object are attached to it:
-/// `HDF5File` turns it into a one-line `WeightsError`.
-struct HDF5Problem: Error {
+/// A problem found while decoding a weight file's structure (an HDF5 object, a zip archive), before the file is
+/// attached to it: `HDF5File` and `TorchCheckpoint` turn it into a one-line `WeightsError`.
+struct FormatProblem: Error {
     /// What is wrong, e.g. "object header at byte 96: message 3 runs past its block".
     let message: String
     /// Whether the structure reaches past the end of the file (a `.truncated` error rather than `.corrupt`).
@@ -14,7 +14,7 @@ struct HDF5Problem: Error {
 
 /// A bounded little-endian cursor over bytes read from an HDF5 file.
 ///
-/// Every read checks that it stays inside `bytes` and throws `HDF5Problem` naming `what` otherwise, so a field
+/// Every read checks that it stays inside `bytes` and throws `FormatProblem` naming `what` otherwise, so a field
 /// of any value from the file can be passed to it. Offsets ("addresses") and lengths have the widths the
 /// superblock declares (`offsetSize`, `lengthSize`: 2, 4 or 8 bytes).
 struct HDF5Bytes {
@@ -37,35 +37,35 @@ struct HDF5Bytes {
     var remaining: Int { bytes.count - at }
 
     /// Fails unless `count` more bytes are available.
-    func need(_ count: Int) throws(HDF5Problem) {
+    func need(_ count: Int) throws(FormatProblem) {
         guard count >= 0, count <= remaining else {
-            throw HDF5Problem("\(what) ends early (needs \(count) bytes at \(at), has \(remaining))")
+            throw FormatProblem("\(what) ends early (needs \(count) bytes at \(at), has \(remaining))")
         }
     }
 
-    mutating func skip(_ count: Int) throws(HDF5Problem) {
+    mutating func skip(_ count: Int) throws(FormatProblem) {
         try need(count)
         at += count
     }
 
     /// Moves to `position` (`0...bytes.count`).
-    mutating func seek(_ position: Int) throws(HDF5Problem) {
-        guard position >= 0, position <= bytes.count else { throw HDF5Problem("\(what): position \(position) is outside it") }
+    mutating func seek(_ position: Int) throws(FormatProblem) {
+        guard position >= 0, position <= bytes.count else { throw FormatProblem("\(what): position \(position) is outside it") }
         at = position
     }
 
-    mutating func u8() throws(HDF5Problem) -> UInt8 {
+    mutating func u8() throws(FormatProblem) -> UInt8 {
         try need(1)
         defer { at += 1 }
         return bytes[at]
     }
 
-    mutating func u16() throws(HDF5Problem) -> Int { Int(try uint(2)) }
-    mutating func u32() throws(HDF5Problem) -> Int { Int(try uint(4)) }
+    mutating func u16() throws(FormatProblem) -> Int { Int(try uint(2)) }
+    mutating func u32() throws(FormatProblem) -> Int { Int(try uint(4)) }
 
     /// An unsigned little-endian integer of `count` bytes (0...8).
-    mutating func uint(_ count: Int) throws(HDF5Problem) -> UInt64 {
-        guard count <= 8 else { throw HDF5Problem("\(what): a \(count)-byte integer field is not supported") }
+    mutating func uint(_ count: Int) throws(FormatProblem) -> UInt64 {
+        guard count <= 8 else { throw FormatProblem("\(what): a \(count)-byte integer field is not supported") }
         try need(count)
         var value: UInt64 = 0
         for i in 0..<count { value |= UInt64(bytes[at + i]) << (8 * UInt64(i)) }
@@ -74,35 +74,35 @@ struct HDF5Bytes {
     }
 
     /// An unsigned integer of `count` bytes that must fit an `Int` (sizes, counts, lengths).
-    mutating func int(_ count: Int, _ field: String) throws(HDF5Problem) -> Int {
+    mutating func int(_ count: Int, _ field: String) throws(FormatProblem) -> Int {
         let value = try uint(count)
-        guard value <= UInt64(Int.max) else { throw HDF5Problem("\(what): \(field) \(value) is not plausible") }
+        guard value <= UInt64(Int.max) else { throw FormatProblem("\(what): \(field) \(value) is not plausible") }
         return Int(value)
     }
 
     /// A file address, or nil for the undefined address (all bits set).
-    mutating func address() throws(HDF5Problem) -> UInt64? {
+    mutating func address() throws(FormatProblem) -> UInt64? {
         let value = try uint(offsetSize)
         let undefined = offsetSize == 8 ? UInt64.max : (UInt64(1) << (8 * UInt64(offsetSize))) - 1
         return value == undefined ? nil : value
     }
 
     /// A length field (`lengthSize` bytes) that must fit an `Int`.
-    mutating func length(_ field: String) throws(HDF5Problem) -> Int {
+    mutating func length(_ field: String) throws(FormatProblem) -> Int {
         try int(lengthSize, field)
     }
 
     /// The next `count` bytes.
-    mutating func take(_ count: Int) throws(HDF5Problem) -> [UInt8] {
+    mutating func take(_ count: Int) throws(FormatProblem) -> [UInt8] {
         try need(count)
         defer { at += count }
         return Array(bytes[at ..< at + count])
     }
 
     /// Checks a 4-byte signature such as "TREE".
-    mutating func signature(_ text: String) throws(HDF5Problem) {
+    mutating func signature(_ text: String) throws(FormatProblem) {
         let expected = Array(text.utf8)
-        guard try take(expected.count) == expected else { throw HDF5Problem("\(what) lacks its \"\(text)\" signature") }
+        guard try take(expected.count) == expected else { throw FormatProblem("\(what) lacks its \"\(text)\" signature") }
     }
 }
 

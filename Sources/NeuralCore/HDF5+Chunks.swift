@@ -13,23 +13,23 @@ extension HDF5File {
     /// Fixed slack on the bytes the chunk grid may cover beyond the dataset itself (edge chunks overhang).
     static let chunkOverhangBytes = 64 << 20
 
-    func chunkedBytes(_ dataset: HDF5Dataset, chunk: [Int], index: HDF5Dataset.ChunkIndex, total: Int) throws(HDF5Problem) -> [UInt8] {
+    func chunkedBytes(_ dataset: HDF5Dataset, chunk: [Int], index: HDF5Dataset.ChunkIndex, total: Int) throws(FormatProblem) -> [UInt8] {
         let shape = dataset.shape, elementSize = dataset.type.size
-        guard !shape.isEmpty else { throw HDF5Problem("chunked dataset without dimensions") }
+        guard !shape.isEmpty else { throw FormatProblem("chunked dataset without dimensions") }
         if total == 0 { return [] }
         var grid: [Int] = [], gridCount = 1, chunkElements = 1
         for (d, c) in zip(shape, chunk) {
             grid.append(d / c + (d % c == 0 ? 0 : 1))      // ceil(d / c) without overflow
             gridCount *= grid.last!                          // <= the element count, which fits
             guard let product = checkedProduct(chunkElements, c), product <= Self.maxElements else {
-                throw HDF5Problem("chunks of \(chunk) elements are too large")
+                throw FormatProblem("chunks of \(chunk) elements are too large")
             }
             chunkElements = product
         }
         let chunkBytes = chunkElements * elementSize
         guard gridCount <= Self.maxChunks, let covered = checkedProduct(gridCount, chunkBytes),
               covered <= 2 * total + Self.chunkOverhangBytes else {
-            throw HDF5Problem("\(gridCount) chunks of \(chunk) do not fit a dataset of shape \(shape)")
+            throw FormatProblem("\(gridCount) chunks of \(chunk) do not fit a dataset of shape \(shape)")
         }
         let records = try chunkRecords(index, rank: shape.count, grid: grid, chunk: chunk, chunkBytes: chunkBytes,
                                        filtered: !dataset.filters.isEmpty)
@@ -38,9 +38,9 @@ extension HDF5File {
         for record in records {
             guard record.offsets.count == shape.count,
                   zip(record.offsets, zip(shape, chunk)).allSatisfy({ o, dc in o >= 0 && o < dc.0 && o % dc.1 == 0 }) else {
-                throw HDF5Problem("chunk at \(record.offsets) is not a chunk of shape \(chunk) inside \(shape)")
+                throw FormatProblem("chunk at \(record.offsets) is not a chunk of shape \(chunk) inside \(shape)")
             }
-            guard seen.insert(record.offsets).inserted else { throw HDF5Problem("chunk at \(record.offsets) is stored twice") }
+            guard seen.insert(record.offsets).inserted else { throw FormatProblem("chunk at \(record.offsets) is stored twice") }
             let stored = try read(record.address, count: record.size, "chunk at \(record.offsets) (address \(record.address))", metadata: false).bytes
             let data = try unfilter(stored, dataset.filters, mask: record.mask, size: chunkBytes, elementSize: elementSize)
             Self.place(data, at: record.offsets, chunk: chunk, shape: shape, elementSize: elementSize, into: &out)
@@ -79,7 +79,7 @@ extension HDF5File {
 
     /// The chunks an index lists.
     private func chunkRecords(_ index: HDF5Dataset.ChunkIndex, rank: Int, grid: [Int], chunk: [Int], chunkBytes: Int,
-                              filtered: Bool) throws(HDF5Problem) -> [ChunkRecord] {
+                              filtered: Bool) throws(FormatProblem) -> [ChunkRecord] {
         let gridCount = grid.reduce(1, *)
         /// The first element of the chunk with row-major number `linear`.
         func offsets(_ linear: Int) -> [Int] {
@@ -95,13 +95,13 @@ extension HDF5File {
         case .btree1(let root):
             guard let root else { return [] }
             let keySize = 8 + 8 * (rank + 1)
-            try walkBTree1(at: root, type: 1, keySize: keySize) { (key: [UInt8], child: UInt64) throws(HDF5Problem) in
+            try walkBTree1(at: root, type: 1, keySize: keySize) { (key: [UInt8], child: UInt64) throws(FormatProblem) in
                 var k = HDF5Bytes(key, offsetSize: superblock.offsetSize, lengthSize: superblock.lengthSize, what: "chunk key")
                 let size = try k.u32()
                 let mask = UInt32(try k.u32())
                 var at: [Int] = []
                 for _ in 0..<rank { at.append(try k.int(8, "chunk offset")) }
-                guard records.count < gridCount else { throw HDF5Problem("chunk B-tree lists more than \(gridCount) chunks") }
+                guard records.count < gridCount else { throw FormatProblem("chunk B-tree lists more than \(gridCount) chunks") }
                 records.append(ChunkRecord(offsets: at, address: child, size: size, mask: mask))
             }
         case .single(let address, let filtered):
@@ -109,10 +109,10 @@ extension HDF5File {
             records.append(ChunkRecord(offsets: offsets(0), address: address, size: filtered?.size ?? chunkBytes, mask: filtered?.mask ?? 0))
         case .implicit(let address):
             guard let address else { return [] }
-            guard !filtered else { throw HDF5Problem("implicit chunk index with filters") }
+            guard !filtered else { throw FormatProblem("implicit chunk index with filters") }
             for linear in 0..<gridCount {
                 guard let at = checkedProduct(linear, chunkBytes).flatMap({ checkedSum(Int(clamping: address), $0) }) else {
-                    throw HDF5Problem("implicit chunk addresses overflow")
+                    throw FormatProblem("implicit chunk addresses overflow")
                 }
                 records.append(ChunkRecord(offsets: offsets(linear), address: UInt64(at), size: chunkBytes, mask: 0))
             }
@@ -131,7 +131,7 @@ extension HDF5File {
     /// data block "FADB" (version, client, header address, entries). Paged data blocks (over 2^page bits entries)
     /// are not supported. Entries with the undefined address (chunks never written) are left out.
     private func fixedArrayEntries(at address: UInt64, count: Int, filtered: Bool)
-        throws(HDF5Problem) -> [(Int, (address: UInt64, size: Int?, mask: UInt32))] {
+        throws(FormatProblem) -> [(Int, (address: UInt64, size: Int?, mask: UInt32))] {
         let o = superblock.offsetSize, what = "fixed array index at address \(address)"
         var h = try read(address, count: 8 + superblock.lengthSize + o + 4, what)
         try h.signature("FAHD")
@@ -142,11 +142,11 @@ extension HDF5File {
         let entries = try h.length("entry count")
         guard let block = try h.address() else { return [] }
         guard client == (filtered ? 1 : 0), entries <= count else {
-            throw HDF5Problem("\(what) lists \(entries) chunks of kind \(client) for \(count) \(filtered ? "filtered" : "unfiltered") chunks")
+            throw FormatProblem("\(what) lists \(entries) chunks of kind \(client) for \(count) \(filtered ? "filtered" : "unfiltered") chunks")
         }
-        guard pageBits >= 63 || entries <= 1 << pageBits else { throw HDF5Problem("\(what): paged fixed arrays are not supported") }
+        guard pageBits >= 63 || entries <= 1 << pageBits else { throw FormatProblem("\(what): paged fixed arrays are not supported") }
         let sizeWidth = entrySize - o - 4
-        guard filtered ? (1...8).contains(sizeWidth) : entrySize == o else { throw HDF5Problem("\(what) has entries of \(entrySize) bytes") }
+        guard filtered ? (1...8).contains(sizeWidth) : entrySize == o else { throw FormatProblem("\(what) has entries of \(entrySize) bytes") }
         let blockWhat = "fixed array data block at address \(block)"
         var b = try read(block, count: 6 + o + entries * entrySize, blockWhat)
         try b.signature("FADB")

@@ -49,19 +49,19 @@ struct HDF5Dataset {
 
 extension HDF5File {
     /// The dataset whose object header is at `address`.
-    func dataset(at address: UInt64) throws(HDF5Problem) -> HDF5Dataset {
+    func dataset(at address: UInt64) throws(FormatProblem) -> HDF5Dataset {
         let header = try objectHeader(at: address)
-        guard let layoutMessage = try header.message(HDF5Message.layout, "layout") else { throw HDF5Problem("is not a dataset") }
+        guard let layoutMessage = try header.message(HDF5Message.layout, "layout") else { throw FormatProblem("is not a dataset") }
         guard let spaceMessage = try header.message(HDF5Message.dataspace, "dataspace"),
               let typeMessage = try header.message(HDF5Message.datatype, "datatype") else {
-            throw HDF5Problem("dataset lacks its shape or type")
+            throw FormatProblem("dataset lacks its shape or type")
         }
         if header.messages.contains(where: { $0.type == HDF5Message.externalFiles }) {
-            throw HDF5Problem("dataset keeps its data outside the file (external storage), which is not read")
+            throw FormatProblem("dataset keeps its data outside the file (external storage), which is not read")
         }
         let space = try HDF5Dataspace(spaceMessage.body, lengthSize: superblock.lengthSize)
         let type = try HDF5Datatype(typeMessage.body, offsetSize: superblock.offsetSize, lengthSize: superblock.lengthSize)
-        let filters = try header.message(HDF5Message.filters, "filter pipeline").map { m throws(HDF5Problem) in try decodeFilters(m.body) } ?? []
+        let filters = try header.message(HDF5Message.filters, "filter pipeline").map { m throws(FormatProblem) in try decodeFilters(m.body) } ?? []
         return HDF5Dataset(shape: space.dims ?? [], count: space.count, type: type,
                            layout: try decodeLayout(layoutMessage.body, rank: space.dims?.count ?? 0, elementSize: type.size),
                            filters: filters, fill: try fillValue(header, size: type.size))
@@ -70,7 +70,7 @@ extension HDF5File {
     /// The fill value message (IV.A.2.f): version 1 and 2 give allocation and write times, a "defined" byte, then
     /// (version 1 always, version 2 when defined) a size and the value; version 3 a flags byte (bit 5: defined).
     /// The older fill value message (0x04) is just a size and the value.
-    private func fillValue(_ header: HDF5ObjectHeader, size: Int) throws(HDF5Problem) -> [UInt8]? {
+    private func fillValue(_ header: HDF5ObjectHeader, size: Int) throws(FormatProblem) -> [UInt8]? {
         var value: [UInt8] = []
         if let message = try header.message(0x05, "fill value") {
             var b = HDF5Bytes(message.body, offsetSize: superblock.offsetSize, lengthSize: superblock.lengthSize, what: "fill value message")
@@ -83,7 +83,7 @@ extension HDF5File {
             case 3:
                 defined = try b.u8() & 0x20 != 0
             default:
-                throw HDF5Problem("fill value message version \(version) is not supported")
+                throw FormatProblem("fill value message version \(version) is not supported")
             }
             if defined { value = try b.take(try b.u32()) }
         } else if let message = try header.message(0x04, "fill value") {
@@ -91,15 +91,15 @@ extension HDF5File {
             value = try b.take(try b.u32())
         }
         if value.isEmpty { return nil }
-        guard value.count == size else { throw HDF5Problem("fill value of \(value.count) bytes for elements of \(size)") }
+        guard value.count == size else { throw FormatProblem("fill value of \(value.count) bytes for elements of \(size)") }
         return value
     }
 
-    private func decodeLayout(_ body: [UInt8], rank: Int, elementSize: Int) throws(HDF5Problem) -> HDF5Dataset.Layout {
+    private func decodeLayout(_ body: [UInt8], rank: Int, elementSize: Int) throws(FormatProblem) -> HDF5Dataset.Layout {
         var b = HDF5Bytes(body, offsetSize: superblock.offsetSize, lengthSize: superblock.lengthSize, what: "layout message")
         let version = try b.u8()
         guard version == 3 || version == 4 else {
-            throw HDF5Problem("layout message version \(version) is not supported (3 and 4 are)")
+            throw FormatProblem("layout message version \(version) is not supported (3 and 4 are)")
         }
         let layoutClass = try b.u8()
         switch layoutClass {
@@ -120,7 +120,7 @@ extension HDF5File {
                 let flags = try b.u8()
                 let dimensionality = Int(try b.u8())
                 let width = Int(try b.u8())
-                guard (1...8).contains(width) else { throw HDF5Problem("layout message gives \(width)-byte chunk dimensions") }
+                guard (1...8).contains(width) else { throw FormatProblem("layout message gives \(width)-byte chunk dimensions") }
                 for _ in 0..<dimensionality { dims.append(try b.int(width, "chunk dimension")) }
                 let indexType = try b.u8()
                 switch indexType {
@@ -134,27 +134,27 @@ extension HDF5File {
                     index = .fixedArray(try b.address())
                 default:
                     let names = [4: "extensible array", 5: "version 2 B-tree"]
-                    throw HDF5Problem("chunk index \(names[Int(indexType)] ?? "type \(indexType)") is not supported (written for datasets that can grow)")
+                    throw FormatProblem("chunk index \(names[Int(indexType)] ?? "type \(indexType)") is not supported (written for datasets that can grow)")
                 }
             }
             guard dims.count == rank + 1, dims.last == elementSize else {
-                throw HDF5Problem("chunk dimensions \(dims) do not match rank \(rank) and element size \(elementSize)")
+                throw FormatProblem("chunk dimensions \(dims) do not match rank \(rank) and element size \(elementSize)")
             }
-            guard dims.dropLast().allSatisfy({ $0 > 0 }) else { throw HDF5Problem("chunk dimensions \(dims) include 0") }
+            guard dims.dropLast().allSatisfy({ $0 > 0 }) else { throw FormatProblem("chunk dimensions \(dims) include 0") }
             return .chunked(chunk: Array(dims.dropLast()), index: index)
         case 3:
-            throw HDF5Problem("virtual datasets (values in other files) are not supported")
+            throw FormatProblem("virtual datasets (values in other files) are not supported")
         default:
-            throw HDF5Problem("layout class \(layoutClass) is not supported")
+            throw FormatProblem("layout class \(layoutClass) is not supported")
         }
     }
 
     /// The filter pipeline message (IV.A.2.l): version 1 pads names and odd value lists to 8 bytes; version 2
     /// omits the names of the predefined filters (ids below 256).
-    private func decodeFilters(_ body: [UInt8]) throws(HDF5Problem) -> [HDF5Dataset.Filter] {
+    private func decodeFilters(_ body: [UInt8]) throws(FormatProblem) -> [HDF5Dataset.Filter] {
         var b = HDF5Bytes(body, offsetSize: superblock.offsetSize, lengthSize: superblock.lengthSize, what: "filter pipeline message")
         let version = try b.u8()
-        guard version == 1 || version == 2 else { throw HDF5Problem("filter pipeline version \(version) is not supported") }
+        guard version == 1 || version == 2 else { throw FormatProblem("filter pipeline version \(version) is not supported") }
         let count = Int(try b.u8())
         if version == 1 { try b.skip(6) }
         var filters: [HDF5Dataset.Filter] = []
@@ -169,7 +169,7 @@ extension HDF5File {
             if version == 1 && valueCount % 2 == 1 { try b.skip(4) }
             guard [HDF5Dataset.Filter.deflate, HDF5Dataset.Filter.shuffle, HDF5Dataset.Filter.fletcher32].contains(id) else {
                 let names = [4: "szip", 32001: "blosc", 32004: "lz4", 32008: "bitshuffle", 32015: "zstd"]
-                throw HDF5Problem("filter \(names[id].map { "\($0) (\(id))" } ?? "\(id)") is not supported (deflate, shuffle and fletcher32 are)")
+                throw FormatProblem("filter \(names[id].map { "\($0) (\(id))" } ?? "\(id)") is not supported (deflate, shuffle and fletcher32 are)")
             }
             filters.append(HDF5Dataset.Filter(id: id, values: values))
         }

@@ -28,13 +28,13 @@ struct HDF5Datatype: Equatable {
     }
 
     /// Decodes a datatype message body; `offsetSize` gives the size of a variable-length string reference.
-    init(_ body: [UInt8], offsetSize: Int, lengthSize: Int) throws(HDF5Problem) {
+    init(_ body: [UInt8], offsetSize: Int, lengthSize: Int) throws(FormatProblem) {
         var b = HDF5Bytes(body, offsetSize: offsetSize, lengthSize: lengthSize, what: "datatype message")
         let classAndVersion = try b.u8()
         let bits0 = try b.u8()
         try b.skip(2)
         size = try b.u32()
-        guard size > 0 else { throw HDF5Problem("datatype of size 0") }
+        guard size > 0 else { throw FormatProblem("datatype of size 0") }
         switch Int(classAndVersion & 0x0F) {
         case 1:
             // Bit offset, precision, exponent location and size, mantissa location and size: IEEE 754 only.
@@ -49,7 +49,7 @@ struct HDF5Datatype: Equatable {
             kind = .fixedString(spacePadded: bits0 & 0x0F == 2)
         case 9 where bits0 & 0x0F == 1:
             guard size == 4 + offsetSize + 4 else {
-                throw HDF5Problem("variable-length string type of size \(size), expected \(4 + offsetSize + 4)")
+                throw FormatProblem("variable-length string type of size \(size), expected \(4 + offsetSize + 4)")
             }
             kind = .variableString
         case let c:
@@ -65,7 +65,7 @@ struct HDF5Dataspace {
     /// The number of elements, checked for overflow.
     let count: Int
 
-    init(_ body: [UInt8], lengthSize: Int) throws(HDF5Problem) {
+    init(_ body: [UInt8], lengthSize: Int) throws(FormatProblem) {
         var b = HDF5Bytes(body, offsetSize: 8, lengthSize: lengthSize, what: "dataspace message")
         let version = try b.u8()
         let rank = Int(try b.u8())
@@ -74,14 +74,14 @@ struct HDF5Dataspace {
         switch version {
         case 1: try b.skip(5)
         case 2: isNull = try b.u8() == 2
-        default: throw HDF5Problem("dataspace message version \(version) is not supported")
+        default: throw FormatProblem("dataspace message version \(version) is not supported")
         }
-        guard rank <= HDF5File.maxRank else { throw HDF5Problem("dataspace of rank \(rank) (at most \(HDF5File.maxRank))") }
+        guard rank <= HDF5File.maxRank else { throw FormatProblem("dataspace of rank \(rank) (at most \(HDF5File.maxRank))") }
         var dims: [Int] = []
         var count = 1
         for _ in 0..<rank {
             let d = try b.length("dimension")
-            guard let product = checkedProduct(count, d) else { throw HDF5Problem("dataspace has more elements than a 64-bit count holds") }
+            guard let product = checkedProduct(count, d) else { throw FormatProblem("dataspace has more elements than a 64-bit count holds") }
             dims.append(d)
             count = product
         }

@@ -13,7 +13,7 @@ struct HDF5FractalHeap {
     let rootAddress: UInt64?
     let rootRows: Int
 
-    init(at address: UInt64, in file: HDF5File) throws(HDF5Problem) {
+    init(at address: UInt64, in file: HDF5File) throws(FormatProblem) {
         self.address = address
         let what = "fractal heap at address \(address)"
         let o = file.superblock.offsetSize, l = file.superblock.lengthSize
@@ -31,12 +31,12 @@ struct HDF5FractalHeap {
         try h.skip(2)                                       // starting rows of the root indirect block
         rootAddress = try h.address()
         rootRows = try h.u16()
-        guard filterLength == 0 else { throw HDF5Problem("\(what) is filtered, which is not supported") }
+        guard filterLength == 0 else { throw FormatProblem("\(what) is filtered, which is not supported") }
         func isPowerOfTwo(_ n: Int) -> Bool { n > 0 && n & (n - 1) == 0 }
         guard isPowerOfTwo(tableWidth), tableWidth <= 4096, isPowerOfTwo(startBlockSize), isPowerOfTwo(maxDirectBlockSize),
               startBlockSize <= maxDirectBlockSize, maxDirectBlockSize <= 1 << 32, (1...64).contains(maxHeapBits),
               rootRows <= 64, maxManaged > 0 else {
-            throw HDF5Problem("\(what) has an implausible doubling table")
+            throw FormatProblem("\(what) has an implausible doubling table")
         }
         checksummedDirectBlocks = flags & 0x02 != 0
         offsetBytes = (maxHeapBits + 7) / 8
@@ -46,7 +46,7 @@ struct HDF5FractalHeap {
     }
 
     /// The bytes of the object a heap ID names.
-    func object(_ id: [UInt8], in file: HDF5File) throws(HDF5Problem) -> [UInt8] {
+    func object(_ id: [UInt8], in file: HDF5File) throws(FormatProblem) -> [UInt8] {
         var b = HDF5Bytes(id, offsetSize: file.superblock.offsetSize, lengthSize: file.superblock.lengthSize, what: "fractal heap ID")
         let first = try b.u8()
         switch (first >> 4) & 0x03 {
@@ -57,18 +57,18 @@ struct HDF5FractalHeap {
         case 2:
             return try b.take(Int(first & 0x0F) + 1)
         default:
-            throw HDF5Problem("fractal heap at address \(address): huge objects are not supported")
+            throw FormatProblem("fractal heap at address \(address): huge objects are not supported")
         }
     }
 
-    private func managed(offset: Int, length: Int, in file: HDF5File) throws(HDF5Problem) -> [UInt8] {
-        guard let root = rootAddress else { throw HDF5Problem("fractal heap at address \(address) is empty") }
+    private func managed(offset: Int, length: Int, in file: HDF5File) throws(FormatProblem) -> [UInt8] {
+        guard let root = rootAddress else { throw FormatProblem("fractal heap at address \(address) is empty") }
         var block = root, blockOffset = 0, blockSize = startBlockSize, rows = rootRows
         var depth = 0
         // Descend through indirect blocks to the direct block that holds `offset`.
         while rows > 0 {
             depth += 1
-            guard depth <= HDF5File.maxTreeDepth else { throw HDF5Problem("fractal heap at address \(address) is too deep") }
+            guard depth <= HDF5File.maxTreeDepth else { throw FormatProblem("fractal heap at address \(address) is too deep") }
             let maxDirectRows = maxDirectBlockSize.trailingZeroBitCount - startBlockSize.trailingZeroBitCount + 2
             let directRows = min(rows, maxDirectRows)
             let o = file.superblock.offsetSize
@@ -79,19 +79,19 @@ struct HDF5FractalHeap {
             var start = blockOffset, next: (child: UInt64?, offset: Int, size: Int, direct: Bool)?
             search: for row in 0..<rows {
                 let size = row < 2 ? startBlockSize : startBlockSize << (row - 1)
-                guard size > 0, size <= Int.max / tableWidth / 2 else { throw HDF5Problem("\(what) is too large") }
+                guard size > 0, size <= Int.max / tableWidth / 2 else { throw FormatProblem("\(what) is too large") }
                 for _ in 0..<tableWidth {
                     let child = try ib.address()
                     if offset >= start && offset - start < size {
                         next = (child, start, size, row < directRows)
                         break search
                     }
-                    guard let after = checkedSum(start, size) else { throw HDF5Problem("\(what): offsets overflow") }
+                    guard let after = checkedSum(start, size) else { throw FormatProblem("\(what): offsets overflow") }
                     start = after
                 }
             }
             guard let next, let child = next.child else {
-                throw HDF5Problem("fractal heap at address \(address) has no block for offset \(offset)")
+                throw FormatProblem("fractal heap at address \(address) has no block for offset \(offset)")
             }
             block = child
             blockOffset = next.offset
@@ -101,12 +101,12 @@ struct HDF5FractalHeap {
             } else {
                 // An indirect block of size S has log2(S / (start * width)) + 1 rows.
                 rows = next.size.trailingZeroBitCount - (startBlockSize * tableWidth).trailingZeroBitCount + 1
-                guard rows >= 1, rows <= 64 else { throw HDF5Problem("\(what) has an implausible child") }
+                guard rows >= 1, rows <= 64 else { throw FormatProblem("\(what) has an implausible child") }
             }
         }
         let inBlock = offset - blockOffset
         guard length > 0, inBlock >= 0, let end = checkedSum(inBlock, length), end <= blockSize else {
-            throw HDF5Problem("fractal heap object at offset \(offset) (\(length) bytes) does not fit its block")
+            throw FormatProblem("fractal heap object at offset \(offset) (\(length) bytes) does not fit its block")
         }
         var db = try file.read(block, count: end, "fractal heap direct block at address \(block)")
         try db.signature("FHDB")

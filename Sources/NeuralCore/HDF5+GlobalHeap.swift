@@ -10,25 +10,25 @@ struct HDF5GlobalHeap {
 
 extension HDF5File {
     /// The data of object `index` in the collection at `address`.
-    func globalHeapObject(collection address: UInt64, index: Int) throws(HDF5Problem) -> ArraySlice<UInt8> {
+    func globalHeapObject(collection address: UInt64, index: Int) throws(FormatProblem) -> ArraySlice<UInt8> {
         let heap = try globalHeap(at: address)
         guard let range = heap.objects[index] else {
-            throw HDF5Problem("global heap at address \(address) has no object \(index)")
+            throw FormatProblem("global heap at address \(address) has no object \(index)")
         }
         return heap.bytes[range]
     }
 
-    private func globalHeap(at address: UInt64) throws(HDF5Problem) -> HDF5GlobalHeap {
+    private func globalHeap(at address: UInt64) throws(FormatProblem) -> HDF5GlobalHeap {
         if let cached = globalHeaps[address] { return cached }
         let what = "global heap at address \(address)"
         let l = superblock.lengthSize
         var head = try read(address, count: 8 + l, what)
         try head.signature("GCOL")
         let version = try head.u8()
-        guard version == 1 else { throw HDF5Problem("\(what) has version \(version)") }
+        guard version == 1 else { throw FormatProblem("\(what) has version \(version)") }
         try head.skip(3)
         let size = try head.length("collection size")
-        guard size >= 8 + l else { throw HDF5Problem("\(what) has size \(size)") }
+        guard size >= 8 + l else { throw FormatProblem("\(what) has size \(size)") }
         var b = try read(address, count: size, what)
         try b.skip(8 + l)
         var objects: [Int: Range<Int>] = [:]
@@ -38,7 +38,7 @@ extension HDF5File {
             try b.skip(2 + 4)
             let length = try b.length("object size")
             if index == 0 { break }
-            guard length <= b.remaining else { throw HDF5Problem("\(what): object \(index) of \(length) bytes does not fit the collection") }
+            guard length <= b.remaining else { throw FormatProblem("\(what): object \(index) of \(length) bytes does not fit the collection") }
             objects[index] = b.at ..< b.at + length
             try b.skip(min(b.remaining, length + (8 - length % 8) % 8))
         }

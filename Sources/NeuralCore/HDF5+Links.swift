@@ -16,10 +16,10 @@ enum HDF5Resolution: Equatable {
 
 extension HDF5File {
     /// Follows the hard links of an absolute `/`-separated path from the root group.
-    func resolve(_ path: String) throws(HDF5Problem) -> HDF5Resolution {
+    func resolve(_ path: String) throws(FormatProblem) -> HDF5Resolution {
         let components = path.split(separator: "/", omittingEmptySubsequences: true)
         guard components.count <= Self.maxPathComponents else {
-            throw HDF5Problem("path has more than \(Self.maxPathComponents) components")
+            throw FormatProblem("path has more than \(Self.maxPathComponents) components")
         }
         var address = superblock.rootAddress
         for component in components {
@@ -34,16 +34,16 @@ extension HDF5File {
     }
 
     /// The address of the object at `path`, or an error when there is none.
-    func existing(_ path: String) throws(HDF5Problem) -> UInt64 {
+    func existing(_ path: String) throws(FormatProblem) -> UInt64 {
         switch try resolve(path) {
         case .object(let address): return address
-        case .absent: throw HDF5Problem("no such object")
-        case .notFollowed: throw HDF5Problem("is reached through a soft or external link, which is not followed")
+        case .absent: throw FormatProblem("no such object")
+        case .notFollowed: throw FormatProblem("is reached through a soft or external link, which is not followed")
         }
     }
 
     /// The links of the group whose object header is at `address`, by name; decoded once and cached.
-    func links(ofGroupAt address: UInt64) throws(HDF5Problem) -> [String: HDF5Link] {
+    func links(ofGroupAt address: UInt64) throws(FormatProblem) -> [String: HDF5Link] {
         if let cached = groupLinks[address] { return cached }
         let header = try objectHeader(at: address)
         var links: [String: HDF5Link] = [:]
@@ -53,16 +53,16 @@ extension HDF5File {
             for message in header.messages where message.type == HDF5Message.link {
                 let (name, link) = try decodeLink(message.body, "link message in object header at address \(address)")
                 links[name] = link
-                guard links.count <= Self.maxLinks else { throw HDF5Problem("group has more than \(Self.maxLinks) links") }
+                guard links.count <= Self.maxLinks else { throw FormatProblem("group has more than \(Self.maxLinks) links") }
             }
             if let info = try header.message(HDF5Message.linkInfo, "link info") {
                 for (name, link) in try denseLinks(info.body, group: address) {
                     links[name] = link
-                    guard links.count <= Self.maxLinks else { throw HDF5Problem("group has more than \(Self.maxLinks) links") }
+                    guard links.count <= Self.maxLinks else { throw FormatProblem("group has more than \(Self.maxLinks) links") }
                 }
             }
         } else {
-            throw HDF5Problem("is not a group")
+            throw FormatProblem("is not a group")
         }
         groupLinks[address] = links
         return links
@@ -70,10 +70,10 @@ extension HDF5File {
 
     /// Decodes a link message (HDF5 specification IV.A.2.g): version 1, flags, optional type, creation order and
     /// character set, the name's length (1-8 bytes) and name, then the hard link's address or the other kinds' data.
-    func decodeLink(_ body: [UInt8], _ what: String) throws(HDF5Problem) -> (String, HDF5Link) {
+    func decodeLink(_ body: [UInt8], _ what: String) throws(FormatProblem) -> (String, HDF5Link) {
         var b = HDF5Bytes(body, offsetSize: superblock.offsetSize, lengthSize: superblock.lengthSize, what: what)
         let version = try b.u8()
-        guard version == 1 else { throw HDF5Problem("\(what) has version \(version)") }
+        guard version == 1 else { throw FormatProblem("\(what) has version \(version)") }
         let flags = try b.u8()
         let type = flags & 0x08 != 0 ? try b.u8() : 0
         if flags & 0x04 != 0 { try b.skip(8) }
@@ -82,11 +82,11 @@ extension HDF5File {
         let name = String(decoding: try b.take(length), as: UTF8.self)
         switch type {
         case 0:
-            guard let address = try b.address() else { throw HDF5Problem("\(what): hard link \(name) has no address") }
+            guard let address = try b.address() else { throw FormatProblem("\(what): hard link \(name) has no address") }
             return (name, .hard(address))
         case 1: return (name, .soft)
         case 64: return (name, .external)
-        default: throw HDF5Problem("\(what): link \(name) has unknown type \(type)")
+        default: throw FormatProblem("\(what): link \(name) has unknown type \(type)")
         }
     }
 }

@@ -27,14 +27,14 @@ struct HDF5ObjectHeader {
     var isDataset: Bool { messages.contains { $0.type == HDF5Message.layout } }
 
     /// The first message of `type`, refusing a shared one.
-    func message(_ type: Int, _ what: String) throws(HDF5Problem) -> HDF5Message? {
+    func message(_ type: Int, _ what: String) throws(FormatProblem) -> HDF5Message? {
         guard let found = messages.first(where: { $0.type == type }) else { return nil }
-        guard !found.isShared else { throw HDF5Problem("shared \(what) messages are not supported") }
+        guard !found.isShared else { throw FormatProblem("shared \(what) messages are not supported") }
         return found
     }
 
     /// Decodes the header at `address`.
-    init(at address: UInt64, in file: HDF5File) throws(HDF5Problem) {
+    init(at address: UInt64, in file: HDF5File) throws(FormatProblem) {
         self.address = address
         var messages: [HDF5Message] = []
         var pending: [(address: UInt64, length: Int, first: Bool)] = []
@@ -49,14 +49,14 @@ struct HDF5ObjectHeader {
             var p = probe
             try p.skip(4)
             let version = try p.u8()
-            guard version == 2 else { throw HDF5Problem("object header at address \(address) has version \(version)") }
+            guard version == 2 else { throw FormatProblem("object header at address \(address) has version \(version)") }
             let flags = try p.u8()
             creationOrder = flags & 0x04 != 0
             if flags & 0x20 != 0 { try p.skip(16) }       // access, modification, change, birth times
             if flags & 0x10 != 0 { try p.skip(4) }        // attribute phase change values
             let size = try p.int(1 << Int(flags & 0x03), "chunk size")
             guard let total = checkedSum(p.at, size), let withSum = checkedSum(total, 4) else {
-                throw HDF5Problem("object header at address \(address) has size \(size)")
+                throw FormatProblem("object header at address \(address) has size \(size)")
             }
             let whole = try file.read(address, count: withSum, "object header at address \(address)")
             block = HDF5Bytes(Array(whole.bytes[p.at ..< total]), offsetSize: whole.offsetSize, lengthSize: whole.lengthSize,
@@ -64,10 +64,10 @@ struct HDF5ObjectHeader {
         } else {
             var p = probe
             let version = try p.u8()
-            guard version == 1 else { throw HDF5Problem("no object header at address \(address) (version byte \(version))") }
+            guard version == 1 else { throw FormatProblem("no object header at address \(address) (version byte \(version))") }
             try p.skip(1 + 2 + 4)                           // reserved, message count, reference count
             let size = try p.u32()
-            guard let next = checkedSum(Int(address), 16) else { throw HDF5Problem("object header address \(address) overflows") }
+            guard let next = checkedSum(Int(address), 16) else { throw FormatProblem("object header address \(address) overflows") }
             block = try file.read(UInt64(next), count: size, "object header at address \(address)")
         }
 
@@ -90,7 +90,7 @@ struct HDF5ObjectHeader {
                 let body = try block.take(size)
                 if !isVersion2 { try block.skip(min((8 - size % 8) % 8, block.remaining)) }
                 guard messages.count < HDF5File.maxHeaderMessages else {
-                    throw HDF5Problem("object header at address \(address) has more than \(HDF5File.maxHeaderMessages) messages")
+                    throw FormatProblem("object header at address \(address) has more than \(HDF5File.maxHeaderMessages) messages")
                 }
                 if type == HDF5Message.continuation {
                     var c = HDF5Bytes(body, offsetSize: block.offsetSize, lengthSize: block.lengthSize,
@@ -98,7 +98,7 @@ struct HDF5ObjectHeader {
                     guard let next = try c.address() else { continue }
                     let length = try c.length("continuation length")
                     guard seen.insert(next).inserted else {
-                        throw HDF5Problem("object header at address \(address) continues into a block it has already read")
+                        throw FormatProblem("object header at address \(address) continues into a block it has already read")
                     }
                     pending.append((next, length, false))
                 } else if type != 0 {                       // 0: NIL (free space)
@@ -109,13 +109,13 @@ struct HDF5ObjectHeader {
             let next = pending.removeFirst()
             blocks += 1
             guard blocks <= HDF5File.maxHeaderBlocks else {
-                throw HDF5Problem("object header at address \(address) has more than \(HDF5File.maxHeaderBlocks) blocks")
+                throw FormatProblem("object header at address \(address) has more than \(HDF5File.maxHeaderBlocks) blocks")
             }
             let what = "object header continuation at address \(next.address)"
             var raw = try file.read(next.address, count: next.length, what)
             if isVersion2 {
                 try raw.signature("OCHK")
-                guard next.length >= 8 else { throw HDF5Problem("\(what) is too short") }
+                guard next.length >= 8 else { throw FormatProblem("\(what) is too short") }
                 raw = HDF5Bytes(Array(raw.bytes[4 ..< next.length - 4]), offsetSize: raw.offsetSize,
                                 lengthSize: raw.lengthSize, what: what)
             }
@@ -127,7 +127,7 @@ struct HDF5ObjectHeader {
 
 extension HDF5File {
     /// The object header at `address`, decoded once and cached.
-    func objectHeader(at address: UInt64) throws(HDF5Problem) -> HDF5ObjectHeader {
+    func objectHeader(at address: UInt64) throws(FormatProblem) -> HDF5ObjectHeader {
         if let cached = headers[address] { return cached }
         let header = try HDF5ObjectHeader(at: address, in: self)
         headers[address] = header

@@ -21,15 +21,15 @@ struct HDF5Superblock {
     /// The root group's object header address.
     let rootAddress: UInt64
 
-    init(_ input: InputFile) throws(HDF5Problem) {
+    init(_ input: InputFile) throws(FormatProblem) {
         var found: Int?
         for offset in Self.searchedOffsets where offset + 8 <= input.size {
             if (try? input.read(offset: offset, count: 8)) == Self.signature { found = offset; break }
         }
-        guard let start = found else { throw HDF5Problem("not an HDF5 file") }
+        guard let start = found else { throw FormatProblem("not an HDF5 file") }
         let head: [UInt8]
         do { head = try input.read(offset: start, count: min(input.size - start, 128)) } catch {
-            throw HDF5Problem("cannot read the superblock: \(error.problem)")
+            throw FormatProblem("cannot read the superblock: \(error.problem)")
         }
         var b = HDF5Bytes(head, offsetSize: 8, lengthSize: 8, what: "superblock", at: 8)
         version = Int(try b.u8())
@@ -46,16 +46,16 @@ struct HDF5Superblock {
             lengthSize = Int(try b.u8())
             try b.skip(1)                                   // consistency flags
         default:
-            throw HDF5Problem("HDF5 superblock version \(version) is not supported (0 to 3 are)")
+            throw FormatProblem("HDF5 superblock version \(version) is not supported (0 to 3 are)")
         }
         guard [2, 4, 8].contains(offsetSize), [2, 4, 8].contains(lengthSize) else {
-            throw HDF5Problem("superblock gives \(offsetSize)-byte addresses and \(lengthSize)-byte lengths (2, 4 or 8 expected)")
+            throw FormatProblem("superblock gives \(offsetSize)-byte addresses and \(lengthSize)-byte lengths (2, 4 or 8 expected)")
         }
         self.offsetSize = offsetSize
         self.lengthSize = lengthSize
         var s = HDF5Bytes(head, offsetSize: offsetSize, lengthSize: lengthSize, what: "superblock", at: b.at)
         let base = try s.address() ?? 0
-        guard base <= UInt64(input.size) else { throw HDF5Problem("superblock base address \(base) lies past the end of the file") }
+        guard base <= UInt64(input.size) else { throw FormatProblem("superblock base address \(base) lies past the end of the file") }
         self.base = Int(base)
         let endOfFile: UInt64?
         if version < 2 {
@@ -63,16 +63,16 @@ struct HDF5Superblock {
             endOfFile = try s.address()
             _ = try s.address()                             // driver information block
             try s.skip(offsetSize)                          // root entry: link name offset
-            guard let root = try s.address() else { throw HDF5Problem("superblock has no root group") }
+            guard let root = try s.address() else { throw FormatProblem("superblock has no root group") }
             rootAddress = root
         } else {
             _ = try s.address()                             // superblock extension
             endOfFile = try s.address()
-            guard let root = try s.address() else { throw HDF5Problem("superblock has no root group") }
+            guard let root = try s.address() else { throw FormatProblem("superblock has no root group") }
             rootAddress = root
         }
         if let endOfFile, endOfFile <= UInt64(Int.max), let end = checkedSum(self.base, Int(endOfFile)), end > input.size {
-            throw HDF5Problem("truncated HDF5 file (its superblock records \(end) bytes, the file has \(input.size))", truncated: true)
+            throw FormatProblem("truncated HDF5 file (its superblock records \(end) bytes, the file has \(input.size))", truncated: true)
         }
     }
 }

@@ -1,12 +1,12 @@
 /// Reading a dataset's values: the stored bytes (compact, contiguous or chunked) converted to float32.
 extension HDF5File {
     /// All values of `dataset` as float32, row-major. Only float32 and float64 datasets are read.
-    func floats(of dataset: HDF5Dataset) throws(HDF5Problem) -> [Float] {
+    func floats(of dataset: HDF5Dataset) throws(FormatProblem) -> [Float] {
         guard case .float(let bigEndian) = dataset.type.kind else {
-            throw HDF5Problem("dataset holds \(dataset.type.description) values, not float32 or float64")
+            throw FormatProblem("dataset holds \(dataset.type.description) values, not float32 or float64")
         }
         guard dataset.count <= Self.maxElements else {
-            throw HDF5Problem("dataset of shape \(dataset.shape) is too large (over \(Self.maxElements) values)")
+            throw FormatProblem("dataset of shape \(dataset.shape) is too large (over \(Self.maxElements) values)")
         }
         let bytes = try storedBytes(of: dataset)
         return Self.convert(bytes, count: dataset.count, size: dataset.type.size, bigEndian: bigEndian)
@@ -14,15 +14,15 @@ extension HDF5File {
 
     /// The dataset's values as stored, `count * elementSize` bytes in row-major order; never-written storage holds
     /// the fill value.
-    func storedBytes(of dataset: HDF5Dataset) throws(HDF5Problem) -> [UInt8] {
-        guard let total = checkedProduct(dataset.count, dataset.type.size) else { throw HDF5Problem("dataset size overflows") }
+    func storedBytes(of dataset: HDF5Dataset) throws(FormatProblem) -> [UInt8] {
+        guard let total = checkedProduct(dataset.count, dataset.type.size) else { throw FormatProblem("dataset size overflows") }
         switch dataset.layout {
         case .compact(let data):
-            guard data.count >= total else { throw HDF5Problem("compact data holds \(data.count) bytes, the shape needs \(total)") }
+            guard data.count >= total else { throw FormatProblem("compact data holds \(data.count) bytes, the shape needs \(total)") }
             return Array(data.prefix(total))
         case .contiguous(let address, let size):
             guard let address else { return dataset.filled(dataset.count) }
-            guard size >= total else { throw HDF5Problem("storage of \(size) bytes, the shape needs \(total)") }
+            guard size >= total else { throw FormatProblem("storage of \(size) bytes, the shape needs \(total)") }
             return try read(address, count: total, "dataset values at address \(address)", metadata: false).bytes
         case .chunked(let chunk, let index):
             return try chunkedBytes(dataset, chunk: chunk, index: index, total: total)

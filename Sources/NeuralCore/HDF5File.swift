@@ -72,7 +72,7 @@ final class HDF5File {
     /// Whether a group, a dataset or nothing is at `object`; a missing intermediate group gives `.absent`, a soft or
     /// external link on the path `.other` (links are not followed out of the tree or the file).
     func kind(of object: String) throws(WeightsError) -> ObjectKind {
-        try guarded(object) { () throws(HDF5Problem) in
+        try guarded(object) { () throws(FormatProblem) in
             guard case .object(let address) = try resolve(object) else {
                 return try resolve(object) == .absent ? .absent : .other
             }
@@ -86,7 +86,7 @@ final class HDF5File {
     /// The string (or string-array) attribute `attribute` of `object`, or nil when it has none. An empty
     /// non-string attribute (Keras writes an empty list as an empty float64 array) gives `[]`.
     func stringAttribute(_ attribute: String, of object: String = "/") throws(WeightsError) -> [String]? {
-        try guarded(object) { () throws(HDF5Problem) in
+        try guarded(object) { () throws(FormatProblem) in
             let header = try objectHeader(at: try existing(object))
             guard let found = try header.attribute(named: attribute, in: self) else { return nil }
             return try strings(of: found)
@@ -95,7 +95,7 @@ final class HDF5File {
 
     /// The names of the hard links in the group `object`, in name order.
     func children(of object: String) throws(WeightsError) -> [String] {
-        try guarded(object) { () throws(HDF5Problem) in
+        try guarded(object) { () throws(FormatProblem) in
             try links(ofGroupAt: try existing(object)).compactMap { name, link in
                 if case .hard = link { return name } else { return nil }
             }.sorted()
@@ -104,23 +104,23 @@ final class HDF5File {
 
     /// The dimensions of the dataset `object`.
     func shape(of object: String) throws(WeightsError) -> [Int] {
-        try guarded(object) { () throws(HDF5Problem) in try dataset(at: try existing(object)).shape }
+        try guarded(object) { () throws(FormatProblem) in try dataset(at: try existing(object)).shape }
     }
 
     /// Where the object at `object` is stored: the same for every path (hard link) that leads to it.
     func address(of object: String) throws(WeightsError) -> UInt64 {
-        try guarded(object) { () throws(HDF5Problem) in try existing(object) }
+        try guarded(object) { () throws(FormatProblem) in try existing(object) }
     }
 
     /// The whole dataset `object`, converted to float32, in row-major order.
     func readFloats(_ object: String) throws(WeightsError) -> [Float] {
-        try guarded(object) { () throws(HDF5Problem) in try floats(of: try dataset(at: try existing(object))) }
+        try guarded(object) { () throws(FormatProblem) in try floats(of: try dataset(at: try existing(object))) }
     }
 
     // ---- shared plumbing ------------------------------------------------------------------
 
-    /// Runs `body`, turning its `HDF5Problem` into a `WeightsError` that names the file and the object.
-    private func guarded<T>(_ object: String, _ body: () throws(HDF5Problem) -> T) throws(WeightsError) -> T {
+    /// Runs `body`, turning its `FormatProblem` into a `WeightsError` that names the file and the object.
+    private func guarded<T>(_ object: String, _ body: () throws(FormatProblem) -> T) throws(WeightsError) -> T {
         do { return try body() } catch {
             let text = object.isEmpty || object == "/" ? error.message : "\(object): \(error.message)"
             throw WeightsError(error.truncated ? .truncated : .corrupt, file: name, text)
@@ -129,11 +129,11 @@ final class HDF5File {
 
     /// `count` bytes at file address `address` (relative to the superblock's base address), as a cursor.
     /// - Parameter metadata: whether the bytes count against `maxMetadataBytes` (structure, not dataset values).
-    func read(_ address: UInt64, count: Int, _ what: String, metadata: Bool = true) throws(HDF5Problem) -> HDF5Bytes {
+    func read(_ address: UInt64, count: Int, _ what: String, metadata: Bool = true) throws(FormatProblem) -> HDF5Bytes {
         let start = try absolute(address, count: count, what)
         if metadata {
             guard let total = checkedSum(metadataBytes, count), total <= Self.maxMetadataBytes else {
-                throw HDF5Problem("more than \(Self.maxMetadataBytes >> 20) MiB of HDF5 structure read; not a Keras weight file")
+                throw FormatProblem("more than \(Self.maxMetadataBytes >> 20) MiB of HDF5 structure read; not a Keras weight file")
             }
             metadataBytes = total
         }
@@ -141,25 +141,25 @@ final class HDF5File {
             return HDF5Bytes(try input.read(offset: start, count: count), offsetSize: superblock.offsetSize,
                              lengthSize: superblock.lengthSize, what: what)
         } catch {
-            if case .truncated = error.kind { throw HDF5Problem("\(what): \(error.problem)", truncated: true) }
-            throw HDF5Problem("\(what): \(error.problem)")
+            if case .truncated = error.kind { throw FormatProblem("\(what): \(error.problem)", truncated: true) }
+            throw FormatProblem("\(what): \(error.problem)")
         }
     }
 
     /// The byte position in the file of `count` bytes at `address`, checked to lie inside the file.
-    func absolute(_ address: UInt64, count: Int, _ what: String) throws(HDF5Problem) -> Int {
+    func absolute(_ address: UInt64, count: Int, _ what: String) throws(FormatProblem) -> Int {
         guard address <= UInt64(Int.max), let start = checkedSum(superblock.base, Int(address)), count >= 0,
               let end = checkedSum(start, count), end <= input.size else {
-            throw HDF5Problem("\(what) (\(count) bytes) lies past the end of the file (\(input.size) bytes)",
+            throw FormatProblem("\(what) (\(count) bytes) lies past the end of the file (\(input.size) bytes)",
                               truncated: true)
         }
         return start
     }
 
     /// Reads the bytes up to `limit` at `address` that lie inside the file (for structures whose size is in them).
-    func readPrefix(_ address: UInt64, limit: Int, _ what: String) throws(HDF5Problem) -> HDF5Bytes {
+    func readPrefix(_ address: UInt64, limit: Int, _ what: String) throws(FormatProblem) -> HDF5Bytes {
         guard address <= UInt64(Int.max), let start = checkedSum(superblock.base, Int(address)), start < input.size else {
-            throw HDF5Problem("\(what) at address \(address) lies past the end of the file (\(input.size) bytes)", truncated: true)
+            throw FormatProblem("\(what) at address \(address) lies past the end of the file (\(input.size) bytes)", truncated: true)
         }
         return try read(address, count: min(limit, input.size - start), what)
     }

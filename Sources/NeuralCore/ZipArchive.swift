@@ -22,14 +22,7 @@ struct ZipArchive {
     }
 
     /// A problem with the archive itself; `truncated` when it points past the end of the file.
-    struct Problem: Error {
-        let message: String
-        let truncated: Bool
-        init(_ message: String, truncated: Bool = false) {
-            self.message = message
-            self.truncated = truncated
-        }
-    }
+    typealias Problem = FormatProblem
 
     /// Members beyond this are refused (a torch state dict has one per storage plus four; VGG19 with its classifier 42).
     static let maxMembers = 100_000
