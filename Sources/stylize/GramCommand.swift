@@ -53,7 +53,7 @@ struct GramCommand: ParsableCommand {
     func fileRoles() -> FileRoles {
         var roles = FileRoles()
         roles.reads = [(image, "image")] + (compare.map { [($0, "--compare")] } ?? [])
-        if let weights = try? WeightsLoader.locate(network.weights, projectRoot: ProjectPaths.root) {
+        if let weights = network.weightsPath {
             roles.reads.append((weights, "--weights"))
         }
         let stems = ([image] + (compare.map { [$0] } ?? [])).map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }

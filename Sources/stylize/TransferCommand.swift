@@ -136,7 +136,7 @@ struct TransferCommand: ParsableCommand {
         var reads: [FileRoles.Role] = [(content, "--content")] + styleFiles.map { ($0, "--style") }
         if let i = initialization?.path { reads.append((i, "--init")) }
         if let file = Preset.file(of: preset) { reads.append((file, "--preset")) }
-        if let weights = try? WeightsLoader.locate(network.weights, projectRoot: ProjectPaths.root) {
+        if let weights = network.weightsPath {
             reads.append((weights, "--weights"))
         }
         var roles = PlanRun.roles(outputs, reads: reads)

