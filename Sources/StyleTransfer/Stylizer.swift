@@ -141,7 +141,7 @@ public final class Stylizer {
             } else {
                 x0 = Stylizer.initialImage(plan.initialization, inputs: inputs, width: w, height: h, seed: plan.seed)
             }
-            // The terms of the lowest total evaluated, kept as the objective keeps its own `bestTerms`.
+            // The terms of the lowest total evaluated (carried over a resumed run in its state).
             var bestTerms = resumed?.bestTerms
             let optimizer = LBFGS(options: plan.optimizerOptions(scale: index))
             let secondsBefore = resumed?.scaleSeconds ?? 0
