@@ -130,7 +130,7 @@ final class WinogradTests: XCTestCase {
 /// The accuracy bar on real data: every Winograd layer of the bundled VGG16 on `starry_night.jpg`
 /// (224x224, preprocessed), each fed the same im2col input so that errors do not compound, within
 /// 1e-5 of the im2col output relative to the layer's largest magnitude; and the input gradient of
-/// each layer (flipped kernel) on a random output gradient, held to im2col's transposed GEMM within
+/// each layer (the forward kernel read transposed) on a random output gradient, held to im2col's transposed GEMM within
 /// 2e-5 (white noise in [-1, 1] as the output gradient has no spatial smoothness at all, the worst
 /// case for the transforms' cancellations; measured worst 1.6e-5 at block5_conv1).
 final class WinogradBundledWeightsTests: XCTestCase {
