@@ -16,9 +16,6 @@
 /// `forward` in Conv3x3.swift (im2col + GEMM) is the reference twin: tests hold this one to it.
 extension Conv3x3 {
     /// Forward pass by F(4x4, 3x3): `output = relu?(conv(input, kernel) + bias?)`.
-    ///
-    /// Also computes the input gradient of a layer when given the flipped kernel
-    /// (`WinogradKernel(weights, flipped: true)`), no bias and no ReLU.
     /// - Parameters:
     ///   - input: `(H, W, Cin)`.
     ///   - kernel: the transformed kernel, `Cin -> Cout`.

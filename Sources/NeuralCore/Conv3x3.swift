@@ -57,7 +57,7 @@ public enum Conv3x3 {
                                       a: c, lda: k,
                                       b: kernel.baseAddress!, ldb: cout,
                                       c: out, ldc: cout)
-                        parallelFor(rows * w, parts: workers, minimumPerPart: minimumBiasValuesPerPart / cout + 1) { p in
+                        parallelFor(rows * w, parts: workers, minimumPerPart: biasPositionsPerPart(channels: cout)) { p in
                             addBias(out + p.lowerBound * cout, pixels: p.count, bias: b, channels: cout, relu: relu)
                         }
                         y0 += rows

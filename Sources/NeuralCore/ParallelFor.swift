@@ -5,6 +5,14 @@ import Dispatch
 let minimumValuesPerPart = 16384
 /// The fewest Float values a piece of the bias-and-ReLU pass writes: it is lighter per value than a copy.
 let minimumBiasValuesPerPart = 4096
+/// The fewest ReLU mask words a piece of a mask pass handles: 1024 words of 64 bits stand for 65536 values, four
+/// times `minimumValuesPerPart`, as a value there costs a compare and a bit, less than a copy.
+let minimumMaskWordsPerPart = 1024
+
+/// The fewest positions of `channels` values each a piece of the bias-and-ReLU pass takes: just over
+/// `minimumBiasValuesPerPart` values.
+@inline(__always)
+func biasPositionsPerPart(channels: Int) -> Int { minimumBiasValuesPerPart / max(1, channels) + 1 }
 
 /// Runs `body` on `parts` contiguous pieces of `0 ..< count` at once (`DispatchQueue.concurrentPerform`),
 /// or on the whole range in the calling thread when `parts <= 1` or the range is small.

@@ -35,7 +35,7 @@ public enum ReLU {
     public static func mask(_ output: UnsafePointer<Float>, count: Int, into bits: UnsafeMutablePointer<UInt64>) {
         let words = maskWords(count)
         nonisolated(unsafe) let b = bits
-        parallelFor(words, parts: GEMM.threadCount, minimumPerPart: 1024) { range in
+        parallelFor(words, parts: GEMM.threadCount, minimumPerPart: minimumMaskWordsPerPart) { range in
             for word in range {
                 let first = word * 64
                 guard first + 64 <= count else {  // the last, partial word
@@ -70,7 +70,7 @@ public enum ReLU {
     /// At the kink (`output == 0`) the gradient is 0, as in `backward(output:gradient:)`.
     public static func backward(mask bits: UnsafePointer<UInt64>, gradient: UnsafeMutablePointer<Float>, count: Int) {
         nonisolated(unsafe) let g = gradient
-        parallelFor(maskWords(count), parts: GEMM.threadCount, minimumPerPart: 1024) { range in
+        parallelFor(maskWords(count), parts: GEMM.threadCount, minimumPerPart: minimumMaskWordsPerPart) { range in
             for word in range {
                 let first = word * 64
                 let value = bits[word]

@@ -103,8 +103,7 @@ public struct TileGrid: Sendable, Equatable {
     /// - Parameters:
     ///   - layerHeight, layerWidth: the tile's output size at that layer (its region, pooled).
     /// - Returns: rows and columns in the tile's output, and the offset to add to reach the whole image's output.
-    public func window(_ tile: Tile, factor: Int, layerHeight: Int, layerWidth: Int)
-        -> (rows: Range<Int>, columns: Range<Int>, rowOffset: Int, columnOffset: Int) {
+    public func window(_ tile: Tile, factor: Int, layerHeight: Int, layerWidth: Int) -> Window {
         precondition(factor > 0 && alignment % factor == 0, "TileGrid.window: factor \(factor) does not divide \(alignment)")
         let (ry, rx) = (tile.region.y0 / factor, tile.region.x0 / factor)
         // An inner core edge is aligned; the image's last edge is wherever the pools' rounding down puts it.
@@ -112,7 +111,26 @@ public struct TileGrid: Sendable, Equatable {
         let columnEnd = tile.core.x1 == width ? layerWidth : tile.core.x1 / factor - rx
         let rowStart = min(rowEnd, tile.core.y0 / factor - ry)
         let columnStart = min(columnEnd, tile.core.x0 / factor - rx)
-        return (rowStart ..< rowEnd, columnStart ..< columnEnd, ry, rx)
+        return Window(rows: rowStart ..< rowEnd, columns: columnStart ..< columnEnd, rowOffset: ry, columnOffset: rx)
+    }
+
+    /// The part of a layer's output that carries its loss terms: rows and columns of the output at hand, and the
+    /// offset from them to the whole image's output. A whole image's window is all of its output, offset 0.
+    public struct Window: Sendable, Equatable {
+        public var rows: Range<Int>
+        public var columns: Range<Int>
+        public var rowOffset: Int
+        public var columnOffset: Int
+
+        public init(rows: Range<Int>, columns: Range<Int>, rowOffset: Int = 0, columnOffset: Int = 0) {
+            self.rows = rows
+            self.columns = columns
+            self.rowOffset = rowOffset
+            self.columnOffset = columnOffset
+        }
+
+        /// All of an output of `height` x `width`: the window of a whole image.
+        public static func whole(height: Int, width: Int) -> Window { Window(rows: 0 ..< height, columns: 0 ..< width) }
     }
 
     /// The downsampling factor of `deepestLayer`: every inner core and region edge lies on a multiple of it.

@@ -29,24 +29,18 @@ public final class VGGNetwork {
     /// The computed layers in order, with their names.
     let steps: [(name: String, step: VGGArchitecture.Step)]
 
-    // The memory plan. Per input size, allocated on the first call at that size and reused:
-    // - two working buffers, each as large as the largest output it receives: forward alternates between
-    //   them, and so does backward, for the gradients. A Winograd layer followed by a pool writes only the
-    //   pooled output (`fusesPools`), and a layer whose input has a loss adds its input gradient straight into
-    //   that loss's gradient, so with VGG's style layers no full-size output but the kept ones is ever written;
-    // - the outputs the caller asked for (kept[i] for step i), which forward writes in place of
-    //   a working buffer and the next layer reads from there;
-    // - for backward only: each convolution's ReLU mask as bits, each pool's winners as bytes.
-    // No other activation survives a forward pass.
+    // The buffers of the memory plan (`MemoryPlan`, which says which buffer each step writes), allocated on the
+    // first call at an input size and reused: the two working buffers, the kept outputs (kept[i] for step i), and for
+    // backward only the ReLU masks and pool winners. No other activation survives a forward pass.
     private var plannedInput = (height: -1, width: -1)
     /// shapes[i] is the output shape of steps[i] for the planned input.
     private var shapes: [(height: Int, width: Int, channels: Int)] = []
     private var work: [UnsafeMutablePointer<Float>] = []
     /// Floats each working buffer holds: each grows to the largest output it is given (see `ensureWork`).
     private var workCapacity: [Int] = []
-    /// Convolution steps whose 2x2 max-pool the last forward pass fused (`Conv3x3.winogradForwardPooled`): their
-    /// full-size output was never written, and the pool's winners stand for their ReLU mask.
-    private var fusedConvolutions: Set<Int> = []
+    /// The plans of the last forward pass without and with what backward needs (reused while they fit the call).
+    private var forwardPlan: MemoryPlan?
+    private var backwardPlan: MemoryPlan?
     private var kept: [TensorBox?]
     private var masks: [[UInt64]]
     private var argmaxes: [[UInt8]]
@@ -126,14 +120,7 @@ public final class VGGNetwork {
     /// The output shape `(H, W, C)` of a layer for an input of `height` x `width` (pools round down).
     public func outputShape(_ layer: String, height: Int, width: Int) -> (height: Int, width: Int, channels: Int) {
         guard let index = indices(of: [layer])[layer], index > 0 else { return (height, width, 3) }
-        var (h, w, c) = (height, width, 3)
-        for (_, step) in steps.prefix(index) {
-            switch step {
-            case .conv(let i): c = weights.convolutions[i].outChannels
-            case .pool: (h, w) = (h / 2, w / 2)
-            }
-        }
-        return (h, w, c)
+        return architecture.outputShapes(height: height, width: width)[index - 1]
     }
 
     /// The input gradient of a loss on some layers' outputs, with no buffer beyond the plan: one
@@ -167,15 +154,7 @@ public final class VGGNetwork {
         if plannedInput == (height, width) { return }
         plannedInput = (height, width)
         if automaticCache { winogradKernels.budgetBytes = WinogradKernelCache.automaticBudget(pixels: height * width) }
-        shapes = []
-        var (h, w, c) = (height, width, 3)
-        for (_, step) in steps {
-            switch step {
-            case .conv(let i): c = weights.convolutions[i].outChannels
-            case .pool: (h, w) = (h / 2, w / 2)
-            }
-            shapes.append((h, w, c))
-        }
+        shapes = architecture.outputShapes(height: height, width: width)
         // Buffers only grow: the tiles of a tiled evaluation (several region sizes, see `TileGrid`) share them, and
         // the working buffers, kept outputs, masks and winners keep their storage when a smaller size comes.
         if work.isEmpty {
@@ -194,10 +173,16 @@ public final class VGGNetwork {
         workCapacity[k] = count
     }
 
-    /// Whether step `i`, a Winograd convolution, and the pool after it can run fused (`fusesPools`).
-    private func canFusePool(_ i: Int) -> Bool {
-        guard fusesPools, i + 1 < steps.count, case .conv(let c) = steps[i].step, case .pool = steps[i + 1].step else { return false }
-        return usesWinogradLanes(c)
+    /// The memory plan of a pass over the planned input keeping the outputs of steps `kept`.
+    private func memoryPlan(kept: Set<Int>, backward: Bool) -> MemoryPlan {
+        if let plan = backward ? backwardPlan : forwardPlan, plan.inputHeight == plannedInput.height,
+           plan.inputWidth == plannedInput.width, plan.kept == kept, plan.convolution == convolution, plan.fusesPools == fusesPools {
+            return plan
+        }
+        let plan = MemoryPlan(architecture: architecture, height: plannedInput.height, width: plannedInput.width, kept: kept,
+                              backward: backward, convolution: convolution, fusesPools: fusesPools)
+        if backward { backwardPlan = plan } else { forwardPlan = plan }
+        return plan
     }
 
     /// Frees every buffer of the memory plan (the next call plans again). The buffers only grow while the input
@@ -207,7 +192,8 @@ public final class VGGNetwork {
         for buffer in work { buffer.deallocate() }
         work = []
         workCapacity = []
-        fusedConvolutions = []
+        forwardPlan = nil
+        backwardPlan = nil
         kept = Array(repeating: nil, count: steps.count)
         masks = Array(repeating: [], count: steps.count)
         argmaxes = Array(repeating: [], count: steps.count)
@@ -228,9 +214,6 @@ public final class VGGNetwork {
             if case .pool = steps[i].step, argmaxes[i].count < count { argmaxes[i] = [UInt8](repeating: 0, count: count) }
         }
     }
-
-    /// Where a layer's output lives during a pass.
-    private enum Slot: Equatable { case input, work(Int), kept(Int) }
 
     private func withReadPointer<R>(_ slot: Slot, input: UnsafePointer<Float>, _ body: (UnsafePointer<Float>) -> R) -> R {
         switch slot {
@@ -259,25 +242,24 @@ public final class VGGNetwork {
         let deepest = wanted.values.max() ?? 0
         plan(height: input.height, width: input.width)
         storedDepth = keepForBackward ? deepest : -1
-        fusedConvolutions = []
+        let memoryPlan = memoryPlan(kept: wantedSteps, backward: keepForBackward)
         input.data.withUnsafeBufferPointer { inputBuffer in
             guard let source = inputBuffer.baseAddress else { return }
             var current = Slot.input
-            var i = 0
-            while i < deepest {
-                // A Winograd layer whose output nobody asked for runs together with the pool after it.
-                let fused = i + 1 < deepest && !wantedSteps.contains(i) && canFusePool(i)
-                let last = fused ? i + 1 : i  // the step whose output this writes
+            // A Winograd layer whose output nobody asked for runs together with the pool after it (`MemoryPlan`).
+            for pass in memoryPlan.forward {
+                let (i, last, fused) = (pass.first, pass.last, pass.fused)  // last: the step whose output this writes
                 let shape = shapes[last]
                 let count = shape.height * shape.width * shape.channels
-                let destination: Slot
-                if wantedSteps.contains(last) {
+                let destination = pass.destination
+                switch destination {
+                case .kept:
                     if kept[last] == nil { kept[last] = TensorBox(Tensor(height: shape.height, width: shape.width, channels: shape.channels)) }
                     kept[last]!.tensor.reshapeForOutput(height: shape.height, width: shape.width, channels: shape.channels)
-                    destination = .kept(last)
-                } else {
-                    destination = current == .work(0) ? .work(1) : .work(0)
-                    if case .work(let k) = destination { ensureWork(k, count) }
+                case .work(let k):
+                    ensureWork(k, count)
+                case .input:
+                    preconditionFailure("a forward pass never writes its input")
                 }
                 if keepForBackward, case .pool = steps[last].step, argmaxes[last].count < count {
                     argmaxes[last] = [UInt8](repeating: 0, count: count)
@@ -287,7 +269,6 @@ public final class VGGNetwork {
                     withWritePointer(destination) { y in
                         switch steps[i].step {
                         case .conv(let c) where fused:
-                            fusedConvolutions.insert(i)
                             if keepForBackward {
                                 argmaxes[last].withUnsafeMutableBufferPointer { convForwardPooled(c, x, height: ih, width: iw, into: y, winners: $0.baseAddress!) }
                             } else {
@@ -317,7 +298,6 @@ public final class VGGNetwork {
                     }
                 }
                 current = destination
-                i = last + 1
             }
         }
         guard returnOutputs else { return [:] }
@@ -377,37 +357,26 @@ public final class VGGNetwork {
                 addInjected(0, into: din, count: h * w * 3, overwrite: true)
                 return
             }
+            // The steps of the last forwardForBackward's plan, from the deepest gradient down, with the injected
+            // gradients in place of the outputs.
+            let pass = backwardPlan!.backwardSteps(from: deepest - 1, inPlace: Set(injected.keys.map { $0 - 1 }))
             // current: where d(loss)/d(output of step i) lives, complete with the gradient injected there.
-            var current: Slot
-            if injected[deepest] != nil {
-                current = .kept(deepest - 1)  // the loss's gradient, in place of the output
-            } else {
+            var current = pass.start
+            if case .work(let k) = current {
                 let top = shapes[deepest - 1]
                 let count = top.height * top.width * top.channels
-                ensureWork(0, count)
-                addInjected(deepest, into: work[0], count: count, overwrite: true)
-                current = .work(0)
+                ensureWork(k, count)
+                addInjected(deepest, into: work[k], count: count, overwrite: true)
             }
-            var i = deepest - 1
-            while i >= 0 {
+            for planned in pass.steps {
                 // A pool fused with the layer before it goes back through both at once.
-                let pooled = i >= 1 && fusedConvolutions.contains(i - 1)
-                let step = pooled ? i - 1 : i  // this computes d(loss)/d(input of step)
+                let (step, i, pooled) = (planned.first, planned.last, planned.fused)  // d(loss)/d(input of step)
                 let (ih, iw) = step == 0 ? (h, w) : (shapes[step - 1].height, shapes[step - 1].width)
                 let inputCount = ih * iw * (step == 0 ? 3 : shapes[step - 1].channels)
                 // A convolution whose input has a loss adds its input gradient straight into that loss's gradient.
-                var isConvolution = false
-                if case .conv = steps[step].step { isConvolution = true }
-                let intoKept = step > 0 && isConvolution && injected[step] != nil
-                let destination: Slot
-                if step == 0 {
-                    destination = .input
-                } else if intoKept {
-                    destination = .kept(step - 1)
-                } else {
-                    destination = current == .work(0) ? .work(1) : .work(0)
-                    if case .work(let k) = destination { ensureWork(k, inputCount) }
-                }
+                let destination = planned.destination
+                let intoKept = step > 0 && destination == .kept(step - 1)
+                if case .work(let k) = destination { ensureWork(k, inputCount) }
                 withWritePointer(current) { dy in
                     withWritePointer(destination, input: din) { dx in
                         switch steps[step].step {
@@ -430,7 +399,6 @@ public final class VGGNetwork {
                     }
                 }
                 current = destination
-                i = step - 1
             }
             if given[0] != nil { addInjected(0, into: din, count: h * w * 3, overwrite: false) }
         }
@@ -440,12 +408,12 @@ public final class VGGNetwork {
     /// Whether convolution `c` runs on Winograd with whole 8-channel lanes of output, which its transforms need to
     /// read or write ReLU mask bytes and pool winners as they go.
     private func usesWinogradLanes(_ c: Int) -> Bool {
-        usesWinograd(c) && weights.convolutions[c].outChannels % 8 == 0
+        MemoryPlan.usesWinogradLanes(inChannels: weights.convolutions[c].inChannels, outChannels: weights.convolutions[c].outChannels, convolution)
     }
 
     /// Whether convolution `c` runs on Winograd.
     private func usesWinograd(_ c: Int) -> Bool {
-        convolution == .winograd && weights.convolutions[c].inChannels >= ConvAlgorithm.winogradMinimumInChannels
+        MemoryPlan.usesWinograd(inChannels: weights.convolutions[c].inChannels, convolution)
     }
 
     /// Convolution `c` + bias + ReLU: `x (H, W, Cin)` into `y (H, W, Cout)`.
@@ -528,8 +496,8 @@ public final class VGGNetwork {
         planBytes + workspace.scratchBytes + workspace.winogradScratchBytes + winogradKernels.bytes
     }
 
-    /// Bytes of the memory plan alone: the working buffers, the kept outputs, the masks and winners and the input
-    /// gradient (what `RunPlan`'s memory estimate predicts).
+    /// Bytes of the memory plan's buffers as allocated: the working buffers, the kept outputs, the masks and winners
+    /// and the input gradient (after a pass, what `MemoryPlan.bytes` says up to rounding).
     public var planBytes: Int {
         let keptFloats = kept.reduce(0) { $0 + ($1?.tensor.data.capacity ?? 0) }
         let maskBytes = masks.reduce(0) { $0 + 8 * $1.count } + argmaxes.reduce(0) { $0 + $1.count }

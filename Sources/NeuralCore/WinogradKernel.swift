@@ -3,10 +3,8 @@
 /// `U = G g Gᵀ` for every (input, output) channel pair, a 6x6 matrix per pair.
 ///
 /// Layout: `u` is `(36, Cin, Cout)`, position `p = 6 i + j` of the 6x6 transform first, so
-/// that for each position the `(Cin, Cout)` slice is the right-hand matrix of one GEMM. A flipped
-/// kernel (the input gradient's) keeps the same `(36, Cin, Cout)` layout of the original channels,
-/// built from the rotated taps, and is `transposed`: its GEMMs read each slice as `(Cout, Cin)`.
-/// Both directions then read the Keras kernel contiguously and cost the same to transform.
+/// that for each position the `(Cin, Cout)` slice is the right-hand matrix of one GEMM. The input gradient reads
+/// the same kernel `readTransposed`: its GEMMs read each slice as `(Cout, Cin)` (`Conv3x3.winogradBackward`).
 /// The interpolation points are `0, 1, -1, 2, -2, ∞`.
 public struct WinogradKernel: Sendable {
     /// Channels the transformed kernel reads (rows of each position's matrix).
@@ -22,9 +20,9 @@ public struct WinogradKernel: Sendable {
     /// Number of transform positions of F(4x4, 3x3): a 6x6 input tile per 4x4 output tile.
     public static let positions = 36
 
-    /// Transforms a Keras kernel; see `load(_:flipped:)`.
-    public init(_ weights: ConvWeights, flipped: Bool = false) {
-        load(weights, flipped: flipped)
+    /// Transforms a Keras kernel; see `load(_:)`.
+    public init(_ weights: ConvWeights) {
+        load(weights)
     }
 
     /// An empty kernel, storage for `load`.
@@ -32,19 +30,15 @@ public struct WinogradKernel: Sendable {
 
     /// Transforms a Keras kernel into this value, reusing its storage when it is large enough.
     ///
-    /// - Parameters:
-    ///   - weights: kernel `(3, 3, Cin, Cout)`.
-    ///   - flipped: transform the kernel of the input gradient instead: rotated by 180 degrees
-    ///     with Cin and Cout swapped, so that `dinput = conv(doutput, flipped kernel)`; the result
-    ///     then reads `Cout` channels and writes `Cin`.
+    /// - Parameter weights: kernel `(3, 3, Cin, Cout)`.
     /// - Complexity: `O(Cin · Cout)`, eight channels at a time, parallel over the rows.
-    public mutating func load(_ weights: ConvWeights, flipped: Bool = false) {
+    public mutating func load(_ weights: ConvWeights) {
         let (cin, cout) = (weights.inChannels, weights.outChannels)
-        // Stored rows and columns are the Keras kernel's Cin and Cout in both directions.
+        // Stored rows and columns are the Keras kernel's Cin and Cout.
         let (rows, columns) = (cin, cout)
-        inChannels = flipped ? cout : cin
-        outChannels = flipped ? cin : cout
-        transposed = flipped
+        inChannels = cin
+        outChannels = cout
+        transposed = false
         let needed = Self.positions * cin * cout
         if u.count < needed { u = [Float](repeating: 0, count: needed) }
         weights.kernel.withUnsafeBufferPointer { g in
@@ -53,8 +47,7 @@ public struct WinogradKernel: Sendable {
                 nonisolated(unsafe) let up = u.baseAddress!
                 let plane = rows * columns
                 // Row r of every position's matrix, `columns` wide, eight at a time. Tap (ky, kx) of
-                // element (r, col) is g[ky][kx][r][col] unflipped, g[2-ky][2-kx][r][col] flipped (rotated by
-                // 180 degrees; the swap of Cin and Cout is the GEMM's transposed read).
+                // element (r, col) is g[ky][kx][r][col].
                 parallelFor(rows, parts: GEMM.threadCount, minimumPerPart: 8) { range in
                     // tap[3 ky + kx], h = g Gᵀ (3x6), and G h (6x6), eight columns at a time.
                     let tap = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 9 + 18 + 6)
@@ -66,8 +59,7 @@ public struct WinogradKernel: Sendable {
                             let n = min(8, columns - col)
                             for ky in 0 ..< 3 {
                                 for kx in 0 ..< 3 {
-                                    let (sy, sx) = flipped ? (2 - ky, 2 - kx) : (ky, kx)
-                                    tap[3 * ky + kx] = WinogradTile.load(gp + ((sy * 3 + sx) * cin + r) * cout + col, n)
+                                    tap[3 * ky + kx] = WinogradTile.load(gp + ((ky * 3 + kx) * cin + r) * cout + col, n)
                                 }
                             }
                             for k in 0 ..< 3 { Self.filterTransform(tap[3 * k], tap[3 * k + 1], tap[3 * k + 2], into: h + 6 * k) }

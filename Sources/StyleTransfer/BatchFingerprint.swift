@@ -1,12 +1,10 @@
 /// A 64-bit fingerprint of everything that decides a batch item's output (input bytes, settings, weights), to tell
 /// whether an existing output was made by the same plan.
 ///
-/// FNV-1a (Fowler, Noll, Vo; http://www.isthe.com/chongo/tech/comp/fnv/): h = (h XOR byte) · 1099511628211, from
-/// 14695981039346656037. It detects changes; it is no defence against someone forging a collision. Each field is
+/// FNV-1a over bytes (`FNV1a`). It detects changes; it is no defence against someone forging a collision. Each field is
 /// followed by its length, so that ("ab", "c") and ("a", "bc") differ.
 public struct BatchFingerprint: Sendable {
-    public private(set) var value: UInt64 = 14695981039346656037
-    static let prime: UInt64 = 1099511628211
+    public private(set) var value = FNV1a.offsetBasis
 
     public init() {}
 
@@ -14,7 +12,7 @@ public struct BatchFingerprint: Sendable {
     public mutating func add(_ bytes: [UInt8]) {
         var h = value
         bytes.withUnsafeBufferPointer { buffer in
-            for byte in buffer { h = (h ^ UInt64(byte)) &* BatchFingerprint.prime }
+            for byte in buffer { h = FNV1a.mix(h, UInt64(byte)) }
         }
         value = h
         addLength(bytes.count)
@@ -25,7 +23,7 @@ public struct BatchFingerprint: Sendable {
 
     private mutating func addLength(_ n: Int) {
         var h = value
-        for shift in stride(from: 0, to: 64, by: 8) { h = (h ^ UInt64((UInt64(n) >> UInt64(shift)) & 0xff)) &* BatchFingerprint.prime }
+        for shift in stride(from: 0, to: 64, by: 8) { h = FNV1a.mix(h, (UInt64(n) >> UInt64(shift)) & 0xff) }
         value = h
     }
 

@@ -1,23 +1,32 @@
 import Imaging
 import NeuralCore
 
+/// The step of FNV-1a, 64 bits (Fowler, Noll, Vo; http://www.isthe.com/chongo/tech/comp/fnv/): h = (h XOR x) · prime,
+/// from the offset basis. `Fingerprint` feeds it 64-bit words, `BatchFingerprint` bytes.
+enum FNV1a {
+    static let offsetBasis: UInt64 = 0xCBF2_9CE4_8422_2325   // 14695981039346656037
+    static let prime: UInt64 = 0x0000_0100_0000_01B3         // 1099511628211
+
+    @inline(__always)
+    static func mix(_ h: UInt64, _ x: UInt64) -> UInt64 { (h ^ x) &* prime }
+}
+
 /// A 64-bit fingerprint of bytes (FNV-1a over 64-bit words, then a SplitMix64 finaliser): enough to notice that
 /// weights, an input image or a checkpoint changed by accident, not a defence against a forged file.
 public struct Fingerprint: Sendable, Equatable {
-    public private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325   // FNV-1a 64-bit offset basis
+    public private(set) var value = FNV1a.offsetBasis
 
     public init() {}
 
     /// Adds bytes: eight at a time, the tail (and the count, so that lengths matter) last.
     public mutating func add(_ bytes: UnsafeRawBufferPointer) {
-        let prime: UInt64 = 0x0000_0100_0000_01B3   // FNV-1a 64-bit prime
         var h = value
         let words = bytes.count / 8
         for i in 0 ..< words {
-            h = (h ^ bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian) &* prime
+            h = FNV1a.mix(h, bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian)
         }
-        for i in (8 * words) ..< bytes.count { h = (h ^ UInt64(bytes[i])) &* prime }
-        h = (h ^ UInt64(bytes.count)) &* prime
+        for i in (8 * words) ..< bytes.count { h = FNV1a.mix(h, UInt64(bytes[i])) }
+        h = FNV1a.mix(h, UInt64(bytes.count))
         value = h
     }
 

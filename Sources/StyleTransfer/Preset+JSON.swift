@@ -56,7 +56,7 @@ extension Preset {
     /// The print-size schedule of `resized(to:)`.
     func printSized(to size: Int) -> Preset {
         var q = self
-        var edges = scales.isEmpty ? [self.size] : scales
+        var edges = scaleEdges
         var budgets = edges.indices.map { evaluationBudget(scale: $0, of: edges.count) }
         // Doublings while they stay at most 3/4 of the output, so the last step is 1.33x to 2.67x.
         while 4 * 2 * edges.last! <= 3 * size {

@@ -79,6 +79,9 @@ public struct Preset: Sendable, Equatable, Codable {
     /// 4096 refuses absurd sizes before any allocation.
     public static let sizeRange = 32...4096
 
+    /// The longest edges of the coarse-to-fine stages: `scales`, or `size` alone.
+    public var scaleEdges: [Int] { scales.isEmpty ? [size] : scales }
+
     /// Largest accepted size, `sizeRange.upperBound`.
     public static let maxSize = sizeRange.upperBound
 }

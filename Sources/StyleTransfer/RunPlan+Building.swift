@@ -91,10 +91,7 @@ extension RunPlan {
         guard problems.isEmpty else { throw RunPlanError(problems) }
 
         // Scales and style sizes.
-        let edges = p.scales.isEmpty ? [p.size] : p.scales
-        let scales = edges.enumerated().map { index, edge in
-            RunPlan.scale(edge, inputs: inputs, styleScale: p.styleScale, evaluations: p.evaluationBudget(scale: index, of: edges.count))
-        }
+        let scales = RunPlan.scales(p.scaleEdges, preset: p, inputs: inputs)
         if case .core(let core) = request.tiling, core < RunPlan.minimumTile {
             throw RunPlanError(["--tile must be at least \(RunPlan.minimumTile) pixels, not \(core) (or auto, or off)"])
         }
@@ -104,39 +101,47 @@ extension RunPlan {
                   architecture: architecture.name, contentSize: inputs.contentSize, styleSizes: inputs.styleSizes,
                   initializationSize: inputs.initializationSize)
         try check(architecture: architecture)
-        assignTiles(request.tiling, architecture: architecture)
+        assignTiles(request.tiling, architecture: architecture, convolution: request.convolution)
     }
 
-    /// Sets every scale's tile core for `tiling` (see `Tiling`).
-    mutating func assignTiles(_ tiling: Tiling, architecture: VGGArchitecture) {
+    /// Sets every scale's tile core for `tiling` (see `Tiling`), for a network computing its convolutions by
+    /// `convolution` (its memory plan decides `Tiling.auto`).
+    mutating func assignTiles(_ tiling: Tiling, architecture: VGGArchitecture, convolution: ConvAlgorithm) {
         for index in scales.indices {
             let scale = scales[index]
             let longest = ([scale.output] + scale.styles).map { max($0.width, $0.height) }.max()!
             switch tiling {
             case .off: scales[index].tile = nil
             case .core(let core): scales[index].tile = core < longest ? core : nil
-            case .auto: scales[index].tile = autoTile(scale, architecture: architecture)
+            case .auto: scales[index].tile = autoTile(scale, architecture: architecture, convolution: convolution)
             }
         }
     }
 
     /// `Tiling.auto`'s core for a scale: nil when every image's whole network fits `autoTileBytes` less the
     /// scale's optimizer, else the largest core (a multiple of the alignment) whose square region does.
-    func autoTile(_ scale: Scale, architecture: VGGArchitecture) -> Int? {
+    func autoTile(_ scale: Scale, architecture: VGGArchitecture, convolution: ConvAlgorithm) -> Int? {
         let layers = lossLayers
         guard let deepest = architecture.deepest(of: layers) else { return nil }
         let budget = max(RunPlan.minimumTileBudgetBytes, RunPlan.autoTileBytes - optimizerBytes(scale))
         let images = [scale.output] + scale.styles
-        if images.allSatisfy({ networkBytes($0, architecture: architecture) <= budget }) { return nil }
+        if images.allSatisfy({ networkBytes($0, architecture: architecture, convolution: convolution) <= budget }) { return nil }
         let alignment = TileGrid.alignment(architecture: architecture, deepestLayer: deepest)
         let halo = TileGrid.halo(architecture: architecture, deepestLayer: deepest)
         var core = images.map { max($0.width, $0.height) }.max()! / alignment * alignment
         while core > alignment {
             let edge = core + 2 * halo
-            if networkBytes(Size(width: edge, height: edge), architecture: architecture) <= budget { break }
+            if networkBytes(Size(width: edge, height: edge), architecture: architecture, convolution: convolution) <= budget { break }
             core -= alignment
         }
         return core
+    }
+
+    /// The scales of longest edges `edges` for these inputs, each with `preset`'s style scale and evaluation budget.
+    static func scales(_ edges: [Int], preset: Preset, inputs: RunInputs) -> [Scale] {
+        edges.enumerated().map { index, edge in
+            scale(edge, inputs: inputs, styleScale: preset.styleScale, evaluations: preset.evaluationBudget(scale: index, of: edges.count))
+        }
     }
 
     /// The scale of longest edge `edge` for these inputs: the content fitted to it, each style at `styleScale`
@@ -175,7 +180,7 @@ extension RunPlan {
         let sizeLimit = Preset.sizeRange.upperBound * 2   // a style at style_scale 8 of a small output stays far below
         let styleSizeLimit = Int(Double(Preset.sizeRange.upperBound) * Preset.Limits.maxStyleScale)
         let all = [contentSize] + styleSizes + (initializationSize.map { [$0] } ?? []) + scales.flatMap { [$0.output] + $0.styles }
-        if scales.isEmpty || all.contains(where: { $0.width < 1 || $0.height < 1 || $0.width > 1 << 20 || $0.height > 1 << 20 }) {
+        if scales.isEmpty || all.contains(where: { $0.width < 1 || $0.height < 1 || $0.width > RunPlan.largestImageEdge || $0.height > RunPlan.largestImageEdge }) {
             problems.append("image sizes out of range")
         }
         if styles.isEmpty || styles.count != blend.count || styleSizes.count != styles.count
@@ -250,15 +255,16 @@ extension RunPlan {
         var factor = 1.0
         while memory.bytes > available && plan.scales[plan.scales.count - 1].longestEdge > Preset.sizeRange.lowerBound {
             factor *= 0.9
-            plan = scaled(by: factor, tiling: tiling, inputs: inputs)
+            plan = scaled(by: factor, tiling: tiling, inputs: inputs, convolution: convolution)
             memory = plan.memoryEstimate(architecture: architecture, convolution: convolution)
         }
         return (plan, memory)
     }
 
     /// The same plan with every scale's longest edge multiplied by `factor` (< 1), kept in `Preset.sizeRange`, and
-    /// tiled as `tiling` asks: what `--fit` tries until the run fits in memory.
-    public func scaled(by factor: Double, tiling: Tiling, inputs: RunInputs) -> RunPlan {
+    /// tiled as `tiling` asks for a network computing its convolutions by `convolution`: what `--fit` tries until
+    /// the run fits in memory.
+    public func scaled(by factor: Double, tiling: Tiling, inputs: RunInputs, convolution: ConvAlgorithm = .winograd) -> RunPlan {
         var plan = self
         var edges: [Int] = []
         for scale in scales {
@@ -268,11 +274,10 @@ extension RunPlan {
         if edges.count != scales.count { plan.preset.scaleIterations = [] }
         plan.preset.size = edges.last!
         plan.preset.scales = scales.count > 1 ? edges : []
-        plan.scales = edges.enumerated().map { index, edge in
-            RunPlan.scale(edge, inputs: inputs, styleScale: preset.styleScale,
-                          evaluations: plan.preset.evaluationBudget(scale: index, of: edges.count))
+        plan.scales = RunPlan.scales(edges, preset: plan.preset, inputs: inputs)
+        if let architecture = VGGArchitecture.named(architecture) {
+            plan.assignTiles(tiling, architecture: architecture, convolution: convolution)
         }
-        if let architecture = VGGArchitecture.named(architecture) { plan.assignTiles(tiling, architecture: architecture) }
         return plan
     }
 }
@@ -283,10 +288,7 @@ extension RunPlan {
     /// preset's budget; no outputs.
     public static func unchecked(preset: Preset, inputs: RunInputs, architecture: VGGArchitecture, blend: [Double]? = nil,
                                  seed: UInt64 = 0, pixelBox: Bool = true, historyPrecision: HistoryPrecision = .bfloat16) -> RunPlan {
-        let edges = preset.scales.isEmpty ? [preset.size] : preset.scales
-        let scales = edges.enumerated().map { index, edge in
-            scale(edge, inputs: inputs, styleScale: preset.styleScale, evaluations: preset.evaluationBudget(scale: index, of: edges.count))
-        }
+        let scales = RunPlan.scales(preset.scaleEdges, preset: preset, inputs: inputs)
         return RunPlan(preset: preset, content: "", styles: inputs.styles.map { _ in "" },
                        blend: blend ?? inputs.styles.map { _ in 1 }, initialization: preset.initialization, seed: seed,
                        scales: scales, pixelBox: pixelBox, historyPrecision: historyPrecision, preconditioned: true,

@@ -41,7 +41,7 @@ extension RunPlan {
     /// The largest checkpoint file of this plan: the header aside, the vectors of the largest scale with the
     /// longest history it can reach.
     public var checkpointBytes: Int {
-        scales.map { Checkpoint.vectorBytes(values: $0.output.values, pairs: min(preset.history, max(0, $0.evaluations - 1))) }.max() ?? 0
+        scales.map { Checkpoint.vectorBytes(values: $0.output.values, pairs: historyPairs($0)) }.max() ?? 0
     }
 }
 

@@ -38,9 +38,8 @@ extension RunPlan {
         return ConvWorkspace().winogradScratchBytes(layers: layers)
     }
 
-    /// The peak memory of running this plan, following the memory plans of `VGGNetwork` (`networkBytes`: two
-    /// working buffers, each as large as the largest output it receives, the loss layers' kept outputs, ReLU mask
-    /// bits and pool winners), `WinogradKernelCache` (the transformed kernels of every layer with 64 or more input
+    /// The peak memory of running this plan, following the memory plans of `VGGNetwork` (its own
+    /// `VGGNetwork.MemoryPlan`: two working buffers, the loss layers' kept outputs, ReLU mask bits and pool winners), `WinogradKernelCache` (the transformed kernels of every layer with 64 or more input
     /// channels, one per layer, up to the budget for the input's size, or one reused buffer), `StyleObjective`
     /// (the preprocessed image, the content target, the Gram targets) and `LBFGS` (eight vectors of the image's
     /// size, seven without the pixel box, and a pair of vectors per step kept, at most `history` and at most one
@@ -76,8 +75,9 @@ extension RunPlan {
         /// The network's buffers for an image of `size` keeping `kept` layers, with or without what backward needs;
         /// for a tiled scale, those of the largest tile region (the buffers only grow, see `VGGNetwork`).
         func network(_ size: Size, kept: Set<String>, backward: Bool, tile: Int?) -> Int {
-            RunPlan.networkBytes(regionSize(size, tile: tile, architecture: architecture), architecture: architecture,
-                                 deepest: deepest, kept: kept, backward: backward, convolution: convolution)
+            let region = regionSize(size, tile: tile, architecture: architecture)
+            return VGGNetwork.MemoryPlan(architecture: architecture, height: region.height, width: region.width, keeping: kept,
+                                         backward: backward, convolution: convolution).bytes
         }
         /// Floats of one layer's output for an image of `size`.
         func layerValues(_ layer: String, _ size: Size) -> Int {
@@ -98,7 +98,7 @@ extension RunPlan {
         var peaks: [(kernels: Int, rest: Int)] = []
         for (index, scale) in scales.enumerated() {
             let n = scale.output.values
-            let pairs = min(preset.history, max(0, scale.evaluations - 1))
+            let pairs = historyPairs(scale)
             let optimizer = optimizerBytes(scale)
             let objective = (n + layerValues(preset.contentLayer, scale.output)) * float + grams
             let previous = index > 0 ? scales[index - 1].output.values * float : 0
@@ -134,70 +134,9 @@ extension RunPlan {
 }
 
 extension RunPlan {
-    /// The network's buffers (`VGGNetwork`'s memory plan) for an image of `size` up to layer index `deepest` of the
-    /// summary, keeping `kept` layers' outputs, with or without what backward needs (masks, winners, the input
-    /// gradient, and the backward pass's use of the working buffers).
-    ///
-    /// It follows the network's passes step by step: a Winograd layer with a multiple of 8 output channels whose
-    /// output is not kept runs fused with the pool after it (no full-size output, and its winners stand for its ReLU
-    /// mask); the two working buffers alternate and each grows to the largest output it receives; backward writes a
-    /// convolution's input gradient straight into a kept layer's gradient. `VGGNetworkPlanTests` holds it to the
-    /// network's own `bufferBytes`.
-    static func networkBytes(_ size: Size, architecture: VGGArchitecture, deepest: Int, kept: Set<String>, backward: Bool,
-                             convolution: ConvAlgorithm = .winograd) -> Int {
-        let float = MemoryLayout<Float>.stride
-        let summary = architecture.layerSummary(includeTop: false, inputSize: (size.height, size.width))
-        let rows = Array(summary.dropFirst().prefix(deepest))  // rows[i]: the output of step i
-        let counts = rows.map { $0.shape.compactMap { $0 }.reduce(1, *) }
-        let channels = [3] + rows.map { $0.shape.last.flatMap { $0 } ?? 0 }  // channels[i]: the input of step i
-        func fusable(_ i: Int) -> Bool {
-            convolution == .winograd && i + 1 < rows.count && rows[i].kind == .conv && rows[i + 1].kind == .pool
-                && channels[i] >= ConvAlgorithm.winogradMinimumInChannels && channels[i + 1] % 8 == 0
-        }
-        var capacity = [0, 0], keptCount = 0, maskBits = 0, winners = 0
-        var fused: Set<Int> = []
-        // Forward: kept outputs in their own buffers, the others alternating between the two working buffers.
-        var current = -1  // -1: the input or a kept output; 0, 1: a working buffer
-        var i = 0
-        while i < rows.count {
-            let fuse = !kept.contains(rows[i].name) && fusable(i)
-            if fuse { fused.insert(i) }
-            let last = fuse ? i + 1 : i
-            if kept.contains(rows[last].name) {
-                current = -1
-            } else {
-                current = current == 0 ? 1 : 0
-                capacity[current] = max(capacity[current], counts[last])
-            }
-            if rows[i].kind == .conv && !fuse { maskBits += counts[i] }
-            if rows[last].kind == .pool { winners += counts[last] }
-            i = last + 1
-        }
-        for (index, row) in rows.enumerated() where kept.contains(row.name) { keptCount += counts[index] }
-        if backward {
-            // From the deepest (kept) layer down: a convolution whose input is kept adds into it.
-            current = kept.contains(rows.last?.name ?? "") ? -1 : 0
-            if current == 0 { capacity[0] = max(capacity[0], counts.last ?? 0) }
-            var i = rows.count - 1
-            while i > 0 {
-                let step = i >= 1 && fused.contains(i - 1) ? i - 1 : i
-                if step == 0 { break }
-                if rows[step].kind == .conv && kept.contains(rows[step - 1].name) {
-                    current = -1
-                } else {
-                    current = current == 0 ? 1 : 0
-                    capacity[current] = max(capacity[current], counts[step - 1])
-                }
-                i = step - 1
-            }
-        } else {
-            maskBits = 0
-            winners = 0
-        }
-        var bytes = (capacity[0] + capacity[1] + keptCount) * float
-        if backward { bytes += maskBits / 8 + winners + size.values * float }   // + the input gradient
-        return bytes
-    }
+    /// The pairs L-BFGS keeps at the end of a scale: one per step, at most `history` and at most one per
+    /// evaluation after the first.
+    func historyPairs(_ scale: Scale) -> Int { min(preset.history, max(0, scale.evaluations - 1)) }
 
     /// L-BFGS's vectors at a scale: eight of the image's size (seven without the pixel box) and a pair per step
     /// kept, at most `history` and at most one per evaluation (Floats, or bfloat16 plus the pending pair's two Float
@@ -205,16 +144,16 @@ extension RunPlan {
     func optimizerBytes(_ scale: Scale) -> Int {
         let float = MemoryLayout<Float>.stride
         let n = scale.output.values
-        let pairs = min(preset.history, max(0, scale.evaluations - 1))
+        let pairs = historyPairs(scale)
         let history = historyPrecision == .float32 ? 2 * pairs * n * float : 2 * pairs * n * 2 + 2 * n * float
         return ((pixelBox ? 8 : 7) + (preconditioned == true ? 1 : 0)) * n * float + history
     }
 
-    /// The network's buffers of one evaluation of this plan for an image of `size`, whole.
-    func networkBytes(_ size: Size, architecture: VGGArchitecture) -> Int {
-        let rows = architecture.layerSummary(includeTop: false, inputSize: (1, 1))
-        let deepest = rows.lastIndex { lossLayers.contains($0.name) } ?? rows.count - 1
-        return RunPlan.networkBytes(size, architecture: architecture, deepest: deepest, kept: Set(lossLayers), backward: true)
+    /// The network's buffers of one evaluation of this plan for an image of `size`, whole: the network's own
+    /// memory plan (`VGGNetwork.MemoryPlan`) keeping the loss layers, with its backward pass.
+    func networkBytes(_ size: Size, architecture: VGGArchitecture, convolution: ConvAlgorithm = .winograd) -> Int {
+        VGGNetwork.MemoryPlan(architecture: architecture, height: size.height, width: size.width, keeping: lossLayers,
+                              backward: true, convolution: convolution).bytes
     }
 
     /// The tiles of an image of `size` with cores of `tile` pixels, for this plan's loss layers; nil without a tile.

@@ -14,6 +14,10 @@ import SafeIO
 /// (`WinogradKernelCache.automaticBudget`), an evaluation adds `kernelTransforms`, the time to transform every
 /// kernel on use (a constant: it depends on the channels, not on the size).
 public struct TimeCalibration: Sendable, Equatable, Codable {
+    /// The largest calibration cache read: 1 MiB, far above the few hundred bytes of an entry per network and
+    /// convolution, so that a wrong file is refused before it is parsed.
+    static let cacheFileLimit = 1 << 20
+
     public var fixed: Double
     public var perMultiply: Double
     public var perVectorValue: Double
@@ -140,7 +144,7 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
         let ignored = "ignored; the next --dry-run calibrates this machine again"
         let all: [String: TimeCalibration]
         do {
-            let bytes = try InputFile.contents(of: path, limit: 1 << 20, what: "calibration caches", protected: false)
+            let bytes = try InputFile.contents(of: path, limit: TimeCalibration.cacheFileLimit, what: "calibration caches", protected: false)
             all = try JSONDecoder().decode([String: TimeCalibration].self, from: Data(bytes))
         } catch let error as FileAccessError {
             return (nil, "\(path): \(error.problem); \(ignored)")
@@ -158,7 +162,7 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
     public func store(key: String) {
         guard let path = TimeCalibration.cachePath else { return }
         var all: [String: TimeCalibration] = [:]
-        if let bytes = try? InputFile.contents(of: path, limit: 1 << 20, what: "calibration caches", protected: false),
+        if let bytes = try? InputFile.contents(of: path, limit: TimeCalibration.cacheFileLimit, what: "calibration caches", protected: false),
            let old = try? JSONDecoder().decode([String: TimeCalibration].self, from: Data(bytes)) { all = old }
         all[key] = self
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -55,6 +55,11 @@ public struct RunPlan: Sendable, Equatable, Codable {
     public static let autoTileBytes = 4608 << 20
     public static let minimumTileBudgetBytes = 512 << 20
 
+    /// The longest image edge a plan may name at all (a plan from a checkpoint is checked too): 2²⁰ pixels, far
+    /// beyond any size the limits allow (`Preset.sizeRange` and the style scale), so that products of sizes cannot
+    /// overflow before the tighter checks run.
+    static let largestImageEdge = 1 << 20
+
     /// The effective preset: the preset's values with every override applied (loss weights and layers,
     /// evaluations, style scale, history, colours). Its `size` and `scales` are those of `scales` below.
     public var preset: Preset
@@ -148,6 +153,8 @@ public struct RunRequest: Sendable, Equatable {
     /// Seed L-BFGS with the pyramid preconditioner (`RunPlan.preconditioned`); off for comparisons.
     public var preconditioned = true
     public var tiling: RunPlan.Tiling = .auto
+    /// How the network computes its convolutions: its memory plan, and so `Tiling.auto`, depends on it.
+    public var convolution: ConvAlgorithm = .winograd
     public var outputs: RunOutputs
 
     // Overrides of the preset's fields.

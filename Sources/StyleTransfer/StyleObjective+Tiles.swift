@@ -3,8 +3,9 @@
 //   1. Every tile's forward pass to the deepest style layer; each style layer's features inside the tile's core add
 //      to that layer's Gram matrix, G = Σ_tiles F_coreᵀ F_core / (C M), M the whole image's positions at the layer.
 //   2. Every tile's forward and backward pass: each loss layer's gradient is written over the core's features from
-//      the whole image's G (dE/dF = F (G − A) / (C M), as Losses+InPlace.swift) and the content target's matching
-//      window, zero outside the core; the tile's input gradient adds into the image's over the tile's region.
+//      the whole image's G and the content target's matching window, zero outside the core (`LayerLoss.replaceWithGradient`,
+//      the whole image's own with the core as its window); the tile's input gradient adds into the image's over the
+//      tile's region.
 // Only one tile's activations exist at a time, so the network's memory follows the tile's region, not the image.
 import NeuralCore
 
@@ -14,8 +15,6 @@ final class TileScratch {
     var input = Tensor(height: 0, width: 0, channels: 3)
     /// Gram sums per style layer, (C, C).
     var grams: [String: [Float]] = [:]
-    /// A block of gradient rows (`LayerLossScratch.blockFloats`).
-    var rows: [Float] = []
     /// One region row of the input gradient in RGB.
     var rgbRow: [Float] = []
 }
@@ -42,20 +41,6 @@ extension StyleObjective {
         }
     }
 
-    /// Zeroes a layer's output `(h, w, C)` outside rows `rows` and columns `columns`.
-    static func zeroOutside(_ features: inout Tensor, rows: Range<Int>, columns: Range<Int>) {
-        let (w, c) = (features.width, features.channels)
-        features.data.withUnsafeMutableBufferPointer { f in
-            let base = f.baseAddress!
-            base.update(repeating: 0, count: rows.lowerBound * w * c)
-            for y in rows {
-                base.advanced(by: y * w * c).update(repeating: 0, count: columns.lowerBound * c)
-                base.advanced(by: (y * w + columns.upperBound) * c).update(repeating: 0, count: (w - columns.upperBound) * c)
-            }
-            base.advanced(by: rows.upperBound * w * c).update(repeating: 0, count: (features.height - rows.upperBound) * w * c)
-        }
-    }
-
     /// The Gram matrix of every layer in `layers` for a preprocessed image `(H, W, 3)`, summed over `grid`'s tiles:
     /// equal to `Gram.matrix` of the whole image's output.
     /// - Parameter onTile: called after each tile with (tile index, tiles).
@@ -74,7 +59,7 @@ extension StyleObjective {
             network.forward(scratch.input, outputs: layers) { layer, features in
                 let factor = TileGrid.factor(of: layer, architecture: network.architecture)
                 let window = grid.window(tile, factor: factor, layerHeight: features.height, layerWidth: features.width)
-                zeroOutside(&features, rows: window.rows, columns: window.columns)
+                LayerLoss.zeroOutside(&features, window)
                 let rows = window.rows
                 features.data.withUnsafeBufferPointer { f in
                     scratch.grams[layer]!.withUnsafeMutableBufferPointer { g in
@@ -119,58 +104,6 @@ extension StyleObjective {
             }
         }
         return result
-    }
-
-    /// Replaces a tile's layer output by the gradient of the layer's terms over the tile's core:
-    /// `F · K + contentScale · (F − P)` inside the core (P: the whole image's content target at the matching
-    /// window), zero outside.
-    /// - Parameters:
-    ///   - kernel: K = β w_l (G − A) / (C M) from the whole image's G, or nil without a style term.
-    ///   - contentTarget: the whole image's P, or nil without a content term.
-    /// - Returns: Σ (F − P)² over the core (0 without a content term).
-    static func replaceWithTileGradient(_ features: inout Tensor, window: (rows: Range<Int>, columns: Range<Int>, rowOffset: Int, columnOffset: Int),
-                                        kernel: [Float]?, contentTarget: Tensor?, contentScale: Float,
-                                        scratch: TileScratch) -> Double {
-        zeroOutside(&features, rows: window.rows, columns: window.columns)
-        let (w, c) = (features.width, features.channels)
-        let rowsPerBlock = max(1, LayerLossScratch.blockFloats / max(1, w * c))
-        if kernel != nil, scratch.rows.count < rowsPerBlock * w * c { scratch.rows = [Float](repeating: 0, count: rowsPerBlock * w * c) }
-        var contentSum = 0.0
-        features.data.withUnsafeMutableBufferPointer { f in
-            scratch.rows.withUnsafeMutableBufferPointer { temp in
-                var y0 = window.rows.lowerBound
-                while y0 < window.rows.upperBound {
-                    let y1 = min(window.rows.upperBound, y0 + rowsPerBlock)
-                    let block = f.baseAddress! + y0 * w * c
-                    // out: where the gradient of this block goes before it replaces F (F is read by the content part).
-                    let out: UnsafeMutablePointer<Float>
-                    if let kernel {
-                        out = temp.baseAddress!
-                        kernel.withUnsafeBufferPointer { k in
-                            GEMM.multiply(m: (y1 - y0) * w, n: c, k: c, a: block, lda: c, b: k.baseAddress!, ldb: c, c: out, ldc: c)
-                        }
-                    } else {
-                        out = block
-                    }
-                    if let contentTarget {
-                        contentTarget.data.withUnsafeBufferPointer { p in
-                            for y in y0 ..< y1 {
-                                let row = (y - y0) * w * c
-                                let target = p.baseAddress! + ((y + window.rowOffset) * contentTarget.width + window.columnOffset) * c
-                                for i in window.columns.lowerBound * c ..< window.columns.upperBound * c {
-                                    let d = block[row + i] - target[i]
-                                    contentSum += Double(d * d)
-                                    out[row + i] = kernel == nil ? contentScale * d : out[row + i] + contentScale * d
-                                }
-                            }
-                        }
-                    }
-                    if kernel != nil { block.update(from: out, count: (y1 - y0) * w * c) }
-                    y0 = y1
-                }
-            }
-        }
-        return contentSum
     }
 }
 

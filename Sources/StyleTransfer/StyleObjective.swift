@@ -33,8 +33,6 @@ public final class StyleObjective {
     let width: Int
     /// The terms of the latest evaluation.
     public private(set) var lastTerms = LossTerms()
-    /// The terms of the lowest total evaluated so far: the point L-BFGS returns as its best.
-    public private(set) var bestTerms: LossTerms?
     /// Evaluations so far.
     public private(set) var evaluations = 0
     /// The preprocessed image of the current evaluation, and the losses' scratch (kept).
@@ -153,19 +151,19 @@ public final class StyleObjective {
             evaluateTiles(grid, layers: active, terms: &terms, gradient: gradient)
         } else {
             let dPre = network.gradient(preprocessed, at: active) { layer, features in
-                let styleWeight = (styleLayerWeights[layer] ?? 0) * (styleNormalization[layer] ?? 1)
-                let isContent = layer == contentLayer
-                let (style, content) = LayerLoss.replaceWithGradient(
-                    &features, styleTarget: styleWeight > 0 ? styleTargets[layer]! : nil,
-                    styleScale: Float(preset.styleWeight * styleWeight),
-                    contentTarget: isContent ? contentTarget : nil,
-                    contentScale: Float(preset.contentWeight * contentNormalization),
-                    scratch: scratch)
-                if styleWeight > 0 {
-                    terms.styleByLayer[layer] = styleWeight * style
-                    terms.style += preset.styleWeight * styleWeight * style
+                let n = Float(max(1, features.count))
+                var kernel: [Float]? = nil
+                if styleFactor(layer) > 0 {
+                    let style = LayerLoss.replaceScratchWithKernel(of: features, target: styleTargets[layer]!,
+                                                                   scale: styleKernelScale(layer), n: n, scratch: scratch)
+                    addStyle(style, layer: layer, to: &terms)
+                    kernel = scratch.gram
                 }
-                if isContent { terms.content = preset.contentWeight * contentNormalization * content }
+                let isContent = layer == contentLayer
+                let sum = LayerLoss.replaceWithGradient(&features, window: .whole(height: features.height, width: features.width),
+                                                        kernel: kernel, contentTarget: isContent ? contentTarget : nil,
+                                                        contentScale: contentScale(n: n), scratch: scratch)
+                if isContent { setContent(sum: sum, n: n, in: &terms) }
             }
             dPre.data.withUnsafeBufferPointer { pre.backward($0.baseAddress!, pixels: pixels, into: gradient.baseAddress!) }
         }
@@ -174,7 +172,6 @@ public final class StyleObjective {
                                                                    gradientScale: Float(preset.tvWeight), into: gradient.baseAddress!)
         }
         lastTerms = terms
-        if terms.total.isFinite, terms.total < (bestTerms?.total ?? .infinity) { bestTerms = terms }
         return terms.total
     }
 
@@ -189,24 +186,21 @@ public final class StyleObjective {
             let grams = Self.tiledGrams(network: network, image: preprocessed, grid: grid, layers: styleLayers, scratch: tileScratch,
                                         onTile: { [onTile] index, count in onTile?(1, index, count) })
             for layer in styleLayers {
-                let weight = styleLayerWeights[layer]! * (styleNormalization[layer] ?? 1)
                 let shape = network.outputShape(layer, height: height, width: width)
                 let n = Float(max(1, shape.channels * shape.height * shape.width))
                 var kernel = grams[layer]!
                 let style = kernel.withUnsafeMutableBufferPointer {
-                    LayerLoss.replaceGramWithKernel($0.baseAddress!, target: styleTargets[layer]!,
-                                                    scale: Float(preset.styleWeight * weight), n: n)
+                    LayerLoss.replaceGramWithKernel($0.baseAddress!, target: styleTargets[layer]!, scale: styleKernelScale(layer), n: n)
                 }
                 kernels[layer] = kernel
-                terms.styleByLayer[layer] = weight * style
-                terms.style += preset.styleWeight * weight * style
+                addStyle(style, layer: layer, to: &terms)
             }
         }
         // Pass 2: each tile's gradient, added into the image's.
         gradient.update(repeating: 0)
         let contentShape = network.outputShape(preset.contentLayer, height: height, width: width)
         let contentN = Float(max(1, contentShape.channels * contentShape.height * contentShape.width))
-        let contentScale = Float(preset.contentWeight * contentNormalization) / contentN
+        let contentScale = contentScale(n: contentN)
         var contentSum = 0.0
         let pre = network.weights.preprocessing
         for (index, tile) in grid.tiles.enumerated() {
@@ -215,9 +209,9 @@ public final class StyleObjective {
                 let factor = TileGrid.factor(of: layer, architecture: network.architecture)
                 let window = grid.window(tile, factor: factor, layerHeight: features.height, layerWidth: features.width)
                 let isContent = layer == contentLayer
-                contentSum += Self.replaceWithTileGradient(&features, window: window, kernel: kernels[layer],
-                                                           contentTarget: isContent ? contentTarget : nil,
-                                                           contentScale: contentScale, scratch: tileScratch)
+                contentSum += LayerLoss.replaceWithGradient(&features, window: window, kernel: kernels[layer],
+                                                            contentTarget: isContent ? contentTarget : nil,
+                                                            contentScale: contentScale, scratch: scratch)
             }
             let region = tile.region
             if tileScratch.rgbRow.count < region.width * 3 { tileScratch.rgbRow = [Float](repeating: 0, count: region.width * 3) }
@@ -232,9 +226,32 @@ public final class StyleObjective {
             }
             onTile?(2, index, grid.tiles.count)
         }
-        if contentLayer != nil {
-            terms.content = preset.contentWeight * contentNormalization * 0.5 * contentSum / Double(contentN)
-        }
+        if contentLayer != nil { setContent(sum: contentSum, n: contentN, in: &terms) }
+    }
+
+    // The loss terms' weights and normalisation, for whole images and tiles alike.
+
+    /// β's share of layer `layer`'s E_l before β: `w_l` times the preset's normalisation (0 without a style term).
+    private func styleFactor(_ layer: String) -> Double {
+        (styleLayerWeights[layer] ?? 0) * (styleNormalization[layer] ?? 1)
+    }
+
+    /// The factor of `(G − A) / (C M)` in a style layer's gradient kernel: β w_l, normalised.
+    private func styleKernelScale(_ layer: String) -> Float { Float(preset.styleWeight * styleFactor(layer)) }
+
+    /// Records a style layer's E_l (`style`) in `terms`.
+    private func addStyle(_ style: Double, layer: String, to terms: inout LossTerms) {
+        let factor = styleFactor(layer)
+        terms.styleByLayer[layer] = factor * style
+        terms.style += preset.styleWeight * factor * style
+    }
+
+    /// The factor of `F − P` in the content layer's gradient, with `n` = C M of the whole image's content layer.
+    private func contentScale(n: Float) -> Float { Float(preset.contentWeight * contentNormalization) / n }
+
+    /// Records the content term from `sum` = Σ (F − P)² over the whole image: α L_c, normalised.
+    private func setContent(sum: Double, n: Float, in terms: inout LossTerms) {
+        terms.content = preset.contentWeight * contentNormalization * (0.5 * sum / Double(n))
     }
 
     /// The layers with a non-zero term (the network orders them itself).

@@ -141,7 +141,7 @@ public final class Stylizer {
             } else {
                 x0 = Stylizer.initialImage(plan.initialization, inputs: inputs, width: w, height: h, seed: plan.seed)
             }
-            // The terms of the lowest total evaluated, kept as the objective keeps its own `bestTerms`.
+            // The terms of the lowest total evaluated (carried over a resumed run in its state).
             var bestTerms = resumed?.bestTerms
             let optimizer = LBFGS(options: plan.optimizerOptions(scale: index))
             let secondsBefore = resumed?.scaleSeconds ?? 0
@@ -217,6 +217,11 @@ public final class Stylizer {
         return Tensor(height: h, width: w, channels: 3, data: x)
     }
 
+    /// The noise start: every value `noiseMean + noiseDeviation · N(0, 1)`, clamped to `0...255`. 127.5 is the
+    /// middle of the pixel box; with 40, three deviations (7.5...247.5) stay inside it, so few values are clamped.
+    static let noiseMean = 127.5
+    static let noiseDeviation = 40.0
+
     /// The starting image at the output size, (H, W, 3) in `0...255`.
     static func initialImage(_ kind: Initialization, inputs: RunInputs, width: Int, height: Int, seed: UInt64) -> Tensor {
         switch kind {
@@ -230,7 +235,7 @@ public final class Stylizer {
         case .noise:
             var rng = SplitMix64(seed: seed)
             var t = Tensor(height: height, width: width, channels: 3)
-            for i in 0..<t.count { t.data[i] = Float(max(0, min(255, 127.5 + 40 * rng.nextNormal()))) }
+            for i in 0..<t.count { t.data[i] = Float(max(0, min(255, Self.noiseMean + Self.noiseDeviation * rng.nextNormal()))) }
             return t
         }
     }

@@ -171,6 +171,7 @@ struct TransferCommand: ParsableCommand {
         r.preconditioned = !noPreconditioner
         r.historyPrecision = historyPrecision
         r.tiling = tile
+        r.convolution = network.conv
         r.contentWeight = contentWeight
         r.styleWeight = styleWeight
         r.tvWeight = tvWeight

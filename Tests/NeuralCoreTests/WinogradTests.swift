@@ -33,24 +33,6 @@ final class WinogradTests: XCTestCase {
         }
     }
 
-    /// The input gradient as a forward Winograd convolution with the flipped kernel, against the
-    /// transposed-GEMM + col2im backward and the direct scatter `naiveBackward`.
-    func testFlippedKernelGivesInputGradient() {
-        for (n, s) in shapes.enumerated() {
-            let dout = TestData.tensor(s.h, s.w, s.cout, seed: UInt64(40 + n))
-            let weights = TestData.conv(s.cin, s.cout, seed: UInt64(400 + n))
-            let flipped = WinogradKernel(weights, flipped: true)
-            XCTAssertEqual(flipped.inChannels, s.cout)
-            XCTAssertEqual(flipped.outChannels, s.cin)
-            var din = TestData.tensor(s.h, s.w, s.cin, seed: 99)  // garbage: overwritten
-            Conv3x3.winogradForward(dout, kernel: flipped, bias: nil, relu: false, into: &din, workspace: ConvWorkspace())
-            var im2col = Tensor(height: 0, width: 0, channels: 0)
-            Conv3x3.backward(dout, weights: weights, into: &im2col, workspace: ConvWorkspace())
-            assertScaledClose(din, Conv3x3.naiveBackward(dout, weights: weights), tolerance: 1e-5, "flipped vs naive \(s)")
-            assertScaledClose(din, im2col, tolerance: 1e-5, "flipped vs im2col backward \(s)")
-        }
-    }
-
     /// The input gradient from the forward kernel read transposed on the turned image (`winogradBackward`, what
     /// the network runs), against the direct scatter `naiveBackward` and the im2col backward, on odd and even sizes;
     /// and with the ReLU mask fused, against masking first.
@@ -148,7 +130,7 @@ final class WinogradTests: XCTestCase {
 /// The accuracy bar on real data: every Winograd layer of the bundled VGG16 on `starry_night.jpg`
 /// (224x224, preprocessed), each fed the same im2col input so that errors do not compound, within
 /// 1e-5 of the im2col output relative to the layer's largest magnitude; and the input gradient of
-/// each layer (flipped kernel) on a random output gradient, held to im2col's transposed GEMM within
+/// each layer (the forward kernel read transposed) on a random output gradient, held to im2col's transposed GEMM within
 /// 2e-5 (white noise in [-1, 1] as the output gradient has no spatial smoothness at all, the worst
 /// case for the transforms' cancellations; measured worst 1.6e-5 at block5_conv1).
 final class WinogradBundledWeightsTests: XCTestCase {

@@ -65,9 +65,12 @@ final class LossGradientTests: XCTestCase {
             defer { Gram.method = nil }
             for (useStyle, useContent) in [(true, false), (false, true), (true, true)] {
                 var g = f
-                let terms = LayerLoss.replaceWithGradient(&g, styleTarget: useStyle ? a : nil, styleScale: styleScale,
-                                                          contentTarget: useContent ? p : nil, contentScale: contentScale,
-                                                          scratch: LayerLossScratch(), blockFloats: 4 * 5)
+                let scratch = LayerLossScratch(), n = Float(f.count)
+                let styleValue = useStyle ? LayerLoss.replaceScratchWithKernel(of: g, target: a, scale: styleScale, n: n, scratch: scratch) : 0
+                let sum = LayerLoss.replaceWithGradient(&g, window: .whole(height: g.height, width: g.width),
+                                                        kernel: useStyle ? scratch.gram : nil, contentTarget: useContent ? p : nil,
+                                                        contentScale: contentScale / n, scratch: scratch, blockFloats: 4 * 5)
+                let terms = (style: styleValue, content: 0.5 * sum / Double(n))
                 var expected = [Float](repeating: 0, count: f.count)
                 for i in 0 ..< f.count {
                     expected[i] = (useStyle ? styleScale * style.gradient.data[i] : 0) + (useContent ? contentScale * content.gradient.data[i] : 0)
