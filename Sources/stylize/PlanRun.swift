@@ -20,6 +20,11 @@ struct PlanRun {
     var progress: ProgressDisplay? = nil
     /// How the request asked for tiles (`--tile`), which the plans `--fit` tries keep.
     var tiling: RunPlan.Tiling = .auto
+    /// What the summary of an interrupted run says instead of "continue with: stylize resume CHECKPOINT" (a batch
+    /// item: how the batch continues it).
+    var interruptedHint: String? = nil
+    /// Calibrate the time estimate again even when one is cached (`--recalibrate`).
+    var recalibrate = false
 
     /// The one write set of a run, for `transfer` and `resume` alike: the image, the report, the log (unless it goes
     /// to standard output, `-`), the checkpoint and the folder of the numbered intermediates, against `reads`.
@@ -81,16 +86,16 @@ struct PlanRun {
         let calibrationKey = TimeCalibration.key(weights: weightsFingerprint, convolution: network.conv)
         let cached = TimeCalibration.cached(key: calibrationKey)
         if let warning = cached.warning { Console.error("stylize: warning: \(warning)\n") }
-        var calibration = cached.calibration
+        var calibration = recalibrate ? nil : cached.calibration
         let vgg = network.network(weights)
+        if calibration == nil && (dryRun || recalibrate) {
+            let kept = TimeCalibration.cachePath.map { "kept in \($0)" } ?? "not kept: neither HOME nor XDG_CACHE_HOME names an absolute folder"
+            progress.line("calibrating this machine (a few seconds, once per machine and weights or on --recalibrate; \(kept))")
+            let measured = TimeCalibration.measure(network: vgg, preset: plan.preset)
+            measured.store(key: calibrationKey)
+            calibration = measured
+        }
         if dryRun {
-            if calibration == nil {
-                let kept = TimeCalibration.cachePath.map { "kept in \($0)" } ?? "not kept: neither HOME nor XDG_CACHE_HOME names an absolute folder"
-                progress.line("calibrating this machine (a few seconds, once per machine and weights; \(kept))")
-                let measured = TimeCalibration.measure(network: vgg, preset: plan.preset)
-                measured.store(key: calibrationKey)
-                calibration = measured
-            }
             printDryRun(memory: memory, available: available, seconds: plan.estimatedSeconds(calibration!, architecture: architecture))
             return nil
         }
@@ -98,8 +103,10 @@ struct PlanRun {
         let estimate = calibration.map { plan.estimatedSeconds($0, architecture: architecture) }
         progress.line("weights: \(weights.source)")
         let p = plan.preset
-        progress.line("preset: \(p.name) (content \(p.contentWeight), style \(p.styleWeight), tv \(p.tvWeight), "
-                      + "\(p.iterations) evaluations" + (plan.scales.count == 1 ? ", \(plan.outputSize))" : ", scales \(plan.scales.map(\.longestEdge)))")
+        // The budget of each scale (`--iterations` sets every one of them): "150+80 evaluations at scales [256, 512]".
+        let budgets = plan.scales.map { "\($0.evaluations)" }.joined(separator: "+")
+        progress.line("preset: \(p.name) (content \(p.contentWeight), style \(p.styleWeight), tv \(p.tvWeight), \(budgets) evaluations"
+                      + (plan.scales.count == 1 ? ", \(plan.outputSize))" : " at scales \(plan.scales.map(\.longestEdge)))")
                       + "; memory about \(memoryText(memory.bytes))" + (estimate.map { ", time about \(durationText($0))" } ?? ""))
         if let resume {
             let s = resume.state
@@ -185,6 +192,7 @@ struct PlanRun {
     /// Why the run ended, in the user's words: Ctrl-C or SIGTERM is "interrupted".
     func stopReason(_ stop: LBFGSStop, checkpointed: Int?) -> String {
         if case .cancelled = stop {
+            if let interruptedHint { return "stopped: interrupted; \(interruptedHint)" }
             if let path = plan.outputs.checkpoint, checkpointed != nil {
                 return "stopped: interrupted; the best image so far was saved; continue with: stylize resume \(path)"
             }

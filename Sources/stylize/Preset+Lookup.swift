@@ -6,6 +6,10 @@ extension Preset {
     /// folder holding `NAME.json` winning.
     /// - Throws: a `PresetError` for a bad file; a `CLIError` naming every folder searched when no preset has the name.
     static func find(_ spec: String) throws -> Preset {
+        let ext = (spec as NSString).pathExtension.lowercased()
+        if !ext.isEmpty && ext != "json" && (spec.contains("/") || FileManager.default.fileExists(atPath: spec)) {
+            throw CLIError("--preset \(spec): a preset is a .json file or a name (see stylize presets), not a .\(ext) file")
+        }
         if spec.hasSuffix(".json") || spec.contains("/") { return try load(path: spec) }
         for folder in ProjectPaths.presetFolders {
             let path = (folder as NSString).appendingPathComponent(spec + ".json")
