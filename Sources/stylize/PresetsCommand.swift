@@ -6,14 +6,15 @@ struct PresetsCommand: ParsableCommand {
         commandName: "presets",
         abstract: "List the style-transfer presets with their descriptions, and where they are.",
         discussion: """
-        Presets are looked for in the data folder's Presets/ (the first of $STYLIZE_HOME, the repository the \
-        binary sits in, and ../share/stylize next to its bin/ folder), then in ~/.config/stylize/presets/.
+        Presets are looked for in the data folder's Presets/ (the first of
+        $STYLIZE_HOME, the repository the binary sits in, and ../share/stylize
+        next to its bin/ folder), then in ~/.config/stylize/presets/.
         """)
 
     @Option(name: .long, help: "List only this folder of preset files.")
     var folder: String?
 
-    @Flag(name: .long, help: "Also print every preset's weights and layers.")
+    @Flag(name: .long, help: "Also print every preset's weights, layers, scales and evaluation budgets.")
     var verbose = false
 
     func run() throws {
@@ -29,7 +30,11 @@ struct PresetsCommand: ParsableCommand {
                 print("  " + p.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + p.description)
                 if verbose {
                     print("      content_weight \(p.contentWeight)  style_weight \(p.styleWeight)  tv_weight \(p.tvWeight)"
-                          + "  iterations \(p.iterations)  size \(p.size)  init \(p.initialization)")
+                          + "  size \(p.size)  style_scale \(p.styleScale)  init \(p.initialization.name)")
+                    let budgets = p.scaleIterations.isEmpty ? "iterations \(p.iterations)"
+                        : "scale_iterations \(p.scaleIterations.map(String.init).joined(separator: ","))"
+                    print("      scales \(p.scales.isEmpty ? "none (one scale at size)" : p.scales.map(String.init).joined(separator: ","))  \(budgets)"
+                          + "  history \(p.history)  normalization \(p.normalization.rawValue)  original_colors \(p.originalColors)")
                     print("      content_layer \(p.contentLayer)  style_layers "
                           + p.styleLayers.map { "\($0.layer)=\($0.weight)" }.joined(separator: ","))
                 }

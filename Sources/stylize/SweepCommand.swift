@@ -12,16 +12,25 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Render a contact sheet of the transfer with preset values varied, to tune a preset by looking.",
         discussion: """
-        Each --vary KEY=V1,V2,... varies one preset field (style_weight, content_weight, tv_weight, style_scale,
-        iterations, history, init, content_layer, normalization), one style layer's weight (block3_conv1=0,1,4), the one
-        style layer used (style_layer=block1_conv1,block5_conv1) or the preset itself (preset=default,strong-style). The first --vary runs along the columns, the others and
-        several photos (--content a.jpg,b.jpg) down the rows. Every cell runs the preset's own schedule
-        scaled to --size, so a 256 px preview looks like the full-size result with the same values.
-          stylize sweep --content images/building.jpg --style images/starry_night.jpg \\
-                        --vary style_weight=0.1,1,10,100 --vary style_scale=0.5,1,2 -o sweep.png
-        Then save the cell you like (cells are numbered on the sheet, row by row from 1):
-          stylize sweep --content images/building.jpg --style images/starry_night.jpg \\
-                        --vary style_weight=0.1,1,10,100 --vary style_scale=0.5,1,2 --pick 6 --save-preset mine
+        Each --vary KEY=V1,V2,... varies one preset field (style_weight,
+        content_weight, tv_weight, style_scale, iterations, history, init,
+        content_layer, normalization), one style layer's weight
+        (block3_conv1=0,1,4), the one style layer used
+        (style_layer=block1_conv1,block5_conv1) or the preset itself
+        (preset=default,strong-style). The first --vary runs along the columns,
+        the others and several photos (--content a.jpg,b.jpg) down the rows.
+        Every cell runs the preset's own schedule scaled to --size, so a 256 px
+        preview looks like the full-size result with the same values.
+          stylize sweep --content images/building.jpg \\
+                        --style images/starry_night.jpg \\
+                        --vary style_weight=0.1,1,10,100 --vary style_scale=0.5,1,2 \\
+                        -o sweep.png
+        Then save the cell you like (cells are numbered on the sheet, row by row
+        from 1):
+          stylize sweep --content images/building.jpg \\
+                        --style images/starry_night.jpg \\
+                        --vary style_weight=0.1,1,10,100 --vary style_scale=0.5,1,2 \\
+                        --pick 6 --save-preset mine
         """)
 
     @Option(name: .long, help: "The content photo(s) (PNG or JPEG); several, comma-separated, make more rows.")
@@ -174,6 +183,8 @@ struct SweepCommand: ParsableCommand {
         if output == nil { roles.madeFolders = ["output"] }
         try roles.check()
         let interrupt = Interrupt.shared
+        // The cell's line rewritten in place on a terminal; nothing between the cells' lines otherwise (a log file).
+        let live = !quiet && isatty(STDERR_FILENO) != 0
         let photos = try contentFiles.map { try readImage($0) }
         let styleImage = try readImage(style)
         let weights = try network.loadWeights()
@@ -196,7 +207,7 @@ struct SweepCommand: ParsableCommand {
                 let plan = RunPlan.unchecked(preset: p, inputs: inputs, architecture: weights.architecture)
                 let started = Date()
                 let result = Stylizer(network: vgg, plan: plan).run(inputs: inputs) { progress, _, _ in
-                    if !quiet {
+                    if live {
                         Console.error(String(format: "\r  cell %d/%d  scale %d/%d  %d/%d evaluations  loss %.4g   ",
                                              n, total, progress.scaleIndex + 1, progress.scaleCount,
                                              progress.evaluations, progress.evaluationBudget, progress.terms.total))
@@ -211,7 +222,7 @@ struct SweepCommand: ParsableCommand {
                 let line = String(format: "%3d  %@%@  loss %.4g (content %.4g, style %.4g, tv %.4g)  distance from photo %.2f  %.0f s",
                                   n, photoName, Self.label(axes, cell), result.terms.total, result.terms.content, result.terms.style,
                                   result.terms.tv, distance, Date().timeIntervalSince(started))
-                if !quiet { Console.error("\r" + String(repeating: " ", count: 78) + "\r") }
+                if live { Console.error("\r" + String(repeating: " ", count: 78) + "\r") }
                 Console.output(line + "\n")
             }
         }
