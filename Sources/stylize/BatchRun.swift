@@ -30,6 +30,8 @@ final class BatchRun {
     func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
     func statePath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".json") }
     func checkpointPath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".ckpt") }
+    /// Where an interrupted item's best picture so far is kept: never under the output's name, which means finished.
+    func partialPath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".partial.png") }
     func startPath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".start.png") }
     func reportName(_ item: BatchItem) -> String { "reports/\(item.name).html" }
 
@@ -59,7 +61,7 @@ final class BatchRun {
         display.header = { progress.line(current: $0) }
         let manifest = path(BatchManifest.fileName(for: shard))
         display.line("batch: \(items.count) of \(all.count) items" + (shard.count > 1 ? " (shard \(shard)"
-                     + (source.map { " from \($0)" } ?? "") + ")" : "") + " into \(folder)/")
+                     + (source.map { " from \($0)" } ?? "") + ")" : "") + " into \(folder.hasSuffix("/") ? folder : folder + "/")")
 
         var records: [BatchRecord] = []
         var previousPlan: [Int: String] = [:]        // chain → plan of its last item (frames)
@@ -104,6 +106,7 @@ final class BatchRun {
                 record.status = .interrupted
                 record.error = "stopped by a signal; rerun the batch to compute it"
                 stopStatus = exit.rawValue
+                keepPartial(item, since: started)
             } catch {
                 record.status = .failed
                 record.error = message(error)
@@ -111,7 +114,10 @@ final class BatchRun {
                 Console.error("stylize: batch item \(item.name) failed: \(record.error!)\n")
             }
             display.finish()
-            if record.status != .interrupted { try? FileManager.default.removeItem(atPath: startPath(item)) }
+            if record.status != .interrupted {
+                try? FileManager.default.removeItem(atPath: startPath(item))
+                try? FileManager.default.removeItem(atPath: partialPath(item))
+            }
             progress.record(record.status, seconds: record.seconds)
             records.append(record)
             if record.status == .skipped && !quiet {
@@ -157,12 +163,24 @@ final class BatchRun {
         })
     }
 
-    /// The record of the item's finished run when its output is there and was made by `plan`, else nil.
+    /// Moves the picture an interrupted item wrote under its output's name (the best image so far) to `partialPath`,
+    /// so that the output folder holds finished pictures only; an output older than `since` is another run's, kept.
+    func keepPartial(_ item: BatchItem, since: Date) {
+        let output = path(item.output)
+        guard let written = (try? FileManager.default.attributesOfItem(atPath: output))?[.modificationDate] as? Date,
+              written >= since.addingTimeInterval(-1) else { return }
+        try? FileManager.default.removeItem(atPath: partialPath(item))
+        try? FileManager.default.moveItem(atPath: output, toPath: partialPath(item))
+    }
+
+    /// The record of the item's finished run when its output is there and was made by `plan` (with its run report
+    /// when `--report` asks for one: a report is written by the run it describes), else nil.
     func finishedRecord(_ item: BatchItem, plan: String) -> BatchRecord? {
         guard FileManager.default.fileExists(atPath: path(item.output)),
               let data = FileManager.default.contents(atPath: statePath(item)),
               let record = try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: statePath(item)).first,
               record.plan == plan, record.status == .done else { return nil }
+        if command.report, record.report.map({ !FileManager.default.fileExists(atPath: path($0)) }) ?? true { return nil }
         return record
     }
 
@@ -180,7 +198,8 @@ final class BatchRun {
     func transfer(_ item: BatchItem, output: String, resume: Bool, display: ProgressDisplay) throws -> StylizeResult {
         if resume {
             do {
-                if let result = try ResumeCommand.parse([checkpointPath(item)] + (quiet ? ["--quiet"] : [])).perform(progress: display) {
+                if let result = try ResumeCommand.parse([checkpointPath(item)] + (quiet ? ["--quiet"] : []))
+                    .perform(progress: display, interruptedHint: interruptedHint(item)) {
                     return result
                 }
             } catch let exit as ExitCode where Interrupt.shared.isRequested {
@@ -201,7 +220,7 @@ final class BatchRun {
             args += transferOptions
         }
         let transfer = try TransferCommand.parse(args)
-        guard let result = try transfer.perform(progress: display) else { throw CLIError("--dry-run computes nothing") }
+        guard let result = try transfer.perform(progress: display, interruptedHint: interruptedHint(item)) else { throw CLIError("--dry-run computes nothing") }
         return result
     }
 
@@ -215,6 +234,11 @@ final class BatchRun {
                                         frame: try RGBImage(contentsOf: item.content), weight: command.frameBlend)
         try start.write(to: startPath(item))
         return (startPath(item), max(start.width, start.height))
+    }
+
+    /// What an interrupted item's summary says: where its picture so far is, and that a rerun continues it.
+    func interruptedHint(_ item: BatchItem) -> String {
+        "the best image so far is kept in \(partialPath(item)); rerun the batch to continue the item"
     }
 
     /// Transfer options without `--size` and `--scales` (and their values).
