@@ -83,18 +83,9 @@ struct PlanRun {
             progress.line("--fit: \(asked) would need \(memoryText(askedBytes)), \(memoryText(available)) available; lowered to \(plan.outputSize) (\(memoryText(memory.bytes)))")
         }
         let weightsFingerprint = Fingerprint.of(weights)
-        let calibrationKey = TimeCalibration.key(weights: weightsFingerprint, convolution: network.conv)
-        let cached = TimeCalibration.cached(key: calibrationKey)
-        if let warning = cached.warning { Console.error("stylize: warning: \(warning)\n") }
-        var calibration = recalibrate ? nil : cached.calibration
         let vgg = network.network(weights)
-        if calibration == nil && (dryRun || recalibrate) {
-            let kept = TimeCalibration.cachePath.map { "kept in \($0)" } ?? "not kept: neither HOME nor XDG_CACHE_HOME names an absolute folder"
-            progress.line("calibrating this machine (a few seconds, once per machine and weights or on --recalibrate; \(kept))")
-            let measured = TimeCalibration.measure(network: vgg, preset: plan.preset)
-            measured.store(key: calibrationKey)
-            calibration = measured
-        }
+        let calibration = PlanRun.calibration(weights: weights, network: vgg, preset: plan.preset, measure: dryRun || recalibrate,
+                                              again: recalibrate, progress: progress)
         if dryRun {
             printDryRun(memory: memory, available: available, seconds: plan.estimatedSeconds(calibration!, architecture: architecture))
             return nil
@@ -187,6 +178,23 @@ struct PlanRun {
                               stopReason(result.stop, checkpointed: checkpointed)))
         if case .cancelled = result.stop { throw ExitCode(interrupt.exitStatus) }
         return result
+    }
+
+    /// The time calibration of this machine and weights: the kept one, else (with `measure`) a new one, measured and
+    /// kept (`again`: measured even when one is kept, for `--recalibrate`); nil when none is kept and `measure` is off.
+    /// - Parameter preset: whose layers the calibration evaluates.
+    static func calibration(weights: VGGWeights, network vgg: VGGNetwork, preset: Preset, measure: Bool, again: Bool,
+                            progress: ProgressDisplay) -> TimeCalibration? {
+        let key = TimeCalibration.key(weights: Fingerprint.of(weights), convolution: vgg.convolution)
+        let cached = TimeCalibration.cached(key: key)
+        if let warning = cached.warning { Console.error("stylize: warning: \(warning)\n") }
+        if let kept = cached.calibration, !again { return kept }
+        guard measure || again else { return nil }
+        let kept = TimeCalibration.cachePath.map { "kept in \($0)" } ?? "not kept: neither HOME nor XDG_CACHE_HOME names an absolute folder"
+        progress.line("calibrating this machine (a few seconds, once per machine and weights or on --recalibrate; \(kept))")
+        let measured = TimeCalibration.measure(network: vgg, preset: preset)
+        measured.store(key: key)
+        return measured
     }
 
     /// Why the run ended, in the user's words: Ctrl-C or SIGTERM is "interrupted".

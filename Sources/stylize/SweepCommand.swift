@@ -67,6 +67,9 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var network: NetworkOptions
 
+    @Flag(name: .long, help: "Print the sweep's time (every cell) and peak memory (the largest cell), and write nothing.")
+    var dryRun = false
+
     @Flag(name: .long, help: "Print only the table of cells.")
     var quiet = false
 
@@ -189,9 +192,22 @@ struct SweepCommand: ParsableCommand {
         let styleImage = try readImage(style)
         let weights = try network.loadWeights()
         let vgg = network.network(weights)
-        if output == nil { try? FileManager.default.createDirectory(atPath: "output", withIntermediateDirectories: true) }
         let presets = try cells.map { try Self.preview(Self.preset(base, axes: axes, cell: $0), size: size, iterations: iterations) }
         for p in presets { try checkLayers(p, architecture: weights.architecture) }
+        if dryRun {
+            let plans = photos.flatMap { photo in
+                presets.map { RunPlan.unchecked(preset: $0, inputs: RunInputs(content: photo, styles: [styleImage]), architecture: weights.architecture) }
+            }
+            let calibration = PlanRun.calibration(weights: weights, network: vgg, preset: presets[0], measure: true, again: false,
+                                                  progress: ProgressDisplay(quiet: quiet))!
+            let seconds = plans.map { $0.estimatedSeconds(calibration, architecture: weights.architecture) }.reduce(0, +)
+            let peak = plans.map { $0.memoryEstimate(architecture: weights.architecture, convolution: network.conv).bytes }.max() ?? 0
+            Console.output("sweep (dry run: nothing is computed or written): \(counted(plans.count, "cell")) at \(size) px into \(out)\n"
+                           + "time: about \(durationText(seconds)) on this machine for every cell (every evaluation budget used up)\n"
+                           + "memory: about \(memoryText(peak)) at the peak (the largest cell); \(memoryText(AvailableMemory.bytes)) available\n")
+            return
+        }
+        if output == nil { try? FileManager.default.createDirectory(atPath: "output", withIntermediateDirectories: true) }
         if !quiet {
             Console.error("weights: \(weights.source)\nsweep: \(cells.count) cell(s) at \(size) px from preset \(base.name)\n")
         }

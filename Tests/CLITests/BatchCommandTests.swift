@@ -94,7 +94,7 @@ final class BatchCommandTests: XCTestCase {
 
         // The Kubernetes form of task 1 finds its item done.
         let k8s = try CLI.run(args + ["--shard-count", "2"], env: ["JOB_COMPLETION_INDEX": "1"])
-        XCTAssertTrue(k8s.stdout.contains("0 done, 1 skipped, 0 failed of shard 1/2's 1 items"), k8s.stdout)
+        XCTAssertTrue(k8s.stdout.contains("0 done, 1 skipped, 0 failed of 1 item (shard 1/2)"), k8s.stdout)
 
         let merged = try CLI.run(["batch", "--merge", out.path])
         XCTAssertEqual(merged.status, 0, merged.stderr + merged.stdout)
@@ -207,11 +207,11 @@ extension BatchCommandTests {
         XCTAssertEqual(try CLI.run(args).status, 0)
         let withReport = try CLI.run(args + ["--report"])
         XCTAssertEqual(withReport.status, 0, withReport.stderr)
-        XCTAssertTrue(withReport.stdout.contains("batch: 1 done, 0 skipped, 0 failed of 1 items"), withReport.stdout)
+        XCTAssertTrue(withReport.stdout.contains("batch: 1 done, 0 skipped, 0 failed of 1 item"), withReport.stdout)
         XCTAssertTrue(CLI.listing(out.appendingPathComponent("reports")).contains("building-starry_night.html"))
         let index = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
         XCTAssertTrue(index.contains("href=\"reports/building-starry_night.html\""), index)
         let third = try CLI.run(args + ["--report"])
-        XCTAssertTrue(third.stdout.contains("batch: 0 done, 1 skipped, 0 failed of 1 items"), third.stdout)
+        XCTAssertTrue(third.stdout.contains("batch: 0 done, 1 skipped, 0 failed of 1 item"), third.stdout)
     }
 }

@@ -233,3 +233,69 @@ extension SecondPassTests {
         XCTAssertEqual(reported, fileLoss, accuracy: 1e-2 * fileLoss, "summary \(reported), the written file \(fileLoss)")
     }
 }
+
+extension SecondPassTests {
+    /// Both print the whole job's time and peak memory before anything runs, and write nothing; a batch's dry run
+    /// counts the items finished earlier as costing nothing.
+    func testBatchAndSweepDryRunsPrintTheWholeJob() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let env = ["XDG_CACHE_HOME": dir.appendingPathComponent("cache").path]
+        let out = dir.appendingPathComponent("out")
+        let batch = ["batch", "--content", "images/bu*.jpg", "--style", "images/starry_night.jpg", "-o", out.path] + small
+        let planned = try CLI.run(batch + ["--dry-run"], env: env)
+        XCTAssertEqual(planned.status, 0, planned.stderr)
+        XCTAssertTrue(planned.stdout.contains("batch (dry run: nothing is computed or written): 2 items, 0 finished earlier (skipped), 2 to compute"),
+                      planned.stdout)
+        XCTAssertTrue(planned.stdout.contains("building-starry_night.png: 32x22, about"), planned.stdout)
+        XCTAssertTrue(planned.stdout.contains("time: about ") && planned.stdout.contains(" for the 2 items to compute"), planned.stdout)
+        XCTAssertTrue(planned.stdout.contains("memory: about "), planned.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "a dry run writes nothing")
+        XCTAssertEqual(try CLI.run(batch, env: env).status, 0)
+        let after = try CLI.run(batch + ["--dry-run"], env: env)
+        XCTAssertTrue(after.stdout.contains("2 finished earlier (skipped), 0 to compute"), after.stdout)
+
+        let sheet = dir.appendingPathComponent("sweep.png")
+        let sweep = try CLI.run(["sweep"] + photo + ["--vary", "style_weight=1,10", "--vary", "tv_weight=1,2", "--size", "32",
+                                                     "--iterations", "2", "--weights", "random:1", "-o", sheet.path, "--dry-run"], env: env)
+        XCTAssertEqual(sweep.status, 0, sweep.stderr)
+        XCTAssertTrue(sweep.stdout.contains("sweep (dry run: nothing is computed or written): 4 cells at 32 px"), sweep.stdout)
+        XCTAssertTrue(sweep.stdout.contains("time: about ") && sweep.stdout.contains("memory: about "), sweep.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sheet.path))
+    }
+}
+
+extension SecondPassTests {
+    /// A preset file's missing fields are the `default` preset's (its scales and budgets, not the built-in single
+    /// 512 px scale of 500 evaluations), and a user's `default.json` replaces the bundled one, said by `presets`.
+    func testPresetFieldsFallBackToTheDefaultPresetAndAUserDefaultIsUsed() throws {
+        try CLI.requireImages()
+        let dir = try CLI.freshFolder()
+        let env = CLI.freshEnv(dir)
+        let presets = dir.appendingPathComponent(".config/stylize/presets")
+        try FileManager.default.createDirectory(at: presets, withIntermediateDirectories: true)
+        try #"{"style_weight": 7}"#.write(to: presets.appendingPathComponent("partial.json"), atomically: true, encoding: .utf8)
+        let bundled = try JSONSerialization.jsonObject(with: Data(contentsOf: CLI.root.appendingPathComponent("Presets/default.json"))) as! [String: Any]
+        let scales = (bundled["scales"] as! [Int]).map(String.init).joined(separator: ",")
+        let listed = try CLI.run(["presets", "--verbose"], cwd: dir, env: env)
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        let partial = listed.stdout.components(separatedBy: "  partial").last ?? ""
+        XCTAssertTrue(partial.contains("style_weight 7.0") && partial.contains("scales \(scales)"), listed.stdout)
+        // The run: the default preset's two scales (scaled to --size 64), the file's style weight.
+        let args = ["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--weights", "random:1",
+                    "--size", "64", "--iterations", "2", "-o", "o.png"]
+        let run = try CLI.run(args + ["--preset", "partial"], cwd: dir, env: env)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("preset: partial (content 1.0, style 7.0, tv 1.0, 2+2 evaluations at scales [32, 64])"), run.stderr)
+        // A user's default: used by name, by the transfer's default and as the other presets' fallback.
+        try #"{"description": "mine", "tv_weight": 3, "scales": [48, 64], "scale_iterations": [2, 2]}"#
+            .write(to: presets.appendingPathComponent("default.json"), atomically: true, encoding: .utf8)
+        let mine = try CLI.run(args, cwd: dir, env: env)
+        XCTAssertEqual(mine.status, 0, mine.stderr)
+        XCTAssertTrue(mine.stderr.contains("preset: default (content 1.0, style 100.0, tv 3.0"), mine.stderr)
+        let over = try CLI.run(args + ["--preset", "partial"], cwd: dir, env: env)
+        XCTAssertTrue(over.stderr.contains("preset: partial (content 1.0, style 7.0, tv 3.0"), over.stderr)
+        let replaced = try CLI.run(["presets"], cwd: dir, env: env)
+        XCTAssertTrue(replaced.stdout.contains("(replaced by \(presets.appendingPathComponent("default.json").path))"), replaced.stdout)
+    }
+}
