@@ -168,14 +168,17 @@ struct PlanRun {
             try AtomicFile.write(Array(try page.html().utf8), to: report)
             progress.line("report: \(report)")
         }
+        var reason = stopReason(result.stop, checkpointed: checkpointed)
+        if case .cancelled = result.stop, result.image.width != plan.outputSize.width || result.image.height != plan.outputSize.height {
+            reason += " (stopped at a coarser scale: the picture is \(result.image.width)x\(result.image.height), not \(plan.outputSize))"
+        }
         let t = result.terms
         // With the log on standard output (`--log -`), the summary goes to standard error, after the last JSON line.
         let summary = plan.outputs.log == JSONLineLog.standardOutput ? Console.error : Console.output
         summary(String(format: "%@: %dx%d, %@, %@, %.1f s%@; loss %.4g (content %.4g, style %.4g, tv %.4g); %@\n",
                               out, result.image.width, result.image.height, counted(result.evaluations, "evaluation"),
                               counted(result.iterations, "step"), result.seconds,
-                              estimate.map { " (estimated \(durationText($0)))" } ?? "", t.total, t.content, t.style, t.tv,
-                              stopReason(result.stop, checkpointed: checkpointed)))
+                              estimate.map { " (estimated \(durationText($0)))" } ?? "", t.total, t.content, t.style, t.tv, reason))
         if case .cancelled = result.stop { throw ExitCode(interrupt.exitStatus) }
         return result
     }

@@ -32,7 +32,7 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Size of the style images relative to the output, (0, 8] (preset: style_scale).")
     var styleScale: Double?
 
-    @Option(name: [.short, .long], help: "Output image, .png or .jpg, in an existing folder (default: output/CONTENT-STYLE.png; output/ is created).")
+    @Option(name: [.short, .long], help: "Output image, .png or .jpg, in an existing folder (default: output/CONTENT-STYLE.png, or CONTENT-STYLE-PRESET.png with --preset; output/ is created).")
     var output: String?
 
     @Option(name: .long, help: "Longest edge of the output in pixels, \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound) (preset: size).")
@@ -168,7 +168,9 @@ struct TransferCommand: ParsableCommand {
         if let output { return output }
         let c = URL(fileURLWithPath: content).deletingPathExtension().lastPathComponent
         let s = styleFiles.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }.joined(separator: "+")
-        return "\(defaultOutputFolder)/\(c)-\(s).png"
+        // A preset part, as in a batch, so that runs with two presets do not write one file.
+        let p = preset == "default" ? "" : "-" + URL(fileURLWithPath: preset).deletingPathExtension().lastPathComponent
+        return "\(defaultOutputFolder)/\(c)-\(s)\(p).png"
     }
 
     var outputs: RunOutputs {

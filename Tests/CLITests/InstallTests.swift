@@ -44,7 +44,7 @@ final class InstallTests: XCTestCase {
         let layers = try CLI.run(["layers"], cwd: elsewhere, env: env, executable: stylize)
         XCTAssertTrue(layers.stdout.contains("Model: \"vgg16\""), layers.stdout)
 
-        // User presets: found by name after the installed ones.
+        // User presets: found by name (before the installed ones, which a user preset of the same name replaces).
         let userPresets = elsewhere.appendingPathComponent(".config/stylize/presets")
         try FileManager.default.createDirectory(at: userPresets, withIntermediateDirectories: true)
         try #"{"description": "mine", "iterations": 2}"#.write(to: userPresets.appendingPathComponent("mine.json"), atomically: true, encoding: .utf8)

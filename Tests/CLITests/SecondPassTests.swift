@@ -299,3 +299,48 @@ extension SecondPassTests {
         XCTAssertTrue(replaced.stdout.contains("(replaced by \(presets.appendingPathComponent("default.json").path))"), replaced.stdout)
     }
 }
+
+extension SecondPassTests {
+    /// Two presets give two default outputs; a transfer without --preset keeps output/CONTENT-STYLE.png.
+    func testDefaultOutputNameHasThePresetPart() throws {
+        try CLI.requireImages()
+        let dir = try CLI.freshFolder()
+        for preset in ["starry-night", "strong-style"] {
+            let r = try CLI.run(photo + small + ["--preset", preset], cwd: dir, env: CLI.freshEnv(dir))
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        XCTAssertEqual(CLI.listing(dir.appendingPathComponent("output")),
+                       ["building-starry_night-starry-night.png", "building-starry_night-strong-style.png"])
+    }
+
+    /// Ctrl-C in the coarse scale writes that scale's picture, and the summary says it is not the size asked for.
+    func testInterruptedInTheCoarseScaleSaysSo() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let run = try SignalledRun(args: photo + ["--weights", "random:1", "--scales", "32,256", "--iterations", "200",
+                                                  "-o", dir.appendingPathComponent("o.png").path])
+        try run.signal(SIGINT, when: "step    2", pattern: "once")
+        let (r, _) = run.finish()
+        XCTAssertEqual(r.status, 130, r.stderr)
+        XCTAssertTrue(r.stdout.contains("stopped at a coarser scale: the picture is 32x22, not 256x177"), r.stdout)
+    }
+
+    /// Every option the README's transfer table names is an option of `stylize help transfer`.
+    func testReadmeTransferOptionsExist() throws {
+        let readme = try String(contentsOf: CLI.root.appendingPathComponent("README.md"), encoding: .utf8)
+        guard let start = readme.range(of: "### Style transfer (the default command)"),
+              let end = readme.range(of: "### Run plans", range: start.upperBound..<readme.endIndex) else { return XCTFail("no transfer section") }
+        let help = try CLI.run(["help", "transfer"], env: ["COLUMNS": "400"]).stdout
+        var names: [String] = []
+        for row in readme[start.upperBound..<end.lowerBound].split(separator: "\n") where row.hasPrefix("| `") {
+            let cell = row.split(separator: "|")[0]
+            for code in cell.split(separator: "`").enumerated().filter({ $0.offset % 2 == 1 }).map(\.element) {
+                for option in code.split(separator: " ")[0].split(separator: "/") where option.hasPrefix("-") { names.append(String(option)) }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(names.count, 30, "\(names)")
+        for name in names {
+            XCTAssertNotNil(help.range(of: "(^|[ ,])\(name)[ ,<\n]", options: .regularExpression), "README names \(name), the help lacks it")
+        }
+    }
+}
