@@ -10,11 +10,12 @@ extension Preset {
         return names
     }
 
-    /// Loads a preset file: the built-in defaults overridden by the file's fields.
+    /// Loads a preset file: `base` (the built-in values unless given; the command line gives the `default` preset)
+    /// overridden by the file's fields.
     /// - Throws: `PresetError` naming the file and the field for malformed JSON (with its line),
     ///   an unknown field or layer, a wrong type, or a negative or non-finite weight.
     ///   Only a regular file of at most `InputLimits.presetBytes` (1 MiB) is read.
-    public static func load(path: String) throws -> Preset {
+    public static func load(path: String, over base: Preset = .builtIn) throws -> Preset {
         let url = URL(fileURLWithPath: path)
         let data: Data
         do { data = Data(try InputFile.contents(of: path, limit: InputLimits.presetBytes, what: "presets")) } catch {
@@ -35,7 +36,9 @@ extension Preset {
             throw PresetError(path: path, message: "the top level must be a JSON object")
         }
         let name = url.deletingPathExtension().lastPathComponent
-        return try Preset.builtIn.overridden(by: dict, name: name, path: path)
+        var loaded = try base.overridden(by: dict, name: name, path: path)
+        if dict["description"] == nil { loaded.description = "" }   // the base's describes the base
+        return loaded
     }
 
     /// The preset with the fields of `dict` applied over it.
@@ -214,11 +217,11 @@ extension Preset {
         return (folder as NSString).appendingPathComponent(spec + ".json")
     }
 
-    /// All presets of a folder, sorted by name.
-    public static func list(folder: String) throws -> [Preset] {
+    /// All presets of a folder, sorted by name, each over `base` (see `load`).
+    public static func list(folder: String, over base: Preset = .builtIn) throws -> [Preset] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         return try files.filter { $0.hasSuffix(".json") }.sorted().map {
-            try load(path: (folder as NSString).appendingPathComponent($0))
+            try load(path: (folder as NSString).appendingPathComponent($0), over: $0 == "default.json" ? .builtIn : base)
         }
     }
 }

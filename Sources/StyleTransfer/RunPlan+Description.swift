@@ -33,7 +33,7 @@ extension RunPlan {
         let tiled: [String] = scales.compactMap { scale in
             guard let arch = VGGArchitecture.named(architecture),
                   let grid = tileGrid(scale.output, tile: scale.tile, architecture: arch) else { return nil }
-            return "\(scale.output) in \(grid.tiles.count) tiles of \(grid.core) px + \(grid.halo) px halo"
+            return "\(scale.output) in \(grid.tiles.count == 1 ? "1 tile" : "\(grid.tiles.count) tiles") of \(grid.core) px + \(grid.halo) px halo"
         }
         return tiled.isEmpty ? "none (whole images)" : tiled.joined(separator: ", ")
     }

@@ -32,6 +32,7 @@ public struct StylizeResult: Sendable {
     /// The best iterate as an RGB tensor (H, W, 3) before 8-bit rounding and colour preservation; inside
     /// `0...255` unless `pixelBox` is off.
     public var raw: Tensor
+    /// The loss terms of the written picture: the best iterate's, or with original colours those of `image`.
     public var terms: LossTerms
     public var evaluations: Int
     public var iterations: Int
@@ -45,7 +46,7 @@ public struct StylizeResult: Sendable {
     public var seconds: Double
     /// The style Gram targets at the last scale, per layer (C, C).
     public var styleGrams: [String: [Float]]
-    /// The result's Gram matrices at the last scale, per style layer (C, C), to compare with `styleGrams`.
+    /// The written picture's Gram matrices at the last scale, per style layer (C, C), to compare with `styleGrams`.
     public var resultGrams: [String: [Float]]
 }
 
@@ -193,12 +194,22 @@ public final class Stylizer {
         let (result, terms, objective) = last!
         let raw = current!
         let image = outputImage(raw, content: inputs.content.resized(width: raw.width, height: raw.height))
-        return StylizeResult(image: image, raw: raw, terms: terms,
+        // With original colours the written picture is not the iterate: its own terms and Gram matrices (one more
+        // evaluation) are what the summary, the batch manifest and the report give, so that they describe the file.
+        var finalTerms = terms
+        var measured = raw
+        if preset.originalColors && nonFinite == nil {
+            measured = Tensor(image)
+            var gradient = [Float](repeating: 0, count: measured.count)
+            _ = measured.data.withUnsafeBufferPointer { x in gradient.withUnsafeMutableBufferPointer { objective.evaluate(x, gradient: $0) } }
+            finalTerms = objective.lastTerms
+        }
+        return StylizeResult(image: image, raw: raw, terms: finalTerms,
                              evaluations: totalEvaluations, iterations: totalIterations,
                              stop: cancelled ? .cancelled : nonFinite.map { .nonFiniteValue(evaluation: $0) } ?? result.stop,
                              isResult: isResult, history: history,
                              seconds: elapsedBefore + Date().timeIntervalSince(start), styleGrams: objective.styleGrams,
-                             resultGrams: objective.grams(of: raw))
+                             resultGrams: objective.grams(of: measured))
     }
 
     /// The start of a finer scale: the coarser result enlarged in float (no 8-bit rounding), plus the photo's detail

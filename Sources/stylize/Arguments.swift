@@ -39,14 +39,14 @@ extension Initialization: ExpressibleByArgument {
     public var defaultValueDescription: String { name }
 }
 
-/// `--tile auto|off|N`.
+/// `--tile auto|off|N`: any N below `RunPlan.minimumTile` (0 too) is refused by the plan, with the smallest.
 extension RunPlan.Tiling: ExpressibleByArgument {
     public init?(argument: String) {
         switch argument.lowercased() {
         case "auto": self = .auto
-        case "off", "none", "0": self = .off
-        default:
-            guard let core = Int(argument), core > 0 else { return nil }
+        case "off", "none": self = .off
+        default:   // 0 and other small cores too: the plan's check names the smallest one
+            guard let core = Int(argument), core >= 0 else { return nil }
             self = .core(core)
         }
     }
@@ -77,12 +77,37 @@ struct NumberList<Number: LosslessStringConvertible & Sendable>: ExpressibleByAr
     }
 }
 
-/// `--style-layer LAYER=WEIGHT` (Keras or classic layer name; 0 drops the layer).
+/// `--style-layer LAYER=WEIGHT` (Keras or classic layer name; 0 drops the layer). A comma in it is kept for
+/// `TransferCommand.validate`, which points to `--style-layers`.
 struct StyleLayerArgument: ExpressibleByArgument {
     var entry: Preset.StyleLayerWeight
+    /// The argument as given.
+    var text: String
+    /// The argument is a list (`relu1_1=1,relu2_1=1`): only its first entry is in `entry`.
+    var isList: Bool { text.contains(",") }
     init?(argument: String) {
-        let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
-        guard parts.count == 2, !parts[0].isEmpty, let weight = Double(parts[1]) else { return nil }
-        entry = .init(layer: parts[0], weight: weight)
+        guard let first = StyleLayerList(argument: argument)?.entries.first, argument.contains("=") else { return nil }
+        entry = first
+        text = argument
+    }
+}
+
+/// `--style-layers LAYER[=WEIGHT],...`: the only style layers, each of weight 1 unless given (`relu1_1,relu2_1=0.5`).
+struct StyleLayerList: ExpressibleByArgument {
+    var entries: [Preset.StyleLayerWeight]
+    init?(argument: String) {
+        var entries: [Preset.StyleLayerWeight] = []
+        for item in commaList(argument) {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard !parts[0].isEmpty else { return nil }
+            if parts.count == 1 {
+                entries.append(.init(layer: parts[0], weight: 1))
+            } else {
+                guard let weight = Double(parts[1]) else { return nil }
+                entries.append(.init(layer: parts[0], weight: weight))
+            }
+        }
+        guard !entries.isEmpty else { return nil }
+        self.entries = entries
     }
 }

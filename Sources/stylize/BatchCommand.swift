@@ -14,7 +14,8 @@ struct BatchCommand: ParsableCommand {
         when --preset is given) and gets a line in OUTDIR/manifest.jsonl. Every other
         option is a `stylize transfer` option and applies to each item. A rerun skips
         the items whose output exists and was made with the same inputs and settings;
-        a failing item is recorded and the batch goes on (exit status 1).
+        a failing item is recorded and the batch goes on (exit status 1). --dry-run
+        prints each item's plan, the whole batch's time and its peak memory.
           stylize batch --content 'images/bu*.jpg' --size 256 -o styled/ \\
                         --style images/starry_night.jpg,images/baboon.jpg
         Array jobs: --shard I/N, or SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or
@@ -66,7 +67,6 @@ struct BatchCommand: ParsableCommand {
         "--log": "a batch writes OUTDIR/manifest.jsonl instead",
         "--save-every": "a batch writes one image per item",
         "--style-blend": "each style of a batch is a separate item",
-        "--dry-run": "a batch computes its items",
         "--checkpoint": "a batch's items are checkpointed in OUTDIR/.stylize/",
     ]
 

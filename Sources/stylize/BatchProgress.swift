@@ -29,11 +29,12 @@ final class BatchProgress {
         }
     }
 
-    /// `items 3/8 (1 skipped, 0 failed), ETA 2m10s`, with the current item's progress when given.
-    func line(current: StylizeProgress? = nil) -> String {
+    /// `batch: 3/8 items (1 skipped, 0 failed), ETA 2m10s; OUTPUT`, the ETA taking the current item's progress into
+    /// account when given.
+    func line(current step: StylizeProgress? = nil) -> String {
         var text = "batch: \(finished)/\(total) items (\(skipped) skipped, \(failed) failed)"
         var fraction = 0.0, elapsed = 0.0
-        if let p = current, p.evaluationBudget > 0 {
+        if let p = step, p.evaluationBudget > 0 {
             fraction = (Double(p.scaleIndex) + min(1, Double(p.evaluations) / Double(p.evaluationBudget))) / Double(max(1, p.scaleCount))
             elapsed = p.seconds
         }

@@ -14,7 +14,10 @@ final class BatchRun {
     let command: BatchCommand
     let folder: String
     let stateFolder: String
+    /// The transfer options of every item (without `--dry-run`, which is the batch's: see `dryRun`).
     let transferOptions: [String]
+    /// `--dry-run` among the transfer options: plan the batch, compute nothing.
+    let isDryRun: Bool
     let quiet: Bool
     /// Every item of the batch (all shards), in order.
     private(set) var all: [BatchItem] = []
@@ -23,13 +26,16 @@ final class BatchRun {
         self.command = command
         folder = command.output!
         stateFolder = (folder as NSString).appendingPathComponent(".stylize")
-        transferOptions = command.transferOptions
+        transferOptions = command.transferOptions.filter { $0 != "--dry-run" }
+        isDryRun = command.transferOptions.contains("--dry-run")
         quiet = command.quiet
     }
 
     func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
     func statePath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".json") }
     func checkpointPath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".ckpt") }
+    /// Where an interrupted item's best picture so far is kept: never under the output's name, which means finished.
+    func partialPath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".partial.png") }
     func startPath(_ item: BatchItem) -> String { (stateFolder as NSString).appendingPathComponent(item.name + ".start.png") }
     func reportName(_ item: BatchItem) -> String { "reports/\(item.name).html" }
 
@@ -51,6 +57,7 @@ final class BatchRun {
         let items = shard.items(all)
         let fingerprints = try BatchPlanFingerprints(transferOptions: transferOptions, presets: command.presets,
                                                      frameBlend: command.frames ? command.frameBlend : nil)
+        if isDryRun { return try dryRun(items, fingerprints: fingerprints, shard: shard) }
         try OutputPath.makeFolder(folder)
         try OutputPath.makeFolder(stateFolder)
         if command.report { try OutputPath.makeFolder(path("reports")) }
@@ -59,7 +66,7 @@ final class BatchRun {
         display.header = { progress.line(current: $0) }
         let manifest = path(BatchManifest.fileName(for: shard))
         display.line("batch: \(items.count) of \(all.count) items" + (shard.count > 1 ? " (shard \(shard)"
-                     + (source.map { " from \($0)" } ?? "") + ")" : "") + " into \(folder)/")
+                     + (source.map { " from \($0)" } ?? "") + ")" : "") + " into \(folder.hasSuffix("/") ? folder : folder + "/")")
 
         var records: [BatchRecord] = []
         var previousPlan: [Int: String] = [:]        // chain → plan of its last item (frames)
@@ -104,6 +111,7 @@ final class BatchRun {
                 record.status = .interrupted
                 record.error = "stopped by a signal; rerun the batch to compute it"
                 stopStatus = exit.rawValue
+                keepPartial(item, since: started)
             } catch {
                 record.status = .failed
                 record.error = message(error)
@@ -111,7 +119,10 @@ final class BatchRun {
                 Console.error("stylize: batch item \(item.name) failed: \(record.error!)\n")
             }
             display.finish()
-            if record.status != .interrupted { try? FileManager.default.removeItem(atPath: startPath(item)) }
+            if record.status != .interrupted {
+                try? FileManager.default.removeItem(atPath: startPath(item))
+                try? FileManager.default.removeItem(atPath: partialPath(item))
+            }
             progress.record(record.status, seconds: record.seconds)
             records.append(record)
             if record.status == .skipped && !quiet {
@@ -132,7 +143,7 @@ final class BatchRun {
         let notStarted = items.count - records.count
         var summary = "batch: \(progress.done) done, \(progress.skipped) skipped, \(progress.failed) failed"
         if progress.interrupted > 0 { summary += ", \(progress.interrupted) interrupted" }
-        summary += shard.count > 1 ? " of shard \(shard)'s \(items.count) items" : " of \(items.count) items"
+        summary += " of \(counted(items.count, "item"))" + (shard.count > 1 ? " (shard \(shard))" : "")
         if notStarted > 0 { summary += ", \(notStarted) not started" }
         if command.frames, let f = meanFlicker(records) { summary += String(format: "; flicker %.2f", f) }
         summary += "; manifest \(manifest)"
@@ -157,12 +168,24 @@ final class BatchRun {
         })
     }
 
-    /// The record of the item's finished run when its output is there and was made by `plan`, else nil.
+    /// Moves the picture an interrupted item wrote under its output's name (the best image so far) to `partialPath`,
+    /// so that the output folder holds finished pictures only; an output older than `since` is another run's, kept.
+    func keepPartial(_ item: BatchItem, since: Date) {
+        let output = path(item.output)
+        guard let written = (try? FileManager.default.attributesOfItem(atPath: output))?[.modificationDate] as? Date,
+              written >= since.addingTimeInterval(-1) else { return }
+        try? FileManager.default.removeItem(atPath: partialPath(item))
+        try? FileManager.default.moveItem(atPath: output, toPath: partialPath(item))
+    }
+
+    /// The record of the item's finished run when its output is there and was made by `plan` (with its run report
+    /// when `--report` asks for one: a report is written by the run it describes), else nil.
     func finishedRecord(_ item: BatchItem, plan: String) -> BatchRecord? {
         guard FileManager.default.fileExists(atPath: path(item.output)),
               let data = FileManager.default.contents(atPath: statePath(item)),
               let record = try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: statePath(item)).first,
               record.plan == plan, record.status == .done else { return nil }
+        if command.report, record.report.map({ !FileManager.default.fileExists(atPath: path($0)) }) ?? true { return nil }
         return record
     }
 
@@ -180,7 +203,8 @@ final class BatchRun {
     func transfer(_ item: BatchItem, output: String, resume: Bool, display: ProgressDisplay) throws -> StylizeResult {
         if resume {
             do {
-                if let result = try ResumeCommand.parse([checkpointPath(item)] + (quiet ? ["--quiet"] : [])).perform(progress: display) {
+                if let result = try ResumeCommand.parse([checkpointPath(item)] + (quiet ? ["--quiet"] : []))
+                    .perform(progress: display, interruptedHint: interruptedHint(item)) {
                     return result
                 }
             } catch let exit as ExitCode where Interrupt.shared.isRequested {
@@ -189,20 +213,80 @@ final class BatchRun {
                 display.line("stylize: \(item.name): cannot resume (\(message(error))); starting again")
             }
         }
+        let transfer = try TransferCommand.parse(arguments(item, output: output, start: try frameStart(item)))
+        guard let result = try transfer.perform(progress: display, interruptedHint: interruptedHint(item)) else { throw CLIError("--dry-run computes nothing") }
+        return result
+    }
+
+    /// The transfer's arguments for an item; `start`: a frame's starting image and its longest edge (`frameStart`).
+    func arguments(_ item: BatchItem, output: String, start: (path: String, edge: Int)?) -> [String] {
         var args = ["--content", item.content, "--style", item.style, "-o", path(output), "--checkpoint", checkpointPath(item)]
         if let preset = item.preset { args += ["--preset", preset] }
         if command.report { args += ["--report", path(reportName(item))] }
         if quiet { args.append("--quiet") }
-        if let (start, edge) = try frameStart(item) {
+        if let (start, edge) = start {
             // The previous result is already at the output size: one scale there, from it (a coarse scale first would
             // start from a shrunk copy and lose its strokes). The last --init counts.
-            args += BatchRun.removingSizes(transferOptions) + ["--scales", "\(edge)", "--init", start]
-        } else {
-            args += transferOptions
+            return args + BatchRun.removingSizes(transferOptions) + ["--scales", "\(edge)", "--init", start]
         }
-        let transfer = try TransferCommand.parse(args)
-        guard let result = try transfer.perform(progress: display) else { throw CLIError("--dry-run computes nothing") }
-        return result
+        return args + transferOptions
+    }
+
+    /// `--dry-run`: the plan of every item this shard would compute (an item finished earlier with the same plan
+    /// costs nothing), the time of them all and the peak memory of the largest; nothing is computed or written.
+    /// A chained frame is planned as it runs: one scale at the output size.
+    func dryRun(_ items: [BatchItem], fingerprints: BatchPlanFingerprints, shard: BatchShard) throws {
+        var previousPlan: [Int: String] = [:], chainComputed = Set<Int>()
+        var earlier = 0, failing = 0, seconds = 0.0, peak = 0
+        var loaded: (weights: VGGWeights, network: VGGNetwork, calibration: TimeCalibration)?
+        var lines: [String] = []
+        for item in items {
+            let fingerprint = try fingerprints.plan(item, previous: item.position > 0 ? previousPlan[item.chain] : nil)
+            previousPlan[item.chain] = fingerprint
+            if !chainComputed.contains(item.chain), finishedRecord(item, plan: fingerprint) != nil {
+                earlier += 1
+                continue
+            }
+            chainComputed.insert(item.chain)
+            do {
+                var transfer = try TransferCommand.parse(arguments(item, output: item.output, start: nil))
+                let inputs = try RunInputs.read(content: transfer.content, styles: transfer.styleFiles,
+                                                initialization: transfer.initialization, using: readImage)
+                if loaded == nil {
+                    let weights = try transfer.network.loadWeights()
+                    let vgg = transfer.network.network(weights)
+                    let preset = try Preset.find(transfer.preset)
+                    let calibration = PlanRun.calibration(weights: weights, network: vgg, preset: preset, measure: true, again: false,
+                                                          progress: ProgressDisplay(quiet: quiet))!
+                    loaded = (weights, vgg, calibration)
+                }
+                let architecture = loaded!.weights.architecture
+                var plan = try RunPlan(request: transfer.request(preset: try Preset.find(transfer.preset)), inputs: inputs, architecture: architecture)
+                if command.frames, command.frameBlend > 0, item.position > 0 {
+                    let edge = max(plan.outputSize.width, plan.outputSize.height)
+                    transfer = try TransferCommand.parse(arguments(item, output: item.output, start: ("", edge)).dropLast(2).map { $0 })
+                    plan = try RunPlan(request: transfer.request(preset: try Preset.find(transfer.preset)), inputs: inputs, architecture: architecture)
+                }
+                let time = plan.estimatedSeconds(loaded!.calibration, architecture: architecture)
+                let bytes = plan.memoryEstimate(architecture: architecture, convolution: transfer.network.conv).bytes
+                seconds += time
+                peak = max(peak, bytes)
+                lines.append("  \(item.output): \(plan.outputSize), about \(durationText(time)), \(memoryText(bytes))")
+            } catch {
+                failing += 1
+                lines.append("  \(item.output): would fail: \(message(error))")
+            }
+        }
+        let computed = items.count - earlier - failing
+        var text = "batch (dry run: nothing is computed or written): \(counted(items.count, "item"))"
+            + (shard.count > 1 ? " of shard \(shard)" : "") + ", \(earlier) finished earlier (skipped), \(computed) to compute"
+            + (failing > 0 ? ", \(failing) failing" : "") + "\n"
+        if !quiet { text += lines.map { $0 + "\n" }.joined() }
+        text += "time: about \(durationText(seconds)) on this machine for the \(counted(computed, "item")) to compute"
+            + " (every evaluation budget used up)\n"
+        text += "memory: about \(memoryText(peak)) at the peak (the largest item); \(memoryText(AvailableMemory.bytes)) available\n"
+        Console.output(text)
+        if failing > 0 { throw ExitCode(1) }
     }
 
     /// With `--frames` and a weight above 0: the starting image of a frame after the first, written to `.stylize/`,
@@ -215,6 +299,11 @@ final class BatchRun {
                                         frame: try RGBImage(contentsOf: item.content), weight: command.frameBlend)
         try start.write(to: startPath(item))
         return (startPath(item), max(start.width, start.height))
+    }
+
+    /// What an interrupted item's summary says: where its picture so far is, and that a rerun continues it.
+    func interruptedHint(_ item: BatchItem) -> String {
+        "the best image so far is kept in \(partialPath(item)); rerun the batch to continue the item"
     }
 
     /// Transfer options without `--size` and `--scales` (and their values).

@@ -20,6 +20,11 @@ struct PlanRun {
     var progress: ProgressDisplay? = nil
     /// How the request asked for tiles (`--tile`), which the plans `--fit` tries keep.
     var tiling: RunPlan.Tiling = .auto
+    /// What the summary of an interrupted run says instead of "continue with: stylize resume CHECKPOINT" (a batch
+    /// item: how the batch continues it).
+    var interruptedHint: String? = nil
+    /// Calibrate the time estimate again even when one is cached (`--recalibrate`).
+    var recalibrate = false
 
     /// The one write set of a run, for `transfer` and `resume` alike: the image, the report, the log (unless it goes
     /// to standard output, `-`), the checkpoint and the folder of the numbered intermediates, against `reads`.
@@ -78,19 +83,10 @@ struct PlanRun {
             progress.line("--fit: \(asked) would need \(memoryText(askedBytes)), \(memoryText(available)) available; lowered to \(plan.outputSize) (\(memoryText(memory.bytes)))")
         }
         let weightsFingerprint = Fingerprint.of(weights)
-        let calibrationKey = TimeCalibration.key(weights: weightsFingerprint, convolution: network.conv)
-        let cached = TimeCalibration.cached(key: calibrationKey)
-        if let warning = cached.warning { Console.error("stylize: warning: \(warning)\n") }
-        var calibration = cached.calibration
         let vgg = network.network(weights)
+        let calibration = PlanRun.calibration(weights: weights, network: vgg, preset: plan.preset, measure: dryRun || recalibrate,
+                                              again: recalibrate, progress: progress)
         if dryRun {
-            if calibration == nil {
-                let kept = TimeCalibration.cachePath.map { "kept in \($0)" } ?? "not kept: neither HOME nor XDG_CACHE_HOME names an absolute folder"
-                progress.line("calibrating this machine (a few seconds, once per machine and weights; \(kept))")
-                let measured = TimeCalibration.measure(network: vgg, preset: plan.preset)
-                measured.store(key: calibrationKey)
-                calibration = measured
-            }
             printDryRun(memory: memory, available: available, seconds: plan.estimatedSeconds(calibration!, architecture: architecture))
             return nil
         }
@@ -98,8 +94,10 @@ struct PlanRun {
         let estimate = calibration.map { plan.estimatedSeconds($0, architecture: architecture) }
         progress.line("weights: \(weights.source)")
         let p = plan.preset
-        progress.line("preset: \(p.name) (content \(p.contentWeight), style \(p.styleWeight), tv \(p.tvWeight), "
-                      + "\(p.iterations) evaluations" + (plan.scales.count == 1 ? ", \(plan.outputSize))" : ", scales \(plan.scales.map(\.longestEdge)))")
+        // The budget of each scale (`--iterations` sets every one of them): "150+80 evaluations at scales [256, 512]".
+        let budgets = plan.scales.map { "\($0.evaluations)" }.joined(separator: "+")
+        progress.line("preset: \(p.name) (content \(p.contentWeight), style \(p.styleWeight), tv \(p.tvWeight), \(budgets) evaluations"
+                      + (plan.scales.count == 1 ? ", \(plan.outputSize))" : " at scales \(plan.scales.map(\.longestEdge)))")
                       + "; memory about \(memoryText(memory.bytes))" + (estimate.map { ", time about \(durationText($0))" } ?? ""))
         if let resume {
             let s = resume.state
@@ -170,21 +168,42 @@ struct PlanRun {
             try AtomicFile.write(Array(try page.html().utf8), to: report)
             progress.line("report: \(report)")
         }
+        var reason = stopReason(result.stop, checkpointed: checkpointed)
+        if case .cancelled = result.stop, result.image.width != plan.outputSize.width || result.image.height != plan.outputSize.height {
+            reason += " (stopped at a coarser scale: the picture is \(result.image.width)x\(result.image.height), not \(plan.outputSize))"
+        }
         let t = result.terms
         // With the log on standard output (`--log -`), the summary goes to standard error, after the last JSON line.
         let summary = plan.outputs.log == JSONLineLog.standardOutput ? Console.error : Console.output
         summary(String(format: "%@: %dx%d, %@, %@, %.1f s%@; loss %.4g (content %.4g, style %.4g, tv %.4g); %@\n",
                               out, result.image.width, result.image.height, counted(result.evaluations, "evaluation"),
                               counted(result.iterations, "step"), result.seconds,
-                              estimate.map { " (estimated \(durationText($0)))" } ?? "", t.total, t.content, t.style, t.tv,
-                              stopReason(result.stop, checkpointed: checkpointed)))
+                              estimate.map { " (estimated \(durationText($0)))" } ?? "", t.total, t.content, t.style, t.tv, reason))
         if case .cancelled = result.stop { throw ExitCode(interrupt.exitStatus) }
         return result
+    }
+
+    /// The time calibration of this machine and weights: the kept one, else (with `measure`) a new one, measured and
+    /// kept (`again`: measured even when one is kept, for `--recalibrate`); nil when none is kept and `measure` is off.
+    /// - Parameter preset: whose layers the calibration evaluates.
+    static func calibration(weights: VGGWeights, network vgg: VGGNetwork, preset: Preset, measure: Bool, again: Bool,
+                            progress: ProgressDisplay) -> TimeCalibration? {
+        let key = TimeCalibration.key(weights: Fingerprint.of(weights), convolution: vgg.convolution)
+        let cached = TimeCalibration.cached(key: key)
+        if let warning = cached.warning { Console.error("stylize: warning: \(warning)\n") }
+        if let kept = cached.calibration, !again { return kept }
+        guard measure || again else { return nil }
+        let kept = TimeCalibration.cachePath.map { "kept in \($0)" } ?? "not kept: neither HOME nor XDG_CACHE_HOME names an absolute folder"
+        progress.line("calibrating this machine (a few seconds, once per machine and weights or on --recalibrate; \(kept))")
+        let measured = TimeCalibration.measure(network: vgg, preset: preset)
+        measured.store(key: key)
+        return measured
     }
 
     /// Why the run ended, in the user's words: Ctrl-C or SIGTERM is "interrupted".
     func stopReason(_ stop: LBFGSStop, checkpointed: Int?) -> String {
         if case .cancelled = stop {
+            if let interruptedHint { return "stopped: interrupted; \(interruptedHint)" }
             if let path = plan.outputs.checkpoint, checkpointed != nil {
                 return "stopped: interrupted; the best image so far was saved; continue with: stylize resume \(path)"
             }

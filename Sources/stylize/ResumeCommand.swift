@@ -15,7 +15,8 @@ struct ResumeCommand: ParsableCommand {
         machine and thread count the resumed run ends with the same image, byte for
         byte, and the same log lines as a run that was never stopped. The checkpoint
         keeps being written as before.
-          stylize --content a.jpg --style b.jpg --checkpoint run.ckpt    (Ctrl-C)
+          stylize --content images/building.jpg --style images/starry_night.jpg \\
+                  --checkpoint run.ckpt    # then Ctrl-C, or a reboot
           stylize resume run.ckpt
         """)
 
@@ -40,7 +41,7 @@ struct ResumeCommand: ParsableCommand {
 
     /// The resumed run; `stylize batch` calls it for an interrupted item, with its own `progress`.
     @discardableResult
-    func perform(progress: ProgressDisplay? = nil) throws -> StylizeResult? {
+    func perform(progress: ProgressDisplay? = nil, interruptedHint: String? = nil) throws -> StylizeResult? {
         // Read before the roles are checked: the checkpoint is an input that this command writes again.
         let saved: Checkpoint
         do { saved = try Checkpoint.read(path: checkpoint, memoryLimit: AvailableMemory.bytes) } catch { throw CLIError(error.description) }
@@ -79,6 +80,7 @@ struct ResumeCommand: ParsableCommand {
         }
         var run = PlanRun(plan: plan, inputs: inputs, weights: loaded, network: network, quiet: quiet, resume: saved)
         run.progress = progress
+        run.interruptedHint = interruptedHint
         return try run.execute(dryRun: false, fit: false)
     }
 }

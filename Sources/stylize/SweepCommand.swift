@@ -12,16 +12,25 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Render a contact sheet of the transfer with preset values varied, to tune a preset by looking.",
         discussion: """
-        Each --vary KEY=V1,V2,... varies one preset field (style_weight, content_weight, tv_weight, style_scale,
-        iterations, history, init, content_layer, normalization), one style layer's weight (block3_conv1=0,1,4), the one
-        style layer used (style_layer=block1_conv1,block5_conv1) or the preset itself (preset=default,strong-style). The first --vary runs along the columns, the others and
-        several photos (--content a.jpg,b.jpg) down the rows. Every cell runs the preset's own schedule
-        scaled to --size, so a 256 px preview looks like the full-size result with the same values.
-          stylize sweep --content images/building.jpg --style images/starry_night.jpg \\
-                        --vary style_weight=0.1,1,10,100 --vary style_scale=0.5,1,2 -o sweep.png
-        Then save the cell you like (cells are numbered on the sheet, row by row from 1):
-          stylize sweep --content images/building.jpg --style images/starry_night.jpg \\
-                        --vary style_weight=0.1,1,10,100 --vary style_scale=0.5,1,2 --pick 6 --save-preset mine
+        Each --vary KEY=V1,V2,... varies one preset field (style_weight,
+        content_weight, tv_weight, style_scale, iterations, history, init,
+        content_layer, normalization), one style layer's weight
+        (block3_conv1=0,1,4), the one style layer used
+        (style_layer=block1_conv1,block5_conv1) or the preset itself
+        (preset=default,strong-style). The first --vary runs along the columns,
+        the others and several photos (--content a.jpg,b.jpg) down the rows.
+        Every cell runs the preset's own schedule scaled to --size, so a 256 px
+        preview looks like the full-size result with the same values.
+          stylize sweep --content images/building.jpg \\
+                        --style images/starry_night.jpg \\
+                        --vary style_weight=0.1,1,10,100 --vary style_scale=0.5,1,2 \\
+                        -o sweep.png
+        Then save the cell you like (cells are numbered on the sheet, row by row
+        from 1):
+          stylize sweep --content images/building.jpg \\
+                        --style images/starry_night.jpg \\
+                        --vary style_weight=0.1,1,10,100 --vary style_scale=0.5,1,2 \\
+                        --pick 6 --save-preset mine
         """)
 
     @Option(name: .long, help: "The content photo(s) (PNG or JPEG); several, comma-separated, make more rows.")
@@ -57,6 +66,9 @@ struct SweepCommand: ParsableCommand {
     var force = false
 
     @OptionGroup var network: NetworkOptions
+
+    @Flag(name: .long, help: "Print the sweep's time (every cell) and peak memory (the largest cell), and write nothing.")
+    var dryRun = false
 
     @Flag(name: .long, help: "Print only the table of cells.")
     var quiet = false
@@ -174,13 +186,28 @@ struct SweepCommand: ParsableCommand {
         if output == nil { roles.madeFolders = ["output"] }
         try roles.check()
         let interrupt = Interrupt.shared
+        // The cell's line rewritten in place on a terminal; nothing between the cells' lines otherwise (a log file).
+        let live = !quiet && isatty(STDERR_FILENO) != 0
         let photos = try contentFiles.map { try readImage($0) }
         let styleImage = try readImage(style)
         let weights = try network.loadWeights()
         let vgg = network.network(weights)
-        if output == nil { try? FileManager.default.createDirectory(atPath: "output", withIntermediateDirectories: true) }
         let presets = try cells.map { try Self.preview(Self.preset(base, axes: axes, cell: $0), size: size, iterations: iterations) }
         for p in presets { try checkLayers(p, architecture: weights.architecture) }
+        if dryRun {
+            let plans = photos.flatMap { photo in
+                presets.map { RunPlan.unchecked(preset: $0, inputs: RunInputs(content: photo, styles: [styleImage]), architecture: weights.architecture) }
+            }
+            let calibration = PlanRun.calibration(weights: weights, network: vgg, preset: presets[0], measure: true, again: false,
+                                                  progress: ProgressDisplay(quiet: quiet))!
+            let seconds = plans.map { $0.estimatedSeconds(calibration, architecture: weights.architecture) }.reduce(0, +)
+            let peak = plans.map { $0.memoryEstimate(architecture: weights.architecture, convolution: network.conv).bytes }.max() ?? 0
+            Console.output("sweep (dry run: nothing is computed or written): \(counted(plans.count, "cell")) at \(size) px into \(out)\n"
+                           + "time: about \(durationText(seconds)) on this machine for every cell (every evaluation budget used up)\n"
+                           + "memory: about \(memoryText(peak)) at the peak (the largest cell); \(memoryText(AvailableMemory.bytes)) available\n")
+            return
+        }
+        if output == nil { try? FileManager.default.createDirectory(atPath: "output", withIntermediateDirectories: true) }
         if !quiet {
             Console.error("weights: \(weights.source)\nsweep: \(cells.count) cell(s) at \(size) px from preset \(base.name)\n")
         }
@@ -196,7 +223,7 @@ struct SweepCommand: ParsableCommand {
                 let plan = RunPlan.unchecked(preset: p, inputs: inputs, architecture: weights.architecture)
                 let started = Date()
                 let result = Stylizer(network: vgg, plan: plan).run(inputs: inputs) { progress, _, _ in
-                    if !quiet {
+                    if live {
                         Console.error(String(format: "\r  cell %d/%d  scale %d/%d  %d/%d evaluations  loss %.4g   ",
                                              n, total, progress.scaleIndex + 1, progress.scaleCount,
                                              progress.evaluations, progress.evaluationBudget, progress.terms.total))
@@ -211,7 +238,7 @@ struct SweepCommand: ParsableCommand {
                 let line = String(format: "%3d  %@%@  loss %.4g (content %.4g, style %.4g, tv %.4g)  distance from photo %.2f  %.0f s",
                                   n, photoName, Self.label(axes, cell), result.terms.total, result.terms.content, result.terms.style,
                                   result.terms.tv, distance, Date().timeIntervalSince(started))
-                if !quiet { Console.error("\r" + String(repeating: " ", count: 78) + "\r") }
+                if live { Console.error("\r" + String(repeating: " ", count: 78) + "\r") }
                 Console.output(line + "\n")
             }
         }

@@ -32,13 +32,13 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Size of the style images relative to the output, (0, 8] (preset: style_scale).")
     var styleScale: Double?
 
-    @Option(name: [.short, .long], help: "Output image, .png or .jpg, in an existing folder (default: output/CONTENT-STYLE.png; output/ is created).")
+    @Option(name: [.short, .long], help: "Output image, .png or .jpg, in an existing folder (default: output/CONTENT-STYLE.png, or CONTENT-STYLE-PRESET.png with --preset; output/ is created).")
     var output: String?
 
     @Option(name: .long, help: "Longest edge of the output in pixels, \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound) (preset: size).")
     var size: Int?
 
-    @Option(name: .long, help: "Evaluation budget of the optimizer, per scale, \(Preset.Limits.iterations.lowerBound)...\(Preset.Limits.iterations.upperBound) (preset: iterations).")
+    @Option(name: .long, help: "Evaluation budget of every scale (the preset's per-scale budgets, e.g. 150,80, become N,N; --scale-iterations sets each), \(Preset.Limits.iterations.lowerBound)...\(Preset.Limits.iterations.upperBound) (preset: iterations).")
     var iterations: Int?
 
     @Option(name: .long, help: "Preset name (see `stylize presets`) or path to a preset .json file.")
@@ -56,13 +56,16 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Layer of the content loss, e.g. block5_conv2 or relu5_2 (preset: content_layer).")
     var contentLayer: String?
 
-    @Option(name: .long, help: "Weight of one style layer, LAYER=WEIGHT, e.g. block3_conv1=0.5; repeatable; 0 drops the layer.")
+    @Option(name: .long, help: "Weight of one style layer, LAYER=WEIGHT, e.g. block3_conv1=0.5 or relu3_1=0.5; repeatable; 0 drops the layer.")
     var styleLayer: [StyleLayerArgument] = []
+
+    @Option(name: .long, help: ArgumentHelp("The only style layers, LAYER[=WEIGHT],... (weight 1 unless given), e.g. relu1_1,relu2_1=0.5; the preset's others are dropped.", valueName: "layers"))
+    var styleLayers: StyleLayerList?
 
     @Option(name: .customLong("init"), help: "Starting image: content, noise (or random), style or a PATH (preset: init).")
     var initialization: Initialization?
 
-    @Option(name: .long, help: "Seed of the noise initialisation.")
+    @Option(name: .long, help: "Seed of the noise initialisation, a whole number 0...\(UInt64.max).")
     var seed: UInt64 = 0
 
     @Flag(name: .long, help: "Keep the content's colours: transfer the style on luminance only.")
@@ -83,7 +86,7 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How L-BFGS stores its history: bfloat16 (half the memory) or float32.", valueName: "bfloat16|float32"))
     var historyPrecision: HistoryPrecision = .bfloat16
 
-    @Option(name: .long, help: ArgumentHelp("Evaluate large scales in tiles of N pixels plus a halo, with the same loss and gradient as whole images and far less memory: auto (tiles where one evaluation and the optimizer would need over \(RunPlan.autoTileBytes >> 20) MiB), off, or N.", valueName: "auto|off|N"))
+    @Option(name: .long, help: ArgumentHelp("Evaluate large scales in tiles of N pixels plus a halo, with the same loss and gradient as whole images and far less memory: auto (tiles where one evaluation and the optimizer would need over \(memoryText(RunPlan.autoTileBytes))), off, or N pixels (at least \(RunPlan.minimumTile)).", valueName: "auto|off|N"))
     var tile: RunPlan.Tiling = .auto
 
     @Flag(name: .long, help: "Let the optimizer move pixels outside 0...255 (clamped only when written), for comparisons with unbounded optimizers.")
@@ -110,6 +113,9 @@ struct TransferCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the plan, the peak memory and the estimated time, and write nothing (the first time on a machine it calibrates for a few seconds).")
     var dryRun = false
 
+    @Flag(name: .long, help: "Measure this machine's speed again for the time estimates and keep the new measure (after a calibration made while the machine was busy).")
+    var recalibrate = false
+
     @Flag(name: .long, help: "Lower the size until the run fits in the memory available now, and say so.")
     var fit = false
 
@@ -122,8 +128,16 @@ struct TransferCommand: ParsableCommand {
 
     func validate() throws {
         _ = Interrupt.shared   // from the start: a signal while loading stops cleanly too
+        if let list = styleLayer.first(where: \.isList) {
+            throw CLIError("--style-layer \(list.text): --style-layer sets one layer's weight; to use only some"
+                           + " layers, give them to --style-layers (e.g. --style-layers relu1_1,relu2_1=0.5)")
+        }
         guard !styleFiles.isEmpty, !styleFiles.contains(where: \.isEmpty) else {
             throw CLIError("--style needs one or more image paths, comma-separated, e.g. a.jpg,b.jpg")
+        }
+        if let path = initialization?.path, !path.contains("/"), !path.contains("."), !FileManager.default.fileExists(atPath: path) {
+            throw CLIError("--init \(path): give content, noise (or random), style, or the path of a PNG or JPEG file"
+                           + (path == "image" ? " (neural-style's -init image is --init content)" : ""))
         }
         try OutputPath.checkFile(outputPath, option: "-o", extensions: ["png", "jpg", "jpeg"])
         if let report { try OutputPath.checkFile(report, option: "--report", extensions: ["html"]) }
@@ -154,7 +168,9 @@ struct TransferCommand: ParsableCommand {
         if let output { return output }
         let c = URL(fileURLWithPath: content).deletingPathExtension().lastPathComponent
         let s = styleFiles.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }.joined(separator: "+")
-        return "\(defaultOutputFolder)/\(c)-\(s).png"
+        // A preset part, as in a batch, so that runs with two presets do not write one file.
+        let p = preset == "default" ? "" : "-" + URL(fileURLWithPath: preset).deletingPathExtension().lastPathComponent
+        return "\(defaultOutputFolder)/\(c)-\(s)\(p).png"
     }
 
     var outputs: RunOutputs {
@@ -176,7 +192,11 @@ struct TransferCommand: ParsableCommand {
         r.styleWeight = styleWeight
         r.tvWeight = tvWeight
         r.contentLayer = contentLayer
-        r.styleLayers = styleLayer.map(\.entry)
+        if let only = styleLayers?.entries {
+            let picked = Set(only.map { VGGArchitecture.kerasName($0.layer) })
+            r.styleLayers = base.styleLayers.filter { !picked.contains($0.layer) }.map { .init(layer: $0.layer, weight: 0) } + only
+        }
+        r.styleLayers += styleLayer.map(\.entry)
         r.iterations = iterations
         r.size = size
         r.scales = scales?.values
@@ -197,7 +217,7 @@ struct TransferCommand: ParsableCommand {
     /// first (`roles()`), before anything is read.
     /// - Returns: the result (nil for --dry-run); an interrupted run throws `ExitCode` after saving.
     @discardableResult
-    func perform(progress: ProgressDisplay? = nil) throws -> StylizeResult? {
+    func perform(progress: ProgressDisplay? = nil, interruptedHint: String? = nil) throws -> StylizeResult? {
         try roles().check()
         let request = request(preset: try Preset.find(preset))
         let inputs = try RunInputs.read(content: content, styles: styleFiles, initialization: initialization, using: readImage)
@@ -210,6 +230,8 @@ struct TransferCommand: ParsableCommand {
         var run = PlanRun(plan: plan, inputs: inputs, weights: weights, network: network, quiet: quiet)
         run.progress = progress
         run.tiling = tile
+        run.recalibrate = recalibrate
+        run.interruptedHint = interruptedHint
         return try run.execute(dryRun: dryRun, fit: fit)
     }
 }

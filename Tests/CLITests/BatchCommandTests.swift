@@ -94,7 +94,7 @@ final class BatchCommandTests: XCTestCase {
 
         // The Kubernetes form of task 1 finds its item done.
         let k8s = try CLI.run(args + ["--shard-count", "2"], env: ["JOB_COMPLETION_INDEX": "1"])
-        XCTAssertTrue(k8s.stdout.contains("0 done, 1 skipped, 0 failed of shard 1/2's 1 items"), k8s.stdout)
+        XCTAssertTrue(k8s.stdout.contains("0 done, 1 skipped, 0 failed of 1 item (shard 1/2)"), k8s.stdout)
 
         let merged = try CLI.run(["batch", "--merge", out.path])
         XCTAssertEqual(merged.status, 0, merged.stderr + merged.stdout)
@@ -182,10 +182,36 @@ extension BatchCommandTests {
         XCTAssertTrue(stopped.stdout.contains("0 done, 0 skipped, 0 failed, 1 interrupted of 2 items, 1 not started"), stopped.stdout)
         let records = try manifest(out.appendingPathComponent("manifest.jsonl"))
         XCTAssertEqual(records.map { $0["status"] as? String }, ["interrupted"])
+        // The picture so far is kept aside, never under the output's name, and the way on is a rerun of the batch.
+        let name = records[0]["output"] as! String
+        XCTAssertFalse(CLI.listing(out).contains(name), "\(CLI.listing(out))")
+        let partial = (name as NSString).deletingPathExtension + ".partial.png"
+        XCTAssertTrue(CLI.listing(out.appendingPathComponent(".stylize")).contains(partial), CLI.listing(out.appendingPathComponent(".stylize")).description)
+        XCTAssertTrue(stopped.stdout.contains("rerun the batch to continue the item"), stopped.stdout)
+        XCTAssertFalse(stopped.stdout.contains("stylize resume"), stopped.stdout)
         let again = try CLI.run(args)
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stdout.contains("batch: 2 done, 0 skipped, 0 failed of 2 items"), again.stdout)
         XCTAssertTrue(again.stderr.contains("resuming at scale"), "the interrupted item continues from its checkpoint: \(again.stderr)")
         XCTAssertFalse(CLI.listing(out.appendingPathComponent(".stylize")).contains { $0.hasSuffix(".ckpt") }, "checkpoints removed when done")
+        XCTAssertTrue(CLI.listing(out).contains(name))
+        XCTAssertFalse(CLI.listing(out.appendingPathComponent(".stylize")).contains(partial), "the partial picture goes once the item is done")
+    }
+
+    /// `--report` added to a finished batch computes the items again, each with its report, and the index links them.
+    func testReportAddedToAFinishedBatchWritesTheReports() throws {
+        try CLI.requireImages()
+        let photos = try photos(["building.jpg"])
+        let out = photos.deletingLastPathComponent().appendingPathComponent("out")
+        let args = ["batch", "--content", photos.path, "--style", style, "-o", out.path] + quick
+        XCTAssertEqual(try CLI.run(args).status, 0)
+        let withReport = try CLI.run(args + ["--report"])
+        XCTAssertEqual(withReport.status, 0, withReport.stderr)
+        XCTAssertTrue(withReport.stdout.contains("batch: 1 done, 0 skipped, 0 failed of 1 item"), withReport.stdout)
+        XCTAssertTrue(CLI.listing(out.appendingPathComponent("reports")).contains("building-starry_night.html"))
+        let index = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
+        XCTAssertTrue(index.contains("href=\"reports/building-starry_night.html\""), index)
+        let third = try CLI.run(args + ["--report"])
+        XCTAssertTrue(third.stdout.contains("batch: 0 done, 1 skipped, 0 failed of 1 item"), third.stdout)
     }
 }

@@ -44,10 +44,10 @@ final class BatchOutputTests: XCTestCase {
         let args = ["batch", "--content", photos.path, "--style", starry.path, "-o", photos.path] + quick
         let first = try CLI.run(args)
         XCTAssertEqual(first.status, 0, first.stderr)
-        XCTAssertTrue(first.stdout.contains("batch: 1 done, 0 skipped, 0 failed of 1 items"), first.stdout)
+        XCTAssertTrue(first.stdout.contains("batch: 1 done, 0 skipped, 0 failed of 1 item"), first.stdout)
         let again = try CLI.run(args)
         XCTAssertEqual(again.status, 0, again.stderr)
-        XCTAssertTrue(again.stdout.contains("batch: 0 done, 1 skipped, 0 failed of 1 items"), again.stdout)
+        XCTAssertTrue(again.stdout.contains("batch: 0 done, 1 skipped, 0 failed of 1 item"), again.stdout)
         XCTAssertEqual(CLI.listing(photos).filter { !$0.hasPrefix(".") }, ["a-starry_night.png", "a.jpg", "manifest.jsonl"])
     }
 

