@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // stylize: Gram-matrix neural style transfer on the CPU.
 // Dependencies point one way: stylize -> StyleTransfer, Visualization, WeightFiles -> NeuralCore, Imaging -> C targets
+// (ARCHITECTURE.md lists every module's dependencies; ArchitectureTests holds that list to this file).
 import Foundation
 import PackageDescription
 
@@ -94,6 +95,8 @@ let package = Package(
                     exclude: ["Fixtures"]),   // reference scripts and their output; the tests paste the numbers
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
         .testTarget(name: "CLITests", dependencies: ["stylize", "Imaging", "NeuralCore", "StyleTransfer"]),
+        // ARCHITECTURE.md's module dependency list against this file (both read as text from the repository root).
+        .testTarget(name: "ArchitectureTests"),
         // Replays the fuzz seed corpus and every input a fuzzer crashed on (Fuzz/regressions) through the parsers.
         .testTarget(name: "FuzzRegressionTests", dependencies: ["SafeIO", "Imaging", "WeightFiles", "StyleTransfer"],
                     path: "Fuzz/Sources", exclude: ["Harness"], sources: ["FuzzTargets", "RegressionTests"]),
