@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // stylize: Gram-matrix neural style transfer on the CPU.
-// Dependencies point one way: stylize -> StyleTransfer, Visualization -> NeuralCore, Imaging -> C targets.
+// Dependencies point one way: stylize -> StyleTransfer, Visualization, WeightFiles -> NeuralCore, Imaging -> C targets
+// (ARCHITECTURE.md lists every module's dependencies; ArchitectureTests holds that list to this file).
 import Foundation
 import PackageDescription
 
@@ -72,27 +73,32 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["SafeIO", "CPNG", "CJPEG"]),
         // cpuid and the start-up check of the kernels' ISA; compiled for the baseline, whatever STYLIZE_ISA says.
         .target(name: "CCPU", cSettings: [.define("STYLIZE_BUILD_ISA", to: String(isa.rawValue))]),
-        .target(name: "NeuralCore", dependencies: ["SafeIO", "COpenBLAS", "CZlib", "CCPU"], swiftSettings: kernelSettings),
+        .target(name: "NeuralCore", dependencies: ["COpenBLAS", "CCPU"], swiftSettings: kernelSettings),
+        // The weight-file readers (HDF5, safetensors, torch.save, the Keras and torchvision layouts) and where to find one.
+        .target(name: "WeightFiles", dependencies: ["NeuralCore", "SafeIO", "CZlib"], swiftSettings: kernelSettings),
         .target(name: "StyleTransfer", dependencies: ["SafeIO", "NeuralCore", "Imaging"], swiftSettings: kernelSettings),
         .target(name: "Visualization", dependencies: ["NeuralCore", "Imaging", "CLibFreeType"]),
         .executableTarget(
             name: "stylize",
-            dependencies: ["StyleTransfer", "Visualization", "NeuralCore", "Imaging", "SafeIO",
+            dependencies: ["StyleTransfer", "Visualization", "WeightFiles", "NeuralCore", "Imaging", "SafeIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "stylize-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
         .executableTarget(name: "optimizer-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
-        .executableTarget(name: "seam-check", dependencies: ["NeuralCore", "StyleTransfer", "Imaging"]),
+        .executableTarget(name: "seam-check", dependencies: ["NeuralCore", "WeightFiles", "StyleTransfer", "Imaging"]),
         // Tests: one target per module, plus the command line.
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "Imaging", "CHDF5"],
+        .testTarget(name: "NeuralCoreTests", dependencies: ["NeuralCore", "WeightFiles", "Imaging"]),
+        .testTarget(name: "WeightFilesTests", dependencies: ["WeightFiles", "NeuralCore", "CHDF5"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "StyleTransferTests", dependencies: ["StyleTransfer", "NeuralCore"],
+        .testTarget(name: "StyleTransferTests", dependencies: ["StyleTransfer", "NeuralCore", "WeightFiles"],
                     exclude: ["Fixtures"]),   // reference scripts and their output; the tests paste the numbers
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
         .testTarget(name: "CLITests", dependencies: ["stylize", "Imaging", "NeuralCore", "StyleTransfer"]),
+        // ARCHITECTURE.md's module dependency list against this file (both read as text from the repository root).
+        .testTarget(name: "ArchitectureTests"),
         // Replays the fuzz seed corpus and every input a fuzzer crashed on (Fuzz/regressions) through the parsers.
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["SafeIO", "Imaging", "NeuralCore", "StyleTransfer"],
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["SafeIO", "Imaging", "WeightFiles", "StyleTransfer"],
                     path: "Fuzz/Sources", exclude: ["Harness"], sources: ["FuzzTargets", "RegressionTests"]),
     ]
 )
@@ -102,7 +108,7 @@ let package = Package(
 // declared only when STYLIZE_FUZZ=1; the regression tests, which share its Fuzz/Sources/FuzzTargets, are left out then.
 if Context.environment["STYLIZE_FUZZ"] == "1" {
     package.targets.removeAll { $0.name == "FuzzRegressionTests" }
-    package.targets.append(.executableTarget(name: "stylize-fuzz", dependencies: ["Imaging", "NeuralCore", "StyleTransfer"],
+    package.targets.append(.executableTarget(name: "stylize-fuzz", dependencies: ["Imaging", "WeightFiles", "StyleTransfer"],
                                              path: "Fuzz/Sources", exclude: ["RegressionTests"],
                                              sources: ["FuzzTargets", "Harness"]))
 }

@@ -140,7 +140,7 @@ def torch_seeds():
     import torch
 
     folder = fresh("torch")
-    fixtures = ROOT / "Tests" / "NeuralCoreTests" / "Fixtures"
+    fixtures = ROOT / "Tests" / "WeightFilesTests" / "Fixtures"
     for name in ["torch_small.pt", "torch_small_legacy.pt", "torch_small_deflated.pt"]:
         shutil.copy(fixtures / name, folder / name)
     base = torch.arange(80, dtype=torch.float32) / 64

@@ -5,7 +5,7 @@ extension VGGWeights {
     ///
     /// Kernels `(3, 3, Cin, Cout)` are drawn in row-major order, layer after layer, from one
     /// `SplitMix64(seed)`, each `Float(nextNormal() * std)` computed in Double; the sequence is fixed so
-    /// that Tests/NeuralCoreTests/Fixtures/make_keras_reference.py rebuilds the same weights in Python.
+    /// that Tests/WeightFilesTests/Fixtures/make_keras_reference.py rebuilds the same weights in Python.
     public static func random(architecture: VGGArchitecture, seed: UInt64,
                               preprocessing: Preprocessing = .caffe) -> VGGWeights {
         var rng = SplitMix64(seed: seed)

@@ -14,6 +14,7 @@ import Foundation
 import Imaging
 import NeuralCore
 import StyleTransfer
+import WeightFiles
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write("seam-check: \(message)\n".data(using: .utf8)!)

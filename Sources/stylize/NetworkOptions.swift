@@ -1,6 +1,7 @@
 import ArgumentParser
 import NeuralCore
 import Synchronization
+import WeightFiles
 
 /// Which network weights a command uses.
 struct NetworkOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import XCTest
 @testable import NeuralCore
 import Imaging
+import WeightFiles
 
 /// Winograd F(4x4, 3x3) held to its reference twins: the im2col + GEMM convolution
 /// (`Conv3x3.forward` / `Conv3x3.backward`) and the direct 7-loop `Conv3x3.naive` (Double
@@ -135,8 +136,11 @@ final class WinogradTests: XCTestCase {
 /// case for the transforms' cancellations; measured worst 1.6e-5 at block5_conv1).
 final class WinogradBundledWeightsTests: XCTestCase {
     func testEveryLayerWithinOneInHundredThousand() throws {
-        let weights = try WeightsLoader.load(path: try WeightsTestSupport.requireHed())
-        let imagePath = "\(WeightsTestSupport.projectRoot)/images/starry_night.jpg"
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let weightsPath = "\(root)/\(WeightsLoader.bundledPath)", imagePath = "\(root)/images/starry_night.jpg"
+        guard FileManager.default.fileExists(atPath: weightsPath) else { throw XCTSkip("\(weightsPath) is absent: run scripts/setup") }
+        let weights = try WeightsLoader.load(path: weightsPath)
         guard FileManager.default.fileExists(atPath: imagePath) else { throw XCTSkip("\(imagePath) is absent: run scripts/setup") }
         let image = try RGBImage(contentsOf: imagePath).resized(width: 224, height: 224)
         var x = weights.preprocessing.apply(Tensor(height: 224, width: 224, channels: 3, data: image.pixels.map { Float($0) }))

@@ -1,6 +1,7 @@
 import Imaging
 import NeuralCore
 @testable import StyleTransfer
+import WeightFiles
 import XCTest
 
 /// The whole objective on the Winograd path against the same objective on the im2col path (the reference

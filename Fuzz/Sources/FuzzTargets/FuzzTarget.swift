@@ -1,7 +1,7 @@
 import Foundation
 @testable import Imaging
-@testable import NeuralCore
 @testable import StyleTransfer
+@testable import WeightFiles
 
 /// The parsers of untrusted bytes that `scripts/fuzz` fuzzes, and how each one is fed.
 ///

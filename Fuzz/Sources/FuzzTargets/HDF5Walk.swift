@@ -1,4 +1,4 @@
-@testable import NeuralCore
+@testable import WeightFiles
 
 /// Reads everything the HDF5 reader can give for a file: the weight loader reads datasets only once all 13 VGG
 /// convolutions are present with the right shapes, which fuzzed inputs rarely are, so the `hdf5` target also walks

@@ -1,9 +1,9 @@
 import Foundation
-import SafeIO
-import XCTest
 @testable import Imaging
-@testable import NeuralCore
+import SafeIO
 @testable import StyleTransfer
+@testable import WeightFiles
+import XCTest
 
 /// Replays every committed fuzz input through `FuzzTarget.run`, the calls the libFuzzer harness makes: the inputs a
 /// fuzzer crashed on (`Fuzz/regressions/TARGET/`) and the seed corpus (`Fuzz/corpus/TARGET/`). A crash takes the

@@ -1,5 +1,6 @@
 import Foundation
-@testable import NeuralCore
+import NeuralCore
+@testable import WeightFiles
 
 /// Builds `torch.save`-like files byte by byte, for the hostile cases (the well-formed fixtures come from torch
 /// itself, Fixtures/make_torch_fixtures.py): a stored zip archive and the pickle torch writes for a state dict.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the small HDF5 files of HDF5ReaderTests (run from the project root:
-python3 Tests/NeuralCoreTests/Fixtures/make_hdf5_variants.py; needs h5py and numpy). The tests compare every
+python3 Tests/WeightFilesTests/Fixtures/make_hdf5_variants.py; needs h5py and numpy). The tests compare every
 group listing, string attribute, shape and value the Swift reader gives with what libhdf5 gives for the same file.
 
 - hdf5_variants_earliest.h5: libver earliest (superblock 0, object header 1, symbol-table groups, layout 3 with a

@@ -1,3 +1,5 @@
+import NeuralCore
+
 extension TorchCheckpoint: VGGTensorSource {
     var shapes: [String: [Int]] { tensors.mapValues(\.shape) }
 }

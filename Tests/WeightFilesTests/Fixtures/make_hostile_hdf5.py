@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the hostile HDF5 files of WeightsHostileTests (run from the project root:
-python3 Tests/NeuralCoreTests/Fixtures/make_hostile_hdf5.py; needs h5py). Every file is small and readable by
+python3 Tests/WeightFilesTests/Fixtures/make_hostile_hdf5.py; needs h5py). Every file is small and readable by
 HDF5 1.10 (libver earliest..v108).
 
 - hostile_cycle.h5: 8 groups under the root, each holding hard links back to the root and to every other group;

@@ -1,6 +1,7 @@
 import Foundation
+import NeuralCore
+@testable import WeightFiles
 import XCTest
-@testable import NeuralCore
 
 /// The library's `VGGNetwork` (im2col + GEMM) and `Preprocessing.caffe` against real Keras, with weights from
 /// this project's loaders: the same fixture and tolerance as `KerasReferenceTests` (1e-4 of each layer's largest

@@ -1,6 +1,7 @@
 import Foundation
+import NeuralCore
+@testable import WeightFiles
 import XCTest
-@testable import NeuralCore
 
 /// The Swift `HDF5File` held to libhdf5 1.10 (`LibHDF5File`, the independent reference): for every group reached
 /// from the root, the same children, kinds and string attributes; for every dataset the same shape and bit-identical

@@ -1,3 +1,5 @@
+import NeuralCore
+
 /// Readers for the Keras HDF5 weight layouts (the file format itself is read by `HDF5File`).
 ///
 /// - Legacy (Keras 1/2, and what `keras.applications` caches in `~/.keras/models/`): the root (or the

@@ -1,6 +1,7 @@
 import Foundation
+import NeuralCore
+@testable import WeightFiles
 import XCTest
-@testable import NeuralCore
 
 /// `WeightsLoader.resolve` and `candidatePaths`: `random:` specs, the search order through fake Keras, torch
 /// and Hugging Face caches (selected by `$KERAS_HOME`, `$TORCH_HOME`, `$HF_HOME` set to temporary folders),

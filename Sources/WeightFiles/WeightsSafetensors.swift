@@ -1,5 +1,6 @@
-import SafeIO
 import Foundation
+import NeuralCore
+import SafeIO
 
 /// A safetensors file (Hugging Face's format): an 8-byte little-endian header length, a JSON header
 /// `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}`,

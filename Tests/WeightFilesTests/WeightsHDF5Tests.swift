@@ -1,6 +1,7 @@
 import Foundation
+import NeuralCore
+@testable import WeightFiles
 import XCTest
-@testable import NeuralCore
 
 /// `HDF5File` against files written by h5py (Fixtures/make_keras_reference.py) and the bundled Keras 3 file;
 /// the expected values are what h5py reads from the same files (HDF5ReaderTests compares whole files with libhdf5).

@@ -1,6 +1,7 @@
 import Foundation
+import NeuralCore
+@testable import WeightFiles
 import XCTest
-@testable import NeuralCore
 
 /// The torch.save reader (`TorchCheckpoint`, `ZipArchive`, `PickleMachine`) on files torch wrote
 /// (Fixtures/make_torch_fixtures.py, values pasted from its output) and on hostile files the tests build.

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralCore
 import SafeIO
 
 /// Finds and loads VGG weights: by path (format told by content, not extension), by name (`vgg19`, `vgg16`,

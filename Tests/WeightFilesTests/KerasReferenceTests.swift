@@ -1,6 +1,7 @@
 import Foundation
+import NeuralCore
+@testable import WeightFiles
 import XCTest
-@testable import NeuralCore
 
 /// Loaded weights through a VGG forward pass, compared with real Keras (keras.applications.VGG16/VGG19,
 /// Keras 3.15 on TensorFlow 2.21 CPU) on the same input: Fixtures/keras_reference.json, made by

@@ -1,6 +1,7 @@
 import Foundation
+import NeuralCore
+@testable import WeightFiles
 import XCTest
-@testable import NeuralCore
 
 /// Each weight format read into `VGGWeights`, and each kind of bad file giving one clear line.
 /// References: the pattern formulas the fixture script wrote (make_keras_reference.py), values h5py reads

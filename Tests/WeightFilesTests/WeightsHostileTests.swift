@@ -1,6 +1,7 @@
 import Foundation
+import NeuralCore
+@testable import WeightFiles
 import XCTest
-@testable import NeuralCore
 
 /// Crafted weight files: each gives one clean `WeightsError` line, quickly, without reading past the file,
 /// following links out of it or allocating from unchecked sizes. The safetensors files are built here; the HDF5

