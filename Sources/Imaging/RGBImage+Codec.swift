@@ -5,7 +5,8 @@ import CPNG
 // PNG alpha is composited over white in 8 bits: out = round((a * c + (255 - a) * 255) / 255), i.e.
 // a*c + (1-a)*255 with a in [0, 1], rounded half up. 16-bit PNG samples are first scaled to 8 bits by libpng
 // (round(v / 257)), so transparency in 16-bit files is composited from those 8-bit values; Adam7-interlaced
-// 16-bit files are the exception (composited in 16 bits, see decodeInterlacedPNG16).
+// 16-bit files are the exception (composited in 16 bits, see decodeInterlacedPNG16). A file's gAMA is not applied
+// (PNGGamma): the samples are used as stored, as Keras, PyTorch and OpenCV read them.
 
 extension RGBImage {
     /// Reads and decodes the PNG or JPEG file at `path` (format told by magic bytes, not by extension).
@@ -47,9 +48,10 @@ extension RGBImage {
         }
     }
 
-    static func decodePNG(_ bytes: [UInt8], path: String) throws -> RGBImage {
-        let header = try PNGHeader.read(bytes, path: path)   // checks ImageLimits before allocating
-        try header.checkPlausible(bytes, path: path)         // and the compressed data against the declared size
+    static func decodePNG(_ file: [UInt8], path: String) throws -> RGBImage {
+        let header = try PNGHeader.read(file, path: path)   // checks ImageLimits before allocating
+        try header.checkPlausible(file, path: path)         // and the compressed data against the declared size
+        let bytes = PNGGamma.removingGammaChunk(file) ?? file   // samples as stored (PNGGamma)
         let width = header.info.width, height = header.info.height
         if header.info.bitDepth == 16 && header.info.isInterlaced {
             return try decodeInterlacedPNG16(bytes, width: width, height: height, path: path)

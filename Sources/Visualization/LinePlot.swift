@@ -13,9 +13,11 @@ public enum LinePlot {
     /// Renders the series with axes, numbered ticks, grid lines and a legend.
     ///
     /// Point k of a series is drawn at x = `x[k]` (default k). Non-finite points, and with `logY` points <= 0,
-    /// are skipped and break the line.
+    /// are skipped and break the line. Each of `markers` is a dashed vertical line at its x with its label at the
+    /// top (a run's change of scale).
     public static func render(series: [(name: String, values: [Double])], x: [Double]? = nil, title: String,
                               xLabel: String, yLabel: String, logY: Bool = false,
+                              markers: [(x: Double, label: String)] = [],
                               width: Int = 800, height: Int = 450) throws -> RGBImage {
         let font = try TextRenderer(pixelSize: 13)
         let titleFont = try TextRenderer(pixelSize: 16)
@@ -83,6 +85,13 @@ public enum LinePlot {
         canvas.text(xLabel, font, x: left + plotW / 2, y: height - pad - font.lineHeight, align: .center)
         font.drawVertical(yLabel, into: &canvas.image, x: pad, centerY: top + plotH / 2, color: .black)
 
+        for marker in markers where marker.x >= xLo && marker.x <= xHi {
+            let x = Int(px(marker.x).rounded())
+            for y in stride(from: top, to: top + plotH, by: 8) {
+                canvas.fill(x: x, y: y, width: 1, height: min(4, top + plotH - y), color: .darkGray)
+            }
+            canvas.text(marker.label, font, x: x + 4, y: top + 2, color: .darkGray)
+        }
         for (i, s) in series.enumerated() {
             let color = palette[i % palette.count]
             var previous: (x: Double, y: Double)?

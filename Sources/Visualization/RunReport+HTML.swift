@@ -13,7 +13,9 @@ extension RunReport {
         for style in styles {
             body += HTML.figure(style.image, caption: "style: \(style.name) (weight \(TickFormat.string(style.weight)))")
         }
-        if let result { body += HTML.figure(result, caption: "result", cssClass: "result") }
+        if let result {
+            body += HTML.figure(result, caption: "result, \(result.width)×\(result.height) px", cssClass: "result")
+        }
         body += "</div>\n</section>\n"
 
         body += "<section id=\"loss\">\n<h2>Loss</h2>\n"
@@ -22,12 +24,15 @@ extension RunReport {
         } else {
             let (x, series) = lossSeries()
             let positive = series.allSatisfy { $0.values.allSatisfy { !$0.isFinite || $0 > 0 } }
-            let plot = try LinePlot.render(series: series, x: x, title: "Loss terms over iterations",
-                                           xLabel: "iteration", yLabel: positive ? "loss (log scale)" : "loss",
-                                           logY: positive)
+            let changes = scaleChanges()
+            let plot = try LinePlot.render(series: series, x: x, title: "Loss terms over the run's steps",
+                                           xLabel: changes.isEmpty ? "step" : "step (all scales; dashed: a new scale starts)",
+                                           yLabel: positive ? "loss (log scale)" : "loss",
+                                           logY: positive, markers: changes)
             body += HTML.figure(plot, caption: "")
             if let last = lossHistory.last {
-                body += "<table>\n<tr><th>term</th><th>iteration \(last.iteration)</th></tr>\n"
+                let scale = last.scale.map { ", at \($0)" } ?? ""
+                body += "<table>\n<tr><th>term</th><th>after step \(last.iteration)\(HTML.escape(scale))</th></tr>\n"
                 for s in series { body += HTML.row(s.name, TickFormat.string(last.terms[s.name] ?? .nan)) }
                 body += "</table>\n"
             }
@@ -82,7 +87,8 @@ public enum HTML {
         background:#fff;padding:0 16px}h1{font-size:24px;margin-bottom:4px}h2{font-size:18px;border-bottom:1px solid \
         #ddd;padding-bottom:4px;margin-top:32px}h3{font-size:15px;margin-bottom:4px}.sub{color:#666;margin-top:0}\
         .row{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}figure{margin:0}figure img{max-width:100%;\
-        border:1px solid #ddd}.row figure img{height:256px;width:auto;object-fit:contain}.row figure.result img{height:384px}\
+        border:1px solid #ddd}.row figure img{max-height:256px;width:auto;object-fit:contain}.row figure.result img{max-height:384px;\
+        image-rendering:pixelated}\
         figcaption{font-size:13px;color:#555;margin-top:4px}table{border-collapse:collapse;font-size:13px}\
         td,th{border:1px solid #ddd;padding:4px 10px;text-align:left}th{background:#f4f4f4}\
         td:first-child{font-family:"DejaVu Sans Mono",monospace}

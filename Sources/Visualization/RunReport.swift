@@ -18,14 +18,20 @@ public struct RunReport {
         }
     }
 
-    /// Loss terms (e.g. "content", "style", "tv", "total") after one iteration.
+    /// Loss terms (e.g. "content", "style", "tv", "total") after one optimizer step.
     public struct LossRecord {
+        /// Steps since the run started, over all scales (the plot's x); a scale's step 0, its starting image, sits
+        /// at the previous scale's last step.
         public var iteration: Int
         public var terms: [String: Double]
+        /// The scale the step belongs to, e.g. "256×177 px" (nil for a single-scale run); the plot marks where it
+        /// changes.
+        public var scale: String?
 
-        public init(iteration: Int, terms: [String: Double]) {
+        public init(iteration: Int, terms: [String: Double], scale: String? = nil) {
             self.iteration = iteration
             self.terms = terms
+            self.scale = scale
         }
     }
 
@@ -75,6 +81,15 @@ public struct RunReport {
         }
         if den == 0 { return num == 0 ? 0 : .infinity }
         return (num / den).squareRoot()
+    }
+
+    /// Where the history moves to another scale: (x of the new scale's first record, its label).
+    public func scaleChanges() -> [(x: Double, label: String)] {
+        var out: [(x: Double, label: String)] = []
+        for (previous, record) in zip(lossHistory, lossHistory.dropFirst()) where record.scale != previous.scale {
+            out.append((Double(record.iteration), record.scale ?? ""))
+        }
+        return out
     }
 
     /// The loss history as plot series, one per term: "total" first, the others by name.

@@ -24,8 +24,8 @@ struct GramCommand: ParsableCommand {
     @Option(name: .long, help: "Longest edge both images are resized to before the network, \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound) (default: the --compare image's own longest edge, else 512).")
     var size: Int?
 
-    @Option(name: .long, help: "Value scale: linear or log.")
-    var scale: ValueScale = .linear
+    @Option(name: .long, help: "Value scale: log (six decades; the deep layers' few large entries would leave the rest black on a linear scale) or linear.")
+    var scale: ValueScale = .log
 
     @Option(name: .long, help: "Colormap: \(colormapNames).")
     var colormap: Colormap = .viridis
@@ -33,7 +33,7 @@ struct GramCommand: ParsableCommand {
     @Option(name: .long, help: "Channel order: none, or cluster (correlated channels together; the same order for both images).")
     var order: ChannelOrdering = .none
 
-    @Flag(name: .long, help: "Also write each Gram matrix as float32 .npy, and with --order cluster the channel order (IMAGE-LAYER-order.npy).")
+    @Flag(name: .long, help: "Also write each Gram matrix as float32 .npy, and with --order cluster the channel order as int64 (IMAGE-LAYER-order.npy).")
     var npy = false
 
     @Option(name: [.short, .long], help: "Output folder (gram writes several files).")
@@ -93,8 +93,8 @@ struct GramCommand: ParsableCommand {
                 if npy {
                     // Row i of the written matrices is channel permutation[i] of the network.
                     let orderPath = (output as NSString).appendingPathComponent("\(stemA)-\(layer)-order.npy")
-                    try AtomicFile.write(NPY.encode(permutation.map(Float.init), shape: [n]), to: orderPath)
-                    print("\(orderPath): channel order of the clustered matrices, \(n) indices (float32, exact)")
+                    try AtomicFile.write(NPY.encode(permutation, shape: [n]), to: orderPath)
+                    print("\(orderPath): channel order of the clustered matrices, \(n) indices (int64)")
                 }
             }
             let picture: RGBImage

@@ -195,9 +195,29 @@ struct PlanRun {
         guard measure || again else { return nil }
         let kept = TimeCalibration.cachePath.map { "kept in \($0)" } ?? "not kept: neither HOME nor XDG_CACHE_HOME names an absolute folder"
         progress.line("calibrating this machine (a few seconds, once per machine and weights or on --recalibrate; \(kept))")
+        let before = MachineLoad.read()
         let measured = TimeCalibration.measure(network: vgg, preset: preset)
-        measured.store(key: key)
+        let others = othersShare(since: before)
+        if let others, others > MachineLoad.busyShare {
+            // Used for this run, not kept: a later run on a quiet machine measures again.
+            progress.line("calibration not kept: other programs took \(Int((others * 100).rounded()))% of the processors "
+                          + "while it ran, so this run's time estimate may be long; the next run measures again")
+        } else {
+            measured.store(key: key)
+        }
         return measured
+    }
+
+    /// Others' share of the machine since `before` (`MachineLoad`); `STYLIZE_SIMULATE_LOAD=busy` or `quiet` stands
+    /// in for the reading (tests: the same outcome whatever else the machine runs).
+    static func othersShare(since before: MachineLoad.Reading?) -> Double? {
+        switch ProcessInfo.processInfo.environment["STYLIZE_SIMULATE_LOAD"] {
+        case "busy": return 1
+        case "quiet": return 0
+        default:
+            guard let before, let after = MachineLoad.read() else { return nil }
+            return MachineLoad.othersShare(from: before, to: after)
+        }
     }
 
     /// Why the run ended, in the user's words: Ctrl-C or SIGTERM is "interrupted".

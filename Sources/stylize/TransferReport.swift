@@ -18,17 +18,23 @@ enum TransferReport {
                             weight: total > 0 ? b / total : 1)
         }
         report.result = result.image
-        report.lossHistory = result.history.enumerated().map { i, p in
+        // x is the run's step count: each scale's steps continue the previous scale's (its step 0, the enlarged
+        // start, sits at the previous scale's last step).
+        var stepsBefore = 0, lastScale = 0, lastStep = 0
+        report.lossHistory = result.history.map { p in
+            if p.scaleIndex != lastScale { stepsBefore += lastStep; lastScale = p.scaleIndex }
+            lastStep = p.iteration
             var terms = ["total": p.terms.total, "content": p.terms.content, "style": p.terms.style, "tv": p.terms.tv]
             for (layer, v) in p.terms.styleByLayer { terms["style \(layer)"] = plan.preset.styleWeight * v }
-            return RunReport.LossRecord(iteration: i + 1, terms: terms)
+            return RunReport.LossRecord(iteration: stepsBefore + p.iteration, terms: terms,
+                                        scale: p.scaleCount > 1 ? "\(p.width)×\(p.height) px" : nil)
         }
         // The result's Gram matrices against the (blended) style targets, at the last scale's size.
         for layer in plan.preset.styleLayers.map(\.layer) {
             guard let target = result.styleGrams[layer], let mine = result.resultGrams[layer] else { continue }
             let n = Int(Double(target.count).squareRoot().rounded())
             let picture = try Heatmap.compare(target, mine, n: n, names: ("style", "result"),
-                                              title: Heatmap.title(layer: layer, n: n), displaySize: 256)
+                                              title: Heatmap.title(layer: layer, n: n), scale: .log, displaySize: 256)
             report.gramComparisons.append(.init(layer: layer, image: picture,
                                                 relativeError: RunReport.relativeFrobeniusError(reference: target, mine)))
         }

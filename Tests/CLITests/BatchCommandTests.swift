@@ -99,6 +99,12 @@ final class BatchCommandTests: XCTestCase {
         let merged = try CLI.run(["batch", "--merge", out.path])
         XCTAssertEqual(merged.status, 0, merged.stderr + merged.stdout)
         XCTAssertTrue(merged.stdout.contains("3 items, 2 done, 1 skipped, 0 failed, 0 interrupted, 0 missing"), merged.stdout)
+        XCTAssertTrue(merged.stdout.hasPrefix("merged 2 shard parts into "), merged.stdout)
+        // Merging again reads its own earlier manifest but counts only the two parts, and gives the same items.
+        let again = try CLI.run(["batch", "--merge", out.path])
+        XCTAssertEqual(again.status, 0, again.stderr + again.stdout)
+        XCTAssertTrue(again.stdout.hasPrefix("merged 2 shard parts and the earlier manifest.jsonl into "), again.stdout)
+        XCTAssertTrue(again.stdout.contains("3 items, 2 done, 1 skipped, 0 failed, 0 interrupted, 0 missing"), again.stdout)
         let all = try manifest(out.appendingPathComponent("manifest.jsonl"))
         XCTAssertEqual(all.map { $0["index"] as? Int }, [0, 1, 2])
         XCTAssertEqual(Set(all.compactMap { $0["output"] as? String }).count, 3)

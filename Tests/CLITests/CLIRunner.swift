@@ -39,11 +39,12 @@ enum CLI {
         p.executableURL = executable
         p.arguments = args
         p.currentDirectoryURL = cwd
-        if !env.isEmpty {
-            var environment = ProcessInfo.processInfo.environment
-            for (k, v) in env { environment[k] = v.isEmpty ? nil : v }
-            p.environment = environment
-        }
+        // The machine counts as quiet for time calibrations unless a test says otherwise, so that a calibration is
+        // kept whatever else runs (scripts/test-under-load runs busy loops beside these tests).
+        var environment = ProcessInfo.processInfo.environment
+        if environment["STYLIZE_SIMULATE_LOAD"] == nil { environment["STYLIZE_SIMULATE_LOAD"] = "quiet" }
+        for (k, v) in env { environment[k] = v.isEmpty ? nil : v }
+        p.environment = environment
         // Standard error goes to a file, standard output through a pipe, so neither can fill up and block.
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("stylize-cli-err-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)

@@ -179,7 +179,13 @@ final class NewcomerTests: XCTestCase {
                 Float(bitPattern: UInt32(data[$0]) | UInt32(data[$0 + 1]) << 8 | UInt32(data[$0 + 2]) << 16 | UInt32(data[$0 + 3]) << 24)
             }
         }
-        let order = try floats("cluster/starry_night-block1_conv1-order.npy").map { Int($0) }
+        // The order is int64 ('<i8'), numpy's index type, so it indexes arrays directly.
+        let orderData = [UInt8](try Data(contentsOf: dir.appendingPathComponent("cluster/starry_night-block1_conv1-order.npy")))
+        let orderStart = 10 + Int(orderData[8]) + 256 * Int(orderData[9])
+        XCTAssertTrue(String(decoding: orderData[10..<orderStart], as: UTF8.self).contains("'descr': '<i8'"))
+        let order = stride(from: orderStart, to: orderData.count, by: 8).map { at in
+            (0..<8).reduce(0) { $0 | Int(orderData[at + $1]) << (8 * $1) }
+        }
         XCTAssertEqual(order.sorted(), Array(0..<64))
         let g = try floats("plain/starry_night-block1_conv1.npy"), h = try floats("cluster/starry_night-block1_conv1.npy")
         for i in 0..<64 { XCTAssertEqual(h[i * 64 + i], g[order[i] * 64 + order[i]], "row \(i)") }

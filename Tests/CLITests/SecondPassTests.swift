@@ -86,6 +86,24 @@ final class SecondPassTests: XCTestCase {
         XCTAssertNotEqual(try Data(contentsOf: cache), before, "the new measure replaces the kept one")
     }
 
+    /// A calibration measured while other programs took the processors is used for that run but not kept, and
+    /// says so; the next run measures again, and a quiet one is kept. (The load is simulated: the reading itself is
+    /// held by MachineLoadTests.)
+    func testBusyCalibrationIsNotKept() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let args = photo + ["--weights", "random:1:vgg16", "--size", "64", "--dry-run"]
+        let busy = try CLI.run(args, env: ["XDG_CACHE_HOME": dir.path, "STYLIZE_SIMULATE_LOAD": "busy"])
+        XCTAssertEqual(busy.status, 0, busy.stderr)
+        XCTAssertTrue(busy.stderr.contains("calibration not kept: other programs took 100% of the processors"), busy.stderr)
+        XCTAssertTrue(busy.stdout.contains("time: about"), busy.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("stylize/calibration.json").path))
+        let quiet = try CLI.run(args, env: ["XDG_CACHE_HOME": dir.path, "STYLIZE_SIMULATE_LOAD": "quiet"])
+        XCTAssertTrue(quiet.stderr.contains("calibrating this machine"), "measured again: \(quiet.stderr)")
+        XCTAssertFalse(quiet.stderr.contains("not kept"), quiet.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("stylize/calibration.json").path))
+    }
+
     // MARK: - Friction
 
     func testUnknownCommandsAndOptionsAreNamedWithCloseSuggestionsOnly() throws {
@@ -323,6 +341,45 @@ extension SecondPassTests {
         let (r, _) = run.finish()
         XCTAssertEqual(r.status, 130, r.stderr)
         XCTAssertTrue(r.stdout.contains("stopped at a coarser scale: the picture is 32x22, not 256x177"), r.stdout)
+    }
+
+    /// Every default the README's transfer table states is the one `stylize help transfer` states: its
+    /// "(default: V)", or for a setting the preset carries ("(preset: KEY)") the bundled default preset's KEY.
+    func testReadmeTransferDefaultsAgreeWithTheHelp() throws {
+        let readme = try String(contentsOf: CLI.root.appendingPathComponent("README.md"), encoding: .utf8)
+        guard let start = readme.range(of: "### Style transfer (the default command)"),
+              let end = readme.range(of: "### Run plans", range: start.upperBound..<readme.endIndex) else { return XCTFail("no transfer section") }
+        let help = try CLI.run(["help", "transfer"], env: ["COLUMNS": "400"]).stdout
+        let preset = try JSONSerialization.jsonObject(with: Data(contentsOf: CLI.root.appendingPathComponent("Presets/default.json"))) as! [String: Any]
+        var checked: [String] = []
+        for row in readme[start.upperBound..<end.lowerBound].split(separator: "\n") where row.hasPrefix("| `-") {
+            let cells = row.replacingOccurrences(of: "\\|", with: "¦").split(separator: "|", omittingEmptySubsequences: false)
+            guard cells.count >= 3 else { continue }
+            let option = String(cells[1].split(separator: "`")[0].split(separator: " ")[0].split(separator: "/").last!)
+            let meaning = String(cells[2])
+            // "(default 512", "default `output/…`", "`auto` (default)".
+            var stated: String?
+            if let m = meaning.range(of: "default `?[^ ;,)`]+", options: .regularExpression) {
+                stated = String(meaning[m].dropFirst("default ".count)).replacingOccurrences(of: "`", with: "")
+            } else if let m = meaning.range(of: "`[^`]+` \\(default\\)", options: .regularExpression) {
+                stated = String(meaning[m].split(separator: "`")[0])
+            }
+            guard let stated else { continue }
+            guard let entry = help.split(separator: "\n").first(where: {
+                $0.range(of: "^ +(-[a-z], )?\(option) ", options: .regularExpression) != nil }) else {
+                XCTFail("\(option): not in the help"); continue
+            }
+            if let m = entry.range(of: "\\(default: [^,)]+", options: .regularExpression) {
+                XCTAssertEqual(String(entry[m].dropFirst("(default: ".count)), stated, "\(option): README and help differ")
+            } else if let m = entry.range(of: "\\(preset: [a-z_]+\\)", options: .regularExpression) {
+                let key = String(entry[m].dropFirst("(preset: ".count).dropLast())
+                XCTAssertEqual(preset[key].map { "\($0)" }, stated, "\(option): README says \(stated), the default preset's \(key) differs")
+            } else {
+                XCTFail("\(option): the README states default \(stated), the help states none: \(entry)")
+            }
+            checked.append(option)
+        }
+        XCTAssertEqual(Set(checked), ["--output", "--size", "--preset", "--history", "--tile"], "defaults checked: \(checked)")
     }
 
     /// Every option the README's transfer table names is an option of `stylize help transfer`.

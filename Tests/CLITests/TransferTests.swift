@@ -29,6 +29,28 @@ final class TransferTests: XCTestCase {
         XCTAssertFalse(CLI.listing(dir).contains { $0.contains(".tmp") }, "no temporary files left: \(CLI.listing(dir))")
     }
 
+    /// A two-scale report counts the run's steps as the log does (the sum of each scale's last step, not the number
+    /// of records, which has one step 0 per scale) and names the scale of its last column.
+    func testTwoScaleReportCountsStepsAsTheLogDoes() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let log = dir.appendingPathComponent("run.jsonl").path, report = dir.appendingPathComponent("r.html").path
+        let r = try CLI.run(["--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--weights", "random:5",
+                             "--scales", "32,48", "--iterations", "5", "-o", dir.appendingPathComponent("o.png").path,
+                             "--log", log, "--report", report])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var lastStep: [Int: Int] = [:]
+        for line in try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n") {
+            guard let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let scale = record["scale"] as? Int, let step = record["iteration"] as? Int else { continue }
+            lastStep[scale] = max(lastStep[scale] ?? 0, step)
+        }
+        XCTAssertEqual(lastStep.count, 2, "the log names both scales")
+        let steps = lastStep.values.reduce(0, +)
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        XCTAssertTrue(html.contains("<th>after step \(steps), at 48×33 px</th>"), "\(steps) steps; \(html.prefix(300))")
+    }
+
     func testInitialisationsScalesAndOriginalColors() throws {
         try CLI.requireImages()
         let dir = try CLI.tempDir()

@@ -46,6 +46,42 @@ final class DecodeTests: XCTestCase {
         }
     }
 
+    /// The gamma policy (PNGGamma): PngSuite's images, which all carry gAMA 1.0, decode to their samples as stored,
+    /// as pypng's pure-Python reader gives them (the reference, make_pngsuite_fixtures.py; Pillow agrees), not to
+    /// the gamma-corrected values a viewer shows (up to 72 levels brighter). Gray, RGB, palette and RGBA, 8 and 16
+    /// bits, and the Adam7 16-bit path.
+    func testPngSuiteGammaFilesDecodeToTheirStoredSamples() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: fixturePath("pngsuite.json")))
+        let suite = try JSONDecoder().decode([Fixture].self, from: data)
+        XCTAssertEqual(suite.count, 7)
+        for fixture in suite {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixturePath(fixture.file))))
+            XCTAssertNotNil(PNGGamma.removingGammaChunk(bytes), "\(fixture.name) carries a gAMA chunk")
+            try check(fixture)
+        }
+        // What applying gAMA 1.0 would give instead (linear to sRGB): far from the stored samples, so the check
+        // above tells the two policies apart. basn0g08 is a ramp of all 256 grey levels.
+        let ramp = try RGBImage(contentsOf: fixturePath("pngsuite_basn0g08.png"))
+        let mid = ramp.pixels.firstIndex(of: 128)!
+        let viewer = 255 * (1.055 * pow(128.0 / 255, 1 / 2.4) - 0.055)
+        XCTAssertGreaterThan(viewer - Double(ramp.pixels[mid]), 50)
+    }
+
+    /// Only gAMA goes: the chunk list without it is the file's own, byte for byte; files without one are not
+    /// copied, and a chunk length past the end of the file is left to libpng.
+    func testGammaChunkRemoval() throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixturePath("pngsuite_basn2c08.png"))))
+        let stripped = try XCTUnwrap(PNGGamma.removingGammaChunk(bytes))
+        XCTAssertEqual(stripped.count, bytes.count - 16)   // length, type, 4 data bytes, CRC
+        XCTAssertEqual(Array(stripped[..<33]), Array(bytes[..<33]))   // signature and IHDR
+        XCTAssertEqual(Array(stripped[33...]), Array(bytes[49...]))
+        XCTAssertNil(PNGGamma.removingGammaChunk(stripped))
+        var hostile = bytes
+        hostile[33] = 0x7F   // the gAMA chunk claims 2 GB
+        XCTAssertNil(PNGGamma.removingGammaChunk(hostile))
+        XCTAssertThrowsError(try RGBImage(decoding: hostile, path: "hostile.png"))
+    }
+
     /// Baseline, progressive, grayscale and CMYK (Adobe inverted) JPEGs match Pillow's decode within the stated
     /// tolerance (2 levels: same libjpeg-turbo algorithms, possibly another version; CMYK: 1 for the rounding).
     func testJPEGVariantsMatchPillow() throws {

@@ -88,6 +88,26 @@ final class RunReportTests: XCTestCase {
         XCTAssertEqual(s.x.prefix(3), [0, 10, 20])
     }
 
+    /// A two-scale history: the table names the run's last step and scale, the plot marks where the second scale
+    /// starts (a dashed line that the same plot without markers lacks), and a small result is never stretched.
+    func testScaleChangeIsMarkedAndTheLastStepNamed() throws {
+        var r = RunReport(title: "two scales")
+        r.result = RunReportTests.gradient(20, 14)
+        for i in 0...5 { r.lossHistory.append(.init(iteration: i, terms: ["total": 10 - Double(i)], scale: "64×44 px")) }
+        for i in 0...4 { r.lossHistory.append(.init(iteration: 5 + i, terms: ["total": 6 - Double(i)], scale: "128×88 px")) }
+        XCTAssertEqual(r.scaleChanges().map(\.x), [5])
+        XCTAssertEqual(r.scaleChanges().map(\.label), ["128×88 px"])
+        let html = try r.html()
+        XCTAssertTrue(html.contains("<th>after step 9, at 128×88 px</th>"), html)
+        XCTAssertTrue(html.contains("result, 20×14 px"))
+        XCTAssertFalse(html.contains("height:256px") || html.contains("height:384px"), "images must not be stretched")
+        let (x, series) = r.lossSeries()
+        let marked = try LinePlot.render(series: series, x: x, title: "t", xLabel: "x", yLabel: "y", markers: r.scaleChanges())
+        let plain = try LinePlot.render(series: series, x: x, title: "t", xLabel: "x", yLabel: "y")
+        XCTAssertNotEqual(marked.pixels, plain.pixels)
+        XCTAssertEqual(r.lossHistory.map(\.iteration).max(), 9)
+    }
+
     func testRelativeFrobeniusError() {
         // ‖(3,4) − (0,0)‖ / ‖(3,4)‖ = 1; ‖(3,4)·1.5 − (3,4)‖ / ‖(3,4)‖ = 0.5.
         XCTAssertEqual(RunReport.relativeFrobeniusError(reference: [3, 4], [0, 0]), 1, accuracy: 1e-12)

@@ -40,7 +40,12 @@ enum BatchMerge {
             (r.status == .done || r.status == .skipped) && !fm.fileExists(atPath: (folder as NSString).appendingPathComponent(r.output))
         }
         let count = { (s: BatchRecord.Status) in merged.records.filter { $0.status == s }.count }
-        var line = "merged \(names.count) manifest file(s) into \(manifest): \(merged.count) items, \(count(.done)) done, "
+        // An existing manifest.jsonl beside the parts is an earlier merge (or an unsharded run): read, but not
+        // counted as a part, so merging twice says the same thing twice.
+        let parts = names.filter { $0 != BatchManifest.fileName }.count
+        let sources = parts == 0 ? "the manifest" : "\(parts) shard part\(parts == 1 ? "" : "s")"
+            + (names.contains(BatchManifest.fileName) ? " and the earlier \(BatchManifest.fileName)" : "")
+        var line = "merged \(sources) into \(manifest): \(merged.count) items, \(count(.done)) done, "
             + "\(count(.skipped)) skipped, \(count(.failed)) failed, \(count(.interrupted)) interrupted, \(merged.missing.count) missing"
         if !merged.missing.isEmpty { line += " (items \(merged.missing.prefix(10).map(String.init).joined(separator: ", "))\(merged.missing.count > 10 ? ", ..." : ""))" }
         if !withoutOutput.isEmpty { line += "; outputs missing: \(withoutOutput.prefix(10).map(\.output).joined(separator: ", "))" }
