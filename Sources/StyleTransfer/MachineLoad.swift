@@ -30,7 +30,7 @@ public struct MachineLoad: Sendable {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         guard ticks > 0 else { return nil }
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
         return Reading(machineBusy: times.busy / ticks, machineTotal: times.total / ticks,
                        own: seconds(usage.ru_utime) + seconds(usage.ru_stime))

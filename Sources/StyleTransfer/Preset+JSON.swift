@@ -2,17 +2,10 @@ import Foundation
 
 extension Preset {
     /// The preset as the fields of a preset file (every field written out, so the file does not depend on the
-    /// built-in defaults of a later version).
+    /// built-in defaults of a later version), from `Preset.settings`.
     public var fileFields: [String: Any] {
-        var d: [String: Any] = [
-            "description": description, "content_weight": contentWeight, "style_weight": styleWeight,
-            "tv_weight": tvWeight, "content_layer": contentLayer,
-            "style_layers": Dictionary(uniqueKeysWithValues: styleLayers.map { ($0.layer, $0.weight) }),
-            "iterations": iterations, "size": size, "style_scale": styleScale, "init": initialization.name,
-            "original_colors": originalColors, "history": history, "normalization": normalization.rawValue,
-        ]
-        if !scales.isEmpty { d["scales"] = scales }
-        if !scaleIterations.isEmpty { d["scale_iterations"] = scaleIterations }
+        var d: [String: Any] = [:]
+        for setting in Preset.settings { if let value = setting.write(self) { d[setting.key] = value } }
         return d
     }
 

@@ -41,105 +41,17 @@ extension Preset {
         return loaded
     }
 
-    /// The preset with the fields of `dict` applied over it.
+    /// The preset with the fields of `dict` applied over it, each read by its row of `Preset.settings`, then the
+    /// whole checked against `Limits`.
     func overridden(by dict: [String: Any], name: String, path: String) throws -> Preset {
         var p = self
         p.name = name
         for key in dict.keys.sorted() where !Preset.fields.contains(key) {
             throw PresetError(path: path, message: "unknown field \"\(key)\" (known fields: \(Preset.fields.joined(separator: ", ")))")
         }
-        func number(_ key: String) throws -> Double? {
-            guard let v = dict[key] else { return nil }
-            guard let n = jsonNumber(v) else {
-                throw PresetError(path: path, message: "field \"\(key)\" must be a number")
-            }
-            return n.doubleValue
-        }
-        /// A whole number; its range is checked with the others by `rangeProblems`.
-        func integer(_ key: String) throws -> Int? {
-            guard let v = try number(key) else { return nil }
-            guard v.isFinite, v == v.rounded(), let i = Int(exactly: v) else {
-                throw PresetError(path: path, message: "field \"\(key)\" must be a whole number, not \(v)")
-            }
-            return i
-        }
-        if let v = dict["description"] {
-            guard let s = v as? String else { throw PresetError(path: path, message: "field \"description\" must be a string") }
-            p.description = s
-        }
-        if let v = try number("content_weight") { p.contentWeight = v }
-        if let v = try number("style_weight") { p.styleWeight = v }
-        if let v = try number("tv_weight") { p.tvWeight = v }
-        if let v = dict["content_layer"] {
-            guard let name = v as? String else { throw PresetError(path: path, message: "field \"content_layer\" must be a string") }
-            let s = VGGArchitecture.kerasName(name)
-            guard Preset.knownLayers.contains(s) else {
-                throw PresetError(path: path, message: "content_layer: unknown layer \"\(s)\"")
-            }
-            p.contentLayer = s
-        }
-        if let v = dict["style_layers"] {
-            guard let layers = v as? [String: Any] else {
-                throw PresetError(path: path, message: "field \"style_layers\" must be an object of layer names to weights")
-            }
-            var result: [StyleLayerWeight] = []
-            var spelled: [String: String] = [:]   // Keras name → the spelling that gave it
-            for (name, w) in layers.sorted(by: { $0.key < $1.key }) {
-                let layer = VGGArchitecture.kerasName(name)
-                guard Preset.knownLayers.contains(layer) else {
-                    throw PresetError(path: path, message: "style_layers: unknown layer \"\(layer)\"")
-                }
-                // Two spellings of one layer (`conv1_1` and `block1_conv1`) would weigh it twice.
-                if let other = spelled.updateValue(name, forKey: layer) {
-                    throw PresetError(path: path, message: "style_layers: \"\(other)\" and \"\(name)\" are the same layer, \(layer); keep one")
-                }
-                guard let n = jsonNumber(w) else {
-                    throw PresetError(path: path, message: "style_layers.\(layer) must be a number")
-                }
-                result.append(StyleLayerWeight(layer: layer, weight: n.doubleValue))
-            }
-            p.styleLayers = result.sorted { Preset.layerOrder($0.layer) < Preset.layerOrder($1.layer) }
-        }
-        if let v = try integer("iterations") { p.iterations = v }
-        if let v = try integer("size") { p.size = v }
-        if let v = try integer("history") { p.history = v }
-        if let v = try number("style_scale") { p.styleScale = v }
-        if let v = dict["init"] {
-            guard let s = v as? String, let mode = Initialization(mode: s) else {
-                throw PresetError(path: path, message: "field \"init\" must be \"content\", \"noise\" (or \"random\") or \"style\"")
-            }
-            p.initialization = mode
-        }
-        if let v = dict["original_colors"] {
-            guard let n = v as? NSNumber, isJSONBool(n) else {
-                throw PresetError(path: path, message: "field \"original_colors\" must be true or false")
-            }
-            p.originalColors = n.boolValue
-        }
-        if let v = dict["normalization"] {
-            guard let s = v as? String, let n = LossNormalization(rawValue: s) else {
-                throw PresetError(path: path, message: "field \"normalization\" must be \"relative\" or \"gatys\"")
-            }
-            p.normalization = n
-        }
-        if let v = dict["scales"] {
-            guard let list = v as? [Any] else { throw PresetError(path: path, message: "field \"scales\" must be a list of sizes") }
-            var sizes: [Int] = []
-            for item in list {
-                guard let n = jsonNumber(item), n.doubleValue.isFinite, let i = Int(exactly: n.doubleValue) else {
-                    throw PresetError(path: path, message: "field \"scales\" must be a list of whole sizes")
-                }
-                sizes.append(i)
-            }
-            p.scales = sizes
-        }
-        if let v = dict["scale_iterations"] {
-            guard let list = v as? [Any], list.count == p.scales.count,
-                  case let budgets = list.compactMap({ jsonNumber($0).flatMap { Int(exactly: $0.doubleValue) } }),
-                  budgets.count == list.count, budgets.allSatisfy({ (1...100_000).contains($0) }) else {
-                throw PresetError(path: path, message: "field \"scale_iterations\" must hold one whole budget in 1...100000 per entry of \"scales\" (\(p.scales.count))")
-            }
-            p.scaleIterations = budgets
+        for setting in Preset.settings {
+            guard let value = dict[setting.key] else { continue }
+            do { try setting.read(value, &p) } catch { throw PresetError(path: path, message: error.message) }
         }
         p.styleLayers.removeAll { $0.weight == 0 }
         if let problem = p.rangeProblems(name: { "field \"\($0)\"" }).first {
@@ -147,14 +59,6 @@ extension Preset {
         }
         return p
     }
-
-    /// A JSON number (not `true`/`false`, which JSONSerialization also gives as NSNumber).
-    private func jsonNumber(_ value: Any) -> NSNumber? {
-        guard let n = value as? NSNumber, !isJSONBool(n) else { return nil }
-        return n
-    }
-
-    private func isJSONBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
 
     /// Position of a layer in network order, for sorting.
     static func layerOrder(_ name: String) -> Int {

@@ -4,7 +4,8 @@ import NeuralCore
 /// The weights and choices of one style-transfer run, as a preset file gives them.
 ///
 /// Schema of `Presets/NAME.json` (every field optional; a missing field keeps the built-in default shown in
-/// `Preset.builtIn`; the accepted ranges are `Preset.Limits`):
+/// `Preset.builtIn`; each field is a row of `Preset.settings`, Preset+Settings.swift; the accepted ranges are
+/// `Preset.Limits`):
 /// ```json
 /// {
 ///   "description": "one line shown by `stylize presets`",
@@ -68,11 +69,6 @@ public struct Preset: Sendable, Equatable, Codable {
         styleLayers: defaultStyleLayers.map { StyleLayerWeight(layer: $0, weight: 1) },
         iterations: 500, size: 512, styleScale: 1, initialization: .content, originalColors: false,
         scales: [], history: 100)
-
-    /// The fields a preset file may have.
-    public static let fields = ["description", "content_weight", "style_weight", "tv_weight", "content_layer",
-                                "style_layers", "iterations", "size", "style_scale", "init", "original_colors",
-                                "scales", "scale_iterations", "history", "normalization"]
 
     /// Accepted sizes (longest edge, pixels) of an output, a scale or an inspected image, for every command and preset.
     /// 32 leaves block5 at least one pixel for any image up to 2:1 (four pools halve 32 to 2, the short side to 1);

@@ -2,10 +2,8 @@ import Imaging
 import NeuralCore
 
 extension RunPlan {
-    /// The command-line option of each preset field a request can override, for messages.
-    static let optionNames = ["scale_iterations": "--scale-iterations", "content_weight": "--content-weight", "style_weight": "--style-weight", "tv_weight": "--tv-weight",
-                              "content_layer": "--content-layer", "style_layers": "--style-layer", "iterations": "--iterations",
-                              "size": "--size", "scales": "--scales", "style_scale": "--style-scale", "history": "--history"]
+    /// The command-line option of each preset field a request can override, for messages (`Preset.settings`).
+    static let optionNames = Dictionary(uniqueKeysWithValues: Preset.settings.compactMap { s in s.option.map { (s.key, $0) } })
 
     /// Resolves and checks a request: the preset with the overrides applied, the scales and the style sizes for
     /// these inputs, and the layers on this architecture.

@@ -111,3 +111,10 @@ struct StyleLayerList: ExpressibleByArgument {
         self.entries = entries
     }
 }
+
+/// The help of an option that overrides a preset setting, from the settings table (`Preset.settings`): its text
+/// and "(preset: KEY)", or the text alone (`naming: false`) where the option sets part of the field.
+func presetHelp(_ key: String, valueName: String? = nil, naming: Bool = true) -> ArgumentHelp {
+    guard let setting = Preset.setting(key) else { preconditionFailure("no preset setting \(key)") }
+    return ArgumentHelp(naming ? setting.optionHelp : setting.help + ".", valueName: valueName)
+}

@@ -29,8 +29,7 @@ struct FeaturesCommand: ParsableCommand {
     @Option(name: .long, help: "Colormap: \(colormapNames).")
     var colormap: Colormap = .gray
 
-    @Option(name: .long, help: "Square input size the image is resized to, as the tutorial's target_size (\(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound)).")
-    var size: Int = 224
+    @OptionGroup var input: TutorialInput
 
     @Flag(name: .long, help: "Write each map's channel number under it.")
     var labels = false
@@ -44,7 +43,6 @@ struct FeaturesCommand: ParsableCommand {
     @OptionGroup var network: NetworkOptions
 
     func validate() throws {
-        try checkSize(size)
         guard count >= 1, columns >= 1 else { throw CLIError("--count and --columns must be at least 1") }
         if all {
             try OutputPath.checkFolder(output, option: "-o", why: "--all writes one sheet per layer")
@@ -80,7 +78,8 @@ struct FeaturesCommand: ParsableCommand {
         do { try weights.architecture.validate(layers: layers) } catch {
             throw CLIError("--layer \(layer): \(error) (the weights in use: \(weights.source))")
         }
-        let picture = try readImage(image).resized(width: size, height: size)
+        let (picture, note) = input.fit(try readImage(image), path: image)
+        Console.error(note + "\n")
         if all {
             for folder in [output] + (npy.map { [$0] } ?? []) { try OutputPath.makeFolder(folder) }
         }

@@ -13,17 +13,13 @@ struct ShapesCommand: ParsableCommand {
     @Argument(help: "The image (PNG or JPEG).")
     var image: String
 
-    @Option(name: .long, help: "Square input size the image is resized to, as the tutorial's target_size (\(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound)).")
-    var size: Int = 224
+    @OptionGroup var input: TutorialInput
 
     @OptionGroup var network: NetworkOptions
 
-    func validate() throws {
-        try checkSize(size)
-    }
-
     func run() throws {
-        let picture = try readImage(image).resized(width: size, height: size)
+        let (picture, note) = input.fit(try readImage(image), path: image)
+        FileHandle.standardError.write(Data((note + "\n").utf8))
         let weights = try network.loadWeights()
         FileHandle.standardError.write(Data("weights: \(weights.source)\n".utf8))
         let vgg = network.network(weights)

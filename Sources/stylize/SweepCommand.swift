@@ -80,8 +80,9 @@ struct SweepCommand: ParsableCommand {
         var labels: [String]
     }
 
-    static let stringKeys: Set<String> = ["init", "content_layer", "normalization"]
-    static let numberKeys: Set<String> = ["style_weight", "content_weight", "tv_weight", "style_scale", "iterations", "history"]
+    /// The preset fields a sweep varies over words and over numbers (`Preset.settings`).
+    static let stringKeys = Set(Preset.settings.filter { $0.sweep == .words }.map(\.key))
+    static let numberKeys = Set(Preset.settings.filter { $0.sweep == .numbers }.map(\.key))
 
     func axes() throws -> [Axis] {
         guard !vary.isEmpty else { throw CLIError("give at least one --vary KEY=V1,V2,... (e.g. --vary style_weight=0.1,1,10)") }

@@ -29,58 +29,58 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Blend weights of the style images, comma-separated (default: equal).")
     var styleBlend: NumberList<Double>?
 
-    @Option(name: .long, help: "Size of the style images relative to the output, (0, 8] (preset: style_scale).")
+    @Option(name: .long, help: presetHelp("style_scale"))
     var styleScale: Double?
 
     @Option(name: [.short, .long], help: "Output image, .png or .jpg, in an existing folder (default: output/CONTENT-STYLE.png, or CONTENT-STYLE-PRESET.png with --preset; output/ is created).")
     var output: String?
 
-    @Option(name: .long, help: "Longest edge of the output in pixels, \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound) (preset: size).")
+    @Option(name: .long, help: presetHelp("size"))
     var size: Int?
 
-    @Option(name: .long, help: "Evaluation budget of every scale (the preset's per-scale budgets, e.g. 150,80, become N,N; --scale-iterations sets each), \(Preset.Limits.iterations.lowerBound)...\(Preset.Limits.iterations.upperBound) (preset: iterations).")
+    @Option(name: .long, help: presetHelp("iterations"))
     var iterations: Int?
 
     @Option(name: .long, help: "Preset name (see `stylize presets`) or path to a preset .json file.")
     var preset: String = "default"
 
-    @Option(name: .long, help: "Weight α of the content loss, ≥ 0 (preset: content_weight).")
+    @Option(name: .long, help: presetHelp("content_weight"))
     var contentWeight: Double?
 
-    @Option(name: .long, help: "Weight β of the style loss, ≥ 0 (preset: style_weight).")
+    @Option(name: .long, help: presetHelp("style_weight"))
     var styleWeight: Double?
 
-    @Option(name: .long, help: "Weight γ of the total-variation loss, ≥ 0 (preset: tv_weight).")
+    @Option(name: .long, help: presetHelp("tv_weight"))
     var tvWeight: Double?
 
-    @Option(name: .long, help: "Layer of the content loss, e.g. block5_conv2 or relu5_2 (preset: content_layer).")
+    @Option(name: .long, help: presetHelp("content_layer"))
     var contentLayer: String?
 
-    @Option(name: .long, help: "Weight of one style layer, LAYER=WEIGHT, e.g. block3_conv1=0.5 or relu3_1=0.5; repeatable; 0 drops the layer.")
+    @Option(name: .long, help: presetHelp("style_layers", naming: false))
     var styleLayer: [StyleLayerArgument] = []
 
     @Option(name: .long, help: ArgumentHelp("The only style layers, LAYER[=WEIGHT],... (weight 1 unless given), e.g. relu1_1,relu2_1=0.5; the preset's others are dropped.", valueName: "layers"))
     var styleLayers: StyleLayerList?
 
-    @Option(name: .customLong("init"), help: "Starting image: content, noise (or random), style or a PATH (preset: init).")
+    @Option(name: .customLong("init"), help: presetHelp("init"))
     var initialization: Initialization?
 
     @Option(name: .long, help: "Seed of the noise initialisation, a whole number 0...\(UInt64.max).")
     var seed: UInt64 = 0
 
-    @Flag(name: .long, help: "Keep the content's colours: transfer the style on luminance only.")
+    @Flag(name: .long, help: presetHelp("original_colors"))
     var originalColors = false
 
-    @Option(name: .long, help: "Coarse-to-fine sizes, increasing, comma-separated, e.g. 256,512 (preset: scales).")
+    @Option(name: .long, help: presetHelp("scales"))
     var scales: NumberList<Int>?
 
-    @Option(name: .long, help: "Evaluation budget of each scale, comma-separated, one per scale, e.g. 150,80 (preset: scale_iterations).")
+    @Option(name: .long, help: presetHelp("scale_iterations"))
     var scaleIterations: NumberList<Int>?
 
-    @Option(name: .long, help: "L-BFGS history length, \(Preset.Limits.history.lowerBound)...\(Preset.Limits.history.upperBound) (preset: history).")
+    @Option(name: .long, help: presetHelp("history"))
     var history: Int?
 
-    @Option(name: .long, help: ArgumentHelp("How the loss terms are scaled: relative (each term against its target) or gatys (absolute, as in the PyTorch comparison) (preset: normalization).", valueName: "relative|gatys"))
+    @Option(name: .long, help: presetHelp("normalization", valueName: "relative|gatys"))
     var normalization: LossNormalization?
 
     @Option(name: .long, help: ArgumentHelp("How L-BFGS stores its history: bfloat16 (half the memory) or float32.", valueName: "bfloat16|float32"))

@@ -43,6 +43,18 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("block5_pool (1, 7, 7, 512)"), r.stdout)
         XCTAssertEqual(r.stdout.split(separator: "\n").count, 22, "one line per layer")
         XCTAssertTrue(r.stderr.contains("weights: random:1"), r.stderr)
+        // starry_night.jpg is 752x600: the tutorial's square input squashes it, and says so.
+        XCTAssertTrue(r.stderr.contains("input: images/starry_night.jpg 752x600 squashed to 224x224"), r.stderr)
+        // --keep-aspect keeps the 5:4 shape: 224x179, halved by each pool (rounded down).
+        let kept = try CLI.run(["shapes", "images/starry_night.jpg", "--weights", "random:1:vgg19", "--keep-aspect"])
+        XCTAssertEqual(kept.status, 0, kept.stderr)
+        XCTAssertTrue(kept.stderr.contains("resized to 224x179 (shape kept)"), kept.stderr)
+        XCTAssertTrue(kept.stdout.contains("block1_conv1 (1, 179, 224, 64)"), kept.stdout)
+        XCTAssertTrue(kept.stdout.contains("block5_pool (1, 5, 7, 512)"), kept.stdout)
+        let features = try CLI.run(["features", "images/starry_night.jpg", "--weights", "random:1", "--keep-aspect", "--size", "64",
+                                    "-o", try CLI.tempDir().appendingPathComponent("f.png").path])
+        XCTAssertEqual(features.status, 0, features.stderr)
+        XCTAssertTrue(features.stderr.contains("resized to 64x51 (shape kept)"), features.stderr)
     }
 
     func testPresetsListsTheBundledPresets() throws {

@@ -1,0 +1,196 @@
+import Foundation
+import NeuralCore
+
+/// One setting a preset carries, in the one table of them all (`Preset.settings`): its key in a preset file, the
+/// command-line option that overrides it, what it means, whether a sweep may vary it, and how a preset file's value
+/// is read into a `Preset` and written back out.
+///
+/// Derived from the table: the fields a preset file may have (`Preset.fields`), a preset file's reading
+/// (`Preset.overridden(by:)`) and writing (`Preset.fileFields`), the options named in a run plan's messages
+/// (`RunPlan.optionNames`), the "(preset: KEY)" help of the command line, and the keys `sweep --vary` takes. The
+/// accepted ranges are `Preset.Limits`, checked on the whole preset by `rangeProblems`.
+public struct PresetSetting: Sendable {
+    /// What a sweep can do with the setting's values.
+    public enum Sweep: Sendable {
+        /// Not varied by `sweep --vary` (lists, the layer map, the output size: the sweep has its own `--size`).
+        case no
+        /// Varied over numbers.
+        case numbers
+        /// Varied over words (a layer name, a mode).
+        case words
+    }
+
+    /// The key in a preset file, e.g. `style_weight`.
+    public let key: String
+    /// The command-line option that overrides it, e.g. `--style-weight` (nil: none).
+    public let option: String?
+    /// What it means, for the command line's help, without a final full stop (`optionHelp` adds "(preset: KEY).").
+    public let help: String
+    public let sweep: Sweep
+    /// Reads a preset file's value into the preset; throws a message naming the field (without the file).
+    let read: @Sendable (_ value: Any, _ preset: inout Preset) throws(PresetSetting.Problem) -> Void
+    /// The value a preset file holds for the preset (nil: the field is left out).
+    let write: @Sendable (Preset) -> Any?
+
+    /// A value of the wrong type or form, in one line naming the field.
+    struct Problem: Error { let message: String }
+
+    /// The help text with the preset field it overrides: "… (preset: size)."
+    public var optionHelp: String { "\(help) (preset: \(key))." }
+}
+
+extension Preset {
+    /// Every setting a preset may carry, in the order a preset file is read (`scales` before `scale_iterations`,
+    /// whose count it checks) and its fields are listed.
+    public static let settings: [PresetSetting] = [
+        PresetSetting(key: "description", option: nil, help: "One line shown by `stylize presets`", sweep: .no,
+                      read: { v, p throws(PresetSetting.Problem) in p.description = try text(v, "description") },
+                      write: { $0.description }),
+        weight("content_weight", option: "--content-weight", help: "Weight α of the content loss, ≥ 0", \.contentWeight),
+        weight("style_weight", option: "--style-weight", help: "Weight β of the style loss, ≥ 0", \.styleWeight),
+        weight("tv_weight", option: "--tv-weight", help: "Weight γ of the total-variation loss, ≥ 0", \.tvWeight),
+        PresetSetting(key: "content_layer", option: "--content-layer",
+                      help: "Layer of the content loss, e.g. block5_conv2 or relu5_2", sweep: .words,
+                      read: { v, p throws(PresetSetting.Problem) in
+                          let s = VGGArchitecture.kerasName(try text(v, "content_layer"))
+                          guard Preset.knownLayers.contains(s) else { throw .init(message: "content_layer: unknown layer \"\(s)\"") }
+                          p.contentLayer = s
+                      },
+                      write: { $0.contentLayer }),
+        PresetSetting(key: "style_layers", option: "--style-layer",
+                      help: "Weight of one style layer, LAYER=WEIGHT, e.g. block3_conv1=0.5 or relu3_1=0.5; repeatable; 0 drops the layer",
+                      sweep: .no, read: { v, p throws(PresetSetting.Problem) in p.styleLayers = try styleLayerMap(v) },
+                      write: { Dictionary(uniqueKeysWithValues: $0.styleLayers.map { ($0.layer, $0.weight) }) }),
+        whole("iterations", option: "--iterations",
+              help: "Evaluation budget of every scale (the preset's per-scale budgets, e.g. 150,80, become N,N; --scale-iterations sets each), \(Limits.iterations.lowerBound)...\(Limits.iterations.upperBound)",
+              sweep: .numbers, \.iterations),
+        whole("size", option: "--size",
+              help: "Longest edge of the output in pixels, \(sizeRange.lowerBound)...\(sizeRange.upperBound)", sweep: .no, \.size),
+        PresetSetting(key: "style_scale", option: "--style-scale",
+                      help: "Size of the style images relative to the output, (0, \(Int(Limits.maxStyleScale))]", sweep: .numbers,
+                      read: { v, p throws(PresetSetting.Problem) in p.styleScale = try number(v, "style_scale") },
+                      write: { $0.styleScale }),
+        PresetSetting(key: "init", option: "--init", help: "Starting image: content, noise (or random), style or a PATH",
+                      sweep: .words,
+                      read: { v, p throws(PresetSetting.Problem) in
+                          guard let s = v as? String, let mode = Initialization(mode: s) else {
+                              throw .init(message: "field \"init\" must be \"content\", \"noise\" (or \"random\") or \"style\"")
+                          }
+                          p.initialization = mode
+                      },
+                      write: { $0.initialization.name }),
+        PresetSetting(key: "original_colors", option: "--original-colors",
+                      help: "Keep the content's colours: transfer the style on luminance only", sweep: .no,
+                      read: { v, p throws(PresetSetting.Problem) in
+                          guard let n = v as? NSNumber, isJSONBool(n) else {
+                              throw .init(message: "field \"original_colors\" must be true or false")
+                          }
+                          p.originalColors = n.boolValue
+                      },
+                      write: { $0.originalColors }),
+        PresetSetting(key: "scales", option: "--scales",
+                      help: "Coarse-to-fine sizes, increasing, comma-separated, e.g. 256,512", sweep: .no,
+                      read: { v, p throws(PresetSetting.Problem) in
+                          guard let list = v as? [Any] else { throw .init(message: "field \"scales\" must be a list of sizes") }
+                          var sizes: [Int] = []
+                          for item in list {
+                              guard let n = jsonNumber(item), n.doubleValue.isFinite, let i = Int(exactly: n.doubleValue) else {
+                                  throw .init(message: "field \"scales\" must be a list of whole sizes")
+                              }
+                              sizes.append(i)
+                          }
+                          p.scales = sizes
+                      },
+                      write: { $0.scales.isEmpty ? nil : $0.scales }),
+        PresetSetting(key: "scale_iterations", option: "--scale-iterations",
+                      help: "Evaluation budget of each scale, comma-separated, one per scale, e.g. 150,80", sweep: .no,
+                      read: { v, p throws(PresetSetting.Problem) in
+                          guard let list = v as? [Any], list.count == p.scales.count,
+                                case let budgets = list.compactMap({ jsonNumber($0).flatMap { Int(exactly: $0.doubleValue) } }),
+                                budgets.count == list.count, budgets.allSatisfy({ Limits.iterations.contains($0) }) else {
+                              throw .init(message: "field \"scale_iterations\" must hold one whole budget in \(Limits.iterations.lowerBound)...\(Limits.iterations.upperBound) per entry of \"scales\" (\(p.scales.count))")
+                          }
+                          p.scaleIterations = budgets
+                      },
+                      write: { $0.scaleIterations.isEmpty ? nil : $0.scaleIterations }),
+        whole("history", option: "--history",
+              help: "L-BFGS history length, \(Limits.history.lowerBound)...\(Limits.history.upperBound)", sweep: .numbers, \.history),
+        PresetSetting(key: "normalization", option: "--normalization",
+                      help: "How the loss terms are scaled: relative (each term against its target) or gatys (absolute, as in the PyTorch comparison)",
+                      sweep: .words,
+                      read: { v, p throws(PresetSetting.Problem) in
+                          guard let s = v as? String, let n = LossNormalization(rawValue: s) else {
+                              throw .init(message: "field \"normalization\" must be \"relative\" or \"gatys\"")
+                          }
+                          p.normalization = n
+                      },
+                      write: { $0.normalization.rawValue }),
+    ]
+
+    /// The fields a preset file may have.
+    public static let fields = settings.map(\.key)
+
+    /// The setting of preset-file key `key`.
+    public static func setting(_ key: String) -> PresetSetting? { settings.first { $0.key == key } }
+
+    // The readers of the table's rows: one per kind of value, each naming the field in its message.
+
+    /// A loss weight (a number; its sign and finiteness are checked by `rangeProblems`).
+    private static func weight(_ key: String, option: String, help: String, _ path: WritableKeyPath<Preset, Double> & Sendable) -> PresetSetting {
+        PresetSetting(key: key, option: option, help: help, sweep: .numbers,
+                      read: { v, p throws(PresetSetting.Problem) in p[keyPath: path] = try number(v, key) },
+                      write: { $0[keyPath: path] })
+    }
+
+    /// A whole number; its range is checked with the others by `rangeProblems`.
+    private static func whole(_ key: String, option: String, help: String, sweep: PresetSetting.Sweep,
+                              _ path: WritableKeyPath<Preset, Int> & Sendable) -> PresetSetting {
+        PresetSetting(key: key, option: option, help: help, sweep: sweep,
+                      read: { v, p throws(PresetSetting.Problem) in
+                          let n = try number(v, key)
+                          guard n.isFinite, n == n.rounded(), let i = Int(exactly: n) else {
+                              throw .init(message: "field \"\(key)\" must be a whole number, not \(n)")
+                          }
+                          p[keyPath: path] = i
+                      },
+                      write: { $0[keyPath: path] })
+    }
+
+    private static func number(_ value: Any, _ key: String) throws(PresetSetting.Problem) -> Double {
+        guard let n = jsonNumber(value) else { throw .init(message: "field \"\(key)\" must be a number") }
+        return n.doubleValue
+    }
+
+    private static func text(_ value: Any, _ key: String) throws(PresetSetting.Problem) -> String {
+        guard let s = value as? String else { throw .init(message: "field \"\(key)\" must be a string") }
+        return s
+    }
+
+    /// `style_layers`: an object of layer names (Keras or classic spellings) to weights, in network order.
+    private static func styleLayerMap(_ value: Any) throws(PresetSetting.Problem) -> [StyleLayerWeight] {
+        guard let layers = value as? [String: Any] else {
+            throw .init(message: "field \"style_layers\" must be an object of layer names to weights")
+        }
+        var result: [StyleLayerWeight] = []
+        var spelled: [String: String] = [:]   // Keras name → the spelling that gave it
+        for (name, w) in layers.sorted(by: { $0.key < $1.key }) {
+            let layer = VGGArchitecture.kerasName(name)
+            guard Preset.knownLayers.contains(layer) else { throw .init(message: "style_layers: unknown layer \"\(layer)\"") }
+            // Two spellings of one layer (`conv1_1` and `block1_conv1`) would weigh it twice.
+            if let other = spelled.updateValue(name, forKey: layer) {
+                throw .init(message: "style_layers: \"\(other)\" and \"\(name)\" are the same layer, \(layer); keep one")
+            }
+            guard let n = jsonNumber(w) else { throw .init(message: "style_layers.\(layer) must be a number") }
+            result.append(StyleLayerWeight(layer: layer, weight: n.doubleValue))
+        }
+        return result.sorted { Preset.layerOrder($0.layer) < Preset.layerOrder($1.layer) }
+    }
+
+    /// A JSON number (not `true`/`false`, which JSONSerialization also gives as NSNumber).
+    static func jsonNumber(_ value: Any) -> NSNumber? {
+        guard let n = value as? NSNumber, !isJSONBool(n) else { return nil }
+        return n
+    }
+
+    static func isJSONBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+}

@@ -1,0 +1,53 @@
+import Foundation
+@testable import StyleTransfer
+import XCTest
+
+/// The one table of preset settings (`Preset.settings`): every bundled preset and the built-in defaults survive
+/// writing and reading back through it unchanged, every field a preset can hold has a row, and each row's reader
+/// refuses a value of the wrong type with a line naming the field.
+final class PresetSettingsTests: XCTestCase {
+    static let presetsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Presets").path
+
+    func testEveryPresetRoundTripsThroughTheTable() throws {
+        var presets = try Preset.list(folder: Self.presetsFolder)
+        XCTAssertGreaterThanOrEqual(presets.count, 5)
+        presets.append(.builtIn)
+        for preset in presets {
+            let fields = preset.fileFields
+            XCTAssertEqual(Set(fields.keys).subtracting(Preset.fields), [], preset.name)
+            let back = try Preset.builtIn.applying(fields, source: "round trip")
+            var expected = preset
+            expected.name = "built-in"
+            XCTAssertEqual(back, expected, preset.name)
+        }
+    }
+
+    /// A field of `Preset` that no row writes would be silently dropped from saved presets: every stored
+    /// property but the name (the file's own name) appears in a full preset's fields.
+    func testEveryPresetPropertyHasARow() throws {
+        var full = Preset.builtIn
+        full.scales = [256, 512]
+        full.scaleIterations = [10, 20]
+        let written = Set(full.fileFields.keys)
+        let properties = Mirror(reflecting: full).children.compactMap(\.label).filter { $0 != "name" }
+        XCTAssertEqual(properties.count, written.count, "properties \(properties.sorted()) against rows \(written.sorted())")
+        XCTAssertEqual(Preset.fields.count, Set(Preset.fields).count, "a key appears twice")
+        XCTAssertEqual(Preset.settings.filter { $0.sweep == .numbers }.map(\.key).sorted(),
+                       ["content_weight", "history", "iterations", "style_scale", "style_weight", "tv_weight"])
+    }
+
+    func testWrongTypesNameTheField() {
+        let wrong: [String: Any] = ["description": 3, "content_weight": "x", "content_layer": 1, "style_layers": [1],
+                                    "iterations": 1.5, "size": "big", "style_scale": true, "init": "image",
+                                    "original_colors": 1, "scales": "256", "scale_iterations": [1, 2], "history": [],
+                                    "normalization": "none"]
+        for (key, value) in wrong {
+            XCTAssertThrowsError(try Preset.builtIn.applying([key: value], source: "test.json"), key) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.hasPrefix("test.json: ") && text.contains(key), "\(key): \(text)")
+            }
+        }
+        XCTAssertEqual(Set(wrong.keys).union(["tv_weight", "style_weight"]), Set(Preset.fields))
+    }
+}
