@@ -355,7 +355,10 @@ extension SecondPassTests {
         for row in readme[start.upperBound..<end.lowerBound].split(separator: "\n") where row.hasPrefix("| `-") {
             let cells = row.replacingOccurrences(of: "\\|", with: "¦").split(separator: "|", omittingEmptySubsequences: false)
             guard cells.count >= 3 else { continue }
-            let option = String(cells[1].split(separator: "`")[0].split(separator: " ")[0].split(separator: "/").last!)
+            // The first code span of the first cell, its first word, its long spelling: "`-o/--output`" is --output.
+            let spans = cells[1].split(separator: "`", omittingEmptySubsequences: false)
+            guard spans.count > 2, let word = spans[1].split(separator: " ").first,
+                  let option = word.split(separator: "/").last.map(String.init) else { continue }
             let meaning = String(cells[2])
             // "(default 512", "default `output/…`", "`auto` (default)".
             var stated: String?
@@ -366,7 +369,7 @@ extension SecondPassTests {
             }
             guard let stated else { continue }
             guard let entry = help.split(separator: "\n").first(where: {
-                $0.range(of: "^ +(-[a-z], )?\(option) ", options: .regularExpression) != nil }) else {
+                $0.range(of: "^  (-[a-z], )?\(option) ", options: .regularExpression) != nil }) else {   // an option's entry, not an example
                 XCTFail("\(option): not in the help"); continue
             }
             if let m = entry.range(of: "\\(default: [^,)]+", options: .regularExpression) {
