@@ -68,6 +68,9 @@ final class BatchCommandTests: XCTestCase {
         let skipped = try manifest(out.appendingPathComponent("manifest.jsonl"))
         XCTAssertEqual(skipped.map { $0["status"] as? String }, ["skipped", "failed", "skipped"])
         XCTAssertEqual(skipped[0]["loss"] as? Double, records[0]["loss"] as? Double, "a skipped item keeps its loss")
+        // The same options spelled --size=32 are the same plan: nothing runs again.
+        let spelled = try CLI.run(args.map { $0 == "--size" ? "--size=32" : $0 }.filter { $0 != "32" })
+        XCTAssertTrue(spelled.stdout.contains("batch: 0 done, 2 skipped, 1 failed of 3 items"), spelled.stdout)
 
         // A changed setting changes the plan: every item runs again. A removed output is made again.
         let changed = try CLI.run(args.map { $0 == "2" ? "3" : $0 })

@@ -19,7 +19,7 @@ final class BatchPlanFingerprints {
     init(transferOptions: [String], presets: [String?], frameBlend: Double?) throws {
         var h = BatchFingerprint()
         h.add("stylize \(Stylize.version) batch plan")
-        for option in transferOptions { h.add(option) }
+        for option in BatchPlanFingerprints.canonical(transferOptions) { h.add(option) }
         let network = try TransferCommand.parse(["--content", "c.png", "--style", "s.png"] + transferOptions).network
         h.add(network.weights ?? "default")
         if let path = network.weightsPath,
@@ -32,6 +32,15 @@ final class BatchPlanFingerprints {
         var texts: [String: String] = [:]
         for preset in presets { texts[preset ?? ""] = String(describing: try Preset.find(preset ?? "default")) }
         self.presets = texts
+    }
+
+    /// The transfer options in one spelling, so that spellings the parser reads alike hash alike: `--size=64` is
+    /// `--size 64`.
+    static func canonical(_ options: [String]) -> [String] {
+        options.flatMap { option -> [String] in
+            guard option.hasPrefix("--"), let equals = option.firstIndex(of: "=") else { return [option] }
+            return [String(option[..<equals]), String(option[option.index(after: equals)...])]
+        }
     }
 
     /// The item's plan hash, 16 hex digits.
