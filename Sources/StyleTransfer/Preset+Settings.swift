@@ -70,15 +70,9 @@ extension Preset {
                       help: "Size of the style images relative to the output, (0, \(Int(Limits.maxStyleScale))]", sweep: .numbers,
                       read: { v, p throws(PresetSetting.Problem) in p.styleScale = try number(v, "style_scale") },
                       write: { $0.styleScale }),
-        PresetSetting(key: "init", option: "--init", help: "Starting image: content, noise (or random), style or a PATH",
-                      sweep: .words,
-                      read: { v, p throws(PresetSetting.Problem) in
-                          guard let s = v as? String, let mode = Initialization(mode: s) else {
-                              throw .init(message: "field \"init\" must be \"content\", \"noise\" (or \"random\") or \"style\"")
-                          }
-                          p.initialization = mode
-                      },
-                      write: { $0.initialization.name }),
+        word("init", option: "--init", help: "Starting image: content, noise (or random), style or a PATH",
+             accepted: "\"content\", \"noise\" (or \"random\") or \"style\"", Initialization.init(mode:),
+             \.initialization, name: \.name),
         PresetSetting(key: "original_colors", option: "--original-colors",
                       help: "Keep the content's colours: transfer the style on luminance only", sweep: .no,
                       read: { v, p throws(PresetSetting.Problem) in
@@ -115,16 +109,9 @@ extension Preset {
                       write: { $0.scaleIterations.isEmpty ? nil : $0.scaleIterations }),
         whole("history", option: "--history",
               help: "L-BFGS history length, \(Limits.history.lowerBound)...\(Limits.history.upperBound)", sweep: .numbers, \.history),
-        PresetSetting(key: "normalization", option: "--normalization",
-                      help: "How the loss terms are scaled: relative (each term against its target) or gatys (absolute, as in the PyTorch comparison)",
-                      sweep: .words,
-                      read: { v, p throws(PresetSetting.Problem) in
-                          guard let s = v as? String, let n = LossNormalization(rawValue: s) else {
-                              throw .init(message: "field \"normalization\" must be \"relative\" or \"gatys\"")
-                          }
-                          p.normalization = n
-                      },
-                      write: { $0.normalization.rawValue }),
+        word("normalization", option: "--normalization",
+             help: "How the loss terms are scaled: relative (each term against its target) or gatys (absolute, as in the PyTorch comparison)",
+             accepted: "\"relative\" or \"gatys\"", LossNormalization.init(rawValue:), \.normalization, name: \.rawValue),
     ]
 
     /// The fields a preset file may have.
@@ -154,6 +141,20 @@ extension Preset {
                           p[keyPath: path] = i
                       },
                       write: { $0[keyPath: path] })
+    }
+
+    /// One of a few words (a mode), read by `parse`; `accepted` lists them for the message.
+    private static func word<T>(_ key: String, option: String, help: String, accepted: String,
+                                _ parse: @escaping @Sendable (String) -> T?, _ path: WritableKeyPath<Preset, T> & Sendable,
+                                name: KeyPath<T, String> & Sendable) -> PresetSetting {
+        PresetSetting(key: key, option: option, help: help, sweep: .words,
+                      read: { v, p throws(PresetSetting.Problem) in
+                          guard let s = v as? String, let value = parse(s) else {
+                              throw .init(message: "field \"\(key)\" must be \(accepted)")
+                          }
+                          p[keyPath: path] = value
+                      },
+                      write: { $0[keyPath: path][keyPath: name] })
     }
 
     private static func number(_ value: Any, _ key: String) throws(PresetSetting.Problem) -> Double {
