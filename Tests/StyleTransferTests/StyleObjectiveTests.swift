@@ -114,6 +114,26 @@ final class StyleObjectiveTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-2, "objective gradient: worst relative error of a directional derivative \(worst)")
     }
 
+    /// A style image larger than the output (a style scale above 1): once the targets are made, the evaluations
+    /// run in buffers planned for the output's size, as the run plan's memory estimate assumes, not in the style
+    /// pass's larger ones. Reference: a network that only ever saw the output's size.
+    func testEvaluationsDoNotKeepTheStylePassBuffers() {
+        let preset = Preset.builtIn
+        let network = VGGNetwork(weights: .random(architecture: .vgg16, seed: 11))
+        let objective = StyleObjective(network: network, preset: preset, content: Self.smoothImage(32, 32, seed: 1),
+                                       styles: [Self.smoothImage(96, 96, seed: 2)], blend: [1])
+        let reference = VGGNetwork(weights: .random(architecture: .vgg16, seed: 11))
+        let alone = StyleObjective(network: reference, preset: preset, content: Self.smoothImage(32, 32, seed: 1),
+                                   styles: [Self.smoothImage(32, 32, seed: 2)], blend: [1])
+        let x = Self.smoothImage(32, 32, seed: 4).data
+        var g = [Float](repeating: 0, count: x.count)
+        for o in [objective, alone] {
+            _ = x.withUnsafeBufferPointer { xb in g.withUnsafeMutableBufferPointer { o.evaluate(xb, gradient: $0) } }
+        }
+        XCTAssertGreaterThan(network.planBytes, 0)
+        XCTAssertEqual(network.planBytes, reference.planBytes, "the style pass's 96 px buffers outlived the targets")
+    }
+
     func testLBFGSReducesTheStyleObjective() {
         var preset = Preset.builtIn
         preset.contentLayer = "block2_conv2"
