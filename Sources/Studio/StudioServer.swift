@@ -93,21 +93,27 @@ public struct StudioServer: Sendable {
         }
         router.get("/api/state") { _, _ in Self.json(state()) }
         router.get("/api/image") { _, _ in
-            guard let (bytes, _) = hub.currentJPEG() else { return Self.error(.notFound, "no picture yet: no run has made a step") }
+            guard let (bytes, _) = await Self.offload({ hub.currentJPEG() }) else {
+                return Self.error(.notFound, "no picture yet: no run has made a step")
+            }
             return Response(status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         router.get("/api/grams.png") { _, _ in
-            try Self.answer {
-                let (inspector, picture) = try inspectable()
-                return Self.png(try inspector.gramSheet(of: picture))
+            try await Self.offload {
+                try Self.answer {
+                    let (inspector, picture) = try inspectable()
+                    return Self.png(try inspector.gramSheet(of: picture))
+                }
             }
         }
         router.get("/api/features.png") { request, _ in
-            try Self.answer {
-                let (inspector, picture) = try inspectable()
-                let layer = request.uri.queryParameters["layer"].map(String.init) ?? "block1_conv1"
-                return Self.png(try inspector.featureGrid(of: picture, layer: layer))
+            let layer = request.uri.queryParameters["layer"].map(String.init) ?? "block1_conv1"
+            return try await Self.offload {
+                try Self.answer {
+                    let (inspector, picture) = try inspectable()
+                    return Self.png(try inspector.featureGrid(of: picture, layer: layer))
+                }
             }
         }
         router.post("/api/stop") { _, _ in
@@ -200,6 +206,20 @@ public struct StudioServer: Sendable {
         return State(run: current.info, active: current.active, queue: hub.queued, images: folder?.images() ?? [],
                      presets: engine?.presetNames() ?? [], canStart: folder != nil && engine != nil,
                      featureLayers: hub.inspector?.featureLayers ?? [])
+    }
+
+    /// Runs `work` (an encoding or a network pass, milliseconds to seconds) on a dispatch queue, so that it never
+    /// holds one of the few threads that serve the events and the other requests.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
+        }
     }
 
     // MARK: - Responses
