@@ -91,8 +91,8 @@ struct StudioWatchOptions: ParsableArguments {
     @Option(name: .long, help: "With --studio: the port, 0...65535 (0: a free port; default \(StudioListenOptions.defaultPort)).")
     var studioPort: Int = StudioListenOptions.defaultPort
 
-    /// Runs `run` watched by the page (unless a dry run), its checkpoint beside the output unless one is named.
-    func watch(_ first: PlanRun, request: RunRequest, preset: Preset, dryRun: Bool, fit: Bool) throws -> StylizeResult? {
+    /// Runs `first` watched by the page, its checkpoint beside the output unless one is named.
+    func watch(_ first: PlanRun, request: RunRequest, preset: Preset, fit: Bool) throws -> StylizeResult? {
         var run = first
         var request = request
         if run.plan.outputs.checkpoint == nil {
@@ -112,6 +112,6 @@ struct StudioWatchOptions: ParsableArguments {
         defer { hub.close() }
         func name(_ path: String) -> String { (path as NSString).lastPathComponent }
         return try engine.drive(hub: hub, runID: 1, content: name(request.content), style: request.styles.map(name).joined(separator: "+"))
-            .run(run, request: request, dryRun: dryRun, fit: fit)
+            .run(run, request: request, fit: fit)
     }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Imaging
 import NeuralCore
@@ -17,8 +18,8 @@ struct StudioDrive {
     let inspector: (RunPlan, RunInputs, VGGWeights) -> StudioInspector?
 
     /// Runs `first` (already configured), then its continuations.
-    /// - Returns: the last segment's result (nil for a dry run). - Throws: as `PlanRun.execute`.
-    func run(_ first: PlanRun, request: RunRequest, dryRun: Bool = false, fit: Bool = false) throws -> StylizeResult? {
+    /// - Returns: the last segment's result. - Throws: as `PlanRun.execute`.
+    func run(_ first: PlanRun, request: RunRequest, fit: Bool = false) throws -> StylizeResult? {
         var run = first
         var request = request
         var segment = 0
@@ -36,11 +37,14 @@ struct StudioDrive {
             }
             hub.runStarted(info(run, segment: segment), inspector: inspector(plan, run.inputs, run.weights))
             let result: StylizeResult?
-            do { result = try run.execute(dryRun: dryRun, fit: fit && segment == 0) } catch {
+            do { result = try run.execute(dryRun: false, fit: fit && segment == 0) } catch let exit as ExitCode {
+                hub.runEnded("interrupted by a signal (status \(exit.rawValue)); the best image so far was saved", failed: true)
+                throw exit
+            } catch {
                 hub.runEnded("\(error)", failed: true)
                 throw error
             }
-            guard let result else { hub.runEnded("dry run: nothing computed"); return nil }
+            guard let result else { return nil }   // a dry run only, which the studio never asks for
             guard let weights = asked, let next = try continuation(of: run, result: result, request: &request, weights: weights) else {
                 hub.runEnded(summary(result, plan: plan))
                 return result

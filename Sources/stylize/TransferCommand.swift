@@ -234,7 +234,7 @@ struct TransferCommand: ParsableCommand {
         run.tiling = tile
         run.recalibrate = recalibrate
         run.interruptedHint = interruptedHint
-        if studio.studio && !dryRun { return try studio.watch(run, request: request, preset: request.preset, dryRun: dryRun, fit: fit) }
+        if studio.studio && !dryRun { return try studio.watch(run, request: request, preset: request.preset, fit: fit) }
         return try run.execute(dryRun: dryRun, fit: fit)
     }
 }
