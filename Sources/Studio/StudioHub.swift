@@ -100,9 +100,8 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
         active = true
         control = nil
         self.inspector = inspector
-        let event = Self.event("run", Self.json(run))
+        broadcastLocked(Self.event("run", Self.json(run)))
         lock.unlock()
-        broadcast(event)
     }
 
     /// One step of the running transfer: keeps the image (no copy: `image` is the report's own tensor), sends the
@@ -120,8 +119,8 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
         lastElapsed = p.elapsed
         let asked = control
         control = nil
+        broadcastLocked(event)
         lock.unlock()
-        broadcast(event)
         return asked
     }
 
@@ -139,13 +138,15 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
         control = nil
         let event = Self.event("end", Self.json(["run": info?.id ?? 0, "message": message, "failed": failed] as [String: Any]))
         events.append(event)
+        broadcastLocked(event)
         lock.unlock()
-        broadcast(event)
     }
 
     /// A line for every page (a queued run that could not start, a preset saved).
     public func note(_ message: String) {
-        broadcast(Self.event("note", Self.json(["message": message])))
+        lock.lock()
+        broadcastLocked(Self.event("note", Self.json(["message": message])))
+        lock.unlock()
     }
 
     // MARK: - The page's side
@@ -214,11 +215,10 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
         return listeners.count
     }
 
-    private func broadcast(_ event: String) {
-        lock.lock()
-        let targets = Array(listeners.values)
-        lock.unlock()
-        for t in targets { t.yield(event) }
+    /// Sends `event` to every page; called with `lock` held, so that every page gets the events in the order they
+    /// were made, and a page that subscribes gets each event once, from the replay or from here.
+    private func broadcastLocked(_ event: String) {
+        for t in listeners.values { t.yield(event) }
     }
 
     // MARK: - The queue
@@ -231,10 +231,9 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
         j.id = nextJob
         nextJob += 1
         queue.append(j)
-        let event = Self.event("queue", Self.json(queue))
+        broadcastLocked(Self.event("queue", Self.json(queue)))
         lock.signal()
         lock.unlock()
-        broadcast(event)
         return j
     }
 
@@ -250,9 +249,8 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
         if queue.isEmpty && !closed { _ = lock.wait(until: Date(timeIntervalSinceNow: timeout)) }
         guard !queue.isEmpty else { lock.unlock(); return nil }
         let job = queue.removeFirst()
-        let event = Self.event("queue", Self.json(queue))
+        broadcastLocked(Self.event("queue", Self.json(queue)))
         lock.unlock()
-        broadcast(event)
         return job
     }
 

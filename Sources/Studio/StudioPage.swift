@@ -23,7 +23,8 @@ header h1 { font-size: 16px; margin: 0; }
 main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 12px; padding: 12px; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px; margin-bottom: 12px; }
 h2 { font-size: 14px; margin: 0 0 8px; }
-#picture { display: block; max-width: 100%; image-rendering: auto; background: #eee; min-height: 64px; }
+#picture { display: block; width: 100%; max-width: 420px; background: #eee; min-height: 64px; }
+#pictureBox > * { flex: 1 1 220px; }
 #pictureBox { display: flex; gap: 12px; flex-wrap: wrap; align-items: flex-start; }
 #facts { font-variant-numeric: tabular-nums; }
 #facts td:first-child, #terms td:first-child { color: var(--muted); padding-right: 8px; }
@@ -32,6 +33,7 @@ table { border-collapse: collapse; }
 #curve { width: 100%; height: 180px; display: block; }
 #curve text { font-size: 10px; fill: var(--muted); }
 .inspect img { max-width: 100%; display: block; margin-top: 8px; }
+.sheet { max-height: 420px; overflow: auto; }
 label { display: inline-flex; gap: 4px; align-items: center; margin: 2px 10px 2px 0; }
 input[type=number] { width: 6.5em; }
 input, select, button { font: inherit; }
@@ -78,12 +80,12 @@ button.stop { border-color: var(--bad); color: var(--bad); }
       <button id="gramButton">Gram matrices</button>
       <label><input type="checkbox" id="gramAuto"> every <input type="number" id="gramEvery" value="10" min="1" max="1000" style="width:4em"> steps</label>
     </div>
-    <img id="grams" alt="" hidden>
+    <div class="sheet"><img id="grams" alt="" hidden></div>
     <div class="row">
       <select id="featureLayer" aria-label="layer"></select>
       <button id="featureButton">Feature maps (5×8)</button>
     </div>
-    <img id="features" alt="" hidden>
+    <div class="sheet"><img id="features" alt="" hidden></div>
   </section>
 </div>
 <div>
@@ -314,7 +316,7 @@ function showQueue(jobs) {
   const list = $("queue");
   list.textContent = "";
   for (const j of jobs) { const li = document.createElement("li"); li.textContent = j.content + " × " + j.style + " (" + j.size + " px, " + j.iterations + ")"; list.append(li); }
-  if (!jobs.length) { const li = document.createElement("li"); li.textContent = "empty"; list.append(li); }
+  if (!jobs.length) { const li = document.createElement("li"); li.textContent = "empty"; li.style.listStyle = "none"; list.append(li); }
 }
 
 const events = new EventSource("/api/events");
