@@ -26,7 +26,7 @@ struct StudioDrive {
         while true {
             let plan = run.plan
             var asked: StudioWeights?
-            run.interruptedHint = "stopped from the studio page or by a signal; the best image so far was saved"
+            run.interruptedHint = "the studio page or a signal stopped it; the best image so far was saved"
                 + (plan.outputs.checkpoint.map { "; continue with: stylize resume \($0)" } ?? "")
             run.onStep = { p, x in
                 switch hub.step(p, image: x, styleWeight: plan.preset.styleWeight) {
