@@ -35,7 +35,7 @@ final class StudioRunner: StudioEngine, @unchecked Sendable {   // `state` is a 
             hub.runEnded("run \(job.id) (\(job.content), \(job.style)): \(error)", failed: true)
             throw error
         }
-        try drive(hub: hub, runID: job.id, content: job.content, style: job.style).run(prepared.0, request: prepared.1)
+        _ = try drive(hub: hub, runID: job.id, content: job.content, style: job.style).run(prepared.0, request: prepared.1)
     }
 
     /// The plan of a job: its images by name from the folder, its preset, size and evaluations; the image and the
