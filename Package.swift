@@ -53,6 +53,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries (Debian -dev packages, found through pkg-config).
@@ -78,9 +80,13 @@ let package = Package(
         .target(name: "WeightFiles", dependencies: ["NeuralCore", "SafeIO", "CZlib"], swiftSettings: kernelSettings),
         .target(name: "StyleTransfer", dependencies: ["SafeIO", "NeuralCore", "Imaging"], swiftSettings: kernelSettings),
         .target(name: "Visualization", dependencies: ["NeuralCore", "Imaging", "CLibFreeType"]),
+        // Studio: the local web page that watches, steers and starts runs (HTTP and Server-Sent Events on Hummingbird).
+        .target(name: "Studio", dependencies: ["StyleTransfer", "Visualization", "NeuralCore", "Imaging", "SafeIO",
+                                               .product(name: "Hummingbird", package: "hummingbird"),
+                                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "stylize",
-            dependencies: ["StyleTransfer", "Visualization", "WeightFiles", "NeuralCore", "Imaging", "SafeIO",
+            dependencies: ["StyleTransfer", "Visualization", "WeightFiles", "NeuralCore", "Imaging", "SafeIO", "Studio",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "stylize-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
         .executableTarget(name: "optimizer-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
@@ -94,6 +100,8 @@ let package = Package(
         .testTarget(name: "StyleTransferTests", dependencies: ["StyleTransfer", "NeuralCore", "WeightFiles"],
                     exclude: ["Fixtures"]),   // reference scripts and their output; the tests paste the numbers
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
+        // The studio's endpoints over loopback (its page is tested in a browser by scripts/test-studio).
+        .testTarget(name: "StudioTests", dependencies: ["Studio", "Imaging", "StyleTransfer", "NeuralCore"]),
         .testTarget(name: "CLITests", dependencies: ["stylize", "Imaging", "NeuralCore", "StyleTransfer"]),
         // ARCHITECTURE.md's module dependency list against this file (both read as text from the repository root).
         .testTarget(name: "ArchitectureTests"),

@@ -25,6 +25,9 @@ struct PlanRun {
     var interruptedHint: String? = nil
     /// Calibrate the time estimate again even when one is cached (`--recalibrate`).
     var recalibrate = false
+    /// Sees every step and the current image (H, W, 3) after the log (the studio, `StudioDrive`); returns true to
+    /// stop after this step as Ctrl-C does: the checkpoint and the best image are written, and the result returned.
+    var onStep: ((StylizeProgress, Tensor) -> Bool)? = nil
 
     /// The one write set of a run, for `transfer` and `resume` alike: the image, the report, the log (unless it goes
     /// to standard output, `-`), the checkpoint and the folder of the numbered intermediates, against `reads`.
@@ -130,7 +133,7 @@ struct PlanRun {
                 // An intermediate is a by-product: one that cannot be written is reported and the run goes on to its result.
                 do { try picture.write(to: name) } catch { progress.warning("stylize: warning: \(error); the run goes on") }
             }
-            let stopping = interrupt.isRequested
+            let stopping = (onStep?(p, x) ?? false) || interrupt.isRequested
             if let path = plan.outputs.checkpoint,
                stopping || (p.iteration > 0 && plan.outputs.checkpointEvery.map({ p.iteration % $0 == 0 }) ?? false) {
                 let checkpoint = Checkpoint(plan: plan, state: snapshot(), weights: weightsFingerprint, inputs: inputsFingerprint,
@@ -179,7 +182,7 @@ struct PlanRun {
                               out, result.image.width, result.image.height, counted(result.evaluations, "evaluation"),
                               counted(result.iterations, "step"), result.seconds,
                               estimate.map { " (estimated \(durationText($0)))" } ?? "", t.total, t.content, t.style, t.tv, reason))
-        if case .cancelled = result.stop { throw ExitCode(interrupt.exitStatus) }
+        if case .cancelled = result.stop, interrupt.isRequested { throw ExitCode(interrupt.exitStatus) }
         return result
     }
 

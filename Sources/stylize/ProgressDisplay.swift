@@ -92,15 +92,7 @@ final class JSONLineLog {
 
     func write(_ p: StylizeProgress) {
         guard failure == nil else { return }
-        var object: [String: Any] = [
-            "scale": p.scaleIndex + 1, "width": p.width, "height": p.height,
-            "iteration": p.iteration, "evaluations": p.evaluations,
-            "total": p.terms.total, "content": p.terms.content, "style": p.terms.style, "tv": p.terms.tv,
-            "step": p.step, "seconds": p.seconds, "elapsed": p.elapsed,
-            "objective_seconds": p.objectiveSeconds, "optimizer_seconds": p.optimizerSeconds, "gradient_norm": p.gradientNorm,
-        ]
-        object["style_layers"] = p.terms.styleByLayer.mapValues { styleWeight * $0 }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        guard let data = p.recordJSON(styleWeight: styleWeight) else { return }
         guard let file else { return Console.output(String(decoding: data, as: UTF8.self) + "\n") }
         do { try file.append(Array(data) + [UInt8(ascii: "\n")]) } catch { failure = error }
     }

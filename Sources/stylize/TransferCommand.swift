@@ -121,6 +121,8 @@ struct TransferCommand: ParsableCommand {
 
     @OptionGroup var network: NetworkOptions
 
+    @OptionGroup var studio: StudioWatchOptions
+
     @Flag(name: .long, help: "Print only the final summary.")
     var quiet = false
 
@@ -232,6 +234,7 @@ struct TransferCommand: ParsableCommand {
         run.tiling = tile
         run.recalibrate = recalibrate
         run.interruptedHint = interruptedHint
+        if studio.studio && !dryRun { return try studio.watch(run, request: request, preset: request.preset, fit: fit) }
         return try run.execute(dryRun: dryRun, fit: fit)
     }
 }
