@@ -13,6 +13,7 @@ extension Preset {
         ]
         if !scales.isEmpty { d["scales"] = scales }
         if !scaleIterations.isEmpty { d["scale_iterations"] = scaleIterations }
+        if let temporalWeight { d["temporal_weight"] = temporalWeight }
         return d
     }
 

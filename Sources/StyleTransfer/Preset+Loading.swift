@@ -70,6 +70,7 @@ extension Preset {
         if let v = try number("content_weight") { p.contentWeight = v }
         if let v = try number("style_weight") { p.styleWeight = v }
         if let v = try number("tv_weight") { p.tvWeight = v }
+        if let v = try number("temporal_weight") { p.temporalWeight = v }
         if let v = dict["content_layer"] {
             guard let name = v as? String else { throw PresetError(path: path, message: "field \"content_layer\" must be a string") }
             let s = VGGArchitecture.kerasName(name)

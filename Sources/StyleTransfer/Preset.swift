@@ -21,7 +21,8 @@ import NeuralCore
 ///   "scales": [256, 512],             // coarse-to-fine sizes, increasing; empty: just `size`
 ///   "scale_iterations": [200, 100],   // evaluation budget per scale (one per scale); absent: `iterations` each
 ///   "history": 100,                   // L-BFGS history length, 1...1000
-///   "normalization": "relative"       // relative (default) | gatys: how the loss terms are scaled (LossNormalization)
+///   "normalization": "relative",      // relative (default) | gatys: how the loss terms are scaled (LossNormalization)
+///   "temporal_weight": 1000           // λ_t of a video frame's temporal loss, ≥ 0; absent: TemporalLoss.defaultWeight
 /// }
 /// ```
 public struct Preset: Sendable, Equatable, Codable {
@@ -43,6 +44,9 @@ public struct Preset: Sendable, Equatable, Codable {
     public var normalization: LossNormalization = .relative
     /// Evaluation budget of each scale in `scales` (same count); empty: `iterations` at every scale.
     public var scaleIterations: [Int] = []
+    /// λ_t of the temporal loss of a video frame (`stylize video`, TemporalLoss.swift); nil: `TemporalLoss.defaultWeight`.
+    /// Optional so that the plans kept in checkpoints written before this field still decode.
+    public var temporalWeight: Double?
 
     /// The evaluation budget of scale `index` of a run with `count` scales.
     public func evaluationBudget(scale index: Int, of count: Int) -> Int {
@@ -72,7 +76,7 @@ public struct Preset: Sendable, Equatable, Codable {
     /// The fields a preset file may have.
     public static let fields = ["description", "content_weight", "style_weight", "tv_weight", "content_layer",
                                 "style_layers", "iterations", "size", "style_scale", "init", "original_colors",
-                                "scales", "scale_iterations", "history", "normalization"]
+                                "scales", "scale_iterations", "history", "normalization", "temporal_weight"]
 
     /// Accepted sizes (longest edge, pixels) of an output, a scale or an inspected image, for every command and preset.
     /// 32 leaves block5 at least one pixel for any image up to 2:1 (four pools halve 32 to 2, the short side to 1);

@@ -3,7 +3,7 @@ import NeuralCore
 
 extension RunPlan {
     /// The command-line option of each preset field a request can override, for messages.
-    static let optionNames = ["scale_iterations": "--scale-iterations", "content_weight": "--content-weight", "style_weight": "--style-weight", "tv_weight": "--tv-weight",
+    static let optionNames = ["scale_iterations": "--scale-iterations", "content_weight": "--content-weight", "style_weight": "--style-weight", "tv_weight": "--tv-weight", "temporal_weight": "--temporal-weight",
                               "content_layer": "--content-layer", "style_layers": "--style-layer", "iterations": "--iterations",
                               "size": "--size", "scales": "--scales", "style_scale": "--style-scale", "history": "--history"]
 
@@ -22,6 +22,7 @@ extension RunPlan {
         take(request.contentWeight, "content_weight") { p.contentWeight = $0 }
         take(request.styleWeight, "style_weight") { p.styleWeight = $0 }
         take(request.tvWeight, "tv_weight") { p.tvWeight = $0 }
+        take(request.temporalWeight, "temporal_weight") { p.temporalWeight = $0 }
         take(request.contentLayer, "content_layer") { p.contentLayer = VGGArchitecture.kerasName($0) }
         take(request.iterations, "iterations") { p.iterations = $0 }
         take(request.styleScale, "style_scale") { p.styleScale = $0 }

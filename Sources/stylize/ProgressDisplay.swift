@@ -100,6 +100,7 @@ final class JSONLineLog {
             "objective_seconds": p.objectiveSeconds, "optimizer_seconds": p.optimizerSeconds, "gradient_norm": p.gradientNorm,
         ]
         object["style_layers"] = p.terms.styleByLayer.mapValues { styleWeight * $0 }
+        if p.terms.temporal > 0 { object["temporal"] = p.terms.temporal }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         guard let file else { return Console.output(String(decoding: data, as: UTF8.self) + "\n") }
         do { try file.append(Array(data) + [UInt8(ascii: "\n")]) } catch { failure = error }
