@@ -87,7 +87,7 @@ let package = Package(
         .target(name: "Visualization", dependencies: ["NeuralCore", "Imaging", "CLibFreeType"]),
         .executableTarget(
             name: "stylize",
-            dependencies: ["StyleTransfer", "Visualization", "WeightFiles", "NeuralCore", "Imaging", "SafeIO",
+            dependencies: ["StyleTransfer", "Visualization", "WeightFiles", "NeuralCore", "Imaging", "SafeIO", "Video",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "stylize-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
         .executableTarget(name: "optimizer-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
