@@ -122,6 +122,36 @@ final class VideoTests: XCTestCase {
         }
     }
 
+    func testFlowStartIsTheWarpedResultWhereTrustedAndThePhotoElsewhere() throws {
+        // The scene moves 3 px right between the frames; the previous result is a texture of its own. Inside, the
+        // start is that result moved 3 px right; in the 3 columns that entered from the left (their flow leaves the
+        // picture) it is the new photo.
+        let (w, h) = (96, 72)
+        let before = Self.texture(width: w, height: h), now = Self.texture(width: w, height: h, dx: 3)
+        var previousOutput = RGBImage(width: w, height: h)
+        for i in previousOutput.pixels.indices { previousOutput.pixels[i] = UInt8((i * 37) % 251) }
+        let made = try FlowStart.make(previousOutput: previousOutput, previousFrame: before, frame: now, method: .disMedium)
+        XCTAssertEqual(made.start.width, w)
+        XCTAssertEqual(made.weights.count, w * h)
+        var inside = 0, matched = 0
+        for y in 12 ..< h - 12 {
+            for x in 12 ..< w - 12 where made.weights[y * w + x] == 1 {
+                inside += 1
+                let expected = (0 ..< 3).map { Int(previousOutput.pixels[3 * (y * w + x - 3) + $0]) }
+                let got = (0 ..< 3).map { Int(made.start.pixels[3 * (y * w + x) + $0]) }
+                if zip(expected, got).allSatisfy({ abs($0 - $1) <= 40 }) { matched += 1 }
+            }
+        }
+        XCTAssertGreaterThan(inside, (w - 24) * (h - 24) * 9 / 10, "the flow is trusted inside")
+        XCTAssertGreaterThan(matched, inside * 9 / 10, "the start is the previous result moved with the scene: \(matched) of \(inside)")
+        for y in 0 ..< h {
+            for x in 0 ..< 2 where made.weights[y * w + x] == 0 {
+                for k in 0 ..< 3 { XCTAssertEqual(made.start.pixels[3 * (y * w + x) + k], now.pixels[3 * (y * w + x) + k]) }
+            }
+        }
+        XCTAssertEqual(made.weights[h / 2 * w], 0, "the column that entered from the left is not trusted")
+    }
+
     func testFlowRefusesFramesOfTwoSizes() {
         XCTAssertThrowsError(try FlowField.compute(from: RGBImage(width: 8, height: 8), to: RGBImage(width: 9, height: 8))) {
             XCTAssertTrue(String(describing: $0).contains("8x8 and 9x8"), "\($0)")

@@ -26,7 +26,8 @@ struct VideoCheck {
         let count = min(records.count, inputs.count)
         guard count >= 2 else { throw CLIError("\(manifest): fewer than two finished frames to compare") }
         let timing = VideoTiming(path: (workFolder as NSString).appendingPathComponent(VideoTiming.fileName))
-        var errors: [Double] = [], flickers: [Double] = []
+        var errors: [Double] = [], flickers: [Double] = [], inputErrors: [Double] = []
+        var checkFlowSeconds = 0.0
         var previous: (output: RGBImage, input: RGBImage)?
         if !quiet { Console.output("pair   warping error   flicker\n") }
         for i in 0 ..< count {
@@ -37,8 +38,13 @@ struct VideoCheck {
                 guard o0.width == output.width, o0.height == output.height else {
                     throw CLIError("\(records[i].output): the frame is \(output.width)x\(output.height), the one before \(o0.width)x\(o0.height)")
                 }
+                let started = Date()
                 let toNext = try FlowField.compute(from: i0, to: input, method: flow)
                 let fromNext = try FlowField.compute(from: input, to: i0, method: flow)
+                checkFlowSeconds += Date().timeIntervalSince(started)
+                // The input's own warping error: what is left when the flow is right and nothing flickers (lighting,
+                // noise, the flow's own errors); a better flow makes it smaller.
+                if let e = WarpingError.pair(outputs: (i0, input), toNext: toNext, fromNext: fromNext)?.error { inputErrors.append(e) }
                 let e = WarpingError.pair(outputs: (o0, output), toNext: toNext, fromNext: fromNext)?.error
                 let f = FrameSequence.flicker(outputs: (o0, output), frames: (i0, input))?.mean
                 if let e { errors.append(e) }
@@ -62,6 +68,8 @@ struct VideoCheck {
             line += String(format: ", flow %.2f s per frame (%.1f%% of those frames' time)", mean(flowSeconds),
                            100 * flowSeconds.reduce(0, +) / max(1e-9, flowed.reduce(0, +)))
         }
+        line += String(format: "; the input frames' own warping error %.5f (flow %@, %.0f ms a pair of flows)", mean(inputErrors),
+                       flow.rawValue, 1000 * checkFlowSeconds / Double(max(1, count - 1)))
         Console.output(line + "\n")
     }
 }

@@ -99,8 +99,13 @@ struct VideoCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: content, isDirectory: &isFolder) else {
             throw CLIError("\(content): --content: no such file or folder")
         }
+        var outputIsFolder: ObjCBool = false
+        let outputExists = FileManager.default.fileExists(atPath: output, isDirectory: &outputIsFolder)
+        let ext = (output as NSString).pathExtension
         if isVideoOutput {
             try OutputPath.checkFile(output, option: "-o", extensions: Self.videoExtensions)
+        } else if !ext.isEmpty && !(outputExists && outputIsFolder.boolValue) {
+            throw CLIError("\(output): -o must be a .mp4, .mkv or .mov file, or a folder for the frames (not a .\(ext) file)")
         } else {
             try OutputPath.checkFolder(output, option: "-o", why: "the styled frames, or give a .mp4, .mkv or .mov file")
             if isFolder.boolValue, PathResolution.resolved(content) == PathResolution.resolved(output) {
