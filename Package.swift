@@ -67,6 +67,11 @@ let package = Package(
         // Small C shims for what Swift cannot import (setjmp/longjmp, macros). Each returns an int and fills a message.
         .target(name: "CPNG", dependencies: ["CLibPNG"]),
         .target(name: "CJPEG", dependencies: ["CLibJPEG"]),
+        // OpenCV's dense optical flow (DIS, Farneback) behind a C interface that catches every C++ exception. Debian ships
+        // opencv4.pc only with libopencv-dev, which pulls in all of OpenCV; libopencv-video-dev is enough here, so the
+        // header folder and the three libraries it needs are named here instead of a pkg-config name.
+        .target(name: "CFlow", cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
+                linkerSettings: [.linkedLibrary("opencv_video"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core")]),
         // libhdf5 through its shim: the tests' independent reference for the Swift HDF5 reader, not in the product.
         .target(name: "CHDF5", dependencies: ["CLibHDF5"]),
         // Swift modules.
@@ -79,6 +84,8 @@ let package = Package(
         // The weight-file readers (HDF5, safetensors, torch.save, the Keras and torchvision layouts) and where to find one.
         .target(name: "WeightFiles", dependencies: ["NeuralCore", "SafeIO", "CZlib"], swiftSettings: kernelSettings),
         .target(name: "StyleTransfer", dependencies: ["SafeIO", "NeuralCore", "Imaging"], swiftSettings: kernelSettings),
+        // Video: optical flow, warping, the forward-backward consistency check and the warping error.
+        .target(name: "Video", dependencies: ["CFlow", "Imaging"]),
         .target(name: "Visualization", dependencies: ["NeuralCore", "Imaging", "CLibFreeType"]),
         // Studio: the local web page that watches, steers and starts runs (HTTP and Server-Sent Events on Hummingbird).
         .target(name: "Studio", dependencies: ["StyleTransfer", "Visualization", "NeuralCore", "Imaging", "SafeIO",
@@ -86,7 +93,7 @@ let package = Package(
                                                .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "stylize",
-            dependencies: ["StyleTransfer", "Visualization", "WeightFiles", "NeuralCore", "Imaging", "SafeIO", "Studio",
+            dependencies: ["StyleTransfer", "Visualization", "WeightFiles", "NeuralCore", "Imaging", "SafeIO", "Studio", "Video",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "stylize-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
         .executableTarget(name: "optimizer-bench", dependencies: ["NeuralCore", "StyleTransfer"]),
@@ -102,6 +109,7 @@ let package = Package(
         .testTarget(name: "VisualizationTests", dependencies: ["Visualization"]),
         // The studio's endpoints over loopback (its page is tested in a browser by scripts/test-studio).
         .testTarget(name: "StudioTests", dependencies: ["Studio", "Imaging", "StyleTransfer", "NeuralCore"]),
+        .testTarget(name: "VideoTests", dependencies: ["Video", "Imaging"]),
         .testTarget(name: "CLITests", dependencies: ["stylize", "Imaging", "NeuralCore", "StyleTransfer"]),
         // ARCHITECTURE.md's module dependency list against this file (both read as text from the repository root).
         .testTarget(name: "ArchitectureTests"),

@@ -22,7 +22,8 @@ import NeuralCore
 ///   "scales": [256, 512],             // coarse-to-fine sizes, increasing; empty: just `size`
 ///   "scale_iterations": [200, 100],   // evaluation budget per scale (one per scale); absent: `iterations` each
 ///   "history": 100,                   // L-BFGS history length, 1...1000
-///   "normalization": "relative"       // relative (default) | gatys: how the loss terms are scaled (LossNormalization)
+///   "normalization": "relative",      // relative (default) | gatys: how the loss terms are scaled (LossNormalization)
+///   "temporal_weight": 1000           // λ_t of a video frame's temporal loss, ≥ 0; absent: TemporalLoss.defaultWeight
 /// }
 /// ```
 public struct Preset: Sendable, Equatable, Codable {
@@ -44,6 +45,9 @@ public struct Preset: Sendable, Equatable, Codable {
     public var normalization: LossNormalization = .relative
     /// Evaluation budget of each scale in `scales` (same count); empty: `iterations` at every scale.
     public var scaleIterations: [Int] = []
+    /// λ_t of the temporal loss of a video frame (`stylize video`, TemporalLoss.swift); nil: `TemporalLoss.defaultWeight`.
+    /// Optional so that the plans kept in checkpoints written before this field still decode.
+    public var temporalWeight: Double?
 
     /// The evaluation budget of scale `index` of a run with `count` scales.
     public func evaluationBudget(scale index: Int, of count: Int) -> Int {

@@ -20,6 +20,7 @@ extension RunPlan {
         take(request.contentWeight, "content_weight") { p.contentWeight = $0 }
         take(request.styleWeight, "style_weight") { p.styleWeight = $0 }
         take(request.tvWeight, "tv_weight") { p.tvWeight = $0 }
+        take(request.temporalWeight, "temporal_weight") { p.temporalWeight = $0 }
         take(request.contentLayer, "content_layer") { p.contentLayer = VGGArchitecture.kerasName($0) }
         take(request.iterations, "iterations") { p.iterations = $0 }
         take(request.styleScale, "style_scale") { p.styleScale = $0 }

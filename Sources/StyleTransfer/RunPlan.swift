@@ -161,6 +161,8 @@ public struct RunRequest: Sendable, Equatable {
     public var contentWeight: Double?
     public var styleWeight: Double?
     public var tvWeight: Double?
+    /// λ_t of a video frame's temporal loss.
+    public var temporalWeight: Double?
     /// Keras or classic (`relu5_2`) name.
     public var contentLayer: String?
     /// Per style layer (Keras or classic name) a weight; 0 drops the layer.
@@ -190,6 +192,9 @@ public struct RunInputs: Sendable {
     public var content: RGBImage
     public var styles: [RGBImage]
     public var initialization: RGBImage?
+    /// A video frame's warped previous result (`stylize video`), at the output size: the last scale's objective adds
+    /// the temporal loss against it.
+    public var temporal: TemporalTarget?
 
     public init(content: RGBImage, styles: [RGBImage], initialization: RGBImage? = nil) {
         self.content = content

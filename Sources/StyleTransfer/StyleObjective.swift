@@ -8,9 +8,11 @@ public struct LossTerms: Sendable, Equatable {
     public var style: Double = 0
     /// γ · L_tv.
     public var tv: Double = 0
+    /// L_t, the temporal term of a video frame (TemporalLoss.swift; λ_t is in it); 0 without one.
+    public var temporal: Double = 0
     /// w_l E_l per style layer, before β.
     public var styleByLayer: [String: Double] = [:]
-    public var total: Double { content + style + tv }
+    public var total: Double { content + style + tv + temporal }
     public init() {}
 }
 
@@ -45,6 +47,9 @@ public final class StyleObjective {
     let tileScratch: TileScratch
     /// Called after each tile of a tiled evaluation with (pass 1 or 2, tile index, tiles), for progress displays.
     public var onTile: ((Int, Int, Int) -> Void)?
+    /// A video frame's warped previous result, at the image's size: with the preset's `temporalWeight` > 0 it adds
+    /// the temporal term after the others (TemporalLoss.swift).
+    public var temporal: TemporalTarget?
 
     /// - Parameters:
     ///   - content: (H, W, 3), RGB in `0...255`, the content image at the output size.
@@ -176,6 +181,11 @@ public final class StyleObjective {
             terms.tv = preset.tvWeight * TotalVariation.accumulate(x.baseAddress!, height: height, width: width, channels: 3,
                                                                    gradientScale: Float(preset.tvWeight), into: gradient.baseAddress!)
         }
+        if let temporal, temporalWeight > 0 {
+            precondition(temporal.width == width && temporal.height == height, "the temporal target must have the image's size")
+            terms.temporal = TemporalLoss.accumulate(x.baseAddress!, target: temporal, weight: temporalWeight,
+                                                     into: gradient.baseAddress!)
+        }
         lastTerms = terms
         return terms.total
     }
@@ -258,6 +268,9 @@ public final class StyleObjective {
     private func setContent(sum: Double, n: Float, in terms: inout LossTerms) {
         terms.content = preset.contentWeight * contentNormalization * (0.5 * sum / Double(n))
     }
+
+    /// λ_t: the preset's, else the default.
+    private var temporalWeight: Double { preset.temporalWeight ?? TemporalLoss.defaultWeight }
 
     /// The layers with a non-zero term (the network orders them itself).
     private lazy var activeLayers: [String] = {

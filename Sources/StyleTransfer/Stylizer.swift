@@ -133,6 +133,7 @@ public final class Stylizer {
             let objective = StyleObjective(network: network, preset: plan.preset, content: Tensor(contentImage),
                                            styles: styleImages, blend: plan.blend, tileCore: scale.tile)
             objective.onTile = onTile
+            if let temporal = inputs.temporal, temporal.width == w, temporal.height == h { objective.temporal = temporal }
             let resumed = index == firstScale ? state : nil
             let x0: Tensor
             if resumed != nil {

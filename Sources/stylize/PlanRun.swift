@@ -178,10 +178,12 @@ struct PlanRun {
         let t = result.terms
         // With the log on standard output (`--log -`), the summary goes to standard error, after the last JSON line.
         let summary = plan.outputs.log == JSONLineLog.standardOutput ? Console.error : Console.output
-        summary(String(format: "%@: %dx%d, %@, %@, %.1f s%@; loss %.4g (content %.4g, style %.4g, tv %.4g); %@\n",
+        let temporal = t.temporal > 0 ? String(format: ", temporal %.4g", t.temporal) : ""
+        summary(String(format: "%@: %dx%d, %@, %@, %.1f s%@; loss %.4g (content %.4g, style %.4g, tv %.4g%@); %@\n",
                               out, result.image.width, result.image.height, counted(result.evaluations, "evaluation"),
                               counted(result.iterations, "step"), result.seconds,
-                              estimate.map { " (estimated \(durationText($0)))" } ?? "", t.total, t.content, t.style, t.tv, reason))
+                              estimate.map { " (estimated \(durationText($0)))" } ?? "", t.total, t.content, t.style, t.tv,
+                              temporal, reason))
         if case .cancelled = result.stop, interrupt.isRequested { throw ExitCode(interrupt.exitStatus) }
         return result
     }

@@ -21,7 +21,7 @@ struct Stylize: ParsableCommand {
         version: (["stylize \(version)"] + ComputeReport.lines).joined(separator: "\n"),
         subcommands: [TransferCommand.self, ResumeCommand.self, PresetsCommand.self, LayersCommand.self, ShapesCommand.self,
                       FeaturesCommand.self, GramCommand.self, SweepCommand.self, InfoCommand.self, BatchCommand.self,
-                      StudioCommand.self],
+                      StudioCommand.self, VideoCommand.self],
         defaultSubcommand: TransferCommand.self)
 
     /// What a bare `stylize` prints: how to start, and where the rest is.

@@ -53,6 +53,9 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: presetHelp("tv_weight"))
     var tvWeight: Double?
 
+    @Option(name: .long, help: presetHelp("temporal_weight"))
+    var temporalWeight: Double?
+
     @Option(name: .long, help: presetHelp("content_layer"))
     var contentLayer: String?
 
@@ -193,6 +196,7 @@ struct TransferCommand: ParsableCommand {
         r.contentWeight = contentWeight
         r.styleWeight = styleWeight
         r.tvWeight = tvWeight
+        r.temporalWeight = temporalWeight
         r.contentLayer = contentLayer
         if let only = styleLayers?.entries {
             let picked = Set(only.map { VGGArchitecture.kerasName($0.layer) })
@@ -217,12 +221,14 @@ struct TransferCommand: ParsableCommand {
 
     /// The whole transfer; `stylize batch` calls it once per item with its own `progress`. The files are checked
     /// first (`roles()`), before anything is read.
+    /// - Parameter temporal: a video frame's warped previous result (`stylize video`), at the output size.
     /// - Returns: the result (nil for --dry-run); an interrupted run throws `ExitCode` after saving.
     @discardableResult
-    func perform(progress: ProgressDisplay? = nil, interruptedHint: String? = nil) throws -> StylizeResult? {
+    func perform(progress: ProgressDisplay? = nil, interruptedHint: String? = nil, temporal: TemporalTarget? = nil) throws -> StylizeResult? {
         try roles().check()
         let request = request(preset: try Preset.find(preset))
-        let inputs = try RunInputs.read(content: content, styles: styleFiles, initialization: initialization, using: readImage)
+        var inputs = try RunInputs.read(content: content, styles: styleFiles, initialization: initialization, using: readImage)
+        inputs.temporal = temporal
         let weights = try network.loadWeights()
         let plan: RunPlan
         do { plan = try RunPlan(request: request, inputs: inputs, architecture: weights.architecture) } catch {

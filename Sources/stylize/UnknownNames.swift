@@ -43,7 +43,7 @@ enum UnknownNames {
             rest = args.dropFirst()
         }
         var names = known(command)
-        if command == BatchCommand.self {   // the transfer's options pass through to every item
+        if command == BatchCommand.self || command == VideoCommand.self {   // the transfer's options pass through to every item (frame)
             names.merge(known(TransferCommand.self)) { a, _ in a }
         }
         var skipValue = false

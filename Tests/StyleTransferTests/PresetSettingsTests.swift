@@ -29,6 +29,7 @@ final class PresetSettingsTests: XCTestCase {
         var full = Preset.builtIn
         full.scales = [256, 512]
         full.scaleIterations = [10, 20]
+        full.temporalWeight = 500
         let written = Set(full.fileFields.keys)
         let properties = Mirror(reflecting: full).children.compactMap(\.label).filter { $0 != "name" }
         XCTAssertEqual(properties.count, written.count, "properties \(properties.sorted()) against rows \(written.sorted())")

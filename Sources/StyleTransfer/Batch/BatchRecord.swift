@@ -28,8 +28,10 @@ public struct BatchRecord: Codable, Sendable, Equatable {
     /// The item's plan hash (see `BatchFingerprint`): the same for the same inputs and settings.
     public var plan: String
     public var status: Status
-    /// The final total loss.
+    /// The final total loss, and its style term (β Σ_l w_l E_l) alone, which `stylize video --check` compares across
+    /// methods.
     public var loss: Double?
+    public var styleLoss: Double?
     /// Wall-clock seconds of the item's run.
     public var seconds: Double?
     public var error: String?

@@ -16,7 +16,9 @@ final class BatchPlanFingerprints {
     private var files: [String: UInt64] = [:]
 
     /// - Throws: the preset's error for a preset that cannot be loaded, before any item runs.
-    init(transferOptions: [String], presets: [String?], frameBlend: Double?) throws {
+    /// - Parameter flow: with `stylize video --method flow`, what the frames start from (the flow method), instead of
+    ///   the blend.
+    init(transferOptions: [String], presets: [String?], frameBlend: Double?, flow: String? = nil) throws {
         var h = BatchFingerprint()
         h.add("stylize \(Stylize.version) batch plan")
         for option in BatchPlanFingerprints.canonical(transferOptions) { h.add(option) }
@@ -27,7 +29,7 @@ final class BatchPlanFingerprints {
             h.add(path)
             h.add("\(attributes[.size] ?? 0) \((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)")
         }
-        if let frameBlend { h.add("frames, blend \(frameBlend)") }
+        if let flow { h.add("frames, flow \(flow)") } else if let frameBlend { h.add("frames, blend \(frameBlend)") }
         common = h
         var texts: [String: String] = [:]
         for preset in presets { texts[preset ?? ""] = String(describing: try Preset.find(preset ?? "default")) }

@@ -21,6 +21,9 @@ final class BatchRun {
     let quiet: Bool
     /// Every item of the batch (all shards), in order.
     private(set) var all: [BatchItem] = []
+    /// `stylize video --method flow` (VideoFlowStart.swift): a frame's start and temporal target from the previous
+    /// frame's output, by optical flow, instead of the blend; its description goes into the plan hashes.
+    var flowStart: (description: String, make: (_ item: BatchItem, _ previous: BatchItem) throws -> (start: RGBImage, temporal: TemporalTarget))?
 
     init(command: BatchCommand) {
         self.command = command
@@ -56,7 +59,8 @@ final class BatchRun {
         let (shard, source) = try command.resolvedShard()
         let items = shard.items(all)
         let fingerprints = try BatchPlanFingerprints(transferOptions: transferOptions, presets: command.presets,
-                                                     frameBlend: command.frames ? command.frameBlend : nil)
+                                                     frameBlend: command.frames ? command.frameBlend : nil,
+                                                     flow: flowStart?.description)
         if isDryRun { return try dryRun(items, fingerprints: fingerprints, shard: shard) }
         try OutputPath.makeFolder(folder)
         try OutputPath.makeFolder(stateFolder)
@@ -86,6 +90,7 @@ final class BatchRun {
                 if !chainComputed.contains(item.chain), let old = finishedRecord(item, plan: plan) {
                     record.status = .skipped
                     record.loss = old.loss
+                    record.styleLoss = old.styleLoss
                     record.seconds = old.seconds
                     record.report = old.report
                 } else {
@@ -102,6 +107,7 @@ final class BatchRun {
                     try? FileManager.default.removeItem(atPath: checkpointPath(item))
                     record.status = .done
                     record.loss = result.terms.total
+                    record.styleLoss = result.terms.style
                     record.seconds = Date().timeIntervalSince(started)
                     if command.report { record.report = reportName(item) }
                     try StagedFile.write(Array((record.jsonLine() + "\n").utf8), to: statePath(item))
@@ -201,7 +207,8 @@ final class BatchRun {
     /// - Parameter resume: continue from the item's checkpoint (see `resumable`); a checkpoint that cannot be used
     ///   is reported and the item starts again.
     func transfer(_ item: BatchItem, output: String, resume: Bool, display: ProgressDisplay) throws -> StylizeResult {
-        if resume {
+        // A flow frame's checkpoint lacks its temporal target: such a frame starts again (the same start, the same result).
+        if resume && flowStart == nil {
             do {
                 if let result = try ResumeCommand.parse([checkpointPath(item)] + (quiet ? ["--quiet"] : []))
                     .perform(progress: display, interruptedHint: interruptedHint(item)) {
@@ -213,8 +220,11 @@ final class BatchRun {
                 display.line("stylize: \(item.name): cannot resume (\(message(error))); starting again")
             }
         }
-        let transfer = try TransferCommand.parse(arguments(item, output: output, start: try frameStart(item)))
-        guard let result = try transfer.perform(progress: display, interruptedHint: interruptedHint(item)) else { throw CLIError("--dry-run computes nothing") }
+        let start = try frameStart(item)
+        let transfer = try TransferCommand.parse(arguments(item, output: output, start: start.map { ($0.path, $0.edge) }))
+        guard let result = try transfer.perform(progress: display, interruptedHint: interruptedHint(item), temporal: start?.temporal) else {
+            throw CLIError("--dry-run computes nothing")
+        }
         return result
     }
 
@@ -289,16 +299,22 @@ final class BatchRun {
         if failing > 0 { throw ExitCode(1) }
     }
 
-    /// With `--frames` and a weight above 0: the starting image of a frame after the first, written to `.stylize/`,
-    /// and its longest edge (nil for the first frame, or when the previous frame has no output).
-    func frameStart(_ item: BatchItem) throws -> (path: String, edge: Int)? {
-        guard command.frames, command.frameBlend > 0, item.position > 0,
+    /// With `--frames` and a weight above 0 (or `flowStart`): the starting image of a frame after the first, written to
+    /// `.stylize/`, its longest edge and, by flow, the temporal target (nil for the first frame, or when the previous
+    /// frame has no output).
+    func frameStart(_ item: BatchItem) throws -> (path: String, edge: Int, temporal: TemporalTarget?)? {
+        guard command.frames, command.frameBlend > 0 || flowStart != nil, item.position > 0,
               let previous = previousItem(item),
               FileManager.default.fileExists(atPath: path(previous.output)) else { return nil }
+        if let flowStart {
+            let made = try flowStart.make(item, previous)
+            try made.start.write(to: startPath(item))
+            return (startPath(item), max(made.start.width, made.start.height), made.temporal)
+        }
         let start = FrameSequence.start(previous: try RGBImage(contentsOf: path(previous.output)),
                                         frame: try RGBImage(contentsOf: item.content), weight: command.frameBlend)
         try start.write(to: startPath(item))
-        return (startPath(item), max(start.width, start.height))
+        return (startPath(item), max(start.width, start.height), nil)
     }
 
     /// What an interrupted item's summary says: where its picture so far is, and that a rerun continues it.

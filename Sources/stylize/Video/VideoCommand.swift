@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import SafeIO
+import StyleTransfer
+import Video
+
+/// How each frame of a clip starts and what ties it to the previous one.
+enum VideoMethod: String, ExpressibleByArgument, CaseIterable {
+    /// Every frame on its own, from the photo, with the preset's scales.
+    case independent
+    /// `batch --frames`: from the previous result blended with the frame (`--frame-blend`, default 0.5).
+    case blend
+    /// Ruder et al.: from the previous result warped by optical flow, with the temporal loss.
+    case flow
+}
+
+extension FlowMethod: ExpressibleByArgument {}
+
+/// `stylize video`: a clip (or a folder of numbered frames) styled frame by frame into a clip (or a folder).
+///
+/// The frames run as a `stylize batch --frames` sequence (Batch/BatchRun.swift) in a work folder: its manifest,
+/// records and skipping make a stopped run resume at the next frame; with `--method flow` each frame after the
+/// first starts from `FlowStart` (Sources/Video) and carries its temporal target.
+struct VideoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "video",
+        abstract: "Style a clip frame by frame, each frame tied to the previous one by optical flow.",
+        discussion: """
+        The content is a video file (anything ffmpeg reads) or a folder of numbered
+        frames; the output is a video file (.mp4, .mkv or .mov, H.264 at the source's
+        frame rate) or a folder. A video output keeps its frames in OUT.frames/ (a
+        folder output holds them itself) with a batch manifest: Ctrl-C keeps every
+        finished frame and a rerun resumes at the next one. Every other option is a
+        `stylize transfer` option applied to each frame.
+          stylize video --content images/vtest.avi --style images/starry_night.jpg \\
+                        --size 256 --frames 48 -o vtest-starry.mp4
+          stylize video --check --content images/vtest.avi -o vtest-starry.mp4
+        """)
+
+    @Option(name: .long, help: "The clip: a video file ffmpeg reads, or a folder of numbered frames (PNG or JPEG).")
+    var content: String?
+
+    @Option(name: .long, help: "The style image.")
+    var style: String?
+
+    @Option(name: [.short, .long], help: "Output: a video file (.mp4, .mkv, .mov) or a folder of frames.")
+    var output: String?
+
+    @Option(name: .long, help: ArgumentHelp("How each frame starts: flow (the previous result warped by optical flow, with the temporal loss), blend (the previous result blended with the frame, as batch --frames) or independent.", valueName: "flow|blend|independent"))
+    var method: VideoMethod = .flow
+
+    @Option(name: .long, help: ArgumentHelp("Optical flow of --method flow: OpenCV's DIS presets or Farneback.", valueName: "dis-ultrafast|dis-fast|dis-medium|farneback"))
+    var flow: FlowMethod = .disMedium
+
+    @Option(name: .long, help: "With --method blend: weight of the previous result in a frame's start, 0...1.")
+    var frameBlend: Double = 0.5
+
+    @Option(name: .long, help: "Style only the first N frames.")
+    var frames: Int?
+
+    @Option(name: .long, help: "Longest edge of the frames in pixels (the clip is decoded at this size).")
+    var size: Int?
+
+    @Option(name: .long, help: "Frame rate of a clip made from a folder of frames (a video's own rate is kept).")
+    var frameRate: Double = 25
+
+    @Option(name: .long, help: "Preset name or .json file.")
+    var preset: String?
+
+    @Flag(name: .long, help: "Measure a styled clip instead: the warping error (Lai et al.) and the flicker of static regions, per frame pair and in all.")
+    var check = false
+
+    @Flag(name: .long, help: "Print only each frame's summary and the clip's.")
+    var quiet = false
+
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp(
+        "Options of `stylize transfer` (--iterations, --temporal-weight, --weights, ...) applied to every frame.",
+        valueName: "transfer-options"))
+    var transferOptions: [String] = []
+
+    /// Extensions of a video output.
+    static let videoExtensions = ["mp4", "mkv", "mov"]
+    /// Frames are numbered with six digits, so that names sort by number up to this count.
+    static let maxFrames = 999_999
+
+    func validate() throws {
+        _ = Interrupt.shared
+        guard let content, !content.isEmpty else { throw CLIError("give --content CLIP|FOLDER") }
+        guard let output, !output.isEmpty else { throw CLIError("give -o OUT.mp4|FOLDER") }
+        if !check { guard style?.isEmpty == false else { throw CLIError("give --style FILE, the painting") } }
+        if let frames, !(1 ... Self.maxFrames).contains(frames) { throw CLIError("--frames must be in 1...\(Self.maxFrames), not \(frames)") }
+        if let size, !Preset.sizeRange.contains(size) {
+            throw CLIError("--size must be in \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound), not \(size)")
+        }
+        guard (0 ... 1).contains(frameBlend) else { throw CLIError("--frame-blend must be in 0...1, not \(frameBlend)") }
+        guard frameRate > 0, frameRate <= 1000 else { throw CLIError("--frame-rate must be in (0, 1000], not \(frameRate)") }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: content, isDirectory: &isFolder) else {
+            throw CLIError("\(content): --content: no such file or folder")
+        }
+        var outputIsFolder: ObjCBool = false
+        let outputExists = FileManager.default.fileExists(atPath: output, isDirectory: &outputIsFolder)
+        let ext = (output as NSString).pathExtension
+        if isVideoOutput {
+            try OutputPath.checkFile(output, option: "-o", extensions: Self.videoExtensions)
+        } else if !ext.isEmpty && !(outputExists && outputIsFolder.boolValue) {
+            throw CLIError("\(output): -o must be a .mp4, .mkv or .mov file, or a folder for the frames (not a .\(ext) file)")
+        } else {
+            try OutputPath.checkFolder(output, option: "-o", why: "the styled frames, or give a .mp4, .mkv or .mov file")
+            if isFolder.boolValue, PathResolution.resolved(content) == PathResolution.resolved(output) {
+                throw CLIError("\(output): -o is the folder of the input frames; give another folder")
+            }
+        }
+        for option in transferOptions {
+            let name = String(option.split(separator: "=", maxSplits: 1).first ?? "")
+            if ["--size", "--preset", "--frames", "--frame-blend"].contains(name) {
+                throw CLIError("\(name) is given before the transfer options, once")
+            }
+        }
+    }
+
+    /// Whether `-o` names a video file (else a folder of frames).
+    var isVideoOutput: Bool { Self.videoExtensions.contains(((output ?? "") as NSString).pathExtension.lowercased()) }
+
+    /// Where the styled frames and the batch's records go: the output folder, or `OUT.frames/` beside a video.
+    var workFolder: String {
+        let output = output!
+        return isVideoOutput ? (output as NSString).deletingPathExtension + ".frames" : output
+    }
+
+    func run() throws {
+        let source = try VideoSource(path: content!, workFolder: workFolder, limit: frames, size: size,
+                                     folderFrameRate: frameRate, quiet: quiet)
+        if check {
+            try VideoCheck(source: source, workFolder: workFolder, flow: flow, quiet: quiet).run()
+            return
+        }
+        if isVideoOutput {
+            var roles = FileRoles()
+            roles.reads = [(content!, "--content"), (style!, "--style")]
+            roles.writes = [(output!, "-o")]
+            try roles.check()
+        }
+        let frameList = try source.prepare()
+        var args = ["--content", frameList, "--style", style!, "-o", workFolder, "--frames",
+                    "--frame-blend", method == .independent ? "0" : "\(frameBlend)"]
+        if let preset { args += ["--preset", preset] }
+        if quiet { args.append("--quiet") }
+        args += transferOptions
+        if let size { args += ["--size", "\(size)"] }
+        let batch: BatchCommand
+        do { batch = try BatchCommand.parse(args) } catch {
+            throw CLIError(TransferCommand.message(for: error).replacingOccurrences(of: "\n", with: " "))
+        }
+        let run = BatchRun(command: batch)
+        let timing = VideoTiming(path: (workFolder as NSString).appendingPathComponent(VideoTiming.fileName))
+        if method == .flow {
+            let flow = self.flow
+            run.flowStart = (description: flow.rawValue, make: { item, previous in
+                let made = try FlowStart.make(previousOutput: try RGBImage(contentsOf: run.path(previous.output)),
+                                              previousFrame: try RGBImage(contentsOf: previous.content),
+                                              frame: try RGBImage(contentsOf: item.content), method: flow)
+                timing.record(item.name, flowSeconds: made.flowSeconds)
+                let s = made.start
+                return (s, TemporalTarget(width: s.width, height: s.height, warped: made.warped, weights: made.weights))
+            })
+        }
+        let started = Date()
+        defer { timing.save() }
+        try run.run()
+        let seconds = Date().timeIntervalSince(started)
+        if method == .flow, timing.total > 0 {
+            Console.output(String(format: "video: optical flow (%@) took %.1f s of %.1f s (%.1f%%)\n", flow.rawValue, timing.total,
+                                  seconds, 100 * timing.total / max(seconds, 1e-9)))
+        }
+        if isVideoOutput {
+            let outputs = run.all.map { run.path($0.output) }
+            try FFmpeg.encode(frames: outputs, frameRate: source.frameRate, to: output!)
+            Console.output("video: \(output!): \(outputs.count) frames at \(source.frameRate) frames a second\n")
+        }
+    }
+}
+
+/// Seconds of optical flow per frame, kept in the work folder (`video-timing.json`) for `--check`.
+final class VideoTiming {
+    static let fileName = "video-timing.json"
+    let path: String
+    private(set) var flowSeconds: [String: Double]
+    private(set) var total = 0.0
+
+    init(path: String) {
+        self.path = path
+        let data = FileManager.default.contents(atPath: path) ?? Data()
+        flowSeconds = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["flow_seconds"] as? [String: Double] ?? [:]
+    }
+
+    func record(_ name: String, flowSeconds seconds: Double) {
+        flowSeconds[name] = seconds
+        total += seconds
+    }
+
+    func save() {
+        guard let data = try? JSONSerialization.data(withJSONObject: ["flow_seconds": flowSeconds], options: [.sortedKeys]) else { return }
+        try? StagedFile.write(Array(data), to: path)
+    }
+}
