@@ -88,6 +88,12 @@ extension RunPlan {
         if request.outputs.checkpointEvery != nil && request.outputs.checkpoint == nil {
             problems.append("--checkpoint-every needs --checkpoint FILE")
         }
+        var regions: RegionMap? = nil
+        if let asked = request.regions {
+            let (map, regionProblems) = RegionMap.resolve(asked, styles: request.styles, inputs: inputs)
+            regions = map
+            problems += regionProblems
+        }
         guard problems.isEmpty else { throw RunPlanError(problems) }
 
         // Scales and style sizes.
@@ -99,7 +105,7 @@ extension RunPlan {
                   seed: request.seed, scales: scales, pixelBox: request.pixelBox, historyPrecision: request.historyPrecision,
                   preconditioned: request.preconditioned, outputs: request.outputs,
                   architecture: architecture.name, contentSize: inputs.contentSize, styleSizes: inputs.styleSizes,
-                  initializationSize: inputs.initializationSize)
+                  initializationSize: inputs.initializationSize, regions: regions)
         try check(architecture: architecture)
         assignTiles(request.tiling, architecture: architecture, convolution: request.convolution)
     }
@@ -226,6 +232,14 @@ extension RunPlan {
         }
         guard styleSizes.count == inputs.styleSizes.count, initializationSize == inputs.initializationSize else {
             throw RunPlanError(["the plan's style or --init images are not the ones read"])
+        }
+        if let regions {
+            let problems = regions.problems(inputs: inputs)
+            if !problems.isEmpty { throw RunPlanError(problems) }
+            if regions.regions.contains(where: { $0.style.map { !styles.indices.contains($0) } ?? false })
+                || regions.styleMasks.count != styles.count {
+                throw RunPlanError(["the plan's regions name style images it does not have"])
+            }
         }
         for (index, scale) in scales.enumerated() {
             let expected = RunPlan.scale(scale.longestEdge, inputs: inputs, styleScale: preset.styleScale, evaluations: scale.evaluations)

@@ -89,6 +89,9 @@ public struct RunPlan: Sendable, Equatable, Codable {
     public var contentSize: Size
     public var styleSizes: [Size]
     public var initializationSize: Size?
+    /// The regions of a content mask, each with its own style or none (RunPlan+Regions.swift); nil: one style over
+    /// the whole image. Absent from checkpoints written before regions existed.
+    public var regions: RegionMap? = nil
 
     /// The output: the last scale's size.
     public var outputSize: Size { scales[scales.count - 1].output }
@@ -176,6 +179,8 @@ public struct RunRequest: Sendable, Equatable {
     public var history: Int?
     public var initialization: Initialization?
     public var originalColors: Bool?
+    /// A content mask with a style per region; its styles must be among `styles` (`RegionRequest.styleFiles(after:)`).
+    public var regions: RegionRequest?
 
     public init(preset: Preset, content: String, styles: [String], outputs: RunOutputs) {
         self.preset = preset
@@ -190,6 +195,9 @@ public struct RunInputs: Sendable {
     public var content: RGBImage
     public var styles: [RGBImage]
     public var initialization: RGBImage?
+    /// The content mask and, per style image, its mask, when the plan has regions (`readMasks(for:using:)`).
+    public var contentMask: RGBImage? = nil
+    public var styleMasks: [RGBImage?] = []
 
     public init(content: RGBImage, styles: [RGBImage], initialization: RGBImage? = nil) {
         self.content = content

@@ -45,6 +45,8 @@ public final class StyleObjective {
     let tileScratch: TileScratch
     /// Called after each tile of a tiled evaluation with (pass 1 or 2, tile index, tiles), for progress displays.
     public var onTile: ((Int, Int, Int) -> Void)?
+    /// The styled regions when the style term is guided by a content mask (StyleObjective+Regions.swift), else nil.
+    let guidance: RegionGuidance?
 
     /// - Parameters:
     ///   - content: (H, W, 3), RGB in `0...255`, the content image at the output size.
@@ -52,7 +54,10 @@ public final class StyleObjective {
     ///   - blend: one non-negative weight per style; normalised to sum 1.
     ///   - tileCore: evaluate images larger than this many pixels on an edge tile by tile (`TileGrid`), with the
     ///     same loss and gradient as whole; nil: whole images.
-    public init(network: VGGNetwork, preset: Preset, content: Tensor, styles: [Tensor], blend: [Double], tileCore: Int? = nil) {
+    ///   - regions: the regions of a content mask at this scale's sizes, each with its own style (an index into
+    ///     `styles`) or none; nil: one style term over the whole image, from the blended styles.
+    public init(network: VGGNetwork, preset: Preset, content: Tensor, styles: [Tensor], blend: [Double], tileCore: Int? = nil,
+                regions: ScaleRegions? = nil) {
         precondition(!styles.isEmpty && styles.count == blend.count, "one blend weight per style image")
         self.network = network
         self.preset = preset
@@ -78,8 +83,10 @@ public final class StyleObjective {
         }
         let total = blend.reduce(0, +)
         var targets: [String: [Float]] = [:]
+        var plainGrams: [[String: [Float]]] = []
         for (style, b) in zip(styles, blend) {
             let grams = Self.grams(network: network, image: pre.apply(style), layers: styleLayers, tileCore: tileCore, scratch: scratch)
+            plainGrams.append(grams)
             let share = Float(total > 0 ? b / total : 1 / Double(styles.count))
             for layer in styleLayers {
                 let g = grams[layer]!
@@ -88,6 +95,10 @@ public final class StyleObjective {
             }
         }
         styleTargets = targets
+        guidance = regions.map {
+            RegionGuidance($0, network: network, layers: styleLayers, styles: styles.map { pre.apply($0) }, plainGrams: plainGrams,
+                           normalization: preset.normalization, tileCore: tileCore, scratch: scratch)
+        }
         switch preset.normalization {
         case .gatys:
             contentNormalization = 1
@@ -153,7 +164,12 @@ public final class StyleObjective {
             let dPre = network.gradient(preprocessed, at: active) { layer, features in
                 let n = Float(max(1, features.count))
                 var kernel: [Float]? = nil
-                if styleFactor(layer) > 0 {
+                var guided: [GuidedKernel] = []
+                if let guidance = self.guidance {
+                    if (styleLayerWeights[layer] ?? 0) > 0 {
+                        guided = guidedKernels(guidance, layer: layer, grams: guidedGrams(guidance, layer: layer, features: features), terms: &terms)
+                    }
+                } else if styleFactor(layer) > 0 {
                     let style = LayerLoss.replaceScratchWithKernel(of: features, target: styleTargets[layer]!,
                                                                    scale: styleKernelScale(layer), n: n, scratch: scratch)
                     addStyle(style, layer: layer, to: &terms)
@@ -161,7 +177,7 @@ public final class StyleObjective {
                 }
                 let isContent = layer == contentLayer
                 let sum = LayerLoss.replaceWithGradient(&features, window: .whole(height: features.height, width: features.width),
-                                                        kernel: kernel, contentTarget: isContent ? contentTarget : nil,
+                                                        kernel: kernel, guided: guided, contentTarget: isContent ? contentTarget : nil,
                                                         contentScale: contentScale(n: n), scratch: scratch)
                 if isContent { setContent(sum: sum, n: n, in: &terms) }
             }
@@ -182,7 +198,11 @@ public final class StyleObjective {
         let contentLayer = preset.contentWeight > 0 ? preset.contentLayer : nil
         // Pass 1: the whole image's Gram matrices, and from them each layer's K and E_l.
         var kernels: [String: [Float]] = [:]
-        if !styleLayers.isEmpty {
+        var guided: [String: [GuidedKernel]] = [:]
+        if let guidance, !styleLayers.isEmpty {
+            let grams = tiledGuidedGrams(guidance, layers: styleLayers, grid: grid)
+            for layer in styleLayers { guided[layer] = guidedKernels(guidance, layer: layer, grams: grams[layer]!, terms: &terms) }
+        } else if !styleLayers.isEmpty {
             let grams = Self.tiledGrams(network: network, image: preprocessed, grid: grid, layers: styleLayers, scratch: tileScratch,
                                         onTile: { [onTile] index, count in onTile?(1, index, count) })
             for layer in styleLayers {
@@ -209,7 +229,7 @@ public final class StyleObjective {
                 let factor = TileGrid.factor(of: layer, architecture: network.architecture)
                 let window = grid.window(tile, factor: factor, layerHeight: features.height, layerWidth: features.width)
                 let isContent = layer == contentLayer
-                contentSum += LayerLoss.replaceWithGradient(&features, window: window, kernel: kernels[layer],
+                contentSum += LayerLoss.replaceWithGradient(&features, window: window, kernel: kernels[layer], guided: guided[layer] ?? [],
                                                             contentTarget: isContent ? contentTarget : nil,
                                                             contentScale: contentScale, scratch: scratch)
             }
@@ -262,7 +282,7 @@ public final class StyleObjective {
     }()
 
     /// w_l per style layer, only where β · w_l > 0.
-    private lazy var styleLayerWeights: [String: Double] = {
+    lazy var styleLayerWeights: [String: Double] = {
         var result: [String: Double] = [:]
         guard preset.styleWeight > 0 else { return result }
         for entry in preset.styleLayers where entry.weight > 0 { result[entry.layer, default: 0] += entry.weight }

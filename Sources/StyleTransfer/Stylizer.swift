@@ -131,7 +131,8 @@ public final class Stylizer {
             let contentImage = inputs.content.resized(width: w, height: h)
             let styleImages = zip(inputs.styles, scale.styles).map { Tensor($0.resized(width: $1.width, height: $1.height)) }
             let objective = StyleObjective(network: network, preset: plan.preset, content: Tensor(contentImage),
-                                           styles: styleImages, blend: plan.blend, tileCore: scale.tile)
+                                           styles: styleImages, blend: plan.blend, tileCore: scale.tile,
+                                           regions: plan.scaleRegions(index, inputs: inputs))
             objective.onTile = onTile
             let resumed = index == firstScale ? state : nil
             let x0: Tensor

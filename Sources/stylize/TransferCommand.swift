@@ -24,7 +24,7 @@ struct TransferCommand: ParsableCommand {
     var content: String
 
     @Option(name: .long, help: "Style image(s): comma-separated (a.jpg,b.jpg) or repeated (--style a.jpg --style b.jpg).")
-    var style: [PathList]
+    var style: [PathList] = []
 
     @Option(name: .long, help: "Blend weights of the style images, comma-separated (default: equal).")
     var styleBlend: NumberList<Double>?
@@ -121,6 +121,8 @@ struct TransferCommand: ParsableCommand {
 
     @OptionGroup var network: NetworkOptions
 
+    @OptionGroup(title: "Regions") var regions: RegionOptions
+
     @Flag(name: .long, help: "Print only the final summary.")
     var quiet = false
 
@@ -132,7 +134,8 @@ struct TransferCommand: ParsableCommand {
             throw CLIError("--style-layer \(list.text): --style-layer sets one layer's weight; to use only some"
                            + " layers, give them to --style-layers (e.g. --style-layers relu1_1,relu2_1=0.5)")
         }
-        guard !styleFiles.isEmpty, !styleFiles.contains(where: \.isEmpty) else {
+        try regions.validate()
+        guard !styleFiles.isEmpty || regions.contentMask != nil, !styleFiles.contains(where: \.isEmpty) else {
             throw CLIError("--style needs one or more image paths, comma-separated, e.g. a.jpg,b.jpg")
         }
         if let path = initialization?.path, !path.contains("/"), !path.contains("."), !FileManager.default.fileExists(atPath: path) {
@@ -149,6 +152,7 @@ struct TransferCommand: ParsableCommand {
     func roles() -> FileRoles {
         var reads: [FileRoles.Role] = [(content, "--content")] + styleFiles.map { ($0, "--style") }
         if let i = initialization?.path { reads.append((i, "--init")) }
+        reads += regions.reads
         if let file = Preset.file(of: preset) { reads.append((file, "--preset")) }
         if let weights = network.weightsPath {
             reads.append((weights, "--weights"))
@@ -162,7 +166,10 @@ struct TransferCommand: ParsableCommand {
     var defaultOutputFolder: String { "output" }
 
     /// Every `--style`, each split at its commas.
-    var styleFiles: [String] { style.flatMap(\.paths) }
+    var styleFiles: [String] {
+        let given = style.flatMap(\.paths)
+        return regions.request?.styleFiles(after: given) ?? given
+    }
 
     var outputPath: String {
         if let output { return output }
@@ -206,6 +213,7 @@ struct TransferCommand: ParsableCommand {
         r.history = history
         r.initialization = initialization
         r.originalColors = originalColors ? true : nil
+        r.regions = regions.request
         return r
     }
 
@@ -220,7 +228,11 @@ struct TransferCommand: ParsableCommand {
     func perform(progress: ProgressDisplay? = nil, interruptedHint: String? = nil) throws -> StylizeResult? {
         try roles().check()
         let request = request(preset: try Preset.find(preset))
-        let inputs = try RunInputs.read(content: content, styles: styleFiles, initialization: initialization, using: readImage)
+        var inputs = try RunInputs.read(content: content, styles: styleFiles, initialization: initialization, using: readImage)
+        if let asked = regions.request {
+            inputs.contentMask = try readImage(asked.contentMask)
+            inputs.styleMasks = try asked.styleMaskFiles(for: styleFiles).map { try $0.map(readImage) }
+        }
         let weights = try network.loadWeights()
         let plan: RunPlan
         do { plan = try RunPlan(request: request, inputs: inputs, architecture: weights.architecture) } catch {
