@@ -94,6 +94,9 @@ extension RunPlan {
             regions = map
             problems += regionProblems
         }
+        if request.colorMatch != nil && p.originalColors {
+            problems.append("--color match and --original-colors (--color keep) exclude each other: give one")
+        }
         guard problems.isEmpty else { throw RunPlanError(problems) }
 
         // Scales and style sizes.
@@ -105,7 +108,7 @@ extension RunPlan {
                   seed: request.seed, scales: scales, pixelBox: request.pixelBox, historyPrecision: request.historyPrecision,
                   preconditioned: request.preconditioned, outputs: request.outputs,
                   architecture: architecture.name, contentSize: inputs.contentSize, styleSizes: inputs.styleSizes,
-                  initializationSize: inputs.initializationSize, regions: regions)
+                  initializationSize: inputs.initializationSize, regions: regions, colorMatch: request.colorMatch)
         try check(architecture: architecture)
         assignTiles(request.tiling, architecture: architecture, convolution: request.convolution)
     }

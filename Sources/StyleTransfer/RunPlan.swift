@@ -92,6 +92,9 @@ public struct RunPlan: Sendable, Equatable, Codable {
     /// The regions of a content mask, each with its own style or none (RunPlan+Regions.swift); nil: one style over
     /// the whole image. Absent from checkpoints written before regions existed.
     public var regions: RegionMap? = nil
+    /// The style images' colours made the photo's (mean and covariance) before the transfer (ColorMatch.swift); nil:
+    /// the paintings' own colours.
+    public var colorMatch: ColorMatch? = nil
 
     /// The output: the last scale's size.
     public var outputSize: Size { scales[scales.count - 1].output }
@@ -181,6 +184,8 @@ public struct RunRequest: Sendable, Equatable {
     public var originalColors: Bool?
     /// A content mask with a style per region; its styles must be among `styles` (`RegionRequest.styleFiles(after:)`).
     public var regions: RegionRequest?
+    /// Match the style images' colours to the photo's before the transfer.
+    public var colorMatch: ColorMatch?
 
     public init(preset: Preset, content: String, styles: [String], outputs: RunOutputs) {
         self.preset = preset

@@ -96,7 +96,7 @@ public final class StyleObjective {
         }
         styleTargets = targets
         guidance = regions.map {
-            RegionGuidance($0, network: network, layers: styleLayers, styles: styles.map { pre.apply($0) }, plainGrams: plainGrams,
+            RegionGuidance($0, network: network, layers: styleLayers, content: content, styles: styles.map { pre.apply($0) }, plainGrams: plainGrams,
                            normalization: preset.normalization, tileCore: tileCore, scratch: scratch)
         }
         switch preset.normalization {
@@ -186,6 +186,10 @@ public final class StyleObjective {
         if preset.tvWeight > 0 {
             terms.tv = preset.tvWeight * TotalVariation.accumulate(x.baseAddress!, height: height, width: width, channels: 3,
                                                                    gradientScale: Float(preset.tvWeight), into: gradient.baseAddress!)
+        }
+        if let guidance, preset.contentWeight > 0 {
+            // Regions without style held to the photo, as part of the content term (StyleObjective+Regions.swift).
+            terms.content += preset.contentWeight * guidance.accumulateHold(x.baseAddress!, scale: preset.contentWeight, into: gradient.baseAddress!)
         }
         lastTerms = terms
         return terms.total

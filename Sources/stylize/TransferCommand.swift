@@ -68,8 +68,11 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Seed of the noise initialisation, a whole number 0...\(UInt64.max).")
     var seed: UInt64 = 0
 
-    @Flag(name: .long, help: "Keep the content's colours: transfer the style on luminance only.")
+    @Flag(name: .long, help: "Keep the content's colours: transfer the style on luminance only (--color keep).")
     var originalColors = false
+
+    @Option(name: .long, help: ArgumentHelp("Whose colours the result has: style (the paintings'), keep (the photo's, as --original-colors), match (the paintings' matched to the photo's mean and covariance before the transfer), match-cholesky.", valueName: "style|keep|match"))
+    var color: ColorMode?
 
     @Option(name: .long, help: "Coarse-to-fine sizes, increasing, comma-separated, e.g. 256,512 (preset: scales).")
     var scales: NumberList<Int>?
@@ -214,6 +217,7 @@ struct TransferCommand: ParsableCommand {
         r.initialization = initialization
         r.originalColors = originalColors ? true : nil
         r.regions = regions.request
+        color?.apply(to: &r)
         return r
     }
 
