@@ -186,6 +186,7 @@ extension RunPlan {
         for (value, key) in [(outputs.saveEvery, "saveEvery"), (outputs.checkpointEvery, "checkpointEvery")] {
             if let value, value < 1 { problems.append("\(key) must be at least 1, not \(value)") }
         }
+        if let regions, let problem = regions.rangeProblem(styleCount: styles.count) { problems.append(problem) }
         let sizeLimit = Preset.sizeRange.upperBound * 2   // a style at style_scale 8 of a small output stays far below
         let styleSizeLimit = Int(Double(Preset.sizeRange.upperBound) * Preset.Limits.maxStyleScale)
         let all = [contentSize] + styleSizes + (initializationSize.map { [$0] } ?? []) + scales.flatMap { [$0.output] + $0.styles }

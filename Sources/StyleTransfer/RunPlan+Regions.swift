@@ -84,6 +84,14 @@ extension RegionMap {
         return (problems.isEmpty ? map : nil, problems)
     }
 
+    /// The problem of a region map's numbers (a plan read from a checkpoint is checked too): regions, weights > 0,
+    /// the feather in range, style indices and style masks that match the plan's styles; nil when none.
+    func rangeProblem(styleCount: Int) -> String? {
+        let fine = !regions.isEmpty && regions.allSatisfy { $0.weight.isFinite && $0.weight > 0 && ($0.style.map { (0 ..< styleCount).contains($0) } ?? true) }
+            && feather.isFinite && (0 ... RegionMap.maximumFeather).contains(feather) && styleMasks.count == styleCount
+        return fine ? nil : "the regions' weights, feather or styles are out of range"
+    }
+
     /// The problems of the decoded masks: the content mask split into the regions (`RegionMasks`), each style mask
     /// not empty.
     func problems(inputs: RunInputs) -> [String] {
