@@ -65,7 +65,9 @@ public struct Fingerprint: Sendable, Equatable {
     /// The decoded pixels and sizes of a run's inputs, in the plan's order.
     public static func of(_ inputs: RunInputs) -> UInt64 {
         var f = Fingerprint()
-        for image in [inputs.content] + inputs.styles + (inputs.initialization.map { [$0] } ?? []) {
+        // The masks after the images, so that a run without regions keeps the fingerprint it always had.
+        let masks = (inputs.contentMask.map { [$0] } ?? []) + inputs.styleMasks.compactMap { $0 }
+        for image in [inputs.content] + inputs.styles + (inputs.initialization.map { [$0] } ?? []) + masks {
             f.add(image.width)
             f.add(image.height)
             f.add(image.pixels)

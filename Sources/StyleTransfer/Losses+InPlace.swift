@@ -11,6 +11,8 @@ import NeuralCore
 final class LayerLossScratch {
     var gram: [Float] = []
     var rows: [Float] = []
+    /// A block of feature rows scaled by a region's mask (`GuidedGram.addGradient`), with regions only.
+    var masked: [Float] = []
     /// Floats per block of the in-place gradient: 4 MiB (2²⁰ floats, 16384 rows of 64 channels), enough rows for
     /// the GEMM to run near its peak while the block stays in the last-level cache.
     static let blockFloats = 1 << 20
@@ -50,7 +52,7 @@ enum LayerLoss {
     }
 
     /// Replaces a layer's output by the gradient of the layer's terms inside `window`,
-    /// `F · K + contentScale · (F − P)`, and zero outside it.
+    /// `F · K + Σ_r m_r ⊙ F K_r + contentScale · (F − P)`, and zero outside it.
     ///
     /// The rows of the window go through the GEMM in blocks of `blockFloats / C` positions (a block may hold
     /// columns outside the window: they are zero, and so is their product).
@@ -59,33 +61,45 @@ enum LayerLoss {
     ///   - window: where the terms lie, and where the whole image's content target lies relative to it.
     ///   - kernel: K (C, C) from the whole image's G (`replaceGramWithKernel`), or nil without a style term; only
     ///     its first C² values are read.
+    ///   - guided: the regions' kernels and masks (GuidedGram.swift), each adding `m_r(p) F_p K_r`; none without regions.
     ///   - contentTarget: P, the whole image's content target, or nil without a content term.
     ///   - contentScale: the factor of `F − P`, 1 / (C M) of the whole image times the term's weight.
     /// - Returns: Σ (F − P)² over the window (0 without a content term).
     static func replaceWithGradient(_ features: inout Tensor, window: TileGrid.Window, kernel: [Float]?,
+                                    guided: [GuidedKernel] = [],
                                     contentTarget: Tensor?, contentScale: Float, scratch: LayerLossScratch,
                                     blockFloats: Int = LayerLossScratch.blockFloats) -> Double {
         zeroOutside(&features, window)
         let (w, c) = (features.width, features.channels)
         if let kernel { precondition(kernel.count >= c * c, "style kernel must be (C, C)") }
         let block = max(1, blockFloats / max(1, c))
-        if kernel != nil, scratch.rows.count < block * c { scratch.rows = [Float](repeating: 0, count: block * c) }
+        let styled = kernel != nil || !guided.isEmpty
+        if styled, scratch.rows.count < block * c { scratch.rows = [Float](repeating: 0, count: block * c) }
+        if !guided.isEmpty, scratch.masked.count < block * c { scratch.masked = [Float](repeating: 0, count: block * c) }
         // Whole rows whose target rows follow each other (a whole image): one run of positions per block.
         let wholeRows = window.columns == 0 ..< w && (contentTarget.map { $0.width == w && window.columnOffset == 0 } ?? true)
         let (firstColumn, endColumn) = (window.columns.lowerBound, window.columns.upperBound)
         var content = 0.0
         features.data.withUnsafeMutableBufferPointer { f in
             scratch.rows.withUnsafeMutableBufferPointer { temp in
+              scratch.masked.withUnsafeMutableBufferPointer { masked in
                 var first = window.rows.lowerBound * w
                 while first < window.rows.upperBound * w {
                     let end = min(first + block, window.rows.upperBound * w)
                     let fb = f.baseAddress! + first * c
                     // out: where the block's gradient goes before it replaces F (F is read by the content part).
-                    let out = kernel == nil ? fb : temp.baseAddress!
+                    let out = styled ? temp.baseAddress! : fb
                     if let kernel {
                         kernel.withUnsafeBufferPointer { k in
                             GEMM.multiply(m: end - first, n: c, k: c, a: fb, lda: c, b: k.baseAddress!, ldb: c, c: out, ldc: c)
                         }
+                    } else if styled {
+                        out.update(repeating: 0, count: (end - first) * c)
+                    }
+                    // Each region's m_r(p) F_p K_r (GuidedGram.swift), added.
+                    for g in guided {
+                        GuidedGram.addGradient(fb, first: first, count: end - first, width: w, channels: c, window: window,
+                                               guided: g, masked: masked.baseAddress!, into: out)
                     }
                     var blockSum = 0.0
                     if let contentTarget {
@@ -99,18 +113,19 @@ enum LayerLoss {
                                     let target = p.baseAddress! + ((y + window.rowOffset) * contentTarget.width + from - y * w + window.columnOffset) * c
                                     let offset = (from - first) * c
                                     addContentGradient(fb + offset, target: target, into: out + offset, count: (to - from) * c,
-                                                       scale: contentScale, accumulate: kernel != nil, sum: &blockSum)
+                                                       scale: contentScale, accumulate: styled, sum: &blockSum)
                                 }
                                 start = wholeRows ? end : (y + 1) * w
                             }
                         }
-                    } else if kernel == nil {
+                    } else if !styled {
                         fb.update(repeating: 0, count: (end - first) * c)
                     }
-                    if kernel != nil { fb.update(from: out, count: (end - first) * c) }
+                    if styled { fb.update(from: out, count: (end - first) * c) }
                     content += blockSum
                     first = end
                 }
+              }
             }
         }
         return content

@@ -74,7 +74,7 @@ extension Preset {
              accepted: "\"content\", \"noise\" (or \"random\") or \"style\"", Initialization.init(mode:),
              \.initialization, name: \.name),
         PresetSetting(key: "original_colors", option: "--original-colors",
-                      help: "Keep the content's colours: transfer the style on luminance only", sweep: .no,
+                      help: "Keep the content's colours: transfer the style on luminance only (as --color keep)", sweep: .no,
                       read: { v, p throws(PresetSetting.Problem) in
                           guard let n = v as? NSNumber, isJSONBool(n) else {
                               throw .init(message: "field \"original_colors\" must be true or false")

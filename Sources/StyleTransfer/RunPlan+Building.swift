@@ -87,6 +87,15 @@ extension RunPlan {
         if request.outputs.checkpointEvery != nil && request.outputs.checkpoint == nil {
             problems.append("--checkpoint-every needs --checkpoint FILE")
         }
+        var regions: RegionMap? = nil
+        if let asked = request.regions {
+            let (map, regionProblems) = RegionMap.resolve(asked, styles: request.styles, inputs: inputs)
+            regions = map
+            problems += regionProblems
+        }
+        if request.colorMatch != nil && p.originalColors {
+            problems.append("--color match and --original-colors (--color keep) exclude each other: give one")
+        }
         guard problems.isEmpty else { throw RunPlanError(problems) }
 
         // Scales and style sizes.
@@ -98,7 +107,7 @@ extension RunPlan {
                   seed: request.seed, scales: scales, pixelBox: request.pixelBox, historyPrecision: request.historyPrecision,
                   preconditioned: request.preconditioned, outputs: request.outputs,
                   architecture: architecture.name, contentSize: inputs.contentSize, styleSizes: inputs.styleSizes,
-                  initializationSize: inputs.initializationSize)
+                  initializationSize: inputs.initializationSize, regions: regions, colorMatch: request.colorMatch)
         try check(architecture: architecture)
         assignTiles(request.tiling, architecture: architecture, convolution: request.convolution)
     }
@@ -176,6 +185,7 @@ extension RunPlan {
         for (value, key) in [(outputs.saveEvery, "saveEvery"), (outputs.checkpointEvery, "checkpointEvery")] {
             if let value, value < 1 { problems.append("\(key) must be at least 1, not \(value)") }
         }
+        if let regions, let problem = regions.rangeProblem(styleCount: styles.count) { problems.append(problem) }
         let sizeLimit = Preset.sizeRange.upperBound * 2   // a style at style_scale 8 of a small output stays far below
         let styleSizeLimit = Int(Double(Preset.sizeRange.upperBound) * Preset.Limits.maxStyleScale)
         let all = [contentSize] + styleSizes + (initializationSize.map { [$0] } ?? []) + scales.flatMap { [$0.output] + $0.styles }
@@ -225,6 +235,14 @@ extension RunPlan {
         }
         guard styleSizes.count == inputs.styleSizes.count, initializationSize == inputs.initializationSize else {
             throw RunPlanError(["the plan's style or --init images are not the ones read"])
+        }
+        if let regions {
+            let problems = regions.problems(inputs: inputs)
+            if !problems.isEmpty { throw RunPlanError(problems) }
+            if regions.regions.contains(where: { $0.style.map { !styles.indices.contains($0) } ?? false })
+                || regions.styleMasks.count != styles.count {
+                throw RunPlanError(["the plan's regions name style images it does not have"])
+            }
         }
         for (index, scale) in scales.enumerated() {
             let expected = RunPlan.scale(scale.longestEdge, inputs: inputs, styleScale: preset.styleScale, evaluations: scale.evaluations)

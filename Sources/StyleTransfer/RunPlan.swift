@@ -89,6 +89,12 @@ public struct RunPlan: Sendable, Equatable, Codable {
     public var contentSize: Size
     public var styleSizes: [Size]
     public var initializationSize: Size?
+    /// The regions of a content mask, each with its own style or none (RunPlan+Regions.swift); nil: one style over
+    /// the whole image. Absent from checkpoints written before regions existed.
+    public var regions: RegionMap? = nil
+    /// The style images' colours made the photo's (mean and covariance) before the transfer (ColorMatch.swift); nil:
+    /// the paintings' own colours.
+    public var colorMatch: ColorMatch? = nil
 
     /// The output: the last scale's size.
     public var outputSize: Size { scales[scales.count - 1].output }
@@ -178,6 +184,10 @@ public struct RunRequest: Sendable, Equatable {
     public var history: Int?
     public var initialization: Initialization?
     public var originalColors: Bool?
+    /// A content mask with a style per region; its styles must be among `styles` (`RegionRequest.styleFiles(after:)`).
+    public var regions: RegionRequest?
+    /// Match the style images' colours to the photo's before the transfer.
+    public var colorMatch: ColorMatch?
 
     public init(preset: Preset, content: String, styles: [String], outputs: RunOutputs) {
         self.preset = preset
@@ -195,6 +205,9 @@ public struct RunInputs: Sendable {
     /// A video frame's warped previous result (`stylize video`), at the output size: the last scale's objective adds
     /// the temporal loss against it.
     public var temporal: TemporalTarget?
+    /// The content mask and, per style image, its mask, when the plan has regions (`readMasks(for:using:)`).
+    public var contentMask: RGBImage? = nil
+    public var styleMasks: [RGBImage?] = []
 
     public init(content: RGBImage, styles: [RGBImage], initialization: RGBImage? = nil) {
         self.content = content

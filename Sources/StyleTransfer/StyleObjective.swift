@@ -50,6 +50,8 @@ public final class StyleObjective {
     /// A video frame's warped previous result, at the image's size: with the preset's `temporalWeight` > 0 it adds
     /// the temporal term after the others (TemporalLoss.swift).
     public var temporal: TemporalTarget?
+    /// The styled regions when the style term is guided by a content mask (StyleObjective+Regions.swift), else nil.
+    let guidance: RegionGuidance?
 
     /// - Parameters:
     ///   - content: (H, W, 3), RGB in `0...255`, the content image at the output size.
@@ -57,7 +59,10 @@ public final class StyleObjective {
     ///   - blend: one non-negative weight per style; normalised to sum 1.
     ///   - tileCore: evaluate images larger than this many pixels on an edge tile by tile (`TileGrid`), with the
     ///     same loss and gradient as whole; nil: whole images.
-    public init(network: VGGNetwork, preset: Preset, content: Tensor, styles: [Tensor], blend: [Double], tileCore: Int? = nil) {
+    ///   - regions: the regions of a content mask at this scale's sizes, each with its own style (an index into
+    ///     `styles`) or none; nil: one style term over the whole image, from the blended styles.
+    public init(network: VGGNetwork, preset: Preset, content: Tensor, styles: [Tensor], blend: [Double], tileCore: Int? = nil,
+                regions: ScaleRegions? = nil) {
         precondition(!styles.isEmpty && styles.count == blend.count, "one blend weight per style image")
         self.network = network
         self.preset = preset
@@ -83,8 +88,10 @@ public final class StyleObjective {
         }
         let total = blend.reduce(0, +)
         var targets: [String: [Float]] = [:]
+        var plainGrams: [[String: [Float]]] = []
         for (style, b) in zip(styles, blend) {
             let grams = Self.grams(network: network, image: pre.apply(style), layers: styleLayers, tileCore: tileCore, scratch: scratch)
+            plainGrams.append(grams)
             let share = Float(total > 0 ? b / total : 1 / Double(styles.count))
             for layer in styleLayers {
                 let g = grams[layer]!
@@ -93,6 +100,10 @@ public final class StyleObjective {
             }
         }
         styleTargets = targets
+        guidance = regions.map {
+            RegionGuidance($0, network: network, layers: styleLayers, content: content, styles: styles.map { pre.apply($0) }, plainGrams: plainGrams,
+                           normalization: preset.normalization, tileCore: tileCore, scratch: scratch)
+        }
         // The targets are made: the buffers planned for the style images (often larger than the output: a style
         // scale above 1) go, and the evaluations plan their own at the output's size. Kept, they would stay the
         // network's buffers for every evaluation (they only grow within a size), 155 MiB above the memory plan in
@@ -163,7 +174,12 @@ public final class StyleObjective {
             let dPre = network.gradient(preprocessed, at: active) { layer, features in
                 let n = Float(max(1, features.count))
                 var kernel: [Float]? = nil
-                if styleFactor(layer) > 0 {
+                var guided: [GuidedKernel] = []
+                if let guidance = self.guidance {
+                    if (styleLayerWeights[layer] ?? 0) > 0 {
+                        guided = guidedKernels(guidance, layer: layer, grams: guidedGrams(guidance, layer: layer, features: features), terms: &terms)
+                    }
+                } else if styleFactor(layer) > 0 {
                     let style = LayerLoss.replaceScratchWithKernel(of: features, target: styleTargets[layer]!,
                                                                    scale: styleKernelScale(layer), n: n, scratch: scratch)
                     addStyle(style, layer: layer, to: &terms)
@@ -171,7 +187,7 @@ public final class StyleObjective {
                 }
                 let isContent = layer == contentLayer
                 let sum = LayerLoss.replaceWithGradient(&features, window: .whole(height: features.height, width: features.width),
-                                                        kernel: kernel, contentTarget: isContent ? contentTarget : nil,
+                                                        kernel: kernel, guided: guided, contentTarget: isContent ? contentTarget : nil,
                                                         contentScale: contentScale(n: n), scratch: scratch)
                 if isContent { setContent(sum: sum, n: n, in: &terms) }
             }
@@ -180,6 +196,10 @@ public final class StyleObjective {
         if preset.tvWeight > 0 {
             terms.tv = preset.tvWeight * TotalVariation.accumulate(x.baseAddress!, height: height, width: width, channels: 3,
                                                                    gradientScale: Float(preset.tvWeight), into: gradient.baseAddress!)
+        }
+        if let guidance, preset.contentWeight > 0 {
+            // Regions without style held to the photo, as part of the content term (StyleObjective+Regions.swift).
+            terms.content += preset.contentWeight * guidance.accumulateHold(x.baseAddress!, scale: preset.contentWeight, into: gradient.baseAddress!)
         }
         if let temporal, temporalWeight > 0 {
             precondition(temporal.width == width && temporal.height == height, "the temporal target must have the image's size")
@@ -197,7 +217,11 @@ public final class StyleObjective {
         let contentLayer = preset.contentWeight > 0 ? preset.contentLayer : nil
         // Pass 1: the whole image's Gram matrices, and from them each layer's K and E_l.
         var kernels: [String: [Float]] = [:]
-        if !styleLayers.isEmpty {
+        var guided: [String: [GuidedKernel]] = [:]
+        if let guidance, !styleLayers.isEmpty {
+            let grams = tiledGuidedGrams(guidance, layers: styleLayers, grid: grid)
+            for layer in styleLayers { guided[layer] = guidedKernels(guidance, layer: layer, grams: grams[layer]!, terms: &terms) }
+        } else if !styleLayers.isEmpty {
             let grams = Self.tiledGrams(network: network, image: preprocessed, grid: grid, layers: styleLayers, scratch: tileScratch,
                                         onTile: { [onTile] index, count in onTile?(1, index, count) })
             for layer in styleLayers {
@@ -224,7 +248,7 @@ public final class StyleObjective {
                 let factor = TileGrid.factor(of: layer, architecture: network.architecture)
                 let window = grid.window(tile, factor: factor, layerHeight: features.height, layerWidth: features.width)
                 let isContent = layer == contentLayer
-                contentSum += LayerLoss.replaceWithGradient(&features, window: window, kernel: kernels[layer],
+                contentSum += LayerLoss.replaceWithGradient(&features, window: window, kernel: kernels[layer], guided: guided[layer] ?? [],
                                                             contentTarget: isContent ? contentTarget : nil,
                                                             contentScale: contentScale, scratch: scratch)
             }
@@ -280,7 +304,7 @@ public final class StyleObjective {
     }()
 
     /// w_l per style layer, only where β · w_l > 0.
-    private lazy var styleLayerWeights: [String: Double] = {
+    lazy var styleLayerWeights: [String: Double] = {
         var result: [String: Double] = [:]
         guard preset.styleWeight > 0 else { return result }
         for entry in preset.styleLayers where entry.weight > 0 { result[entry.layer, default: 0] += entry.weight }

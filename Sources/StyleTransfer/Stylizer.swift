@@ -129,9 +129,16 @@ public final class Stylizer {
             // The previous scale's network buffers go: this scale plans its own (whole image or tiles).
             network.releaseBuffers()
             let contentImage = inputs.content.resized(width: w, height: h)
-            let styleImages = zip(inputs.styles, scale.styles).map { Tensor($0.resized(width: $1.width, height: $1.height)) }
+            let styleSized = zip(inputs.styles, scale.styles).map { $0.resized(width: $1.width, height: $1.height) }
+            var styleImages = styleSized.map { Tensor($0) }
+            // With colour matching the paintings enter the run in the photo's colours, matched at this scale's sizes
+            // (ColorMatch.swift).
+            if let match = plan.colorMatch {
+                for i in styleImages.indices { match.transform(from: styleSized[i], to: contentImage).apply(&styleImages[i]) }
+            }
             let objective = StyleObjective(network: network, preset: plan.preset, content: Tensor(contentImage),
-                                           styles: styleImages, blend: plan.blend, tileCore: scale.tile)
+                                           styles: styleImages, blend: plan.blend, tileCore: scale.tile,
+                                           regions: plan.scaleRegions(index, inputs: inputs))
             objective.onTile = onTile
             if let temporal = inputs.temporal, temporal.width == w, temporal.height == h { objective.temporal = temporal }
             let resumed = index == firstScale ? state : nil

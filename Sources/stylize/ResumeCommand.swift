@@ -52,6 +52,10 @@ struct ResumeCommand: ParsableCommand {
         // The run's whole write set, the checkpoint included: it is written again, so no other output may be it.
         var reads: [FileRoles.Role] = [(plan.content, "the run's --content")] + plan.styles.map { ($0, "the run's --style") }
         if let i = plan.initialization.path { reads.append((i, "the run's --init")) }
+        if let regions = plan.regions {
+            reads.append((regions.contentMask, "the run's --content-mask"))
+            reads += regions.styleMasks.compactMap { $0 }.map { ($0, "the run's --style-mask") }
+        }
         try PlanRun.roles(plan.outputs, reads: reads).check()
 
         var network = NetworkOptions()
@@ -66,9 +70,10 @@ struct ResumeCommand: ParsableCommand {
         do { try plan.check(architecture: loaded.architecture) } catch {
             throw CLIError("\(checkpoint): damaged plan: \(error)")
         }
-        let inputs = try RunInputs.read(content: plan.content, styles: plan.styles, initialization: plan.initialization, using: readImage)
+        var inputs = try RunInputs.read(content: plan.content, styles: plan.styles, initialization: plan.initialization, using: readImage)
+        try inputs.readMasks(for: plan.regions, using: readImage)
         guard Fingerprint.of(inputs) == saved.inputs else {
-            throw CLIError("\(checkpoint): the content, style or --init images changed since the run started "
+            throw CLIError("\(checkpoint): the content, style, --init or mask images changed since the run started "
                            + "(\(([plan.content] + plan.styles).joined(separator: ", "))); the run cannot continue on other images")
         }
         do { try plan.check(inputs: inputs) } catch {

@@ -24,7 +24,7 @@ struct TransferCommand: ParsableCommand {
     var content: String
 
     @Option(name: .long, help: "Style image(s): comma-separated (a.jpg,b.jpg) or repeated (--style a.jpg --style b.jpg).")
-    var style: [PathList]
+    var style: [PathList] = []
 
     @Option(name: .long, help: "Blend weights of the style images, comma-separated (default: equal).")
     var styleBlend: NumberList<Double>?
@@ -73,6 +73,9 @@ struct TransferCommand: ParsableCommand {
 
     @Flag(name: .long, help: presetHelp("original_colors"))
     var originalColors = false
+
+    @Option(name: .long, help: ArgumentHelp("Whose colours the result has: style (the paintings'), keep (the photo's, as --original-colors), match (the paintings' matched to the photo's mean and covariance before the transfer), match-cholesky.", valueName: "style|keep|match"))
+    var color: ColorMode?
 
     @Option(name: .long, help: presetHelp("scales"))
     var scales: NumberList<Int>?
@@ -126,6 +129,8 @@ struct TransferCommand: ParsableCommand {
 
     @OptionGroup var studio: StudioWatchOptions
 
+    @OptionGroup(title: "Regions") var regions: RegionOptions
+
     @Flag(name: .long, help: "Print only the final summary.")
     var quiet = false
 
@@ -137,7 +142,8 @@ struct TransferCommand: ParsableCommand {
             throw CLIError("--style-layer \(list.text): --style-layer sets one layer's weight; to use only some"
                            + " layers, give them to --style-layers (e.g. --style-layers relu1_1,relu2_1=0.5)")
         }
-        guard !styleFiles.isEmpty, !styleFiles.contains(where: \.isEmpty) else {
+        try regions.validate()
+        guard !styleFiles.isEmpty || regions.contentMask != nil, !styleFiles.contains(where: \.isEmpty) else {
             throw CLIError("--style needs one or more image paths, comma-separated, e.g. a.jpg,b.jpg")
         }
         if let path = initialization?.path, !path.contains("/"), !path.contains("."), !FileManager.default.fileExists(atPath: path) {
@@ -154,6 +160,7 @@ struct TransferCommand: ParsableCommand {
     func roles() -> FileRoles {
         var reads: [FileRoles.Role] = [(content, "--content")] + styleFiles.map { ($0, "--style") }
         if let i = initialization?.path { reads.append((i, "--init")) }
+        reads += regions.reads
         if let file = Preset.file(of: preset) { reads.append((file, "--preset")) }
         if let weights = network.weightsPath {
             reads.append((weights, "--weights"))
@@ -167,7 +174,10 @@ struct TransferCommand: ParsableCommand {
     var defaultOutputFolder: String { "output" }
 
     /// Every `--style`, each split at its commas.
-    var styleFiles: [String] { style.flatMap(\.paths) }
+    var styleFiles: [String] {
+        let given = style.flatMap(\.paths)
+        return regions.request?.styleFiles(after: given) ?? given
+    }
 
     var outputPath: String {
         if let output { return output }
@@ -212,6 +222,8 @@ struct TransferCommand: ParsableCommand {
         r.history = history
         r.initialization = initialization
         r.originalColors = originalColors ? true : nil
+        r.regions = regions.request
+        color?.apply(to: &r)
         return r
     }
 
@@ -229,6 +241,10 @@ struct TransferCommand: ParsableCommand {
         let request = request(preset: try Preset.find(preset))
         var inputs = try RunInputs.read(content: content, styles: styleFiles, initialization: initialization, using: readImage)
         inputs.temporal = temporal
+        if let asked = regions.request {
+            inputs.contentMask = try readImage(asked.contentMask)
+            inputs.styleMasks = try asked.styleMaskFiles(for: styleFiles).map { try $0.map(readImage) }
+        }
         let weights = try network.loadWeights()
         let plan: RunPlan
         do { plan = try RunPlan(request: request, inputs: inputs, architecture: weights.architecture) } catch {

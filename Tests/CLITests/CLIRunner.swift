@@ -69,12 +69,15 @@ enum CLI {
         return dir
     }
 
-    /// A fresh folder that looks like a new user's: `images/` of the repository (linked), nothing else; HOME is
+    /// A fresh folder that looks like a new user's: `images/` and `docs/` of the repository (linked), nothing else; HOME is
     /// set to it and STYLIZE_HOME removed by `freshEnv`, so only the binary's own locator finds presets and weights.
     static func freshFolder() throws -> URL {
         let dir = try tempDir()
         try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("images"),
                                                    withDestinationURL: root.appendingPathComponent("images"))
+        // The README's region examples read the committed mask docs/region-mask.png.
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("docs"),
+                                                   withDestinationURL: root.appendingPathComponent("docs"))
         return dir
     }
 

@@ -1,0 +1,55 @@
+import Foundation
+import XCTest
+
+/// `--content-mask`, `--region`, `--style-mask` and `--color` through the real binary: a run with regions writes its
+/// picture and resumes from its checkpoint; every bad mask or region gets one line naming the file or the option, a
+/// non-zero exit and no output file.
+final class RegionCLITests: XCTestCase {
+    /// The committed two-region mask (`scripts/gallery-regions` draws it): left half red, right half blue.
+    var mask: String { CLI.root.appendingPathComponent("docs/region-mask.png").path }
+
+    func small(_ out: URL) -> [String] {
+        ["--content", "images/building.jpg", "--size", "32", "--iterations", "3", "--weights", "random:1:vgg19", "-o", out.path]
+    }
+
+    func testRegionsRunAndResume() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let out = dir.appendingPathComponent("r.png"), ckpt = dir.appendingPathComponent("r.ckpt")
+        let r = try CLI.run(small(out) + ["--content-mask", mask, "--region", "red=images/starry_night.jpg",
+                                          "--region", "#00f=none:2", "--mask-feather", "2", "--checkpoint", ckpt.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.path))
+        let resumed = try CLI.run(["resume", ckpt.path, "-o", dir.appendingPathComponent("again.png").path])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let match = try CLI.run(small(dir.appendingPathComponent("m.png")) + ["--style", "images/starry_night.jpg", "--color", "match"])
+        XCTAssertEqual(match.status, 0, match.stderr)
+    }
+
+    func testBadRegionsGetOneLine() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let out = dir.appendingPathComponent("bad.png")
+        let notImage = dir.appendingPathComponent("mask.png")
+        try Data("not a png".utf8).write(to: notImage)
+        let cases: [([String], String)] = [
+            (["--content-mask", notImage.path, "--region", "red=images/starry_night.jpg"], "\(notImage.path): "),
+            (["--content-mask", mask, "--region", "red=images/starry_night.jpg"], "colour #0000ff covers 50% of the mask and no --region names it"),
+            (["--content-mask", mask, "--region", "red=none", "--region", "blue=none", "--region", "white=images/baboon.jpg"],
+             "no pixel has the colour #ffffff"),
+            (["--content-mask", mask, "--style", "images/baboon.jpg", "--region", "red=none", "--region", "blue=none"],
+             "--style images/baboon.jpg: with --content-mask each style belongs to a region"),
+            (["--region", "red=none"], "--region, --style-mask and --mask-feather need --content-mask FILE"),
+            (["--content-mask", mask, "--region", "red=none", "--region", "blue=none", "--style-mask", "images/baboon.jpg=\(mask)"],
+             "no --region uses the style images/baboon.jpg"),
+            (["--content-mask", mask, "--region", "red=images/baboon.jpg:0", "--region", "blue=none"], "the weight must be > 0"),
+        ]
+        for (args, expected) in cases {
+            let r = try CLI.run(small(out) + args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").filter { $0.hasPrefix("Error") }.count, 1, "\(args): one line: \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(args): no output")
+        }
+    }
+}
