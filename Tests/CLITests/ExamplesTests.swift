@@ -54,7 +54,7 @@ final class ExamplesTests: XCTestCase {
     }
 
     /// Every subcommand, as the root help lists them.
-    static let subcommands = ["transfer", "resume", "presets", "layers", "shapes", "features", "gram", "sweep", "info", "batch", "studio"]
+    static let subcommands = ["transfer", "resume", "presets", "layers", "shapes", "features", "gram", "sweep", "info", "batch", "studio", "video"]
 
     /// The root help and every subcommand's, as a terminal of `columns` columns shows them.
     static func helpPages(columns: Int) throws -> [String: String] {

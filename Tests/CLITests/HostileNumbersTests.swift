@@ -125,7 +125,7 @@ final class HostileNumbersTests: XCTestCase {
                                   + " --weights random:5:vgg16 --size 64 --dry-run", cwd: dir)
             XCTAssertEqual(r.status, 0, "\(home): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains("not kept: neither HOME nor XDG_CACHE_HOME names an absolute folder"), "\(home): \(r.stderr)")
-            XCTAssertEqual(CLI.listing(dir), ["images"], "\(home): nothing written in the current folder")
+            XCTAssertEqual(CLI.listing(dir), ["docs", "images"], "\(home): nothing written in the current folder")
         }
     }
 

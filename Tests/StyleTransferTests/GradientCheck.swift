@@ -3,6 +3,24 @@ import XCTest
 
 /// Central finite differences, the reference for every hand-written gradient here.
 enum GradientCheck {
+    /// Directional derivatives `(f(x + h v) − f(x − h v)) / 2h` against `g · v` for `directions` directions `v`
+    /// mixing the gradient itself (normalised) with seeded noise: a purely random direction is nearly orthogonal to
+    /// g, so its derivative drowns in float32 rounding.
+    /// - Returns: the worst relative error `|numeric − analytic| / |analytic|`.
+    static func worstDirectionalError(x: [Float], gradient: [Float], directions: Int = 3, h: Float = 0.03,
+                                      seed: UInt64 = 99, f: ([Float]) -> Double) -> Double {
+        var rng = SplitMix64(seed: seed)
+        var worst = 0.0
+        for _ in 0 ..< directions {
+            let gmax = gradient.map { abs($0) }.max()!
+            let v = gradient.map { $0 / gmax + 0.5 * Float(rng.nextNormal()) }
+            let numeric = (f(zip(x, v).map { $0 + h * $1 }) - f(zip(x, v).map { $0 - h * $1 })) / Double(2 * h)
+            let analytic = zip(gradient, v).map { Double($0) * Double($1) }.reduce(0, +)
+            worst = max(worst, abs(numeric - analytic) / abs(analytic))
+        }
+        return worst
+    }
+
     /// Compares `analytic` with `(f(x + h e_i) − f(x − h e_i)) / 2h` at `samples` random coordinates.
     /// - Returns: the worst relative error `|a − n| / max(|a|, |n|, floor)`.
     static func worstRelativeError(x: [Float], analytic: [Float], samples: Int, h: Float, floor: Double,

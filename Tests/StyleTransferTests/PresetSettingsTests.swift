@@ -42,7 +42,7 @@ final class PresetSettingsTests: XCTestCase {
         let wrong: [String: Any] = ["description": 3, "content_weight": "x", "content_layer": 1, "style_layers": [1],
                                     "iterations": 1.5, "size": "big", "style_scale": true, "init": "image",
                                     "original_colors": 1, "scales": "256", "scale_iterations": [1, 2], "history": [],
-                                    "normalization": "none"]
+                                    "normalization": "none", "temporal_weight": "high"]
         for (key, value) in wrong {
             XCTAssertThrowsError(try Preset.builtIn.applying([key: value], source: "test.json"), key) { error in
                 let text = "\(error)"

@@ -98,16 +98,7 @@ final class RegionObjectiveTests: XCTestCase {
             XCTAssertGreaterThan(objective.lastTerms.content, 0)
             let byLayer = objective.lastTerms.styleByLayer.values.reduce(0, +)
             XCTAssertEqual(objective.lastTerms.style, objective.preset.styleWeight * byLayer, accuracy: 1e-9 * objective.lastTerms.style)
-            var rng = SplitMix64(seed: 99)
-            var worst = 0.0
-            for _ in 0 ..< 3 {
-                let gmax = grad.map { abs($0) }.max()!
-                let v = grad.map { $0 / gmax + 0.5 * Float(rng.nextNormal()) }
-                let h: Float = 0.03
-                let numeric = (f(zip(x, v).map { $0 + h * $1 }) - f(zip(x, v).map { $0 - h * $1 })) / Double(2 * h)
-                let analytic = zip(grad, v).map { Double($0) * Double($1) }.reduce(0, +)
-                worst = max(worst, abs(numeric - analytic) / abs(analytic))
-            }
+            let worst = GradientCheck.worstDirectionalError(x: x, gradient: grad, f: f)
             XCTAssertLessThan(worst, 1e-2, "\(normalization): worst relative error of a directional derivative \(worst)")
         }
     }
