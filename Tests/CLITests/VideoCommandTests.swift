@@ -54,7 +54,7 @@ final class VideoCommandTests: XCTestCase {
             XCTAssertEqual(r.status, 0, "\(method): \(r.stderr)")
             outputs[method] = try Data(contentsOf: out.appendingPathComponent("000002-starry_night.png"))
             let manifest = try String(contentsOf: out.appendingPathComponent("manifest.jsonl"), encoding: .utf8)
-            XCTAssertTrue(manifest.contains("\"styleLoss\""), "each frame records its style term: \(manifest)")
+            XCTAssertTrue(manifest.contains("\"style_loss\""), "each frame records its style term: \(manifest)")
         }
         XCTAssertNotEqual(outputs["flow"], outputs["blend"])
         XCTAssertNotEqual(outputs["flow"], outputs["independent"])

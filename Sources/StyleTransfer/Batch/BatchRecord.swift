@@ -46,6 +46,13 @@ public struct BatchRecord: Codable, Sendable, Equatable {
     /// When the record was written (seconds since 1970), so that a merge keeps an item's latest record.
     public var time: Double
 
+    /// The manifest's keys: the properties' names, `style_loss` in the manifest's snake case.
+    enum CodingKeys: String, CodingKey {
+        case index, of, name, output, content, style, preset, plan, status, loss, seconds, error, shard, report, frame,
+             flicker, time
+        case styleLoss = "style_loss"
+    }
+
     public init(item: BatchItem, of count: Int, output: String, plan: String, status: Status, shard: BatchShard) {
         index = item.index
         of = count
