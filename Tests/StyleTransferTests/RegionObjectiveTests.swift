@@ -60,13 +60,7 @@ final class RegionObjectiveTests: XCTestCase {
     }
 
     func makeObjective(size: Int, normalization: LossNormalization, tileCore: Int? = nil, convolution: ConvAlgorithm = .winograd) -> StyleObjective {
-        var preset = Preset.builtIn
-        preset.normalization = normalization
-        preset.contentLayer = "block2_conv2"
-        preset.styleLayers = [.init(layer: "block1_conv1", weight: 1), .init(layer: "block2_conv1", weight: 0.5)]
-        preset.styleWeight = normalization == .gatys ? 1e-3 : 1
-        preset.contentWeight = normalization == .gatys ? 1e-1 : 1
-        preset.tvWeight = normalization == .gatys ? 100 : 1
+        let preset = StyleObjectiveTests.gradientCheckPreset(normalization)
         let network = VGGNetwork(weights: .random(architecture: .vgg16, seed: 11))
         network.convolution = convolution
         let masks = Self.threeRegions(size, size, feather: 1.5)

@@ -79,15 +79,21 @@ final class StyleObjectiveTests: XCTestCase {
         XCTAssertEqual(objective.lastTerms.style, expectedStyle, accuracy: 1e-4 * expectedStyle)
     }
 
-    func checkGradientAgainstFiniteDifferences(normalization: LossNormalization) {
+    /// The preset of the finite-difference checks: layers up to block2, and weights that make the three terms'
+    /// gradients comparable under either normalisation.
+    static func gradientCheckPreset(_ normalization: LossNormalization) -> Preset {
         var preset = Preset.builtIn
         preset.normalization = normalization
         preset.contentLayer = "block2_conv2"
         preset.styleLayers = [.init(layer: "block1_conv1", weight: 1), .init(layer: "block2_conv1", weight: 0.5)]
-        // Weights that make the three terms' gradients comparable under either normalisation.
         preset.styleWeight = normalization == .gatys ? 1e-3 : 1
         preset.contentWeight = normalization == .gatys ? 1e-1 : 1
         preset.tvWeight = normalization == .gatys ? 100 : 1
+        return preset
+    }
+
+    func checkGradientAgainstFiniteDifferences(normalization: LossNormalization) {
+        let preset = Self.gradientCheckPreset(normalization)
         let size = 16
         let objective = makeObjective(size: size, preset: preset)
         let x = Self.smoothImage(size, size, seed: 4).data
