@@ -53,6 +53,22 @@ final class Interrupt: @unchecked Sendable {   // `sources` is set once in init;
             sources.append(source)
         }
         self.sources = sources
+        Interrupt.waitUntilCaught([SIGINT, SIGTERM])
+    }
+
+    /// libdispatch installs its handler for a signal source asynchronously after `resume`; until then the signal
+    /// is ignored (SIG_IGN above) and a Ctrl-C would be lost. Waits, at most a second, until the kernel reports
+    /// both signals as caught (`SigCgt` in /proc/self/status), so that once `shared` exists no signal is lost.
+    private static func waitUntilCaught(_ signals: [Int32]) {
+        let wanted = signals.reduce(UInt64(0)) { $0 | (1 << UInt64($1 - 1)) }
+        for _ in 0..<5_000 {
+            guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+                  let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+            else { return }   // no /proc: nothing to wait on
+            if mask & wanted == wanted { return }
+            usleep(200)
+        }
     }
 
     var isRequested: Bool { state.signal.load(ordering: .relaxed) != 0 }

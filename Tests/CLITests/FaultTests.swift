@@ -99,8 +99,9 @@ final class FaultTests: XCTestCase {
     /// the coarse scale, the fine scale and around the write, at tiny sizes with random weights (12 runs; the
     /// signal alternates; scripts/signal-soak runs hundreds). Every run ends with status 0 (finished first),
     /// 130 or 143, never a crash; with the summary and a complete image, or with "stopped without saving" as its
-    /// last line and no image; and no temporary file left behind. A signal in the first milliseconds, before the
-    /// process has installed its handler, ends it by the signal's default action: silent, nothing written.
+    /// last line and no image; and no temporary file left behind. The loading runs are signalled once the handler
+    /// is in place (a signal before it ends the process by the signal's default action: silent, nothing written,
+    /// still accepted here), so that the "stopped without saving" path is taken on every machine.
     func testSignalsInEveryPhase() throws {
         try CLI.requireImages()
         let phases: [(name: String, trigger: String?)] = [("loading", nil), ("coarse", "scale 1/2"), ("fine", "scale 2/2"),
@@ -195,10 +196,25 @@ final class SignalledRun {
         }
     }
 
-    /// Sends `sig` once or twice after `trigger` appears on standard error (nil: after a random 0-300 ms, while
-    /// loading).
+    /// Waits until the process catches SIGINT and SIGTERM (`SigCgt` in /proc/PID/status: libdispatch's handler
+    /// behind stylize's signal sources, registered asynchronously after they are resumed), or until it ends or
+    /// 30 s pass. A fixed delay instead would race with the process' start on a slow or busy machine.
+    func waitForHandler() {
+        let deadline = Date().addingTimeInterval(30)
+        let wanted: UInt64 = (1 << UInt64(SIGINT - 1)) | (1 << UInt64(SIGTERM - 1))
+        while process.isRunning && Date() < deadline {
+            if let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+               let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16),
+               mask & wanted == wanted { return }
+            usleep(1_000)
+        }
+    }
+
+    /// Sends `sig` once or twice after `trigger` appears on standard error (nil: while loading, 0-50 ms after the
+    /// handler is in place).
     func signal(_ sig: Int32, when trigger: String?, pattern: String) throws {
-        if let trigger { try waitFor(trigger) } else { usleep(UInt32.random(in: 0...300_000)) }
+        if let trigger { try waitFor(trigger) } else { waitForHandler(); usleep(UInt32.random(in: 0...50_000)) }
         let pid = process.processIdentifier
         kill(pid, sig)
         if pattern == "twice at once" { kill(pid, sig) }
