@@ -6,8 +6,9 @@ import SafeIO
 import StyleTransfer
 
 /// Runs a checked `RunPlan` for a command: the memory check (and `--fit`), `--dry-run`, the time estimate, the
-/// progress display, the log, intermediates, checkpoints, the output image and the report. `transfer` and
-/// `resume` use it; another command can too, with a plan it built (`RunPlan(request:inputs:architecture:)`).
+/// progress display, the log, intermediates, checkpoints, the output image and the report. The one door into a
+/// run: `transfer`, `resume`, batch and video items, the studio and the sweep's cells (`writesFiles` off) all
+/// come through it, with a plan built by `RunPlan(request:inputs:architecture:)`.
 struct PlanRun {
     var plan: RunPlan
     let inputs: RunInputs
@@ -28,6 +29,11 @@ struct PlanRun {
     /// Sees every step and the current image (H, W, 3) after the log (the studio, `StudioDrive`); returns true to
     /// stop after this step as Ctrl-C does: the checkpoint and the best image are written, and the result returned.
     var onStep: ((StylizeProgress, Tensor) -> Bool)? = nil
+    /// Off: the result is only returned (a sweep's cell): no image, log, report, intermediates, checkpoint or
+    /// summary line, whatever the plan's outputs name.
+    var writesFiles = true
+    /// The network to run on (a sweep's cells share one); nil makes one from `weights`.
+    var sharedNetwork: VGGNetwork? = nil
 
     /// The one write set of a run, for `transfer` and `resume` alike: the image, the report, the log (unless it goes
     /// to standard output, `-`), the checkpoint and the folder of the numbered intermediates, against `reads`.
@@ -86,14 +92,14 @@ struct PlanRun {
             progress.line("--fit: \(asked) would need \(memoryText(askedBytes)), \(memoryText(available)) available; lowered to \(plan.outputSize) (\(memoryText(memory.bytes)))")
         }
         let weightsFingerprint = Fingerprint.of(weights)
-        let vgg = network.network(weights)
+        let vgg = sharedNetwork ?? network.network(weights)
         let calibration = PlanRun.calibration(weights: weights, network: vgg, preset: plan.preset, measure: dryRun || recalibrate,
                                               again: recalibrate, progress: progress)
         if dryRun {
             printDryRun(memory: memory, available: available, seconds: plan.estimatedSeconds(calibration!, architecture: architecture))
             return nil
         }
-        try checkIntermediateNames()
+        if writesFiles { try checkIntermediateNames() }
         let estimate = calibration.map { plan.estimatedSeconds($0, architecture: architecture) }
         progress.line("weights: \(weights.source)")
         let p = plan.preset
@@ -107,10 +113,11 @@ struct PlanRun {
             progress.line("resuming at scale \(s.scaleIndex + 1)/\(plan.scales.count), step \(s.optimizer.iterations), "
                           + "\(s.optimizer.evaluations) evaluations, \(durationText(s.elapsed)) in")
         }
-        let logger = try plan.outputs.log.map { try JSONLineLog(path: $0, styleWeight: p.styleWeight) }
+        let outputs = writesFiles ? plan.outputs : RunOutputs(image: plan.outputs.image)
+        let logger = try outputs.log.map { try JSONLineLog(path: $0, styleWeight: p.styleWeight) }
         for record in resume?.state.history ?? [] { logger?.write(record) }
         if interrupt.isRequested {
-            Console.error("stylize: stopped without saving (interrupted before the first step)\n")
+            if writesFiles { Console.error("stylize: stopped without saving (interrupted before the first step)\n") }
             throw ExitCode(interrupt.exitStatus)
         }
         let inputsFingerprint = Fingerprint.of(inputs)
@@ -124,7 +131,7 @@ struct PlanRun {
         let result = stylizer.run(inputs: inputs, resumingFrom: resume?.state) { p, x, snapshot in
             progress.step(p)
             logger?.write(p)
-            if let n = plan.outputs.saveEvery, p.iteration > 0, p.iteration % n == 0 {
+            if let n = outputs.saveEvery, p.iteration > 0, p.iteration % n == 0 {
                 let name = PlanRun.intermediatePath(out, scale: p.scaleIndex, of: p.scaleCount, iteration: p.iteration)
                 if contentAtScale?.width != p.width || contentAtScale?.height != p.height {
                     contentAtScale = inputs.content.resized(width: p.width, height: p.height)
@@ -134,8 +141,8 @@ struct PlanRun {
                 do { try picture.write(to: name) } catch { progress.warning("stylize: warning: \(error); the run goes on") }
             }
             let stopping = (onStep?(p, x) ?? false) || interrupt.isRequested
-            if let path = plan.outputs.checkpoint,
-               stopping || (p.iteration > 0 && plan.outputs.checkpointEvery.map({ p.iteration % $0 == 0 }) ?? false) {
+            if let path = outputs.checkpoint,
+               stopping || (p.iteration > 0 && outputs.checkpointEvery.map({ p.iteration % $0 == 0 }) ?? false) {
                 let checkpoint = Checkpoint(plan: plan, state: snapshot(), weights: weightsFingerprint, inputs: inputsFingerprint,
                                             weightsSpec: network.weights, convolution: network.conv.rawValue)
                 do { try checkpoint.write(to: path) } catch { failure = error; return false }
@@ -145,13 +152,17 @@ struct PlanRun {
         } onFinish: { [plan, network] snapshot in
             // The last state, so that the checkpoint always holds the latest one (resuming a finished run rewrites
             // its result). An interrupted run wrote it in the report above already.
-            guard let path = plan.outputs.checkpoint, failure == nil, !interrupt.isRequested else { return }
+            guard let path = outputs.checkpoint, failure == nil, !interrupt.isRequested else { return }
             let checkpoint = Checkpoint(plan: plan, state: snapshot(), weights: weightsFingerprint, inputs: inputsFingerprint,
                                         weightsSpec: network.weights, convolution: network.conv.rawValue)
             do { try checkpoint.write(to: path) } catch { failure = error }
         }
         progress.finish()
         if let failure { throw failure }
+        guard writesFiles else {
+            if case .cancelled = result.stop, interrupt.isRequested { throw ExitCode(interrupt.exitStatus) }
+            return result
+        }
         if case .nonFiniteValue(let evaluation) = result.stop {
             // The run cannot go on: keep the best finite image so far (if any) and the log, and fail.
             if result.isResult {

@@ -195,10 +195,19 @@ struct SweepCommand: ParsableCommand {
         let vgg = network.network(weights)
         let presets = try cells.map { try Self.preview(Self.preset(base, axes: axes, cell: $0), size: size, iterations: iterations) }
         for p in presets { try checkLayers(p, architecture: weights.architecture) }
-        if dryRun {
-            let plans = photos.flatMap { photo in
-                presets.map { RunPlan.unchecked(preset: $0, inputs: RunInputs(content: photo, styles: [styleImage]), architecture: weights.architecture) }
+        // Each cell is a checked plan of its own, run through the same door as a transfer (`PlanRun`).
+        let plans = try photos.indices.map { k in
+            try zip(cells, presets).map { cell, p in
+                do {
+                    return try cellPlan(p, content: contentFiles[k], inputs: RunInputs(content: photos[k], styles: [styleImage]),
+                                        architecture: weights.architecture, output: out)
+                } catch let error as RunPlanError {
+                    throw CLIError("sweep cell \(Self.label(axes, cell)): \(error)")
+                }
             }
+        }
+        if dryRun {
+            let plans = plans.flatMap { $0 }
             let calibration = PlanRun.calibration(weights: weights, network: vgg, preset: presets[0], measure: true, again: false,
                                                   progress: ProgressDisplay(quiet: quiet))!
             let seconds = plans.map { $0.estimatedSeconds(calibration, architecture: weights.architecture) }.reduce(0, +)
@@ -217,19 +226,29 @@ struct SweepCommand: ParsableCommand {
         let total = photos.count * cells.count
         sweep: for (k, contentImage) in photos.enumerated() {
             let photo = contentImage.resized(longestEdge: size)
-            for (cell, p) in zip(cells, presets) {
+            for (cell, plan) in zip(cells, plans[k]) {
                 if interrupt.isRequested { break sweep }
                 let n = pictures.count + 1
-                let inputs = RunInputs(content: contentImage, styles: [styleImage])
-                let plan = RunPlan.unchecked(preset: p, inputs: inputs, architecture: weights.architecture)
                 let started = Date()
-                let result = Stylizer(network: vgg, plan: plan).run(inputs: inputs) { progress, _, _ in
+                var run = PlanRun(plan: plan, inputs: RunInputs(content: contentImage, styles: [styleImage]), weights: weights,
+                                  network: network, quiet: true)
+                run.writesFiles = false
+                run.sharedNetwork = vgg
+                run.onStep = { progress, _ in
                     if live {
                         Console.error(String(format: "\r  cell %d/%d  scale %d/%d  %d/%d evaluations  loss %.4g   ",
                                              n, total, progress.scaleIndex + 1, progress.scaleCount,
                                              progress.evaluations, progress.evaluationBudget, progress.terms.total))
                     }
-                    return !interrupt.isRequested
+                    return false
+                }
+                let result: StylizeResult
+                do {
+                    guard let r = try run.execute(dryRun: false, fit: false) else { break sweep }
+                    result = r
+                } catch let exit as ExitCode where interrupt.isRequested {
+                    _ = exit
+                    break sweep
                 }
                 if case .cancelled = result.stop { break sweep }
                 let distance = Self.meanAbsoluteDifference(result.image, photo.resized(width: result.image.width, height: result.image.height))
@@ -252,6 +271,14 @@ struct SweepCommand: ParsableCommand {
         try sheet.write(to: out)
         Console.output("\(out): \(pictures.count) of \(total) cells; save one with --pick N --save-preset NAME\n")
         if interrupt.isRequested { throw ExitCode(interrupt.exitStatus) }
+    }
+
+    /// A cell's plan: the cell's preset as it stands (no command-line overrides), checked as a transfer's is. The
+    /// sheet's path stands as its image, which a cell never writes (`PlanRun.writesFiles` off).
+    func cellPlan(_ preset: Preset, content: String, inputs: RunInputs, architecture: VGGArchitecture, output: String) throws -> RunPlan {
+        var request = RunRequest(preset: preset, content: content, styles: [style], outputs: RunOutputs(image: output))
+        request.convolution = network.conv
+        return try RunPlan(request: request, inputs: inputs, architecture: architecture)
     }
 
     /// The preset as a preview at `size`: the output size and every coarse-to-fine scale scaled by the same factor.

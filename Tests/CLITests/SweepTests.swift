@@ -52,6 +52,21 @@ final class SweepTests: XCTestCase {
         XCTAssertTrue(pick.stderr.contains("cells 1...2"), pick.stderr)
     }
 
+    /// Each cell is planned and checked as a transfer is, before the first cell runs: a cell whose style image
+    /// would be too small for the deepest style layers is named, and nothing is written.
+    func testACellThatCannotBePlannedIsNamedBeforeAnyWork() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let sheet = dir.appendingPathComponent("sheet.png").path
+        let r = try CLI.run(["sweep", "--content", "images/building.jpg", "--style", "images/starry_night.jpg", "--weights", "random:5",
+                             "--vary", "style_scale=1,0.5", "--size", "48", "--iterations", "2", "-o", sheet, "--quiet"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("sweep cell style_scale=0.5:") && r.stderr.contains("too small"), r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").filter { !$0.isEmpty }.count, 1, r.stderr)
+        XCTAssertEqual(r.stdout, "", "no cell ran")
+        XCTAssertEqual(CLI.listing(dir), [])
+    }
+
     /// `sweep --save-preset NAME` keeps NAME.json in the user's preset folder: names that would leave it or hide
     /// the file are refused with one line, and nothing is written.
     func testSavePresetNamesStayInThePresetFolder() throws {
