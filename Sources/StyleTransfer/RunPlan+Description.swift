@@ -6,7 +6,7 @@ extension RunPlan {
     public var settings: [(key: String, value: String)] {
         let p = preset
         func number(_ v: Double) -> String { "\(v)" }
-        return [("content", content), ("style", styles.joined(separator: ", ")),
+        let rows: [(key: String, value: String)] = [("content", content), ("style", styles.joined(separator: ", ")),
                 ("style blend", blend.map(number).joined(separator: ", ")),
                 ("preset", p.name),
                 ("scales", scales.map { "\($0.output) (\($0.evaluations) evaluations)" }.joined(separator: " → ")),
@@ -22,10 +22,25 @@ extension RunPlan {
                 ("preconditioner", preconditioned == true ? "image pyramid" : "none"),
                 ("network", architecture),
                 ("output", outputs.image)]
+        let regionRows: [(key: String, value: String)] = regions.map { [("regions", regionDescription($0))] } ?? []
+        return rows + regionRows
             + [("report", outputs.report), ("log", outputs.log),
                ("intermediates", outputs.saveEvery.map { "every \($0) steps" }),
                ("checkpoint", outputs.checkpoint.map { path in path + (outputs.checkpointEvery.map { " every \($0) steps and" } ?? "") + " on interruption" })]
                 .compactMap { key, value in value.map { (key, $0) } }
+    }
+
+    /// "docs/mask.png: #ff0000 starry_night.jpg, #0000ff none (held to the photo); feather 8 px; style masks a.jpg=m.png".
+    public func regionDescription(_ map: RegionMap) -> String {
+        func name(_ path: String) -> String { (path as NSString).lastPathComponent }
+        let regions = map.regions.map { r -> String in
+            let style = r.style.map { name(styles[$0]) } ?? "none (held to the photo)"
+            return "\(r.color) \(style)" + (r.weight == 1 ? "" : " ×\(r.weight)")
+        }
+        let masks = zip(styles, map.styleMasks).compactMap { style, mask in mask.map { "\(name(style))=\(name($0))" } }
+        return "\(map.contentMask): " + regions.joined(separator: ", ")
+            + (map.feather > 0 ? "; feather \(map.feather) px" : "")
+            + (masks.isEmpty ? "" : "; style masks " + masks.joined(separator: ", "))
     }
 
     /// Per tiled scale: "4096x2831 in 6 tiles of 1536 px + 80 px halo", or "none (whole images)".

@@ -101,6 +101,7 @@ extension RunPlan {
             let pairs = historyPairs(scale)
             let optimizer = optimizerBytes(scale)
             let objective = (n + layerValues(preset.contentLayer, scale.output)) * float + grams
+                + regionBytes(scale.output, architecture: architecture)
             let previous = index > 0 ? scales[index - 1].output.values * float : 0
             // The start image, the current image handed to each report, and its copy for a checkpoint's state.
             let images = 2 * n * float + (outputs.checkpoint != nil ? (4 + 2 * pairs) * n * float : 0)
@@ -124,6 +125,7 @@ extension RunPlan {
         }
         let peak = peaks.max { $0.kernels + $0.rest < $1.kernels + $1.rest } ?? (0, 0)
         let inputs = ([contentSize] + styleSizes + (initializationSize.map { [$0] } ?? [])).reduce(0) { $0 + 3 * $1.width * $1.height }
+            + (regions != nil ? maskBytes : 0)
         var parts: [(String, Int)] = [("process", RunPlan.processBaselineBytes), ("weights", weights)]
         if peak.kernels > 0 { parts.append(("Winograd kernels", peak.kernels)) }
         parts.append(("decoded inputs", inputs))
@@ -134,6 +136,30 @@ extension RunPlan {
 }
 
 extension RunPlan {
+    /// The decoded mask images of a plan with regions (RGB, bytes): the content mask and the style masks, taken
+    /// at the sizes of the images they mask (a mask of another size is resized to them).
+    var maskBytes: Int {
+        guard let regions else { return 0 }
+        let styleMasks = zip(styleSizes, regions.styleMasks).reduce(0) { $0 + ($1.1 != nil ? 3 * $1.0.width * $1.0.height : 0) }
+        return 3 * contentSize.width * contentSize.height + styleMasks
+    }
+
+    /// What regions add to a scale's objective at output size `size` (`RegionGuidance`): each region's mask at the
+    /// output size and on every style layer's grid, its Gram targets (C² per style layer), and with an unstyled
+    /// region the hold's mask and the photo (four values a pixel).
+    func regionBytes(_ size: Size, architecture: VGGArchitecture) -> Int {
+        guard let regions else { return 0 }
+        let pixels = size.width * size.height
+        let rows = architecture.layerSummary(includeTop: false, inputSize: (size.height, size.width))
+        let perRegion = preset.styleLayers.reduce(pixels) { total, entry in
+            guard let shape = rows.first(where: { $0.name == entry.layer })?.shape,
+                  let h = shape[1], let w = shape[2], let c = shape[3] else { return total }
+            return total + h * w + c * c
+        }
+        let hold = regions.regions.contains { $0.style == nil } ? 4 * pixels : 0
+        return (regions.regions.count * perRegion + hold) * MemoryLayout<Float>.stride
+    }
+
     /// The pairs L-BFGS keeps at the end of a scale: one per step, at most `history` and at most one per
     /// evaluation after the first.
     func historyPairs(_ scale: Scale) -> Int { min(preset.history, max(0, scale.evaluations - 1)) }

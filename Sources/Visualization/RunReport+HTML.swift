@@ -16,6 +16,7 @@ extension RunReport {
         if let result {
             body += HTML.figure(result, caption: "result, \(result.width)×\(result.height) px", cssClass: "result")
         }
+        if let regionOverlay { body += HTML.figure(regionOverlay.image, caption: regionOverlay.caption, cssClass: "result") }
         body += "</div>\n</section>\n"
 
         body += "<section id=\"loss\">\n<h2>Loss</h2>\n"

@@ -53,6 +53,8 @@ public struct RunReport {
     public var content: RGBImage?
     public var styles: [Style] = []
     public var result: RGBImage?
+    /// A run with regions: the result with its content mask over it (`RunReport.overlay`), and its caption.
+    public var regionOverlay: (image: RGBImage, caption: String)?
     /// In iteration order.
     public var lossHistory: [LossRecord] = []
     public var gramComparisons: [GramComparison] = []
@@ -99,5 +101,36 @@ public struct RunReport {
         let ordered = names.sorted { ($0 == "total" ? 0 : 1, $0) < ($1 == "total" ? 0 : 1, $1) }
         let series = ordered.map { name in (name: name, values: lossHistory.map { $0.terms[name] ?? .nan }) }
         return (lossHistory.map { Double($0.iteration) }, series)
+    }
+}
+
+extension RunReport {
+    /// `picture` with `mask` (resized to it, nearest pixel) over it: each pixel a mix of 60% picture and 40% mask
+    /// colour, and the borders between the mask's colours in full colour, so that a reader sees where each
+    /// region's style went.
+    /// - Parameters:
+    ///   - picture: the result.
+    ///   - mask: the content mask, of any size.
+    public static func overlay(_ picture: RGBImage, mask: RGBImage) -> RGBImage {
+        let (w, h) = (picture.width, picture.height)
+        var out = picture
+        guard w > 0, h > 0, mask.width > 0, mask.height > 0 else { return out }
+        func maskPixel(_ x: Int, _ y: Int) -> Int {
+            let mx = min(mask.width - 1, x * mask.width / w), my = min(mask.height - 1, y * mask.height / h)
+            return 3 * (my * mask.width + mx)
+        }
+        for y in 0 ..< h {
+            for x in 0 ..< w {
+                let m = maskPixel(x, y), o = 3 * (y * w + x)
+                let sameRight = x + 1 == w || (0 ..< 3).allSatisfy { mask.pixels[maskPixel(x + 1, y) + $0] == mask.pixels[m + $0] }
+                let sameBelow = y + 1 == h || (0 ..< 3).allSatisfy { mask.pixels[maskPixel(x, y + 1) + $0] == mask.pixels[m + $0] }
+                for k in 0 ..< 3 {
+                    let c = Double(mask.pixels[m + k])
+                    out.pixels[o + k] = sameRight && sameBelow
+                        ? UInt8((0.6 * Double(picture.pixels[o + k]) + 0.4 * c).rounded()) : UInt8(c)
+                }
+            }
+        }
+        return out
     }
 }

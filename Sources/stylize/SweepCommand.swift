@@ -38,8 +38,16 @@ struct SweepCommand: ParsableCommand {
 
     var contentFiles: [String] { content.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
-    @Option(name: .long, help: "The style image (PNG or JPEG).")
-    var style: String
+    @Option(name: .long, help: "The style image (PNG or JPEG); with --content-mask, the regions' styles may stand instead.")
+    var style: String?
+
+    @OptionGroup(title: "Regions") var regions: RegionOptions
+
+    /// The run's style images: `--style`, then the regions' styles not among it (`RegionRequest.styleFiles(after:)`).
+    var styleFiles: [String] {
+        let given = style.map { [$0] } ?? []
+        return regions.request?.styleFiles(after: given) ?? given
+    }
 
     @Option(name: .long, help: "The preset the cells start from (name or .json path).")
     var preset: String = "default"
@@ -147,7 +155,13 @@ struct SweepCommand: ParsableCommand {
     func validate() throws {
         _ = try axes()
         try checkSize(size, option: "--size")
-        if let iterations, !(1...100_000).contains(iterations) { throw CLIError("--iterations must be in 1...100000") }
+        if let iterations, !Preset.Limits.iterations.contains(iterations) {
+            throw CLIError("--iterations must be in \(Preset.Limits.iterations), not \(iterations)")
+        }
+        try regions.validate()
+        guard style != nil || regions.contentMask != nil else {
+            throw CLIError("give --style FILE, or --content-mask FILE with a --region COLOR=STYLE for each colour")
+        }
         if pick != nil && savePreset == nil { throw CLIError("--pick N chooses the cell that --save-preset writes; give --save-preset NAME too") }
         if let savePreset { _ = try Self.presetPath(savePreset) }
     }
@@ -167,7 +181,7 @@ struct SweepCommand: ParsableCommand {
     var outputPath: String {
         if let output { return output }
         func stem(_ p: String) -> String { ((p as NSString).lastPathComponent as NSString).deletingPathExtension }
-        return "output/sweep-\(contentFiles.map(stem).joined(separator: "+"))-\(stem(style)).png"
+        return "output/sweep-\(contentFiles.map(stem).joined(separator: "+"))-\(styleFiles.map(stem).joined(separator: "+")).png"
     }
 
     func run() throws {
@@ -177,7 +191,7 @@ struct SweepCommand: ParsableCommand {
         if let savePreset { return try save(savePreset, base: base, axes: axes, cells: cells) }
         let out = outputPath
         var roles = FileRoles()
-        roles.reads = contentFiles.map { ($0, "--content") } + [(style, "--style")]
+        roles.reads = contentFiles.map { ($0, "--content") } + styleFiles.map { ($0, "--style") } + regions.reads
         if let file = Preset.file(of: preset) { roles.reads.append((file, "--preset")) }
         for axis in axes where axis.key == "preset" {
             roles.reads += axis.labels.compactMap { Preset.file(of: $0) }.map { ($0, "--vary preset") }
@@ -190,7 +204,16 @@ struct SweepCommand: ParsableCommand {
         // The cell's line rewritten in place on a terminal; nothing between the cells' lines otherwise (a log file).
         let live = !quiet && isatty(STDERR_FILENO) != 0
         let photos = try contentFiles.map { try readImage($0) }
-        let styleImage = try readImage(style)
+        let styleImages = try styleFiles.map { try readImage($0) }
+        // Every cell reads the photo, the styles and the regions' masks the same way: one set of inputs per photo.
+        let inputs = try photos.map { photo -> RunInputs in
+            var inputs = RunInputs(content: photo, styles: styleImages)
+            if let asked = regions.request {
+                inputs.contentMask = try readImage(asked.contentMask)
+                inputs.styleMasks = try asked.styleMaskFiles(for: styleFiles).map { try $0.map(readImage) }
+            }
+            return inputs
+        }
         let weights = try network.loadWeights()
         let vgg = network.network(weights)
         let presets = try cells.map { try Self.preview(Self.preset(base, axes: axes, cell: $0), size: size, iterations: iterations) }
@@ -199,8 +222,7 @@ struct SweepCommand: ParsableCommand {
         let plans = try photos.indices.map { k in
             try zip(cells, presets).map { cell, p in
                 do {
-                    return try cellPlan(p, content: contentFiles[k], inputs: RunInputs(content: photos[k], styles: [styleImage]),
-                                        architecture: weights.architecture, output: out)
+                    return try cellPlan(p, content: contentFiles[k], inputs: inputs[k], architecture: weights.architecture, output: out)
                 } catch let error as RunPlanError {
                     throw CLIError("sweep cell \(Self.label(axes, cell)): \(error)")
                 }
@@ -230,7 +252,7 @@ struct SweepCommand: ParsableCommand {
                 if interrupt.isRequested { break sweep }
                 let n = pictures.count + 1
                 let started = Date()
-                var run = PlanRun(plan: plan, inputs: RunInputs(content: contentImage, styles: [styleImage]), weights: weights,
+                var run = PlanRun(plan: plan, inputs: inputs[k], weights: weights,
                                   network: network, quiet: true)
                 run.writesFiles = false
                 run.sharedNetwork = vgg
@@ -276,8 +298,9 @@ struct SweepCommand: ParsableCommand {
     /// A cell's plan: the cell's preset as it stands (no command-line overrides), checked as a transfer's is. The
     /// sheet's path stands as its image, which a cell never writes (`PlanRun.writesFiles` off).
     func cellPlan(_ preset: Preset, content: String, inputs: RunInputs, architecture: VGGArchitecture, output: String) throws -> RunPlan {
-        var request = RunRequest(preset: preset, content: content, styles: [style], outputs: RunOutputs(image: output))
+        var request = RunRequest(preset: preset, content: content, styles: styleFiles, outputs: RunOutputs(image: output))
         request.convolution = network.conv
+        request.regions = regions.request
         return try RunPlan(request: request, inputs: inputs, architecture: architecture)
     }
 

@@ -18,6 +18,10 @@ enum TransferReport {
                             weight: total > 0 ? b / total : 1)
         }
         report.result = result.image
+        if let regions = plan.regions, let mask = inputs.contentMask {
+            report.regionOverlay = (RunReport.overlay(result.image, mask: mask),
+                                    "regions: \(plan.regionDescription(regions))")
+        }
         // x is the run's step count: each scale's steps continue the previous scale's (its step 0, the enlarged
         // start, sits at the previous scale's last step).
         var stepsBefore = 0, lastScale = 0, lastStep = 0

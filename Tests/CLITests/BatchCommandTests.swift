@@ -164,6 +164,8 @@ final class BatchCommandTests: XCTestCase {
             (["--content", dir.appendingPathComponent("none").path, "--style", style, "-o", out], "none"),
             (["--content", photos, "--style", style, "-o", out, "--shard", "4/4"], "0...3"),
             (["--content", photos, "--style", style, "-o", out, "--preset", "no-such-preset"] + quick, "no-such-preset"),
+            (["--content", photos, "--style", style, "-o", out, "--content-mask", "docs/region-mask.png", "--region", "red=none"],
+             "--content-mask is not a batch option: regions are for one photo at a time"),
         ]
         for (args, needle) in cases {
             let r = try CLI.run(["batch"] + args)

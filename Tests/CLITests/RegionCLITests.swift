@@ -26,6 +26,35 @@ final class RegionCLITests: XCTestCase {
         XCTAssertEqual(match.status, 0, match.stderr)
     }
 
+    /// The dry run names the regions and counts their masks and targets in the memory; the report shows the mask
+    /// over the result.
+    func testDryRunAndReportShowTheRegions() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let regions = ["--content-mask", mask, "--region", "red=images/starry_night.jpg", "--region", "blue=none"]
+        func memory(_ text: String) -> Double? {
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("memory: about ") }) else { return nil }
+            return Double(line.dropFirst("memory: about ".count).split(separator: " ")[0])
+        }
+        let plain = try CLI.run(small(dir.appendingPathComponent("p.png")) + ["--style", "images/starry_night.jpg", "--size", "256", "--dry-run"])
+        let masked = try CLI.run(small(dir.appendingPathComponent("m.png")) + regions + ["--size", "256", "--dry-run"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(masked.status, 0, masked.stderr)
+        XCTAssertTrue(masked.stdout.contains("regions          \(mask): #ff0000 starry_night.jpg, #0000ff none (held to the photo)"), masked.stdout)
+        XCTAssertFalse(plain.stdout.contains("regions "), plain.stdout)
+        // Two regions' masks, Gram targets and the hold's photo: a few MiB at 256 px, never less than without.
+        let (p, m) = (try XCTUnwrap(memory(plain.stdout)), try XCTUnwrap(memory(masked.stdout)))
+        XCTAssertGreaterThan(m, p, "\(masked.stdout)\n\(plain.stdout)")
+        XCTAssertEqual(CLI.listing(dir), [], "a dry run writes nothing")
+
+        let report = dir.appendingPathComponent("r.html")
+        let r = try CLI.run(small(dir.appendingPathComponent("r.png")) + regions + ["--report", report.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let html = try String(contentsOf: report, encoding: .utf8)
+        XCTAssertTrue(html.contains("<figcaption>regions: \(mask): #ff0000 starry_night.jpg, #0000ff none (held to the photo)</figcaption>"),
+                      "the report's region overlay")
+    }
+
     func testBadRegionsGetOneLine() throws {
         try CLI.requireImages()
         let dir = try CLI.tempDir()

@@ -52,6 +52,24 @@ final class SweepTests: XCTestCase {
         XCTAssertTrue(pick.stderr.contains("cells 1...2"), pick.stderr)
     }
 
+    /// A sweep with regions: every cell runs with the mask, a `none` region and its style; without --style and
+    /// without a mask, the sweep asks for one of them.
+    func testSweepWithRegions() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let sheet = dir.appendingPathComponent("sheet.png").path
+        let mask = CLI.root.appendingPathComponent("docs/region-mask.png").path
+        let r = try CLI.run(["sweep", "--content", "images/building.jpg", "--content-mask", mask, "--region", "red=images/starry_night.jpg",
+                             "--region", "blue=none", "--weights", "random:5", "--vary", "style_weight=1,100", "--size", "48",
+                             "--iterations", "4", "-o", sheet, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.split(separator: "\n").filter { $0.contains("distance from photo") }.count, 2, r.stdout)
+        XCTAssertEqual(CLI.listing(dir), ["sheet.png"])
+        let none = try CLI.run(["sweep", "--content", "images/building.jpg", "--weights", "random:5", "--vary", "style_weight=1,2"])
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertTrue(none.stderr.contains("give --style FILE, or --content-mask FILE"), none.stderr)
+    }
+
     /// Each cell is planned and checked as a transfer is, before the first cell runs: a cell whose style image
     /// would be too small for the deepest style layers is named, and nothing is written.
     func testACellThatCannotBePlannedIsNamedBeforeAnyWork() throws {

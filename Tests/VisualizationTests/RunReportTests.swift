@@ -75,6 +75,19 @@ final class RunReportTests: XCTestCase {
         }
     }
 
+    /// The region overlay: 60% picture and 40% mask colour inside a region, the mask's colour on its borders; a mask
+    /// of another size is read at the picture's pixels (here 2x2 over 4x2: left half red, right half blue).
+    func testRegionOverlayTintsEachRegionAndDrawsItsBorder() {
+        let picture = RGBImage(width: 4, height: 2, pixels: [UInt8](repeating: 100, count: 24))
+        let mask = RGBImage(width: 2, height: 1, pixels: [255, 0, 0, 0, 0, 255])
+        let out = RunReport.overlay(picture, mask: mask)
+        func px(_ x: Int, _ y: Int) -> [UInt8] { Array(out.pixels[3 * (y * 4 + x) ..< 3 * (y * 4 + x) + 3]) }
+        XCTAssertEqual(px(0, 0), [162, 60, 60])    // 0.6 · 100 + 0.4 · 255 = 162, 0.6 · 100 = 60
+        XCTAssertEqual(px(1, 1), [255, 0, 0])      // the last red column borders blue: the border in red
+        XCTAssertEqual(px(2, 0), [60, 60, 162])
+        XCTAssertEqual(px(3, 1), [60, 60, 162])
+    }
+
     func testTextIsEscaped() throws {
         let html = try RunReportTests.sample().html()
         XCTAssertTrue(html.contains("<h1>Run &lt;1&gt; &amp; &quot;friends&quot;</h1>"))

@@ -68,6 +68,10 @@ struct BatchCommand: ParsableCommand {
         "--save-every": "a batch writes one image per item",
         "--style-blend": "each style of a batch is a separate item",
         "--checkpoint": "a batch's items are checkpointed in OUTDIR/.stylize/",
+        "--content-mask": "regions are for one photo at a time: run stylize --content-mask for each photo, or stylize sweep",
+        "--region": "regions are for one photo at a time: run stylize --content-mask for each photo, or stylize sweep",
+        "--style-mask": "regions are for one photo at a time: run stylize --content-mask for each photo, or stylize sweep",
+        "--mask-feather": "regions are for one photo at a time: run stylize --content-mask for each photo, or stylize sweep",
     ]
 
     // MARK: - Validation
