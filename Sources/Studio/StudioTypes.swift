@@ -73,12 +73,18 @@ public struct StudioSettings: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey { case weights, styleScale, color, size }
 
-    /// Decodes the settings; an unknown colour mode is named with the modes there are.
+    /// Decodes the settings; an unknown colour mode is named with the modes there are, a size that is no whole number
+    /// as such.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         weights = try c.decode(StudioWeights.self, forKey: .weights)
         styleScale = try c.decode(Double.self, forKey: .styleScale)
-        size = try c.decode(Int.self, forKey: .size)
+        // Decoded as a number and then checked whole, so that 96.5 is named as the size (not as bad JSON).
+        let pixels = try c.decode(Double.self, forKey: .size)
+        guard let whole = Int(exactly: pixels) else {
+            throw DecodingError.dataCorruptedError(forKey: .size, in: c, debugDescription: "must be a whole number of pixels, not \(pixels)")
+        }
+        size = whole
         let name = try c.decode(String.self, forKey: .color)
         guard let mode = ColorMode(rawValue: name) else {
             throw DecodingError.dataCorruptedError(forKey: .color, in: c, debugDescription:
