@@ -46,7 +46,8 @@ button.stop { border-color: var(--bad); color: var(--bad); }
 .control { display: grid; grid-template-columns: 7.5em minmax(0, 1fr) 6.5em; gap: 6px; align-items: center; margin: 3px 0; }
 .control span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .control input[type=range] { width: 100%; min-width: 0; margin: 0; }
-.control input[type=number], .control select { width: 100%; }
+.control input[type=number] { width: 100%; }
+.control select { grid-column: 2 / 4; width: 100%; }
 .hint { color: var(--muted); font-size: 12px; margin: 4px 0; }
 @media (max-width: 760px) {
   main { grid-template-columns: 1fr; padding: 6px; gap: 6px; }
