@@ -81,8 +81,9 @@ struct StudioDrive {
         request.scales = schedule.edges
         request.scaleIterations = schedule.evaluations
         request.initialization = .image(path: start)
+        var picture = RGBImage(result.raw)
         var inputs = run.inputs
-        inputs.initialization = RGBImage(result.raw)
+        inputs.initialization = picture
         func planned() throws -> RunPlan {
             do { return try RunPlan(request: request, inputs: inputs, architecture: run.weights.architecture) } catch {
                 throw CLIError(error.description)
@@ -92,10 +93,11 @@ struct StudioDrive {
         let first = next.scales[0].output
         if first.width != result.raw.width || first.height != result.raw.height {
             let contentAtScale = inputs.content.resized(width: first.width, height: first.height)
-            inputs.initialization = RGBImage(Stylizer.finerStart(result.raw, content: inputs.content, contentAtScale: contentAtScale))
+            picture = RGBImage(Stylizer.finerStart(result.raw, content: inputs.content, contentAtScale: contentAtScale))
+            inputs.initialization = picture
             next = try planned()
         }
-        try inputs.initialization!.write(to: start)
+        try picture.write(to: start)
         var continued = PlanRun(plan: next, inputs: inputs, weights: run.weights, network: run.network, quiet: run.quiet)
         continued.progress = run.progress
         continued.tiling = run.tiling
