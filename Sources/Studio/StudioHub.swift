@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import NeuralCore
 import StyleTransfer
 
@@ -19,12 +20,16 @@ public struct StudioRunInfo: Sendable, Codable {
         }
     }
     public var id: Int
-    /// The segment: 0 for the run as started, one more for each change of weights (each continues the one before).
+    /// The segment: 0 for the run as started, one more for each change of settings (each continues the one before).
     public var segment: Int
     public var content: String
     public var style: String
     public var preset: String
     public var weights: StudioWeights
+    public var styleScale: Double
+    public var color: ColorMode
+    /// The output's longest edge.
+    public var size: Int
     /// The style layers in the network's order.
     public var layers: [String]
     public var scales: [Scale]
@@ -34,7 +39,8 @@ public struct StudioRunInfo: Sendable, Codable {
     public var memoryBytes: Int
     public var estimatedSeconds: Double?
 
-    public init(id: Int, segment: Int, content: String, style: String, preset: String, weights: StudioWeights, layers: [String],
+    public init(id: Int, segment: Int, content: String, style: String, preset: String, weights: StudioWeights,
+                styleScale: Double = 1, color: ColorMode = .style, size: Int? = nil, layers: [String],
                 scales: [Scale], output: String, checkpoint: String?, memoryBytes: Int, estimatedSeconds: Double?) {
         self.id = id
         self.segment = segment
@@ -42,6 +48,9 @@ public struct StudioRunInfo: Sendable, Codable {
         self.style = style
         self.preset = preset
         self.weights = weights
+        self.styleScale = styleScale
+        self.color = color
+        self.size = size ?? scales.last.map { max($0.width, $0.height) } ?? 0
         self.layers = layers
         self.scales = scales
         self.output = output
@@ -63,6 +72,8 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
     /// The run's step events so far (every segment), replayed to a page that opens later; at most `replayLimit`.
     private var events: [String] = []
     private var image: (tensor: Tensor, iteration: Int, key: String)?
+    /// The picture of an iterate as the run writes it (with `keep`, the photo's colours), or nil for the iterate itself.
+    private var render: (@Sendable (Tensor) -> RGBImage)?
     private var encoded: (key: String, bytes: [UInt8])?
     private var control: StudioControl?
     private var listeners: [Int: AsyncStream<String>.Continuation] = [:]
@@ -86,8 +97,9 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
 
     // MARK: - The run's side
 
-    /// A run or a segment starts; `inspector` draws its Gram matrices and feature maps on request.
-    public func runStarted(_ run: StudioRunInfo, inspector: StudioInspector?) {
+    /// A run or a segment starts; `inspector` draws its Gram matrices and feature maps on request, `render` makes
+    /// the picture the page shows of an iterate (on the server's thread, when a page asks).
+    public func runStarted(_ run: StudioRunInfo, inspector: StudioInspector?, render: (@Sendable (Tensor) -> RGBImage)? = nil) {
         lock.lock()
         if run.segment == 0 || info?.id != run.id {
             events = []
@@ -100,6 +112,7 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
         active = true
         control = nil
         self.inspector = inspector
+        self.render = render
         broadcastLocked(Self.event("run", Self.json(run)))
         lock.unlock()
     }
@@ -157,7 +170,7 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
         return (info, active)
     }
 
-    /// Asks the running transfer to stop or to change its weights after the current step.
+    /// Asks the running transfer to stop or to change its settings after the current step.
     /// - Returns: false when no run is active.
     @discardableResult
     public func request(_ c: StudioControl) -> Bool {
@@ -172,8 +185,9 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
         lock.lock()
         guard let image else { lock.unlock(); return nil }
         if let encoded, encoded.key == image.key { lock.unlock(); return (encoded.bytes, encoded.key) }
+        let render = self.render
         lock.unlock()
-        guard let bytes = try? RGBImageJPEG.encode(image.tensor) else { return nil }
+        guard let bytes = try? RGBImageJPEG.encode(render.map { $0(image.tensor) } ?? RGBImage(image.tensor)) else { return nil }
         lock.lock()
         encoded = (image.key, bytes)
         lock.unlock()

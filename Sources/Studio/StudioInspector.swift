@@ -8,8 +8,7 @@ import Visualization
 enum RGBImageJPEG {
     /// Quality of the live view's picture: small and quick to encode; the written file is PNG or JPEG 92 as the run says.
     static let quality = 85
-    /// - Parameter tensor: (H, W, 3) in 0...255 (rounded and clamped).
-    static func encode(_ tensor: Tensor) throws -> [UInt8] { try RGBImage(tensor).encodeJPEG(quality: quality) }
+    static func encode(_ image: RGBImage) throws -> [UInt8] { try image.encodeJPEG(quality: quality) }
 }
 
 /// Looks inside a run: the style layers' Gram matrices of the style images beside those of the current picture, with

@@ -2,7 +2,7 @@
 /// library), laid out in two columns that become one on a phone-sized window.
 ///
 /// The script listens to `/api/events` (server-sent events), keeps the run's step records in order in
-/// `window.studio.records` (the browser tests read them there), draws the loss-against-time curve as inline SVG,
+/// `window.studio.records` and each segment's settings in `window.studio.segments` (the browser tests read them there), draws the loss-against-time curve as inline SVG,
 /// and asks for the picture (`/api/image`) only when the previous one has loaded, so a slow page never queues
 /// encodings.
 enum StudioPage {
@@ -43,7 +43,12 @@ button.stop { border-color: var(--bad); color: var(--bad); }
 .row { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin: 6px 0; }
 #messages { max-height: 140px; overflow: auto; font-size: 12px; color: var(--muted); margin: 0; padding-left: 16px; }
 #messages li.bad { color: var(--bad); }
-#layerWeights label { min-width: 12em; }
+.control { display: grid; grid-template-columns: 7.5em minmax(0, 1fr) 6.5em; gap: 6px; align-items: center; margin: 3px 0; }
+.control span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.control input[type=range] { width: 100%; min-width: 0; margin: 0; }
+.control input[type=number] { width: 100%; }
+.control select { grid-column: 2 / 4; width: 100%; }
+.hint { color: var(--muted); font-size: 12px; margin: 4px 0; }
 @media (max-width: 760px) {
   main { grid-template-columns: 1fr; padding: 6px; gap: 6px; }
   #curve { height: 140px; }
@@ -90,13 +95,13 @@ button.stop { border-color: var(--bad); color: var(--bad); }
 </div>
 <div>
   <section>
-    <h2>Weights</h2>
-    <div class="row">
-      <label>content <input type="number" id="wContent" step="any" min="0"></label>
-      <label>style <input type="number" id="wStyle" step="any" min="0"></label>
-      <label>tv <input type="number" id="wTv" step="any" min="0"></label>
-    </div>
-    <div id="layerWeights" class="row"></div>
+    <h2>Settings</h2>
+    <div id="controls"></div>
+    <div class="control"><span>colour</span><select id="color" aria-label="colour mode">
+      <option value="style">style: the painting's</option><option value="keep">keep: the photo's</option>
+      <option value="match">match: painting matched to photo</option><option value="match-cholesky">match-cholesky</option>
+    </select></div>
+    <p class="hint">A slider or the colour applies when let go; a field with Enter or the button. The run continues from the current picture.</p>
     <div class="row">
       <button class="primary" id="applyButton">Apply and continue</button>
       <button class="stop" id="stopButton">Stop</button>
@@ -135,7 +140,7 @@ button.stop { border-color: var(--bad); color: var(--bad); }
 "use strict";
 const $ = id => document.getElementById(id);
 // Everything the page knows, also for the browser tests: the run, its step records (the --log lines) in order.
-const studio = window.studio = { run: null, records: [], ends: [], images: 0, gramsLoaded: 0, featuresLoaded: 0, state: null };
+const studio = window.studio = { run: null, segments: [], records: [], ends: [], images: 0, gramsLoaded: 0, featuresLoaded: 0, state: null };
 let imageBusy = false, imageWanted = false, lastGramStep = -1;
 
 function say(text, bad) {
@@ -167,23 +172,11 @@ async function call(method, path, body, raw) {
 function setRun(run) {
   const first = !studio.run || studio.run.id !== run.id;
   studio.run = run;
-  if (first) { studio.records = []; lastGramStep = -1; }
+  if (first) { studio.records = []; studio.segments = []; lastGramStep = -1; }
+  studio.segments[run.segment] = run;
   $("factRun").textContent = run.id + ": " + run.content + " × " + run.style + " (" + run.preset + (run.segment ? ", changed " + run.segment + "×" : "") + ")";
-  $("wContent").value = run.weights.content;
-  $("wStyle").value = run.weights.style;
-  $("wTv").value = run.weights.tv;
-  const box = $("layerWeights");
-  box.textContent = "";
-  for (const layer of run.layers) {
-    const label = document.createElement("label");
-    label.textContent = layer + " ";
-    const input = document.createElement("input");
-    input.type = "number"; input.step = "any"; input.min = "0";
-    input.dataset.layer = layer; input.id = "w_" + layer;
-    input.value = run.weights.layers[layer] ?? 0;
-    label.append(input);
-    box.append(label);
-  }
+  if (first) buildControls(run);
+  setControls(run);
   document.title = "stylize studio: " + run.content + " × " + run.style;
 }
 
@@ -270,13 +263,82 @@ function loadGrams() {
   loadInspect("grams", "/api/grams.png", "gramsLoaded");
 }
 
+// The controls: a slider and a number field for each weight, the style scale and the size, kept in sync. A weight's
+// slider is logarithmic (weights span decades): its value is log10 of the weight over `weightDecades` each side of
+// the run's first value, the leftmost position 0 (the term or layer off). The style scale's is logarithmic over
+// 0.1...8 (its limit), the size's linear over 32...1024 (the sizes the studio runs).
+const weightDecades = 4, maxWeightLog = 6;   // 10^6: the largest weight the studio accepts
+const controls = {};
+function logKind(lo, hi, zero) {
+  return {
+    min: lo, max: hi, step: 0.01,
+    toSlider: v => (zero && !(v > 0)) ? lo : Math.min(hi, Math.max(lo, Math.log10(v))),
+    fromSlider: s => (zero && s <= lo) ? 0 : Number(Math.pow(10, s).toPrecision(3))
+  };
+}
+function weightKind(v) {
+  const c = v > 0 ? Math.round(Math.log10(v)) : 0;
+  return logKind(c - weightDecades, Math.min(maxWeightLog, c + weightDecades), true);
+}
+const sizeKind = { min: 32, max: 1024, step: 8, toSlider: v => v, fromSlider: s => Number(s) };
+function addControl(key, label, kind) {
+  const row = document.createElement("div");
+  row.className = "control";
+  const name = document.createElement("span");
+  name.textContent = label; name.title = label;
+  const slider = document.createElement("input");
+  slider.type = "range"; slider.min = kind.min; slider.max = kind.max; slider.step = kind.step;
+  slider.id = "s_" + key; slider.setAttribute("aria-label", label);
+  const field = document.createElement("input");
+  field.type = "number"; field.step = "any"; field.min = "0"; field.id = "f_" + key; field.setAttribute("aria-label", label);
+  slider.oninput = () => { field.value = kind.fromSlider(Number(slider.value)); };
+  slider.onchange = () => { field.value = kind.fromSlider(Number(slider.value)); applySettings(); };
+  field.oninput = () => { if (field.value !== "" && isFinite(Number(field.value))) slider.value = kind.toSlider(Number(field.value)); };
+  field.onkeydown = e => { if (e.key === "Enter") applySettings(); };
+  row.append(name, slider, field);
+  $("controls").append(row);
+  controls[key] = { slider: slider, field: field, kind: kind };
+}
+function buildControls(run) {
+  $("controls").textContent = "";
+  for (const k of Object.keys(controls)) delete controls[k];
+  addControl("content", "content", weightKind(run.weights.content));
+  addControl("style", "style", weightKind(run.weights.style));
+  addControl("tv", "tv", weightKind(run.weights.tv));
+  for (const layer of run.layers) addControl("layer_" + layer, layer, weightKind(run.weights.layers[layer] ?? 0));
+  addControl("styleScale", "style scale", logKind(-1, Math.log10(8), false));
+  addControl("size", "size (px)", sizeKind);
+}
+function setControl(key, value) {
+  const c = controls[key];
+  c.field.value = value;
+  c.slider.value = c.kind.toSlider(value);
+}
+function setControls(run) {
+  setControl("content", run.weights.content);
+  setControl("style", run.weights.style);
+  setControl("tv", run.weights.tv);
+  for (const layer of run.layers) setControl("layer_" + layer, run.weights.layers[layer] ?? 0);
+  setControl("styleScale", run.styleScale);
+  setControl("size", run.size);
+  $("color").value = run.color;
+}
+function value(key) { return Number(controls[key].field.value); }
 function weights() {
   const layers = {};
-  for (const input of document.querySelectorAll("#layerWeights input")) layers[input.dataset.layer] = Number(input.value);
-  return { content: Number($("wContent").value), style: Number($("wStyle").value), tv: Number($("wTv").value), layers: layers };
+  for (const layer of studio.run ? studio.run.layers : []) layers[layer] = value("layer_" + layer);
+  return { content: value("content"), style: value("style"), tv: value("tv"), layers: layers };
 }
+function settings() {
+  return { weights: weights(), styleScale: value("styleScale"), color: $("color").value, size: value("size") };
+}
+function applySettings() {
+  if (!studio.run) return say("no run to change", true);
+  call("POST", "/api/settings", settings()).then(() => say("new settings: continuing from the current picture")).catch(e => say(e.message, true));
+}
+$("color").onchange = applySettings;
 
-$("applyButton").onclick = () => call("POST", "/api/weights", weights()).then(() => say("new weights: continuing from the current picture")).catch(e => say(e.message, true));
+$("applyButton").onclick = applySettings;
 $("stopButton").onclick = () => call("POST", "/api/stop").then(() => say("stopping after this step")).catch(e => say(e.message, true));
 $("saveButton").onclick = () => {
   const name = $("presetName").value.trim();

@@ -19,7 +19,8 @@ import StyleTransfer
 /// - `GET /api/state`: the current run, whether it runs, the queue, the folder's images, the presets
 /// - `GET /api/image`: the current picture as JPEG, encoded on request
 /// - `GET /api/grams.png`, `GET /api/features.png?layer=L`: the Gram comparison sheet, a layer's 5x8 feature grid
-/// - `POST /api/stop`, `POST /api/weights` (`StudioWeights`), `POST /api/preset` (`{"name", "weights"}`)
+/// - `POST /api/stop`, `POST /api/settings` (`StudioSettings`: weights, style scale, colour, size),
+///   `POST /api/preset` (`{"name", "weights"}`)
 /// - `POST /api/runs` (`{"content", "style", "preset", "size", "iterations"}`, names from the folder),
 ///   `PUT /api/upload?name=NAME.png` (the image's bytes)
 public struct StudioServer: Sendable {
@@ -32,8 +33,7 @@ public struct StudioServer: Sendable {
 
     /// The largest JSON body accepted.
     static let jsonLimit = 64 << 10
-    /// A run started from the page: 32 px up to this longest edge, and 1 up to `iterationLimit` evaluations per scale.
-    public static let sizeLimit = 1024
+    /// A run started from the page: a size in `StudioSettings.sizeRange`, and 1 up to this many evaluations per scale.
     public static let iterationLimit = 2000
 
     public init(hub: StudioHub, engine: (any StudioEngine)?, folder: StudioFolder?, host: String = "127.0.0.1", port: Int = 0) {
@@ -119,12 +119,12 @@ public struct StudioServer: Sendable {
         router.post("/api/stop") { _, _ in
             hub.request(.stop) ? Self.json(["stopping": true], status: .accepted) : Self.error(.conflict, "no run is going")
         }
-        router.post("/api/weights") { request, _ in
+        router.post("/api/settings") { request, _ in
             try await Self.answer {
-                let weights = try await Self.decode(StudioWeights.self, from: request)
+                let settings = try await Self.decode(StudioSettings.self, from: request)
                 guard let run = hub.current.info, hub.current.active else { throw StudioError.conflict("no run is going") }
-                if let problem = weights.problem(knownLayers: Set(run.layers)) { throw StudioError.badRequest(problem) }
-                _ = hub.request(.apply(weights))
+                if let problem = settings.problem(knownLayers: Set(run.layers)) { throw StudioError.badRequest(problem) }
+                _ = hub.request(.apply(settings))
                 return Self.json(["applying": true], status: .accepted)
             }
         }
@@ -150,9 +150,7 @@ public struct StudioServer: Sendable {
                 _ = try folder.image(named: ask.content)
                 _ = try folder.image(named: ask.style)
                 let size = ask.size ?? 256, iterations = ask.iterations ?? 100
-                guard (Preset.sizeRange.lowerBound...Self.sizeLimit).contains(size) else {
-                    throw StudioError.badRequest("size must be in \(Preset.sizeRange.lowerBound)...\(Self.sizeLimit)")
-                }
+                if let problem = Preset.Limits.rangeProblem(size, StudioSettings.sizeRange) { throw StudioError.badRequest("size \(problem)") }
                 guard (1...Self.iterationLimit).contains(iterations) else { throw StudioError.badRequest("iterations must be in 1...\(Self.iterationLimit)") }
                 if let preset = ask.preset, !engine.presetNames().contains(preset) {
                     throw StudioError.badRequest("no preset named \(preset.debugDescription) (\(engine.presetNames().joined(separator: ", ")))")
@@ -282,7 +280,8 @@ public struct StudioServer: Sendable {
         case DecodingError.keyNotFound(let key, _): "\(key.stringValue) is missing"
         case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
             "\(c.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type"
-        case DecodingError.dataCorrupted(let c): c.debugDescription
+        case DecodingError.dataCorrupted(let c):
+            c.codingPath.isEmpty ? c.debugDescription : "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
         default: "\(error)"
         }
     }

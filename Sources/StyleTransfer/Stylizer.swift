@@ -225,7 +225,7 @@ public final class Stylizer {
     /// and back up), clamped to `0...255`. The coarse scale sets colours and large strokes; the added detail gives
     /// the fine scale's content term its edges back at once instead of after many evaluations (measured on the race
     /// objective at 128 then 256 px: 2.98 after 100 fine evaluations with the detail, 3.19 without).
-    static func finerStart(_ coarse: Tensor, content: RGBImage, contentAtScale: RGBImage) -> Tensor {
+    public static func finerStart(_ coarse: Tensor, content: RGBImage, contentAtScale: RGBImage) -> Tensor {
         let (w, h) = (contentAtScale.width, contentAtScale.height)
         var x = resampled(coarse.data, width: coarse.width, height: coarse.height, channels: 3, toWidth: w, height: h)
         let photo = Tensor(contentAtScale).data

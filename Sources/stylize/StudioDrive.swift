@@ -6,8 +6,8 @@ import StyleTransfer
 import Studio
 
 /// A run watched and steered from the studio's page: each step goes to the hub; Stop ends it as Ctrl-C does (the
-/// best image and the checkpoint written); new weights end the current plan at this step and continue from its
-/// picture with a new plan, whose objective has the new weights, at the same scale with the evaluations left.
+/// best image and the checkpoint written); new settings end the current plan at this step and continue from its
+/// picture with a new plan (new weights, style targets, colours or size) at the same scale with the evaluations left.
 struct StudioDrive {
     let hub: StudioHub
     let runID: Int
@@ -25,17 +25,17 @@ struct StudioDrive {
         var segment = 0
         while true {
             let plan = run.plan
-            var asked: StudioWeights?
+            var asked: StudioSettings?
             run.interruptedHint = "the studio page or a signal stopped it; the best image so far was saved"
                 + (plan.outputs.checkpoint.map { "; continue with: stylize resume \($0)" } ?? "")
             run.onStep = { p, x in
                 switch hub.step(p, image: x, styleWeight: plan.preset.styleWeight) {
                 case .stop?: return true
-                case .apply(let weights)?: asked = weights; return true
+                case .apply(let settings)?: asked = settings; return true
                 case nil: return false
                 }
             }
-            hub.runStarted(info(run, segment: segment), inspector: inspector(plan, run.inputs, run.weights))
+            hub.runStarted(info(run, segment: segment), inspector: inspector(plan, run.inputs, run.weights), render: render(run))
             let result: StylizeResult?
             do { result = try run.execute(dryRun: false, fit: fit && segment == 0) } catch let exit as ExitCode {
                 hub.runEnded("interrupted by a signal (status \(exit.rawValue)); the best image so far was saved", failed: true)
@@ -45,48 +45,66 @@ struct StudioDrive {
                 throw error
             }
             guard let result else { return nil }   // a dry run only, which the studio never asks for
-            guard let weights = asked, let next = try continuation(of: run, result: result, request: &request, weights: weights) else {
+            guard let settings = asked, let next = try continuation(of: run, result: result, request: &request, settings: settings) else {
                 hub.runEnded(summary(result, plan: plan))
                 return result
             }
-            hub.note("continuing from step \(result.iterations) with new weights")
+            hub.note("continuing from step \(result.iterations) with new settings")
             run = next
             segment += 1
         }
     }
 
-    /// The plan that continues `run` from its result with `weights`: the scale reached and the finer ones, the
-    /// evaluations left, starting from the result (written beside the output as `OUT-continued.png`, so that a
-    /// checkpoint of the new plan names a file it can read again). nil when the run had nothing left to do.
-    func continuation(of run: PlanRun, result: StylizeResult, request: inout RunRequest, weights: StudioWeights) throws -> PlanRun? {
+    /// The plan that continues `run` from its result with `settings`: the scale reached and the finer ones (resized
+    /// for a new size, `StudioSettings.continuedScales`), the evaluations left, starting from the result's iterate
+    /// (the picture the page shows), taken to the first scale's size as a finer scale takes the coarser result
+    /// (`Stylizer.finerStart`). The start is written beside the output as `OUT-continued.png`, so that a checkpoint
+    /// of the new plan names a file it can read again. nil when the run had nothing left to do.
+    func continuation(of run: PlanRun, result: StylizeResult, request: inout RunRequest, settings: StudioSettings) throws -> PlanRun? {
         let plan = run.plan
         guard let last = result.history.last else { return nil }
         let index = last.scaleIndex
         let left = max(Self.minimumContinuation, plan.scales[index].evaluations - last.evaluations)
         let start = ((plan.outputs.image as NSString).deletingPathExtension) + "-continued.png"
-        try result.image.write(to: start)
-        request.preset = weights.applied(to: request.preset)
+        request.preset = settings.weights.applied(to: request.preset)
         request.contentWeight = nil
         request.styleWeight = nil
         request.tvWeight = nil
         request.styleLayers = []
+        request.styleScale = settings.styleScale
+        settings.color.set(on: &request)
         request.size = nil
         request.iterations = nil
-        request.scales = plan.scales[index...].map(\.longestEdge)
-        request.scaleIterations = [left] + plan.scales[(index + 1)...].map(\.evaluations)
+        let schedule = StudioSettings.continuedScales(edges: plan.scales[index...].map(\.longestEdge),
+                                                      evaluations: [left] + plan.scales[(index + 1)...].map(\.evaluations),
+                                                      size: settings.size)
+        request.scales = schedule.edges
+        request.scaleIterations = schedule.evaluations
         request.initialization = .image(path: start)
-        let inputs = RunInputs(content: run.inputs.content, styles: run.inputs.styles, initialization: result.image)
-        let next: RunPlan
-        do { next = try RunPlan(request: request, inputs: inputs, architecture: run.weights.architecture) } catch {
-            throw CLIError(error.description)
+        var picture = RGBImage(result.raw)
+        var inputs = run.inputs
+        inputs.initialization = picture
+        func planned() throws -> RunPlan {
+            do { return try RunPlan(request: request, inputs: inputs, architecture: run.weights.architecture) } catch {
+                throw CLIError(error.description)
+            }
         }
+        var next = try planned()
+        let first = next.scales[0].output
+        if first.width != result.raw.width || first.height != result.raw.height {
+            let contentAtScale = inputs.content.resized(width: first.width, height: first.height)
+            picture = RGBImage(Stylizer.finerStart(result.raw, content: inputs.content, contentAtScale: contentAtScale))
+            inputs.initialization = picture
+            next = try planned()
+        }
+        try picture.write(to: start)
         var continued = PlanRun(plan: next, inputs: inputs, weights: run.weights, network: run.network, quiet: run.quiet)
         continued.progress = run.progress
         continued.tiling = run.tiling
         return continued
     }
 
-    /// A continuation runs at least this many evaluations, so that new weights show even when the budget was nearly spent.
+    /// A continuation runs at least this many evaluations, so that new settings show even when the budget was nearly spent.
     static let minimumContinuation = 20
 
     func info(_ run: PlanRun, segment: Int) -> StudioRunInfo {
@@ -94,11 +112,19 @@ struct StudioDrive {
         let order = plan.preset.styleLayers.map(\.layer)
         return StudioRunInfo(
             id: runID, segment: segment, content: contentName, style: styleName, preset: plan.preset.name,
-            weights: StudioWeights(plan.preset), layers: order,
+            weights: StudioWeights(plan.preset), styleScale: plan.preset.styleScale, color: ColorMode(plan),
+            size: plan.scales[plan.scales.count - 1].longestEdge, layers: order,
             scales: plan.scales.map { .init(width: $0.output.width, height: $0.output.height, evaluations: $0.evaluations, tile: $0.tile) },
             output: plan.outputs.image, checkpoint: plan.outputs.checkpoint,
             memoryBytes: plan.memoryEstimate(architecture: run.weights.architecture, convolution: run.network.conv).bytes,
             estimatedSeconds: nil)
+    }
+
+    /// The picture the page shows of an iterate: the written picture's colours (the photo's with `keep`).
+    func render(_ run: PlanRun) -> (@Sendable (Tensor) -> RGBImage)? {
+        guard run.plan.preset.originalColors else { return nil }
+        let content = run.inputs.content
+        return { x in OriginalColors.apply(stylized: RGBImage(x), content: content.resized(width: x.width, height: x.height)) }
     }
 
     func summary(_ result: StylizeResult, plan: RunPlan) -> String {

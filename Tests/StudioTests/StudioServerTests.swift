@@ -179,28 +179,55 @@ final class StudioServerTests: XCTestCase {
         XCTAssertEqual(files(), before)
     }
 
-    func testControlsNeedARunAndValidWeights() throws {
+    func testControlsNeedARunAndValidSettings() throws {
         XCTAssertEqual(try request("POST", "/api/stop").status, 409)
         XCTAssertEqual(try request("GET", "/api/image").status, 404)
         XCTAssertEqual(try request("GET", "/api/grams.png").status, 404)
+        let weights: [String: Any] = ["content": 1, "style": 2.5, "tv": 0, "layers": ["block1_conv1": 3]]
+        let good: [String: Any] = ["weights": weights, "styleScale": 0.5, "color": "match-cholesky", "size": 96]
+        XCTAssertEqual(try request("POST", "/api/settings", body: json(good)).status, 409, "no run is going")
         startRun()
-        let good: [String: Any] = ["content": 1, "style": 2.5, "tv": 0, "layers": ["block1_conv1": 3]]
-        for (bad, why) in [(["content": -1, "style": 1, "tv": 1, "layers": [:]] as [String: Any], "negative"),
-                           (["content": 1, "style": 1e9, "tv": 1, "layers": [:]], "too large"),
-                           (["content": 1, "style": 1, "tv": 1, "layers": ["block9_conv9": 1]], "unknown layer"),
-                           (["content": 1, "style": 1, "layers": [:]], "missing tv")] {
-            XCTAssertEqual(try request("POST", "/api/weights", body: json(bad)).status, 400, why)
+        func with(_ key: String, _ value: Any) -> [String: Any] { var s = good; s[key] = value; return s }
+        func weighted(_ key: String, _ value: Any) -> [String: Any] { var w = weights; w[key] = value; return with("weights", w) }
+        var withoutSize = good
+        withoutSize["size"] = nil
+        // Each bad value is refused with 400 and a message naming its field.
+        for (bad, field) in [(weighted("content", -1), "content_weight"), (weighted("style", 1e9), "style_weight"),
+                             (weighted("layers", ["block9_conv9": 1]), "block9_conv9"), (weighted("tv", "x"), "tv"),
+                             (with("styleScale", 0), "style_scale"), (with("styleScale", 9), "style_scale"),
+                             (with("color", "sepia"), "color"), (with("size", 31), "size"), (with("size", 5000), "size"),
+                             (with("size", 96.5), "size"), (withoutSize, "size")] {
+            let answer = try request("POST", "/api/settings", body: json(bad))
+            XCTAssertEqual(answer.status, 400, "\(bad)")
+            XCTAssertTrue(answer.text.contains(field), "\(answer.text) names \(field)")
         }
+        // None of them reached the run: its next step is asked for nothing.
         XCTAssertNil(hub.step(Self.progress(iteration: 0, style: 1), image: Tensor(height: 6, width: 8, channels: 3), styleWeight: 0.1))
-        XCTAssertEqual(try request("POST", "/api/weights", body: json(good)).status, 202)
+        XCTAssertEqual(try request("POST", "/api/settings", body: json(good)).status, 202)
         XCTAssertEqual(hub.step(Self.progress(iteration: 1, style: 1), image: Tensor(height: 6, width: 8, channels: 3), styleWeight: 0.1),
-                       .apply(StudioWeights(content: 1, style: 2.5, tv: 0, layers: ["block1_conv1": 3])))
+                       .apply(StudioSettings(weights: StudioWeights(content: 1, style: 2.5, tv: 0, layers: ["block1_conv1": 3]),
+                                             styleScale: 0.5, color: .matchCholesky, size: 96)))
         XCTAssertEqual(try request("POST", "/api/stop").status, 202)
         XCTAssertEqual(hub.step(Self.progress(iteration: 2, style: 1), image: Tensor(height: 6, width: 8, channels: 3), styleWeight: 0.1), .stop)
-        let save = try request("POST", "/api/preset", body: json(["name": "mine", "weights": good]))
+        let save = try request("POST", "/api/preset", body: json(["name": "mine", "weights": weights]))
         XCTAssertEqual(save.status, 201, save.text)
         hub.runEnded("done")
         XCTAssertEqual(try request("POST", "/api/stop").status, 409)
+    }
+
+    /// A new size scales the scales still to run so that the last is the new size; scales that meet at the smallest
+    /// size are dropped (worked by hand from the rule: 128·(384/256) = 192).
+    func testANewSizeScalesTheScalesLeft() {
+        let up = StudioSettings.continuedScales(edges: [128, 256], evaluations: [30, 50], size: 384)
+        XCTAssertEqual(up.edges, [192, 384])
+        XCTAssertEqual(up.evaluations, [30, 50])
+        let same = StudioSettings.continuedScales(edges: [64], evaluations: [20], size: 64)
+        XCTAssertEqual(same.edges, [64])
+        XCTAssertEqual(same.evaluations, [20])
+        // 64·(40/128) = 20 and 100·(40/128) = 31.25 both become the smallest size, 32; only the last stays below 40.
+        let down = StudioSettings.continuedScales(edges: [64, 100, 128], evaluations: [10, 20, 30], size: 40)
+        XCTAssertEqual(down.edges, [32, 40])
+        XCTAssertEqual(down.evaluations, [20, 30])
     }
 
     func testTheImageIsEncodedOnRequestAtTheRunsSize() throws {
