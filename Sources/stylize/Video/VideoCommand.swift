@@ -38,8 +38,8 @@ struct VideoCommand: ParsableCommand {
           stylize video --check --content images/vtest.avi -o vtest-starry.mp4
         Array jobs: --shard I/N (or SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT)
         styles the I-th of N contiguous chunks; each chunk's first frame starts from,
-        and is tied to, the frame before it styled on its own. When every shard is
-        done, the same command with --merge instead of --shard joins them.
+        and is tied to, the frame before it, styled from the clip's first frame. When
+        every shard is done, the same command with --merge instead of --shard joins them.
         """)
 
     @Option(name: .long, help: "The clip: a video file ffmpeg reads, or a folder of numbered frames (PNG or JPEG).")
@@ -141,6 +141,20 @@ struct VideoCommand: ParsableCommand {
     /// Whether `-o` names a video file (else a folder of frames).
     var isVideoOutput: Bool { Self.videoExtensions.contains(((output ?? "") as NSString).pathExtension.lowercased()) }
 
+    /// `--method flow`: a frame starts from the previous result warped by `FlowStart` and carries its temporal target;
+    /// the seconds of optical flow go into `timing`.
+    func flowStart(timing: VideoTiming?) -> (description: String, make: (BatchItem, BatchRun.PreviousFrame) throws -> (start: RGBImage, temporal: TemporalTarget)) {
+        let flow = self.flow
+        return (description: flow.rawValue, make: { item, previous in
+            let made = try FlowStart.make(previousOutput: try RGBImage(contentsOf: previous.output),
+                                          previousFrame: try RGBImage(contentsOf: previous.content),
+                                          frame: try RGBImage(contentsOf: item.content), method: flow)
+            timing?.record(item.name, flowSeconds: made.flowSeconds)
+            let s = made.start
+            return (s, TemporalTarget(width: s.width, height: s.height, warped: made.warped, weights: made.weights))
+        })
+    }
+
     /// The arguments of the `stylize batch --frames` run of `content` (a list of frames) into `output`.
     func batchArguments(content: String, output: String, frameBlend: Double) -> [String] {
         var args = ["--content", content, "--style", style!, "-o", output, "--frames", "--frame-blend", "\(frameBlend)"]
@@ -187,24 +201,16 @@ struct VideoCommand: ParsableCommand {
         let run = BatchRun(command: batch)
         run.chunked = true
         let timing = VideoTiming(folder: workFolder, shard: part)
-        if method == .flow {
-            let flow = self.flow
-            run.flowStart = (description: flow.rawValue, make: { item, previous in
-                let made = try FlowStart.make(previousOutput: try RGBImage(contentsOf: previous.output),
-                                              previousFrame: try RGBImage(contentsOf: previous.content),
-                                              frame: try RGBImage(contentsOf: item.content), method: flow)
-                timing.record(item.name, flowSeconds: made.flowSeconds)
-                let s = made.start
-                return (s, TemporalTarget(width: s.width, height: s.height, warped: made.warped, weights: made.weights))
-            })
-        }
+        if method == .flow { run.flowStart = flowStart(timing: timing) }
         let started = Date()
         defer { timing.save() }
         if part.count > 1 {
             run.leadIn = try VideoShard.leadIn(shard: part, frames: try BatchContents.expand(frameList), method: method,
-                                               workFolder: workFolder) { content, output in
-                batchArguments(content: content, output: output, frameBlend: 0)
-            }
+                                               workFolder: workFolder, batchArguments: { content, output in
+                batchArguments(content: content, output: output, frameBlend: method == .independent ? 0 : frameBlend)
+            }, configure: { leadIn in
+                if method == .flow { leadIn.flowStart = flowStart(timing: nil) }
+            })
         }
         try run.run()
         let seconds = Date().timeIntervalSince(started)

@@ -6,17 +6,25 @@ import StyleTransfer
 /// `stylize batch --shard` reads them): N processes style one clip in N contiguous chunks, and `--merge` joins them.
 ///
 /// How the chunks join: shard I owns frames `BatchShard.chunk` (I·F/N ..< (I+1)·F/N of F). Every shard after the
-/// first also styles the frame before its chunk, the lead-in, on its own from its photo (as the clip's first frame is)
-/// into `OUT.frames/.stylize/lead-in-I-of-N/`; the chunk's first frame starts from the lead-in (warped by flow, or
-/// blended) and, with `--method flow`, its temporal loss ties it to it, as every later frame is tied to the one before.
-/// The lead-in is never part of the clip: each frame of the joined clip is the output of the shard that owns it, and
+/// first also styles the frame before its chunk, the lead-in, in `OUT.frames/.stylize/lead-in-I-of-N/` as a
+/// two-frame sequence: the clip's first frame (styled as the first shard styles it, to the same bytes), then the
+/// lead-in, started from that first frame's result warped to it by one flow (or blended) and, with `--method flow`,
+/// tied to it by the temporal loss. The chunk's first frame starts from, and is tied to, the lead-in, as every later
+/// frame is to the one before. A lead-in styled on its own from its photo would not do: the strokes of two stylings
+/// of nearly the same photo differ everywhere, which puts the warping error of independent frames at every seam; tied
+/// to the clip's first frame, the lead-in keeps the strokes that the chunk before it carried along wherever the flow
+/// from the first frame holds (everywhere the camera keeps seeing the same thing).
+/// The lead-ins are never part of the clip: each frame of the joined clip is the output of the shard that owns it, and
 /// every output frame sits in the one folder, so `--merge` only joins the manifest parts and encodes the clip.
 enum VideoShard {
-    /// Styles the lead-in of `shard` (the frame before its chunk) in its own folder, a one-frame batch (which skips
-    /// it when a rerun finds it made by the same plan), and returns what the chunk's first frame starts from.
+    /// Styles the lead-in of `shard` (the frame before its chunk) in its own folder, a two-frame sequence from the
+    /// clip's first frame (which a rerun skips when it finds it made by the same plan), and returns what the chunk's
+    /// first frame starts from.
+    /// - Parameter configure: sets the lead-in batch up as the clip's own (the flow start, for `--method flow`).
     /// - Returns: nil for the first shard, a shard without frames, or `--method independent` (nothing to start from).
     static func leadIn(shard: BatchShard, frames: [String], method: VideoMethod, workFolder: String,
-                       batchArguments: (_ content: String, _ output: String) -> [String]) throws -> (frame: BatchRun.PreviousFrame, plan: String)? {
+                       batchArguments: (_ content: String, _ output: String) -> [String],
+                       configure: (BatchRun) -> Void) throws -> (frame: BatchRun.PreviousFrame, plan: String)? {
         let chunk = shard.chunk(count: frames.count)
         guard chunk.lowerBound > 0, !chunk.isEmpty, method != .independent else { return nil }
         let stateFolder = (workFolder as NSString).appendingPathComponent(".stylize")
@@ -25,15 +33,16 @@ enum VideoShard {
         let list = (stateFolder as NSString).appendingPathComponent(name + ".txt")
         let frame = frames[chunk.lowerBound - 1]
         try OutputPath.makeFolder(stateFolder)
-        try StagedFile.write(Array((frame + "\n").utf8), to: list)
-        // One frame, the whole batch (not this process's shard of it), styled from its photo.
+        try StagedFile.write(Array(Set([frames[0], frame]).sorted().map { $0 + "\n" }.joined().utf8), to: list)
+        // The whole batch (not this process's shard of it): the clip's first frame, then the lead-in.
         let batch: BatchCommand
         do { batch = try BatchCommand.parse(batchArguments(list, folder) + ["--shard", "0/1"]) } catch {
             throw CLIError(TransferCommand.message(for: error).replacingOccurrences(of: "\n", with: " "))
         }
         let run = BatchRun(command: batch)
+        configure(run)
         try run.run()
-        guard let item = run.all.first, let record = run.records.first else {
+        guard let item = run.all.last, let record = run.records.last, record.index == item.index else {
             throw CLIError("\(folder): the lead-in frame \(frame) was not styled")
         }
         return (BatchRun.PreviousFrame(content: item.content, output: run.path(item.output)), record.plan)
