@@ -27,9 +27,9 @@ final class BatchRun {
     /// `stylize video --shard`: shard I of N runs a contiguous chunk of the frames (`BatchShard.chunk`) instead of
     /// every Nth chain.
     var chunked = false
-    /// `stylize video --shard`: the frame before this shard's chunk, styled on its own in another folder
-    /// (VideoShard.swift), which the chunk's first frame starts from instead of the frame before it here; its plan
-    /// goes into that frame's plan.
+    /// `stylize video --shard`: the frame before this shard's chunk, styled in another folder (VideoShard.swift),
+    /// which the chunk's first frame starts from instead of the frame before it here; its plan goes into that frame's
+    /// plan.
     var leadIn: (frame: PreviousFrame, plan: String)?
     /// This run's records, in order, once `run` has ended.
     private(set) var records: [BatchRecord] = []
