@@ -47,6 +47,21 @@ final class BatchTests: XCTestCase {
         XCTAssertEqual(BatchShard(index: 1, count: 2).items(frames).map(\.name), ["1-y", "2-y", "3-y"])
     }
 
+    /// `stylize video --shard`: contiguous chunks, in shard order, that join into 0..<count with no gap or overlap.
+    func testChunksAreContiguousAndCoverEveryFrameOnce() {
+        for count in [0, 1, 5, 7, 48, 999_999] {
+            for n in [1, 2, 3, 4, 8, 50, BatchShard.maxCount] {
+                let chunks = (0..<min(n, 60)).map { BatchShard(index: $0, count: n).chunk(count: count) }
+                if n <= 60 {
+                    XCTAssertEqual(chunks.flatMap { Array($0) }, Array(0..<count), "\(count) frames in \(n) chunks")
+                    XCTAssertLessThanOrEqual(chunks.map(\.count).max()! - chunks.map(\.count).min()!, 1, "\(count) frames in \(n) chunks")
+                }
+                XCTAssertEqual(BatchShard(index: n - 1, count: n).chunk(count: count).upperBound, count, "the last chunk ends the clip")
+            }
+        }
+        XCTAssertEqual(BatchShard(index: 1, count: 2).chunk(count: 5), 2..<5)
+    }
+
     func testShardFromArgumentAndSchedulerVariables() throws {
         XCTAssertEqual(try BatchShard.parse("2/4"), BatchShard(index: 2, count: 4))
         for bad in ["4/4", "-1/4", "1/0", "1", "a/b", "1/2/3"] {

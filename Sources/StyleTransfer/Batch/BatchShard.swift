@@ -26,6 +26,14 @@ public struct BatchShard: Sendable, Equatable, CustomStringConvertible {
         all.filter { $0.chain % count == index }
     }
 
+    /// This shard's contiguous chunk of `count` things in order (the frames of one clip, for `stylize video`): shard
+    /// I of N takes `I·count/N ..< (I+1)·count/N`, so the chunks are in order, cover every index once and differ in
+    /// size by at most one (with more shards than things, some take none). The products stay below 10¹² for any
+    /// shard (`maxCount`) and frame count (`stylize video` takes at most 999999).
+    public func chunk(count: Int) -> Range<Int> {
+        (index * count / self.count) ..< ((index + 1) * count / self.count)
+    }
+
     /// Parses `I/N` with 0 ≤ I < N.
     /// - Throws: `BatchError` saying what is wrong, with an example.
     public static func parse(_ text: String) throws -> BatchShard {

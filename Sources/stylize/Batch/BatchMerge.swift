@@ -23,7 +23,8 @@ enum BatchMerge {
         var records: [BatchRecord] = []
         for name in names {
             let path = (folder as NSString).appendingPathComponent(name)
-            let bytes = try InputFile.contents(of: path, limit: InputLimits.listBytes, what: "manifests")
+            // Not protected from this process' writes: an earlier manifest.jsonl is read to be written again.
+            let bytes = try InputFile.contents(of: path, limit: InputLimits.listBytes, what: "manifests", protected: false)
             let parsed = try BatchRecord.parse(String(decoding: bytes, as: UTF8.self), path: path)
             if let bad = parsed.first(where: { $0.pathProblem != nil }) {
                 throw CLIError("\(path): the record of item \(bad.index) (\(bad.name)) is refused: \(bad.pathProblem!); "

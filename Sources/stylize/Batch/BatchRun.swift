@@ -21,9 +21,26 @@ final class BatchRun {
     let quiet: Bool
     /// Every item of the batch (all shards), in order.
     private(set) var all: [BatchItem] = []
-    /// `stylize video --method flow` (VideoFlowStart.swift): a frame's start and temporal target from the previous
+    /// `stylize video --method flow` (Video/VideoCommand.swift): a frame's start and temporal target from the previous
     /// frame's output, by optical flow, instead of the blend; its description goes into the plan hashes.
-    var flowStart: (description: String, make: (_ item: BatchItem, _ previous: BatchItem) throws -> (start: RGBImage, temporal: TemporalTarget))?
+    var flowStart: (description: String, make: (_ item: BatchItem, _ previous: PreviousFrame) throws -> (start: RGBImage, temporal: TemporalTarget))?
+    /// `stylize video --shard`: shard I of N runs a contiguous chunk of the frames (`BatchShard.chunk`) instead of
+    /// every Nth chain.
+    var chunked = false
+    /// `stylize video --shard`: the frame before this shard's chunk, styled in another folder (VideoShard.swift),
+    /// which the chunk's first frame starts from instead of the frame before it here; its plan goes into that frame's
+    /// plan.
+    var leadIn: (frame: PreviousFrame, plan: String)?
+    /// This run's records, in order, once `run` has ended.
+    private(set) var records: [BatchRecord] = []
+    /// The index of this run's first item.
+    private var firstIndex: Int?
+
+    /// The frame a frame starts from: its photo and the path of its output.
+    struct PreviousFrame {
+        var content: String
+        var output: String
+    }
 
     init(command: BatchCommand) {
         self.command = command
@@ -57,7 +74,7 @@ final class BatchRun {
             return inputs
         }
         let (shard, source) = try command.resolvedShard()
-        let items = shard.items(all)
+        let items = chunked ? Array(all[shard.chunk(count: all.count)]) : shard.items(all)
         let fingerprints = try BatchPlanFingerprints(transferOptions: transferOptions, presets: command.presets,
                                                      frameBlend: command.frames ? command.frameBlend : nil,
                                                      flow: flowStart?.description)
@@ -74,6 +91,8 @@ final class BatchRun {
 
         var records: [BatchRecord] = []
         var previousPlan: [Int: String] = [:]        // chain → plan of its last item (frames)
+        firstIndex = items.first?.index
+        if let leadIn, let first = items.first { previousPlan[first.chain] = leadIn.plan }
         var chainComputed = Set<Int>()               // chains in which an item was computed in this run
         var stopStatus: Int32?
         var manifestWritten = Date.distantPast
@@ -143,6 +162,7 @@ final class BatchRun {
             if stopStatus != nil { break }
         }
         try StagedFile.write(Array(BatchManifest.text(records).utf8), to: manifest)
+        self.records = records
         if command.report && shard.count == 1 {
             try BatchIndex.write(records: records, folder: folder)
         }
@@ -303,15 +323,14 @@ final class BatchRun {
     /// `.stylize/`, its longest edge and, by flow, the temporal target (nil for the first frame, or when the previous
     /// frame has no output).
     func frameStart(_ item: BatchItem) throws -> (path: String, edge: Int, temporal: TemporalTarget?)? {
-        guard command.frames, command.frameBlend > 0 || flowStart != nil, item.position > 0,
-              let previous = previousItem(item),
-              FileManager.default.fileExists(atPath: path(previous.output)) else { return nil }
+        guard command.frames, command.frameBlend > 0 || flowStart != nil, let previous = previousFrame(item),
+              FileManager.default.fileExists(atPath: previous.output) else { return nil }
         if let flowStart {
             let made = try flowStart.make(item, previous)
             try made.start.write(to: startPath(item))
             return (startPath(item), max(made.start.width, made.start.height), made.temporal)
         }
-        let start = FrameSequence.start(previous: try RGBImage(contentsOf: path(previous.output)),
+        let start = FrameSequence.start(previous: try RGBImage(contentsOf: previous.output),
                                         frame: try RGBImage(contentsOf: item.content), weight: command.frameBlend)
         try start.write(to: startPath(item))
         return (startPath(item), max(start.width, start.height), nil)
@@ -337,6 +356,13 @@ final class BatchRun {
     /// The frame before `item` in its sequence, or nil for a first frame.
     func previousItem(_ item: BatchItem) -> BatchItem? {
         item.position > 0 ? all[item.index - 1] : nil
+    }
+
+    /// What a frame starts from: the frame before it (the lead-in for a chunk's first frame), or nil for a first frame.
+    func previousFrame(_ item: BatchItem) -> PreviousFrame? {
+        guard let previous = previousItem(item) else { return nil }
+        if let leadIn, item.index == firstIndex { return leadIn.frame }
+        return PreviousFrame(content: previous.content, output: path(previous.output))
     }
 
     /// The flicker between this frame's output and the previous one's (see `FrameSequence.flicker`), or nil.

@@ -18,14 +18,14 @@ struct VideoCheck {
     func run() throws {
         let manifest = (workFolder as NSString).appendingPathComponent("manifest.jsonl")
         guard let data = FileManager.default.contents(atPath: manifest) else {
-            throw CLIError("\(manifest): no manifest; style the clip first (stylize video ... -o the same output)")
+            throw CLIError("\(manifest): no manifest; style the clip first (stylize video ... -o the same output), or join its shards with --merge")
         }
         let records = try BatchRecord.parse(String(decoding: data, as: UTF8.self), path: manifest)
             .filter { $0.status == .done || $0.status == .skipped }.sorted { $0.index < $1.index }
         let inputs = try source.frames()
         let count = min(records.count, inputs.count)
         guard count >= 2 else { throw CLIError("\(manifest): fewer than two finished frames to compare") }
-        let timing = VideoTiming(path: (workFolder as NSString).appendingPathComponent(VideoTiming.fileName))
+        let flowTimes = VideoTiming.all(in: workFolder)
         var errors: [Double] = [], flickers: [Double] = [], inputErrors: [Double] = []
         var checkFlowSeconds = 0.0
         var previous: (output: RGBImage, input: RGBImage)?
@@ -59,12 +59,12 @@ struct VideoCheck {
         func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
         let used = records.prefix(count)
         let styles = used.compactMap(\.styleLoss), seconds = used.compactMap(\.seconds)
-        let flowSeconds = used.compactMap { timing.flowSeconds[$0.name] }
+        let flowSeconds = used.compactMap { flowTimes[$0.name] }
         var line = String(format: "check: %d frames, warping error %.5f (mean of %d pairs), flicker %.2f, style %.4g (mean per frame), %.1f s per frame",
                           count, mean(errors), errors.count, mean(flickers), mean(styles), mean(seconds))
         if !flowSeconds.isEmpty {
             // The first frame has no flow; the share is of the frames that have one.
-            let flowed = used.filter { timing.flowSeconds[$0.name] != nil }.compactMap(\.seconds)
+            let flowed = used.filter { flowTimes[$0.name] != nil }.compactMap(\.seconds)
             line += String(format: ", flow %.2f s per frame (%.1f%% of those frames' time)", mean(flowSeconds),
                            100 * flowSeconds.reduce(0, +) / max(1e-9, flowed.reduce(0, +)))
         }

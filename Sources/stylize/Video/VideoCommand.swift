@@ -36,6 +36,10 @@ struct VideoCommand: ParsableCommand {
           stylize video --content images/vtest.avi --style images/starry_night.jpg \\
                         --size 256 --frames 48 -o vtest-starry.mp4
           stylize video --check --content images/vtest.avi -o vtest-starry.mp4
+        Array jobs: --shard I/N (or SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT)
+        styles the I-th of N contiguous chunks; each chunk's first frame starts from,
+        and is tied to, the frame before it, styled from the clip's first frame. When
+        every shard is done, the same command with --merge instead of --shard joins them.
         """)
 
     @Option(name: .long, help: "The clip: a video file ffmpeg reads, or a folder of numbered frames (PNG or JPEG).")
@@ -71,6 +75,15 @@ struct VideoCommand: ParsableCommand {
     @Flag(name: .long, help: "Measure a styled clip instead: the warping error (Lai et al.) and the flicker of static regions, per frame pair and in all.")
     var check = false
 
+    @Option(name: .long, help: "Style chunk I of N (0-based), e.g. 0/4: N tasks with I = 0...N-1 style contiguous chunks of the frames, joined by --merge.")
+    var shard: String?
+
+    @Option(name: .long, help: "Task count for an index taken from JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID.")
+    var shardCount: Int?
+
+    @Flag(name: .long, help: "Join the chunks that --shard styled: check that every frame is there and encode the video output.")
+    var merge = false
+
     @Flag(name: .long, help: "Print only each frame's summary and the clip's.")
     var quiet = false
 
@@ -88,7 +101,12 @@ struct VideoCommand: ParsableCommand {
         _ = Interrupt.shared
         guard let content, !content.isEmpty else { throw CLIError("give --content CLIP|FOLDER") }
         guard let output, !output.isEmpty else { throw CLIError("give -o OUT.mp4|FOLDER") }
-        if !check { guard style?.isEmpty == false else { throw CLIError("give --style FILE, the painting") } }
+        if check && merge { throw CLIError("give --check or --merge, not both") }
+        if merge && (shard != nil || shardCount != nil) { throw CLIError("--merge joins every shard's frames; give it without --shard and --shard-count") }
+        if !check && !merge { guard style?.isEmpty == false else { throw CLIError("give --style FILE, the painting") } }
+        if let shard { _ = try BatchShard.parse(shard) }
+        if let n = shardCount, n < 1 { throw CLIError("--shard-count must be at least 1") }
+        if shard != nil && shardCount != nil { throw CLIError("give --shard I/N or --shard-count N, not both") }
         if let frames, !(1 ... Self.maxFrames).contains(frames) { throw CLIError("--frames must be in 1...\(Self.maxFrames), not \(frames)") }
         if let size, !Preset.sizeRange.contains(size) {
             throw CLIError("--size must be in \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound), not \(size)")
@@ -123,6 +141,30 @@ struct VideoCommand: ParsableCommand {
     /// Whether `-o` names a video file (else a folder of frames).
     var isVideoOutput: Bool { Self.videoExtensions.contains(((output ?? "") as NSString).pathExtension.lowercased()) }
 
+    /// `--method flow`: a frame starts from the previous result warped by `FlowStart` and carries its temporal target;
+    /// the seconds of optical flow go into `timing`.
+    func flowStart(timing: VideoTiming?) -> (description: String, make: (BatchItem, BatchRun.PreviousFrame) throws -> (start: RGBImage, temporal: TemporalTarget)) {
+        let flow = self.flow
+        return (description: flow.rawValue, make: { item, previous in
+            let made = try FlowStart.make(previousOutput: try RGBImage(contentsOf: previous.output),
+                                          previousFrame: try RGBImage(contentsOf: previous.content),
+                                          frame: try RGBImage(contentsOf: item.content), method: flow)
+            timing?.record(item.name, flowSeconds: made.flowSeconds)
+            let s = made.start
+            return (s, TemporalTarget(width: s.width, height: s.height, warped: made.warped, weights: made.weights))
+        })
+    }
+
+    /// The arguments of the `stylize batch --frames` run of `content` (a list of frames) into `output`.
+    func batchArguments(content: String, output: String, frameBlend: Double) -> [String] {
+        var args = ["--content", content, "--style", style!, "-o", output, "--frames", "--frame-blend", "\(frameBlend)"]
+        if let preset { args += ["--preset", preset] }
+        if quiet { args.append("--quiet") }
+        args += transferOptions
+        if let size { args += ["--size", "\(size)"] }
+        return args
+    }
+
     /// Where the styled frames and the batch's records go: the output folder, or `OUT.frames/` beside a video.
     var workFolder: String {
         let output = output!
@@ -138,43 +180,49 @@ struct VideoCommand: ParsableCommand {
         }
         if isVideoOutput {
             var roles = FileRoles()
-            roles.reads = [(content!, "--content"), (style!, "--style")]
+            roles.reads = [(content!, "--content")] + (style.map { [($0, "--style")] } ?? [])
             roles.writes = [(output!, "-o")]
             try roles.check()
         }
-        let frameList = try source.prepare()
-        var args = ["--content", frameList, "--style", style!, "-o", workFolder, "--frames",
-                    "--frame-blend", method == .independent ? "0" : "\(frameBlend)"]
-        if let preset { args += ["--preset", preset] }
-        if quiet { args.append("--quiet") }
-        args += transferOptions
-        if let size { args += ["--size", "\(size)"] }
+        if merge {
+            try VideoShard.merge(workFolder: workFolder, output: output!, isVideoOutput: isVideoOutput, frameRate: source.frameRate)
+            return
+        }
+        let frameList = source.listPath
+        var args = batchArguments(content: frameList, output: workFolder, frameBlend: method == .independent ? 0 : frameBlend)
+        if let shard { args += ["--shard", shard] }
+        if let shardCount { args += ["--shard-count", "\(shardCount)"] }
         let batch: BatchCommand
         do { batch = try BatchCommand.parse(args) } catch {
             throw CLIError(TransferCommand.message(for: error).replacingOccurrences(of: "\n", with: " "))
         }
+        let (part, _) = try batch.resolvedShard()
+        _ = try source.prepare()
         let run = BatchRun(command: batch)
-        let timing = VideoTiming(path: (workFolder as NSString).appendingPathComponent(VideoTiming.fileName))
-        if method == .flow {
-            let flow = self.flow
-            run.flowStart = (description: flow.rawValue, make: { item, previous in
-                let made = try FlowStart.make(previousOutput: try RGBImage(contentsOf: run.path(previous.output)),
-                                              previousFrame: try RGBImage(contentsOf: previous.content),
-                                              frame: try RGBImage(contentsOf: item.content), method: flow)
-                timing.record(item.name, flowSeconds: made.flowSeconds)
-                let s = made.start
-                return (s, TemporalTarget(width: s.width, height: s.height, warped: made.warped, weights: made.weights))
-            })
-        }
+        run.chunked = true
+        let timing = VideoTiming(folder: workFolder, shard: part)
+        if method == .flow { run.flowStart = flowStart(timing: timing) }
         let started = Date()
         defer { timing.save() }
+        if part.count > 1 {
+            run.leadIn = try VideoShard.leadIn(shard: part, frames: try BatchContents.expand(frameList), method: method,
+                                               workFolder: workFolder, batchArguments: { content, output in
+                batchArguments(content: content, output: output, frameBlend: method == .independent ? 0 : frameBlend)
+            }, configure: { leadIn in
+                if method == .flow { leadIn.flowStart = flowStart(timing: nil) }
+            })
+        }
         try run.run()
         let seconds = Date().timeIntervalSince(started)
         if method == .flow, timing.total > 0 {
             Console.output(String(format: "video: optical flow (%@) took %.1f s of %.1f s (%.1f%%)\n", flow.rawValue, timing.total,
                                   seconds, 100 * timing.total / max(seconds, 1e-9)))
         }
-        if isVideoOutput {
+        if part.count > 1 {
+            let chunk = part.chunk(count: run.all.count)
+            Console.output("video: shard \(part) " + (chunk.isEmpty ? "has no frame" : "styled frames \(chunk.lowerBound + 1)...\(chunk.upperBound)")
+                           + " of \(run.all.count); when every shard is done, run the same command with --merge instead of the shard to join them\n")
+        } else if isVideoOutput {
             let outputs = run.all.map { run.path($0.output) }
             try FFmpeg.encode(frames: outputs, frameRate: source.frameRate, to: output!)
             Console.output("video: \(output!): \(outputs.count) frames at \(source.frameRate) frames a second\n")
@@ -182,17 +230,30 @@ struct VideoCommand: ParsableCommand {
     }
 }
 
-/// Seconds of optical flow per frame, kept in the work folder (`video-timing.json`) for `--check`.
+/// Seconds of optical flow per frame, kept in the work folder for `--check`: `video-timing.json`, or one
+/// `video-timing-part-I-of-N.json` per shard.
 final class VideoTiming {
-    static let fileName = "video-timing.json"
     let path: String
     private(set) var flowSeconds: [String: Double]
     private(set) var total = 0.0
 
-    init(path: String) {
-        self.path = path
+    init(folder: String, shard: BatchShard) {
+        path = (folder as NSString).appendingPathComponent(shard.count == 1 ? "video-timing.json" : "video-timing-part-\(shard.index)-of-\(shard.count).json")
+        flowSeconds = Self.read(path)
+    }
+
+    private static func read(_ path: String) -> [String: Double] {
         let data = FileManager.default.contents(atPath: path) ?? Data()
-        flowSeconds = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["flow_seconds"] as? [String: Double] ?? [:]
+        return ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["flow_seconds"] as? [String: Double] ?? [:]
+    }
+
+    /// The flow seconds of every frame in `folder`, from every shard's file.
+    static func all(in folder: String) -> [String: Double] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasPrefix("video-timing") && $0.hasSuffix(".json") }.sorted()
+        return names.reduce(into: [:]) { all, name in
+            all.merge(read((folder as NSString).appendingPathComponent(name))) { _, new in new }
+        }
     }
 
     func record(_ name: String, flowSeconds seconds: Double) {

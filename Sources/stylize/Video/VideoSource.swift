@@ -46,16 +46,25 @@ struct VideoSource {
         let key = decodeKey()
         let current = FileManager.default.contents(atPath: decodedKeyPath).map { String(decoding: $0, as: UTF8.self) }
         if current != key {
+            // Shards of one clip start together: each decodes into a folder of its own, and the first to finish puts
+            // its frames in place; the others find them there and drop theirs.
             try OutputPath.makeFolder(stateFolder)
-            let part = decodedFolder + ".part"
+            let part = decodedFolder + ".part-\(ProcessInfo.processInfo.processIdentifier)"
             try? FileManager.default.removeItem(atPath: part)
-            try? FileManager.default.removeItem(atPath: decodedFolder)
+            defer { try? FileManager.default.removeItem(atPath: part) }
             try OutputPath.makeFolder(part)
             if !quiet { Console.output("video: decoding \(path) into \(decodedFolder)/\n") }
             try FFmpeg.decode(path, into: part, limit: limit, size: size)
             try StagedFile.write(Array(key.utf8), to: (part as NSString).appendingPathComponent("source.txt"))
-            guard rename(part, decodedFolder) == 0 else {
-                throw CLIError("\(decodedFolder): cannot move the decoded frames into place (\(String(cString: strerror(errno))))")
+            if rename(part, decodedFolder) != 0 {
+                let placed = FileManager.default.contents(atPath: decodedKeyPath).map { String(decoding: $0, as: UTF8.self) }
+                if placed != key {
+                    // An older decoding (another clip or size) is in the way.
+                    try? FileManager.default.removeItem(atPath: decodedFolder)
+                    guard rename(part, decodedFolder) == 0 else {
+                        throw CLIError("\(decodedFolder): cannot move the decoded frames into place (\(String(cString: strerror(errno))))")
+                    }
+                }
             }
         }
         let decoded = try BatchContents.expand(decodedFolder)
