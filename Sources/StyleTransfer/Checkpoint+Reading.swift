@@ -237,7 +237,7 @@ extension Checkpoint {
         }
         let scale = plan.scales[h.scaleIndex]
         let (pixels, o1) = scale.output.width.multipliedReportingOverflow(by: scale.output.height)
-        let (values, o2) = pixels.multipliedReportingOverflow(by: 3)
+        let (values, o2) = pixels.multipliedReportingOverflow(by: plan.valuesPerPixel)
         guard !o1, !o2, h.values == values else {
             throw fail("damaged header: \(h.values) values for a \(scale.output) image")
         }

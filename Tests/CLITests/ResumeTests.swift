@@ -46,7 +46,9 @@ final class ResumeTests: XCTestCase {
                                        ("two scales, noise start, stopped in the second",
                                         ["--scales", "32,56", "--iterations", "12", "--init", "noise", "--seed", "3"], "scale 2/2"),
                                        ("tiles of 16 px, stopped in the second scale",
-                                        ["--scales", "32,48", "--iterations", "10", "--tile", "16"], "scale 2/2")] {
+                                        ["--scales", "32,48", "--iterations", "10", "--tile", "16"], "scale 2/2"),
+                                       ("the photo's colours (the luminance optimised), tiles of 16 px, stopped in the second scale",
+                                        ["--scales", "32,48", "--iterations", "10", "--tile", "16", "--color", "keep"], "scale 2/2")] {
             let full = try CLI.run(base + extra + ["-o", path("full.png"), "--log", path("full.jsonl")])
             XCTAssertEqual(full.status, 0, full.stderr)
             let stopped = try runTerminated(base + extra + ["-o", path("stopped.png"), "--log", path("ck.jsonl"),
