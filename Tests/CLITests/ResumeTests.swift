@@ -85,10 +85,16 @@ final class ResumeTests: XCTestCase {
         flipped[good.count - 100] ^= 0x10
         var version = good
         version[8] = 9
+        // A checkpoint of RGB values with original colours, as earlier versions wrote them (same length, so only the
+        // value count tells).
+        let rgbKeep = try XCTUnwrap(String(data: good, encoding: .isoLatin1)?
+            .replacingOccurrences(of: "\"originalColors\":false", with: "\"originalColors\":true ").data(using: .isoLatin1))
+        XCTAssertNotEqual(rgbKeep, good)
         let cases: [(String, Data, [String], String)] = [
             ("truncated.ckpt", good.prefix(good.count - 5), [], "truncated"),
             ("flipped.ckpt", flipped, [], "fingerprint does not match"),
             ("version.ckpt", version, [], "format 9"),
+            ("rgb-keep.ckpt", rgbKeep, [], "written by an earlier version, which optimised RGB with original colours"),
             ("foreign.ckpt", try Data(contentsOf: CLI.root.appendingPathComponent("images/starry_night.jpg")), [], "not a stylize checkpoint"),
             ("empty.ckpt", Data(), [], "not a stylize checkpoint"),
             ("weights.ckpt", good, ["--weights", "random:6"], "other weights"),
