@@ -73,7 +73,6 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
     private var events: [String] = []
     private var image: (tensor: Tensor, iteration: Int, key: String)?
     /// The picture of an iterate as the run writes it (with `keep`, the photo's colours), or nil for the iterate itself.
-    private var render: (@Sendable (Tensor) -> RGBImage)?
     private var encoded: (key: String, bytes: [UInt8])?
     private var control: StudioControl?
     private var listeners: [Int: AsyncStream<String>.Continuation] = [:]
@@ -97,9 +96,8 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
 
     // MARK: - The run's side
 
-    /// A run or a segment starts; `inspector` draws its Gram matrices and feature maps on request, `render` makes
-    /// the picture the page shows of an iterate (on the server's thread, when a page asks).
-    public func runStarted(_ run: StudioRunInfo, inspector: StudioInspector?, render: (@Sendable (Tensor) -> RGBImage)? = nil) {
+    /// A run or a segment starts; `inspector` draws its Gram matrices and feature maps on request.
+    public func runStarted(_ run: StudioRunInfo, inspector: StudioInspector?) {
         lock.lock()
         if run.segment == 0 || info?.id != run.id {
             events = []
@@ -112,7 +110,6 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
         active = true
         control = nil
         self.inspector = inspector
-        self.render = render
         broadcastLocked(Self.event("run", Self.json(run)))
         lock.unlock()
     }
@@ -185,9 +182,9 @@ public final class StudioHub: @unchecked Sendable {   // every mutable field is 
         lock.lock()
         guard let image else { lock.unlock(); return nil }
         if let encoded, encoded.key == image.key { lock.unlock(); return (encoded.bytes, encoded.key) }
-        let render = self.render
         lock.unlock()
-        guard let bytes = try? RGBImageJPEG.encode(render.map { $0(image.tensor) } ?? RGBImage(image.tensor)) else { return nil }
+        // The iterate is the written picture in every colour mode (with `keep`, the luminance under the photo's chroma).
+        guard let bytes = try? RGBImageJPEG.encode(RGBImage(image.tensor)) else { return nil }
         lock.lock()
         encoded = (image.key, bytes)
         lock.unlock()

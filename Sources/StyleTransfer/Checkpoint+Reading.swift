@@ -237,8 +237,12 @@ extension Checkpoint {
         }
         let scale = plan.scales[h.scaleIndex]
         let (pixels, o1) = scale.output.width.multipliedReportingOverflow(by: scale.output.height)
-        let (values, o2) = pixels.multipliedReportingOverflow(by: 3)
+        let (values, o2) = pixels.multipliedReportingOverflow(by: plan.valuesPerPixel)
         guard !o1, !o2, h.values == values else {
+            // Before the luminance became the variable, runs with original colours kept RGB.
+            if plan.valuesPerPixel == 1 && h.values == 3 * pixels {
+                throw fail("written by an earlier version, which optimised RGB with original colours; it cannot be resumed: start the run again")
+            }
             throw fail("damaged header: \(h.values) values for a \(scale.output) image")
         }
         // Every field, named: counts within the plan's budgets (the counters of earlier scales first, so that no sum

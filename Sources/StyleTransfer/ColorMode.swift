@@ -3,7 +3,8 @@
 public enum ColorMode: String, Sendable, Codable, CaseIterable {
     /// The paintings' colours (the default).
     case style
-    /// The photo's: the result's luminance with the photo's chroma, as `--original-colors`.
+    /// The photo's, as `--original-colors`: the luminance is optimised under the photo's chroma, the paintings'
+    /// luminance matched to the photo's (LuminanceTransfer.swift).
     case keep
     /// The paintings' colours matched to the photo's mean and covariance before the transfer (PCA square root).
     case match

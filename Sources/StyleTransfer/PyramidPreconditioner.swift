@@ -26,8 +26,8 @@ public struct PyramidPreconditioner: Sendable, Equatable {
     /// The setting runs use: 6 levels (smoothings up to about 64 pixels wide), weight 4. On the race objective
     /// (README) it lowers the loss after 100 evaluations by 22% against gamma I; weight 10 was worse than none,
     /// and 4 levels gave about half the gain.
-    public static func standard(width: Int, height: Int) -> PyramidPreconditioner {
-        PyramidPreconditioner(width: width, height: height, channels: 3, levels: 6, weight: 4)
+    public static func standard(width: Int, height: Int, channels: Int = 3) -> PyramidPreconditioner {
+        PyramidPreconditioner(width: width, height: height, channels: channels, levels: 6, weight: 4)
     }
 
     /// Levels stop where the image would fall below 2 pixels on its shorter side.

@@ -93,6 +93,10 @@ extension RunPlan {
             regions = map
             problems += regionProblems
         }
+        let (layerGroups, groupProblems) = RunPlan.resolveStyleLayerGroups(
+            request.styleLayerGroups, styles: request.styles, styleLayers: p.styleLayers.filter { $0.weight > 0 }.map(\.layer),
+            architecture: architecture, hasRegions: request.regions != nil)
+        problems += groupProblems
         if request.colorMatch != nil && p.originalColors {
             problems.append("--color match and --original-colors (--color keep) exclude each other: give one")
         }
@@ -108,6 +112,7 @@ extension RunPlan {
                   preconditioned: request.preconditioned, outputs: request.outputs,
                   architecture: architecture.name, contentSize: inputs.contentSize, styleSizes: inputs.styleSizes,
                   initializationSize: inputs.initializationSize, regions: regions, colorMatch: request.colorMatch)
+        styleLayerGroups = layerGroups
         try check(architecture: architecture)
         assignTiles(request.tiling, architecture: architecture, convolution: request.convolution)
     }

@@ -166,7 +166,9 @@ extension RunPlan {
 
     /// L-BFGS's vectors at a scale: eight of the image's size (seven without the pixel box) and a pair per step
     /// kept, at most `history` and at most one per evaluation (Floats, or bfloat16 plus the pending pair's two Float
-    /// vectors), and the preconditioner's working memory during a step (under one image's size).
+    /// vectors), and the preconditioner's working memory during a step (under one image's size). With original
+    /// colours the vectors hold the luminance, a third of this, and the picture's scratch (its RGB, gradient and
+    /// chroma offsets, LuminanceTransfer.swift) stays under the difference, so the count is an upper bound.
     func optimizerBytes(_ scale: Scale) -> Int {
         let float = MemoryLayout<Float>.stride
         let n = scale.output.values

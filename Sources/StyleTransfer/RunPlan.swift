@@ -95,6 +95,9 @@ public struct RunPlan: Sendable, Equatable, Codable {
     /// The style images' colours made the photo's (mean and covariance) before the transfer (ColorMatch.swift); nil:
     /// the paintings' own colours.
     public var colorMatch: ColorMatch? = nil
+    /// Per style image, the style layers whose targets it makes (Keras names; nil: all), from `--style-layers-of`
+    /// (RunPlan+StyleLayerGroups.swift); nil: every style at every layer.
+    public var styleLayerGroups: [[String]?]? = nil
 
     /// The output: the last scale's size.
     public var outputSize: Size { scales[scales.count - 1].output }
@@ -108,10 +111,14 @@ public struct RunPlan: Sendable, Equatable, Codable {
         options.stopsOnNonFiniteValue = true   // the loss is finite for finite weights and images (`StylizeResult.stop`)
         if pixelBox { options.bounds = 0 ... 255 }
         if preconditioned == true {
-            options.preconditioner = .standard(width: scales[index].output.width, height: scales[index].output.height)
+            options.preconditioner = .standard(width: scales[index].output.width, height: scales[index].output.height,
+                                               channels: valuesPerPixel)
         }
         return options
     }
+
+    /// The optimizer's variables per pixel: RGB, or with `original_colors` the luminance alone (LuminanceTransfer.swift).
+    public var valuesPerPixel: Int { preset.originalColors ? 1 : 3 }
 
     /// The loss layers in use: the style layers with a weight above 0 and the content layer.
     public var lossLayers: [String] {
@@ -188,6 +195,8 @@ public struct RunRequest: Sendable, Equatable {
     public var regions: RegionRequest?
     /// Match the style images' colours to the photo's before the transfer.
     public var colorMatch: ColorMatch?
+    /// Scale control: the style layers of some style images (`StyleLayerGroup`).
+    public var styleLayerGroups: [StyleLayerGroup] = []
 
     public init(preset: Preset, content: String, styles: [String], outputs: RunOutputs) {
         self.preset = preset

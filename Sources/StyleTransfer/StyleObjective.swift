@@ -61,9 +61,12 @@ public final class StyleObjective {
     ///     same loss and gradient as whole; nil: whole images.
     ///   - regions: the regions of a content mask at this scale's sizes, each with its own style (an index into
     ///     `styles`) or none; nil: one style term over the whole image, from the blended styles.
+    ///   - layerGroups: per style, the style layers whose targets it makes (nil: all; RunPlan+StyleLayerGroups.swift);
+    ///     a layer's target is then the blend of the styles that claim it, normalised over them. Not with `regions`.
     public init(network: VGGNetwork, preset: Preset, content: Tensor, styles: [Tensor], blend: [Double], tileCore: Int? = nil,
-                regions: ScaleRegions? = nil) {
+                regions: ScaleRegions? = nil, layerGroups: [[String]?]? = nil) {
         precondition(!styles.isEmpty && styles.count == blend.count, "one blend weight per style image")
+        precondition(layerGroups == nil || (regions == nil && layerGroups!.count == styles.count), "one layer group per style, without regions")
         self.network = network
         self.preset = preset
         self.height = content.height
@@ -89,15 +92,23 @@ public final class StyleObjective {
         let total = blend.reduce(0, +)
         var targets: [String: [Float]] = [:]
         var plainGrams: [[String: [Float]]] = []
-        for (style, b) in zip(styles, blend) {
-            let grams = Self.grams(network: network, image: pre.apply(style), layers: styleLayers, tileCore: tileCore, scratch: scratch)
+        var claimed: [String: Float] = [:]   // per layer, the shares of the styles that claim it
+        for (index, (style, b)) in zip(styles, blend).enumerated() {
+            let layers = layerGroups?[index].map { own in styleLayers.filter(own.contains) } ?? styleLayers
+            guard !layers.isEmpty else { plainGrams.append([:]); continue }
+            let grams = Self.grams(network: network, image: pre.apply(style), layers: layers, tileCore: tileCore, scratch: scratch)
             plainGrams.append(grams)
             let share = Float(total > 0 ? b / total : 1 / Double(styles.count))
-            for layer in styleLayers {
+            for layer in layers {
                 let g = grams[layer]!
                 if targets[layer] == nil { targets[layer] = [Float](repeating: 0, count: g.count) }
                 for i in 0..<g.count { targets[layer]![i] += share * g[i] }
+                claimed[layer, default: 0] += share
             }
+        }
+        if layerGroups != nil {
+            precondition(styleLayers.allSatisfy { claimed[$0] != nil }, "every style layer is claimed by a style")
+            for (layer, sum) in claimed where sum > 0 { targets[layer] = targets[layer]!.map { $0 / sum } }
         }
         styleTargets = targets
         guidance = regions.map {

@@ -29,10 +29,11 @@ public struct StylizeProgress: Sendable {
 /// What a run produced.
 public struct StylizeResult: Sendable {
     public var image: RGBImage
-    /// The best iterate as an RGB tensor (H, W, 3) before 8-bit rounding and colour preservation; inside
-    /// `0...255` unless `pixelBox` is off.
+    /// The best iterate's picture as an RGB tensor (H, W, 3) before 8-bit rounding; inside `0...255` unless
+    /// `pixelBox` is off.
     public var raw: Tensor
-    /// The loss terms of the written picture: the best iterate's, or with original colours those of `image`.
+    /// The loss terms of the written picture (the best iterate's; with original colours too, since the iterate is
+    /// the luminance under the photo's chroma).
     public var terms: LossTerms
     public var evaluations: Int
     public var iterations: Int
@@ -136,9 +137,22 @@ public final class Stylizer {
             if let match = plan.colorMatch {
                 for i in styleImages.indices { match.transform(from: styleSized[i], to: contentImage).apply(&styleImages[i]) }
             }
-            let objective = StyleObjective(network: network, preset: plan.preset, content: Tensor(contentImage),
+            // With the photo's colours (`original_colors`) the variable is the luminance, the chroma the photo's, and
+            // the paintings enter as their luminance matched to the photo's (LuminanceTransfer.swift).
+            let contentTensor = Tensor(contentImage)
+            let luminance = preset.originalColors ? LuminanceVariable(photo: contentTensor) : nil
+            if luminance != nil {
+                for i in styleImages.indices { styleImages[i] = LuminanceVariable.matchedLuminance(of: styleImages[i], to: contentTensor) }
+            }
+            /// The picture of the optimizer's variable, (H, W, 3).
+            func picture(_ x: [Float]) -> Tensor {
+                luminance?.rgb(x) ?? Tensor(height: h, width: w, channels: 3, data: x)
+            }
+            // The picture and its gradient at each evaluation of the luminance variable.
+            var (rgbScratch, dRGBScratch) = luminance == nil ? ([], []) : ([Float](repeating: 0, count: 3 * w * h), [Float](repeating: 0, count: 3 * w * h))
+            let objective = StyleObjective(network: network, preset: plan.preset, content: contentTensor,
                                            styles: styleImages, blend: plan.blend, tileCore: scale.tile,
-                                           regions: plan.scaleRegions(index, inputs: inputs))
+                                           regions: plan.scaleRegions(index, inputs: inputs), layerGroups: plan.styleLayerGroups)
             objective.onTile = onTile
             if let temporal = inputs.temporal, temporal.width == w, temporal.height == h { objective.temporal = temporal }
             let resumed = index == firstScale ? state : nil
@@ -156,8 +170,16 @@ public final class Stylizer {
             let secondsBefore = resumed?.scaleSeconds ?? 0
             let scaleStart = Date()
             let (evaluationsBefore, iterationsBefore) = (totalEvaluations, totalIterations)
-            let result = optimizer.minimize(x0.data, resumingFrom: resumed?.optimizer, objective: { x, g in
-                let value = objective.evaluate(x, gradient: g)
+            let result = optimizer.minimize(luminance?.variable(of: x0) ?? x0.data, resumingFrom: resumed?.optimizer, objective: { x, g in
+                let value: Double
+                if let luminance {
+                    // The chain rule through the fixed map from the luminance variable to RGB.
+                    rgbScratch.withUnsafeMutableBufferPointer { luminance.rgb(x, into: $0) }
+                    value = rgbScratch.withUnsafeBufferPointer { r in dRGBScratch.withUnsafeMutableBufferPointer { objective.evaluate(r, gradient: $0) } }
+                    dRGBScratch.withUnsafeBufferPointer { luminance.pullBack($0, into: g) }
+                } else {
+                    value = objective.evaluate(x, gradient: g)
+                }
                 let terms = objective.lastTerms
                 if terms.total.isFinite, terms.total < (bestTerms?.total ?? .infinity) { bestTerms = terms }
                 return value
@@ -175,7 +197,7 @@ public final class Stylizer {
                                   evaluationsBefore: evaluationsBefore, iterationsBefore: iterationsBefore,
                                   scaleSeconds: seconds, elapsed: p.elapsed)
                 }
-                let keepGoing = onProgress(p, Tensor(height: h, width: w, channels: 3, data: Array(x)), snapshot)
+                let keepGoing = onProgress(p, picture(Array(x)), snapshot)
                 if !keepGoing { cancelled = true }
                 return keepGoing
             }, onFinish: { lbfgsSnapshot in
@@ -188,7 +210,7 @@ public final class Stylizer {
                 }
             })
             // result.x is the lowest point evaluated, whose terms `bestTerms` kept.
-            current = Tensor(height: h, width: w, channels: 3, data: result.x)
+            current = picture(result.x)
             last = (result, bestTerms ?? objective.lastTerms, objective)
             totalEvaluations = evaluationsBefore + result.evaluations
             totalIterations = iterationsBefore + result.iterations
@@ -201,23 +223,12 @@ public final class Stylizer {
         }
         let (result, terms, objective) = last!
         let raw = current!
-        let image = outputImage(raw, content: inputs.content.resized(width: raw.width, height: raw.height))
-        // With original colours the written picture is not the iterate: its own terms and Gram matrices (one more
-        // evaluation) are what the summary, the batch manifest and the report give, so that they describe the file.
-        var finalTerms = terms
-        var measured = raw
-        if preset.originalColors && nonFinite == nil {
-            measured = Tensor(image)
-            var gradient = [Float](repeating: 0, count: measured.count)
-            _ = measured.data.withUnsafeBufferPointer { x in gradient.withUnsafeMutableBufferPointer { objective.evaluate(x, gradient: $0) } }
-            finalTerms = objective.lastTerms
-        }
-        return StylizeResult(image: image, raw: raw, terms: finalTerms,
+        return StylizeResult(image: outputImage(raw), raw: raw, terms: terms,
                              evaluations: totalEvaluations, iterations: totalIterations,
                              stop: cancelled ? .cancelled : nonFinite.map { .nonFiniteValue(evaluation: $0) } ?? result.stop,
                              isResult: isResult, history: history,
                              seconds: elapsedBefore + Date().timeIntervalSince(start), styleGrams: objective.styleGrams,
-                             resultGrams: objective.grams(of: measured))
+                             resultGrams: objective.grams(of: raw))
     }
 
     /// The start of a finer scale: the coarser result enlarged in float (no 8-bit rounding), plus the photo's detail

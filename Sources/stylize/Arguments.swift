@@ -92,6 +92,15 @@ struct StyleLayerArgument: ExpressibleByArgument {
     }
 }
 
+/// `--style-layers-of STYLE=LAYER,...`: the style layers of one style image (`StyleLayerGroup`).
+struct StyleLayerGroupArgument: ExpressibleByArgument {
+    var group: StyleLayerGroup
+    init?(argument: String) {
+        guard let group = StyleLayerGroup(parsing: argument) else { return nil }
+        self.group = group
+    }
+}
+
 /// `--style-layers LAYER[=WEIGHT],...`: the only style layers, each of weight 1 unless given (`relu1_1,relu2_1=0.5`).
 struct StyleLayerList: ExpressibleByArgument {
     var entries: [Preset.StyleLayerWeight]

@@ -125,7 +125,6 @@ struct PlanRun {
         stylizer.onTile = { pass, tile, tiles in progress.tile(pass: pass, index: tile, count: tiles) }
         let out = plan.outputs.image
         var failure: Error?
-        var contentAtScale: RGBImage?
         var checkpointed: Int?
         progress.estimate = estimate
         let result = stylizer.run(inputs: inputs, resumingFrom: resume?.state) { p, x, snapshot in
@@ -133,10 +132,7 @@ struct PlanRun {
             logger?.write(p)
             if let n = outputs.saveEvery, p.iteration > 0, p.iteration % n == 0 {
                 let name = PlanRun.intermediatePath(out, scale: p.scaleIndex, of: p.scaleCount, iteration: p.iteration)
-                if contentAtScale?.width != p.width || contentAtScale?.height != p.height {
-                    contentAtScale = inputs.content.resized(width: p.width, height: p.height)
-                }
-                let picture = stylizer.outputImage(x, content: contentAtScale!)
+                let picture = stylizer.outputImage(x)
                 // An intermediate is a by-product: one that cannot be written is reported and the run goes on to its result.
                 do { try picture.write(to: name) } catch { progress.warning("stylize: warning: \(error); the run goes on") }
             }

@@ -35,7 +35,7 @@ struct StudioDrive {
                 case nil: return false
                 }
             }
-            hub.runStarted(info(run, segment: segment), inspector: inspector(plan, run.inputs, run.weights), render: render(run))
+            hub.runStarted(info(run, segment: segment), inspector: inspector(plan, run.inputs, run.weights))
             let result: StylizeResult?
             do { result = try run.execute(dryRun: false, fit: fit && segment == 0) } catch let exit as ExitCode {
                 hub.runEnded("interrupted by a signal (status \(exit.rawValue)); the best image so far was saved", failed: true)
@@ -118,13 +118,6 @@ struct StudioDrive {
             output: plan.outputs.image, checkpoint: plan.outputs.checkpoint,
             memoryBytes: plan.memoryEstimate(architecture: run.weights.architecture, convolution: run.network.conv).bytes,
             estimatedSeconds: nil)
-    }
-
-    /// The picture the page shows of an iterate: the written picture's colours (the photo's with `keep`).
-    func render(_ run: PlanRun) -> (@Sendable (Tensor) -> RGBImage)? {
-        guard run.plan.preset.originalColors else { return nil }
-        let content = run.inputs.content
-        return { x in OriginalColors.apply(stylized: RGBImage(x), content: content.resized(width: x.width, height: x.height)) }
     }
 
     func summary(_ result: StylizeResult, plan: RunPlan) -> String {

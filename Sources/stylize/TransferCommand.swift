@@ -65,6 +65,9 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The only style layers, LAYER[=WEIGHT],... (weight 1 unless given), e.g. relu1_1,relu2_1=0.5; the preset's others are dropped.", valueName: "layers"))
     var styleLayers: StyleLayerList?
 
+    @Option(name: .long, help: ArgumentHelp("Scale control: the style layers whose Gram targets come from one --style image, STYLE=LAYER,... (repeatable), e.g. a.jpg=relu4_1,relu5_1 --style-layers-of b.jpg=relu1_1,relu2_1,relu3_1 for the coarse layers of one painting and the fine of another; a style not named takes every style layer.", valueName: "style=layers"))
+    var styleLayersOf: [StyleLayerGroupArgument] = []
+
     @Option(name: .customLong("init"), help: presetHelp("init"))
     var initialization: Initialization?
 
@@ -74,7 +77,7 @@ struct TransferCommand: ParsableCommand {
     @Flag(name: .long, help: presetHelp("original_colors"))
     var originalColors = false
 
-    @Option(name: .long, help: ArgumentHelp("Whose colours the result has: style (the paintings'), keep (the photo's, as --original-colors), match (the paintings' matched to the photo's mean and covariance before the transfer), match-cholesky.", valueName: "style|keep|match"))
+    @Option(name: .long, help: ArgumentHelp("Whose colours the result has: style (the paintings'), keep (the photo's: its luminance is optimised under the photo's chroma, as --original-colors), match (the paintings' matched to the photo's mean and covariance before the transfer), match-cholesky.", valueName: "style|keep|match"))
     var color: ColorMode?
 
     @Option(name: .long, help: presetHelp("scales"))
@@ -213,6 +216,7 @@ struct TransferCommand: ParsableCommand {
             r.styleLayers = base.styleLayers.filter { !picked.contains($0.layer) }.map { .init(layer: $0.layer, weight: 0) } + only
         }
         r.styleLayers += styleLayer.map(\.entry)
+        r.styleLayerGroups = styleLayersOf.map(\.group)
         r.iterations = iterations
         r.size = size
         r.scales = scales?.values

@@ -46,7 +46,9 @@ final class ResumeTests: XCTestCase {
                                        ("two scales, noise start, stopped in the second",
                                         ["--scales", "32,56", "--iterations", "12", "--init", "noise", "--seed", "3"], "scale 2/2"),
                                        ("tiles of 16 px, stopped in the second scale",
-                                        ["--scales", "32,48", "--iterations", "10", "--tile", "16"], "scale 2/2")] {
+                                        ["--scales", "32,48", "--iterations", "10", "--tile", "16"], "scale 2/2"),
+                                       ("the photo's colours (the luminance optimised), tiles of 16 px, stopped in the second scale",
+                                        ["--scales", "32,48", "--iterations", "10", "--tile", "16", "--color", "keep"], "scale 2/2")] {
             let full = try CLI.run(base + extra + ["-o", path("full.png"), "--log", path("full.jsonl")])
             XCTAssertEqual(full.status, 0, full.stderr)
             let stopped = try runTerminated(base + extra + ["-o", path("stopped.png"), "--log", path("ck.jsonl"),
@@ -83,10 +85,16 @@ final class ResumeTests: XCTestCase {
         flipped[good.count - 100] ^= 0x10
         var version = good
         version[8] = 9
+        // A checkpoint of RGB values with original colours, as earlier versions wrote them (same length, so only the
+        // value count tells).
+        let rgbKeep = try XCTUnwrap(String(data: good, encoding: .isoLatin1)?
+            .replacingOccurrences(of: "\"originalColors\":false", with: "\"originalColors\":true ").data(using: .isoLatin1))
+        XCTAssertNotEqual(rgbKeep, good)
         let cases: [(String, Data, [String], String)] = [
             ("truncated.ckpt", good.prefix(good.count - 5), [], "truncated"),
             ("flipped.ckpt", flipped, [], "fingerprint does not match"),
             ("version.ckpt", version, [], "format 9"),
+            ("rgb-keep.ckpt", rgbKeep, [], "written by an earlier version, which optimised RGB with original colours"),
             ("foreign.ckpt", try Data(contentsOf: CLI.root.appendingPathComponent("images/starry_night.jpg")), [], "not a stylize checkpoint"),
             ("empty.ckpt", Data(), [], "not a stylize checkpoint"),
             ("weights.ckpt", good, ["--weights", "random:6"], "other weights"),

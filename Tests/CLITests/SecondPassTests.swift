@@ -231,7 +231,8 @@ final class SecondPassTests: XCTestCase {
 
 extension SecondPassTests {
     /// Reference: a second run starting from the written file (`--init FILE`, same settings, one scale) logs that
-    /// file's loss as its iteration 0; with `--original-colors` the first run's summary must give the same total.
+    /// file's loss as its iteration 0 (with `--original-colors` too: the same targets, and the file's own luminance
+    /// as its start); with `--original-colors` the first run's summary must give the same total.
     func testOriginalColorsLossIsTheWrittenFiles() throws {
         try CLI.requireImages()
         let dir = try CLI.tempDir()
@@ -242,7 +243,7 @@ extension SecondPassTests {
         guard let range = first.stdout.range(of: #"; loss [0-9.e+-]+"#, options: .regularExpression),
               let reported = Double(first.stdout[range].dropFirst("; loss ".count)) else { return XCTFail(first.stdout) }
         let log = dir.appendingPathComponent("again.jsonl")
-        let again = try CLI.run(photo + settings + ["--iterations", "1", "--init", out, "--log", log.path,
+        let again = try CLI.run(photo + settings + ["--iterations", "1", "--init", out, "--original-colors", "--log", log.path,
                                                     "-o", dir.appendingPathComponent("again.png").path])
         XCTAssertEqual(again.status, 0, again.stderr)
         let start = try JSONSerialization.jsonObject(with: Data(try String(contentsOf: log, encoding: .utf8).split(separator: "\n")[0].utf8))
