@@ -20,9 +20,9 @@ final class ExamplesTests: XCTestCase {
         } else if let r = out.range(of: #"--scale-iterations [0-9,]+"#, options: .regularExpression) {
             out.replaceSubrange(r, with: "--scale-iterations 2,2 --scales 32,48")   // one budget per scale
         } else {
-            // A sweep over style_scale=0.5 halves the style image, which at 32 px leaves block5 no pixels (the plan
-            // refuses such a cell): 64 px there.
-            out += line.contains("style_scale=0.5") ? " --size 64" : " --size 32"
+            // A sweep over style_scale=0.5 halves the style image, which at the default preset's coarse scale (half
+            // the size) leaves block5 no pixels below 128 px (the plan refuses such a cell).
+            out += line.contains("style_scale=0.5") ? " --size 128" : " --size 32"
         }
         out += " --weights random:1"
         if command == "transfer" { out += " --iterations 2" }
