@@ -27,6 +27,13 @@ public final class StudioInspector: @unchecked Sendable {   // the network and t
     public let layers: [String]
     /// The blended style Grams at one picture size (the style's size follows the picture's).
     private var styleGrams: (edge: Int, grams: [String: [Float]])?
+    /// The last Gram sheet, when it was drawn and how long that took.
+    private var lastSheet: (image: RGBImage, drawn: Date, seconds: TimeInterval)?
+
+    /// The share of the time automatic refreshes may draw Gram sheets: one is drawn anew only when the last took at
+    /// most this share of the time since it was drawn (a sheet takes about the same time at any picture size, its
+    /// heatmaps being of the Gram matrices, so a small, fast run would otherwise spend a sixth of its time on them).
+    public static let automaticTimeShare = 0.02
 
     /// Feature maps in the grid: the tutorial's 5 rows of 8.
     public static let gridMaps = 40
@@ -51,9 +58,22 @@ public final class StudioInspector: @unchecked Sendable {   // the network and t
     public var featureLayers: [String] { network.architecture.lossLayerNames }
 
     /// The Gram sheet of `picture`: per style layer the style's Gram, the picture's and their difference, one row each.
-    /// - Parameter picture: (H, W, 3) in 0...255.
-    public func gramSheet(of picture: Tensor) throws -> RGBImage {
+    /// - Parameters:
+    ///   - picture: (H, W, 3) in 0...255.
+    ///   - fresh: false for an automatic refresh, which gets the last sheet again while drawing a new one would take
+    ///     more than `automaticTimeShare` of the time.
+    public func gramSheet(of picture: Tensor, fresh: Bool = true) throws -> RGBImage {
         lock.lock(); defer { lock.unlock() }
+        if !fresh, let last = lastSheet, last.seconds > Self.automaticTimeShare * Date().timeIntervalSince(last.drawn) {
+            return last.image
+        }
+        let started = Date()
+        let sheet = try drawSheetLocked(picture)
+        lastSheet = (sheet, Date(), Date().timeIntervalSince(started))
+        return sheet
+    }
+
+    private func drawSheetLocked(_ picture: Tensor) throws -> RGBImage {
         let edge = max(picture.width, picture.height)
         let target = styleGramsLocked(edge: edge)
         let outputs = network.forward(network.weights.preprocessing.apply(picture), outputs: layers)

@@ -194,9 +194,8 @@ function onStep(event) {
   $("factMemory").textContent = mib(event.peak_rss) + (run ? " (planned " + mib(run.memoryBytes) + ")" : "");
   $("status").textContent = "running: step " + r.iteration + ", loss " + num(r.total);
   drawTerms(r);
-  drawCurve();
-  wantImage();
-  if ($("gramAuto").checked && r.iteration - lastGramStep >= Math.max(1, +$("gramEvery").value || 10)) loadGrams();
+  schedulePaint();
+  if ($("gramAuto").checked && r.iteration - lastGramStep >= Math.max(1, +$("gramEvery").value || 10)) loadGrams(true);
 }
 
 function drawTerms(r) {
@@ -241,6 +240,16 @@ function drawCurve() {
 }
 
 // The picture is asked for only when the page can show it: one request at a time, the newest step's.
+// The curve and the picture at most four times a second, the last state always: a small run steps ten times a
+// second, and a page redrawing at every step would take its time from the run on a 2-core machine.
+let lastPaint = 0, paintTimer = null;
+function schedulePaint() {
+  const wait = 250 - (Date.now() - lastPaint);
+  if (wait <= 0) { paint(); return; }
+  if (!paintTimer) paintTimer = setTimeout(() => { paintTimer = null; paint(); }, wait);
+}
+function paint() { lastPaint = Date.now(); drawCurve(); wantImage(); }
+
 function wantImage() {
   imageWanted = true;
   if (imageBusy) return;
@@ -257,10 +266,11 @@ function loadInspect(id, url, counter) {
   img.onerror = () => say(id === "grams" ? "no Gram matrices yet (no run has made a step)" : "no feature maps yet", true);
   img.src = url + (url.includes("?") ? "&" : "?") + "n=" + Date.now();
 }
-function loadGrams() {
+function loadGrams(auto) {
   const last = studio.records[studio.records.length - 1];
   lastGramStep = last ? last.record.iteration : 0;
-  loadInspect("grams", "/api/grams.png", "gramsLoaded");
+  // An automatic refresh may get the last sheet again (the server keeps drawing to a small share of the time).
+  loadInspect("grams", "/api/grams.png" + (auto === true ? "?auto=1" : ""), "gramsLoaded");
 }
 
 // The controls: a slider and a number field for each weight, the style scale and the size, kept in sync. A weight's
@@ -345,7 +355,7 @@ $("saveButton").onclick = () => {
   if (!name) return say("give the preset a name", true);
   call("POST", "/api/preset", { name: name, weights: weights() }).then(a => say("preset saved: " + a.path + " (use --preset " + a.name + ")")).catch(e => say(e.message, true));
 };
-$("gramButton").onclick = loadGrams;
+$("gramButton").onclick = () => loadGrams(false);
 $("featureButton").onclick = () => loadInspect("features", "/api/features.png?layer=" + encodeURIComponent($("featureLayer").value), "featuresLoaded");
 $("startButton").onclick = () => call("POST", "/api/runs", {
   content: $("content").value, style: $("style").value, preset: $("preset").value || null,

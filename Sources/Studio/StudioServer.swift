@@ -99,11 +99,12 @@ public struct StudioServer: Sendable {
             return Response(status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "no-store"],
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
-        router.get("/api/grams.png") { _, _ in
-            try await Self.offload {
+        router.get("/api/grams.png") { request, _ in
+            let auto = request.uri.queryParameters["auto"] == "1"
+            return try await Self.offload {
                 try Self.answer {
                     let (inspector, picture) = try inspectable()
-                    return Self.png(try inspector.gramSheet(of: picture))
+                    return Self.png(try inspector.gramSheet(of: picture, fresh: !auto))
                 }
             }
         }

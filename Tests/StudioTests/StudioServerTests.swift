@@ -307,7 +307,15 @@ final class StudioServerTests: XCTestCase {
         var y = x
         for i in 0..<y.count { y.data[i] = 255 - y.data[i] }
         _ = hub.step(Self.progress(iteration: 2, style: 1), image: y, styleWeight: 0.1)
-        XCTAssertNotEqual(try request("GET", "/api/grams.png").body, grams.body, "the sheet follows the current picture")
+        let fresh = try request("GET", "/api/grams.png")
+        XCTAssertNotEqual(fresh.body, grams.body, "the sheet follows the current picture")
+        // An automatic refresh right after a drawing gets that drawing again (drawing anew would take far more than
+        // the inspector's share of the time since); a new picture shows at the next asked-for or due drawing.
+        var z = y
+        for i in 0..<z.count { z.data[i] = Float((i * 13) % 256) }
+        _ = hub.step(Self.progress(iteration: 3, style: 1), image: z, styleWeight: 0.1)
+        XCTAssertEqual(try request("GET", "/api/grams.png?auto=1").body, fresh.body, "an automatic refresh within the budget")
+        XCTAssertNotEqual(try request("GET", "/api/grams.png").body, fresh.body, "a sheet asked for is drawn anew")
         let features = try request("GET", "/api/features.png?layer=block1_conv1")
         XCTAssertEqual(features.status, 200, features.text)
         XCTAssertEqual(try request("GET", "/api/features.png?layer=block9_conv1").status, 400)
