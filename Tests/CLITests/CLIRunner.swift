@@ -28,6 +28,19 @@ enum CLI {
 
     /// Runs one shell command line (`sh -c`), with the built binary's folder first on PATH, so that `stylize`
     /// in it is the built one.
+    /// The first `count` frames of vtest.avi at `width`x`height`, numbered (`000001.png`, ...), in `dir/in`
+    /// (decoded by ffmpeg); skips the test when the clip or ffmpeg is missing.
+    static func clipFrames(_ count: Int, width: Int, height: Int, in dir: URL) throws -> URL {
+        let clip = root.appendingPathComponent("images/vtest.avi").path
+        guard FileManager.default.fileExists(atPath: clip) else { throw XCTSkip("images/vtest.avi is missing: run scripts/setup") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") else { throw XCTSkip("ffmpeg is missing: run scripts/setup") }
+        let frames = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
+        let r = try shell("ffmpeg -v error -nostdin -i '\(clip)' -frames:v \(count) -vf scale=\(width):\(height) '\(frames.path)/%06d.png'", cwd: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return frames
+    }
+
     static func shell(_ line: String, cwd: URL, env: [String: String] = [:]) throws -> Output {
         var env = env
         env["PATH"] = binary.deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")

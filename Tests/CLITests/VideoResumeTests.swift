@@ -7,17 +7,8 @@ import XCTest
 final class VideoResumeTests: XCTestCase {
     static let frameCount = 4
 
-    /// Four 40x30 frames of vtest.avi, numbered, in a fresh folder.
-    func inputFrames(in dir: URL) throws -> URL {
-        let clip = CLI.root.appendingPathComponent("images/vtest.avi").path
-        guard FileManager.default.fileExists(atPath: clip) else { throw XCTSkip("images/vtest.avi is missing: run scripts/setup") }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") else { throw XCTSkip("ffmpeg is missing: run scripts/setup") }
-        let frames = dir.appendingPathComponent("in")
-        try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
-        let r = try CLI.shell("ffmpeg -v error -nostdin -i '\(clip)' -frames:v \(Self.frameCount) -vf scale=40:30 '\(frames.path)/%06d.png'", cwd: dir)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        return frames
-    }
+    /// Four 40x30 frames of vtest.avi, numbered, in `dir/in`.
+    func inputFrames(in dir: URL) throws -> URL { try CLI.clipFrames(Self.frameCount, width: 40, height: 30, in: dir) }
 
     func args(_ frames: URL, _ out: URL, method: String) -> [String] {
         ["video", "--content", frames.path, "--style", CLI.root.appendingPathComponent("images/starry_night.jpg").path,

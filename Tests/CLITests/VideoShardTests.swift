@@ -9,16 +9,7 @@ final class VideoShardTests: XCTestCase {
     var style: String { CLI.root.appendingPathComponent("images/starry_night.jpg").path }
 
     /// Six 32x24 frames of vtest.avi, numbered, in `dir/in`.
-    func inputFrames(in dir: URL) throws -> URL {
-        let clip = CLI.root.appendingPathComponent("images/vtest.avi").path
-        guard FileManager.default.fileExists(atPath: clip) else { throw XCTSkip("images/vtest.avi is missing: run scripts/setup") }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") else { throw XCTSkip("ffmpeg is missing: run scripts/setup") }
-        let frames = dir.appendingPathComponent("in")
-        try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
-        let r = try CLI.shell("ffmpeg -v error -nostdin -i '\(clip)' -frames:v 6 -vf scale=32:24 '\(frames.path)/%06d.png'", cwd: dir)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        return frames
-    }
+    func inputFrames(in dir: URL) throws -> URL { try CLI.clipFrames(6, width: 32, height: 24, in: dir) }
 
     func records(_ manifest: URL) throws -> [[String: Any]] {
         try String(contentsOf: manifest, encoding: .utf8).split(separator: "\n").map {
