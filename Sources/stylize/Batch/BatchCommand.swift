@@ -88,9 +88,7 @@ struct BatchCommand: ParsableCommand {
         guard !styleFiles.isEmpty else { throw CLIError("give --style FILE[,FILE...]") }
         guard let output else { throw CLIError("give -o OUTDIR, the folder of the outputs and the manifest") }
         try OutputPath.checkFolder(output, option: "-o", why: "a batch writes one image per item and a manifest")
-        if let shard { _ = try BatchShard.parse(shard) }
-        if let n = shardCount, n < 1 { throw CLIError("--shard-count must be at least 1") }
-        if shard != nil && shardCount != nil { throw CLIError("give --shard I/N or --shard-count N, not both") }
+        try Self.checkShardOptions(shard: shard, shardCount: shardCount)
         guard (0...1).contains(frameBlend) else { throw CLIError("--frame-blend must be in 0...1, not \(frameBlend)") }
         for option in transferOptions {
             let name = String(option.split(separator: "=", maxSplits: 1).first ?? "")
@@ -120,6 +118,13 @@ struct BatchCommand: ParsableCommand {
                 throw CLIError("every item would fail: \(error)")
             }
         }
+    }
+
+    /// `--shard I/N` and `--shard-count N` as given (the batch's and the video's): each valid, not both.
+    static func checkShardOptions(shard: String?, shardCount: Int?) throws {
+        if let shard { _ = try BatchShard.parse(shard) }
+        if let n = shardCount, n < 1 { throw CLIError("--shard-count must be at least 1") }
+        if shard != nil && shardCount != nil { throw CLIError("give --shard I/N or --shard-count N, not both") }
     }
 
     /// Every `--style`, each split at its commas.

@@ -104,9 +104,7 @@ struct VideoCommand: ParsableCommand {
         if check && merge { throw CLIError("give --check or --merge, not both") }
         if merge && (shard != nil || shardCount != nil) { throw CLIError("--merge joins every shard's frames; give it without --shard and --shard-count") }
         if !check && !merge { guard style?.isEmpty == false else { throw CLIError("give --style FILE, the painting") } }
-        if let shard { _ = try BatchShard.parse(shard) }
-        if let n = shardCount, n < 1 { throw CLIError("--shard-count must be at least 1") }
-        if shard != nil && shardCount != nil { throw CLIError("give --shard I/N or --shard-count N, not both") }
+        try BatchCommand.checkShardOptions(shard: shard, shardCount: shardCount)
         if let frames, !(1 ... Self.maxFrames).contains(frames) { throw CLIError("--frames must be in 1...\(Self.maxFrames), not \(frames)") }
         if let size, !Preset.sizeRange.contains(size) {
             throw CLIError("--size must be in \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound), not \(size)")
