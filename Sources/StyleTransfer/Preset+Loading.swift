@@ -54,6 +54,15 @@ extension Preset {
             do { try setting.read(value, &p) } catch { throw PresetError(path: path, message: error.message) }
         }
         p.styleLayers.removeAll { $0.weight == 0 }
+        // The regions' style paths are relative to the preset's file, as its author wrote them.
+        if dict["regions"] != nil, let regions = p.regions {
+            let folder = (path as NSString).deletingLastPathComponent
+            p.regions = regions.map { region in
+                var r = region
+                if let style = r.style, !style.hasPrefix("/") { r.style = (folder as NSString).appendingPathComponent(style) }
+                return r
+            }
+        }
         if let problem = p.rangeProblems(name: { "field \"\($0)\"" }).first {
             throw PresetError(path: path, message: problem)
         }

@@ -114,6 +114,32 @@ extension Preset {
                       sweep: .no,
                       read: { v, p throws(PresetSetting.Problem) in p.temporalWeight = try number(v, "temporal_weight") },
                       write: { $0.temporalWeight }),
+        PresetSetting(key: "regions", option: "--region",
+                      help: "A region of --content-mask and its style: COLOR=STYLE[:WEIGHT], COLOR #rrggbb or a name (white, black, red, green, blue, yellow, cyan, magenta, grey, orange, purple), STYLE an image or none; repeatable; a preset holds an object of colours to STYLE[:WEIGHT], its paths relative to its file",
+                      sweep: .no,
+                      read: { v, p throws(PresetSetting.Problem) in
+                          guard let map = v as? [String: Any] else {
+                              throw .init(message: "field \"regions\" must be an object of mask colours to STYLE[:WEIGHT] or \"none\"")
+                          }
+                          var regions: [RegionRequest.Region] = []
+                          for (key, spec) in map.sorted(by: { $0.key < $1.key }) {
+                              guard let color = RegionColor(parsing: key) else {
+                                  throw .init(message: "regions: \"\(key)\" is not a colour (#rrggbb, #rgb or a name such as white)")
+                              }
+                              guard let text = spec as? String, let region = RegionRequest.Region(color: color, spec: text) else {
+                                  throw .init(message: "regions.\(key) must be a string, STYLE[:WEIGHT] or \"none\"")
+                              }
+                              guard !regions.contains(where: { $0.color == color }) else {
+                                  throw .init(message: "regions: \(color) is given twice; give each colour once")
+                              }
+                              guard region.weight.isFinite, region.weight > 0 else {
+                                  throw .init(message: "regions.\(key): the weight must be > 0, not \(region.weight)")
+                              }
+                              regions.append(region)
+                          }
+                          p.regions = regions.isEmpty ? nil : regions
+                      },
+                      write: { p in p.regions.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.color.description, $0.spec) }) } }),
         word("normalization", option: "--normalization",
              help: "How the loss terms are scaled: relative (each term against its target) or gatys (absolute, as in the PyTorch comparison)",
              accepted: "\"relative\" or \"gatys\"", LossNormalization.init(rawValue:), \.normalization, name: \.rawValue),

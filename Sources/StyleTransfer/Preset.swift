@@ -23,7 +23,8 @@ import NeuralCore
 ///   "scale_iterations": [200, 100],   // evaluation budget per scale (one per scale); absent: `iterations` each
 ///   "history": 100,                   // L-BFGS history length, 1...1000
 ///   "normalization": "relative",      // relative (default) | gatys: how the loss terms are scaled (LossNormalization)
-///   "temporal_weight": 1000           // λ_t of a video frame's temporal loss, ≥ 0; absent: TemporalLoss.defaultWeight
+///   "temporal_weight": 1000,          // λ_t of a video frame's temporal loss, ≥ 0; absent: TemporalLoss.defaultWeight
+///   "regions": {"white": "starry_night.jpg", "#000": "none"}   // a style per colour of --content-mask, STYLE[:WEIGHT] or none
 /// }
 /// ```
 public struct Preset: Sendable, Equatable, Codable {
@@ -48,6 +49,9 @@ public struct Preset: Sendable, Equatable, Codable {
     /// λ_t of the temporal loss of a video frame (`stylize video`, TemporalLoss.swift); nil: `TemporalLoss.defaultWeight`.
     /// Optional so that the plans kept in checkpoints written before this field still decode.
     public var temporalWeight: Double?
+    /// A style per colour of a run's `--content-mask` (`RunRequest.regions` when the command line names none); a
+    /// relative style path is relative to the preset's file. Nil: none (and in checkpoints written before the field).
+    public var regions: [RegionRequest.Region]? = nil
 
     /// The evaluation budget of scale `index` of a run with `count` scales.
     public func evaluationBudget(scale index: Int, of count: Int) -> Int {

@@ -11,41 +11,9 @@ extension RunPlan {
     ///   `scales`, a blend that does not match the styles, a layer the network lacks, or an image the pools shrink
     ///   to nothing at a loss layer.
     public init(request: RunRequest, inputs: RunInputs, architecture: VGGArchitecture) throws(RunPlanError) {
-        var problems: [String] = []
-        var p = request.preset
-        var overridden: Set<String> = []
-        func take<T>(_ value: T?, _ key: String, _ apply: (T) -> Void) {
-            if let value { apply(value); overridden.insert(key) }
-        }
-        take(request.contentWeight, "content_weight") { p.contentWeight = $0 }
-        take(request.styleWeight, "style_weight") { p.styleWeight = $0 }
-        take(request.tvWeight, "tv_weight") { p.tvWeight = $0 }
-        take(request.temporalWeight, "temporal_weight") { p.temporalWeight = $0 }
-        take(request.contentLayer, "content_layer") { p.contentLayer = VGGArchitecture.kerasName($0) }
-        take(request.iterations, "iterations") { p.iterations = $0 }
-        take(request.styleScale, "style_scale") { p.styleScale = $0 }
-        take(request.history, "history") { p.history = $0 }
-        take(request.originalColors, "original_colors") { p.originalColors = $0 }
-        take(request.initialization, "init") { p.initialization = $0 }
-        take(request.normalization, "normalization") { p.normalization = $0 }
-        if request.size != nil && request.scales != nil {
-            problems.append("give --size or --scales, not both (the last scale is the output size)")
-        }
-        take(request.scales, "scales") { p.scales = $0; p.size = $0.max() ?? p.size }
-        take(request.size, "size") { p = p.resized(to: $0) }   // the preset's coarse-to-fine schedule, scaled
-        // Per-scale budgets: given ones must match the scales; the preset's are dropped by --iterations or when
-        // the scales changed under them.
-        if request.iterations != nil || p.scaleIterations.count != p.scales.count { p.scaleIterations = [] }
-        take(request.scaleIterations, "scale_iterations") { p.scaleIterations = $0 }
-        var layersFromRequest: Set<String> = []
-        for entry in request.styleLayers {
-            let layer = VGGArchitecture.kerasName(entry.layer)
-            layersFromRequest.insert(layer)
-            p.styleLayers.removeAll { $0.layer == layer }
-            if entry.weight != 0 { p.styleLayers.append(.init(layer: layer, weight: entry.weight)) }
-        }
-        p.styleLayers.sort { Preset.layerOrder($0.layer) < Preset.layerOrder($1.layer) }
-        if !request.styleLayers.isEmpty { overridden.insert("style_layers") }
+        let resolved = request.resolved()
+        var problems = resolved.problems
+        let p = resolved.preset, overridden = resolved.overridden, layersFromRequest = resolved.layersFromRequest
 
         /// "--size" for an overridden field, else "size of preset NAME"; a style layer's weight is
         /// "--style-layer LAYER" when the command line gave it, else "style_layers.LAYER of preset NAME".
@@ -317,5 +285,71 @@ extension RunPlan {
                        outputs: RunOutputs(image: ""),
                        architecture: architecture.name,
                        contentSize: inputs.contentSize, styleSizes: inputs.styleSizes, initializationSize: inputs.initializationSize)
+    }
+}
+
+/// A request's overrides applied to its preset: the effective preset of the plan, before any check.
+public struct ResolvedRequest: Sendable {
+    /// The preset with every override applied.
+    public var preset: Preset
+    /// The preset keys the request overrode (`size`, `style_layers`, ...).
+    public var overridden: Set<String>
+    /// The style layers whose weights the request gave.
+    public var layersFromRequest: Set<String>
+    /// Overrides that contradict each other (`size` with `scales`).
+    public var problems: [String]
+}
+
+extension RunRequest {
+    /// The preset with this request's overrides applied, as the plan takes it; it needs no image, so a batch can
+    /// compare settings before reading any (`settingsText`).
+    public func resolved() -> ResolvedRequest {
+        var problems: [String] = []
+        var p = preset
+        var overridden: Set<String> = []
+        func take<T>(_ value: T?, _ key: String, _ apply: (T) -> Void) {
+            if let value { apply(value); overridden.insert(key) }
+        }
+        take(contentWeight, "content_weight") { p.contentWeight = $0 }
+        take(styleWeight, "style_weight") { p.styleWeight = $0 }
+        take(tvWeight, "tv_weight") { p.tvWeight = $0 }
+        take(temporalWeight, "temporal_weight") { p.temporalWeight = $0 }
+        take(contentLayer, "content_layer") { p.contentLayer = VGGArchitecture.kerasName($0) }
+        take(iterations, "iterations") { p.iterations = $0 }
+        take(styleScale, "style_scale") { p.styleScale = $0 }
+        take(history, "history") { p.history = $0 }
+        take(originalColors, "original_colors") { p.originalColors = $0 }
+        take(initialization, "init") { p.initialization = $0 }
+        take(normalization, "normalization") { p.normalization = $0 }
+        if size != nil && scales != nil {
+            problems.append("give --size or --scales, not both (the last scale is the output size)")
+        }
+        take(scales, "scales") { p.scales = $0; p.size = $0.max() ?? p.size }
+        take(size, "size") { p = p.resized(to: $0) }   // the preset's coarse-to-fine schedule, scaled
+        // Per-scale budgets: given ones must match the scales; the preset's are dropped by --iterations or when
+        // the scales changed under them.
+        if iterations != nil || p.scaleIterations.count != p.scales.count { p.scaleIterations = [] }
+        take(scaleIterations, "scale_iterations") { p.scaleIterations = $0 }
+        var layersFromRequest: Set<String> = []
+        for entry in styleLayers {
+            let layer = VGGArchitecture.kerasName(entry.layer)
+            layersFromRequest.insert(layer)
+            p.styleLayers.removeAll { $0.layer == layer }
+            if entry.weight != 0 { p.styleLayers.append(.init(layer: layer, weight: entry.weight)) }
+        }
+        p.styleLayers.sort { Preset.layerOrder($0.layer) < Preset.layerOrder($1.layer) }
+        if !styleLayers.isEmpty { overridden.insert("style_layers") }
+
+        return ResolvedRequest(preset: p, overridden: overridden, layersFromRequest: layersFromRequest, problems: problems)
+    }
+
+    /// Everything of the request but its file names that decides the picture, in one spelling: the resolved preset
+    /// (so a value given that equals the preset's is the preset's) and the run's switches. Equal texts with equal
+    /// input bytes and weights make the same picture; a batch hashes it to know a rerun's item is unchanged.
+    public var settingsText: String {
+        let match = colorMatch.map { "\($0)" } ?? "none"
+        return "\(resolved().preset) seed \(seed) box \(pixelBox) preconditioned \(preconditioned) history \(historyPrecision) "
+            + "tiling \(tiling) convolution \(convolution) blend \(blend ?? []) colour match \(match) layer groups \(styleLayerGroups) "
+            + "regions \(regions.map { "\($0.contentMask) \($0.regions) \($0.styleMasks.map { [$0.style, $0.mask] }) \($0.feather)" } ?? "none")"
     }
 }

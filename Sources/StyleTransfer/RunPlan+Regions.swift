@@ -6,12 +6,30 @@ import NeuralCore
 /// What a caller asks for: the content mask and each region's colour, style path (nil: none) and weight, the style
 /// images' masks by style path, and the feathering in output pixels.
 public struct RegionRequest: Sendable, Equatable {
-    public struct Region: Sendable, Equatable {
+    public struct Region: Sendable, Equatable, Codable {
         public var color: RegionColor
         public var style: String?
         public var weight: Double
         public init(color: RegionColor, style: String?, weight: Double) {
             (self.color, self.style, self.weight) = (color, style, weight)
+        }
+
+        /// `STYLE[:WEIGHT]` or `none` (as `--region COLOR=...` and a preset's `regions` give it): the weight is the
+        /// part after the last colon when it is a number (a path may hold colons otherwise); nil when empty.
+        public init?(color: RegionColor, spec: String) {
+            var style = spec
+            var weight = 1.0
+            if let colon = style.lastIndex(of: ":"), let w = Double(style[style.index(after: colon)...]) {
+                weight = w
+                style = String(style[..<colon])
+            }
+            guard !style.isEmpty else { return nil }
+            self.init(color: color, style: style == "none" ? nil : style, weight: weight)
+        }
+
+        /// The region's `STYLE[:WEIGHT]` or `none`, as `init(color:spec:)` reads it.
+        public var spec: String {
+            (style ?? "none") + (weight == 1 ? "" : ":\(weight)")
         }
     }
     public var contentMask: String
@@ -63,6 +81,9 @@ extension RegionMap {
         let map = RegionMap(contentMask: request.contentMask,
                             regions: request.regions.map { Region(color: $0.color, style: $0.style.flatMap { styles.firstIndex(of: $0) }, weight: $0.weight) },
                             styleMasks: request.styleMaskFiles(for: styles), feather: request.feather)
+        if request.regions.isEmpty {
+            problems.append("--content-mask needs a --region COLOR=STYLE (or COLOR=none) for each colour of the mask, or a --preset with \"regions\"")
+        }
         var seen: Set<RegionColor> = []
         for region in request.regions {
             if !seen.insert(region.color).inserted { problems.append("--region \(region.color) is given twice; give each colour once") }

@@ -5,16 +5,9 @@ import StyleTransfer
 struct RegionArgument: ExpressibleByArgument {
     var region: RegionRequest.Region
     init?(argument: String) {
-        guard let equals = argument.firstIndex(of: "="), let color = RegionColor(parsing: String(argument[..<equals])) else { return nil }
-        var style = String(argument[argument.index(after: equals)...])
-        var weight = 1.0
-        // A weight is the part after the last colon when it is a number; a path may hold colons otherwise.
-        if let colon = style.lastIndex(of: ":"), let w = Double(style[style.index(after: colon)...]) {
-            weight = w
-            style = String(style[..<colon])
-        }
-        guard !style.isEmpty else { return nil }
-        region = .init(color: color, style: style == "none" ? nil : style, weight: weight)
+        guard let equals = argument.firstIndex(of: "="), let color = RegionColor(parsing: String(argument[..<equals])),
+              let region = RegionRequest.Region(color: color, spec: String(argument[argument.index(after: equals)...])) else { return nil }
+        self.region = region
     }
 }
 
@@ -34,7 +27,7 @@ struct RegionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A PNG of flat colours splitting the output into regions, one per colour (resized to the content); give each colour its style with --region.", valueName: "file"))
     var contentMask: String?
 
-    @Option(name: .long, help: ArgumentHelp("A region of --content-mask and its style: COLOR=STYLE[:WEIGHT], COLOR #rrggbb or a name (white, black, red, green, blue, yellow, cyan, magenta, grey, orange, purple), STYLE an image or none; repeatable.", valueName: "color=style[:weight]"))
+    @Option(name: .long, help: presetHelp("regions", valueName: "color=style[:weight]"))
     var region: [RegionArgument] = []
 
     @Option(name: .long, help: ArgumentHelp("The part of a region's style image its Gram targets come from: STYLE=MASK, MASK grey (white taken, black left out); repeatable.", valueName: "style=mask"))
@@ -47,9 +40,6 @@ struct RegionOptions: ParsableArguments {
         if contentMask == nil, !region.isEmpty || !styleMask.isEmpty || maskFeather != 0 {
             throw CLIError("--region, --style-mask and --mask-feather need --content-mask FILE")
         }
-        if contentMask != nil, region.isEmpty {
-            throw CLIError("--content-mask needs a --region COLOR=STYLE (or COLOR=none) for each colour of the mask")
-        }
     }
 
     /// The regions as a request, nil without a content mask.
@@ -60,7 +50,10 @@ struct RegionOptions: ParsableArguments {
     }
 
     /// The files the regions read, for the run's roles.
-    var reads: [FileRoles.Role] {
-        (contentMask.map { [($0, "--content-mask")] } ?? []) + styleMask.map { ($0.mask, "--style-mask") }
-    }
+    var reads: [FileRoles.Role] { request?.reads ?? [] }
+}
+
+extension RegionRequest {
+    /// The files the regions read (the content mask, the style masks), for the run's roles.
+    var reads: [FileRoles.Role] { [(contentMask, "--content-mask")] + styleMasks.map { ($0.mask, "--style-mask") } }
 }

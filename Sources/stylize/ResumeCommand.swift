@@ -56,7 +56,7 @@ struct ResumeCommand: ParsableCommand {
             reads.append((regions.contentMask, "the run's --content-mask"))
             reads += regions.styleMasks.compactMap { $0 }.map { ($0, "the run's --style-mask") }
         }
-        try PlanRun.roles(plan.outputs, reads: reads).check()
+        try TransferRunner.roles(plan.outputs, reads: reads).check()
 
         var network = NetworkOptions()
         network.weights = weights ?? saved.weightsSpec
@@ -83,7 +83,7 @@ struct ResumeCommand: ParsableCommand {
             Console.error("stylize: the run had \(saved.threads) threads, this machine \(ProcessInfo.processInfo.activeProcessorCount):"
                           + " it continues, but its last bits may differ from an uninterrupted run\n")
         }
-        var run = PlanRun(plan: plan, inputs: inputs, weights: loaded, network: network, quiet: quiet, resume: saved)
+        var run = TransferRunner(plan: plan, inputs: inputs, weights: loaded, network: network, quiet: quiet, resume: saved)
         run.progress = progress
         run.interruptedHint = interruptedHint
         return try run.execute(dryRun: false, fit: false)

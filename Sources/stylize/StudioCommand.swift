@@ -92,7 +92,7 @@ struct StudioWatchOptions: ParsableArguments {
     var studioPort: Int = StudioListenOptions.defaultPort
 
     /// Runs `first` watched by the page, its checkpoint beside the output unless one is named.
-    func watch(_ first: PlanRun, request: RunRequest, preset: Preset, fit: Bool) throws -> StylizeResult? {
+    func watch(_ first: TransferRunner, request: RunRequest, preset: Preset, fit: Bool) throws -> StylizeResult? {
         var run = first
         var request = request
         if run.plan.outputs.checkpoint == nil {

@@ -18,8 +18,8 @@ struct StudioDrive {
     let inspector: (RunPlan, RunInputs, VGGWeights) -> StudioInspector?
 
     /// Runs `first` (already configured), then its continuations.
-    /// - Returns: the last segment's result. - Throws: as `PlanRun.execute`.
-    func run(_ first: PlanRun, request: RunRequest, fit: Bool = false) throws -> StylizeResult? {
+    /// - Returns: the last segment's result. - Throws: as `TransferRunner.execute`.
+    func run(_ first: TransferRunner, request: RunRequest, fit: Bool = false) throws -> StylizeResult? {
         var run = first
         var request = request
         var segment = 0
@@ -60,7 +60,7 @@ struct StudioDrive {
     /// (the picture the page shows), taken to the first scale's size as a finer scale takes the coarser result
     /// (`Stylizer.finerStart`). The start is written beside the output as `OUT-continued.png`, so that a checkpoint
     /// of the new plan names a file it can read again. nil when the run had nothing left to do.
-    func continuation(of run: PlanRun, result: StylizeResult, request: inout RunRequest, settings: StudioSettings) throws -> PlanRun? {
+    func continuation(of run: TransferRunner, result: StylizeResult, request: inout RunRequest, settings: StudioSettings) throws -> TransferRunner? {
         let plan = run.plan
         guard let last = result.history.last else { return nil }
         let index = last.scaleIndex
@@ -98,7 +98,7 @@ struct StudioDrive {
             next = try planned()
         }
         try picture.write(to: start)
-        var continued = PlanRun(plan: next, inputs: inputs, weights: run.weights, network: run.network, quiet: run.quiet)
+        var continued = TransferRunner(plan: next, inputs: inputs, weights: run.weights, network: run.network, quiet: run.quiet)
         continued.progress = run.progress
         continued.tiling = run.tiling
         return continued
@@ -107,7 +107,7 @@ struct StudioDrive {
     /// A continuation runs at least this many evaluations, so that new settings show even when the budget was nearly spent.
     static let minimumContinuation = 20
 
-    func info(_ run: PlanRun, segment: Int) -> StudioRunInfo {
+    func info(_ run: TransferRunner, segment: Int) -> StudioRunInfo {
         let plan = run.plan
         let order = plan.preset.styleLayers.map(\.layer)
         return StudioRunInfo(

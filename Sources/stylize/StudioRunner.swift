@@ -30,7 +30,7 @@ final class StudioRunner: StudioEngine, @unchecked Sendable {   // `state` is a 
     static let outputFolder = "output"
 
     func run(_ job: StudioJob, hub: StudioHub) throws {
-        let prepared: (PlanRun, RunRequest)
+        let prepared: (TransferRunner, RunRequest)
         do { prepared = try prepare(job) } catch {
             hub.runEnded("run \(job.id) (\(job.content), \(job.style)): \(error)", failed: true)
             throw error
@@ -40,7 +40,7 @@ final class StudioRunner: StudioEngine, @unchecked Sendable {   // `state` is a 
 
     /// The plan of a job: its images by name from the folder, its preset, size and evaluations; the image and the
     /// checkpoint in the folder's `output/`.
-    private func prepare(_ job: StudioJob) throws -> (PlanRun, RunRequest) {
+    private func prepare(_ job: StudioJob) throws -> (TransferRunner, RunRequest) {
         guard let folder else { throw StudioError.conflict("this studio watches one transfer and starts none") }
         let content = try folder.image(named: job.content), style = try folder.image(named: job.style)
         let base = try Preset.find(job.preset ?? "default")
@@ -60,7 +60,7 @@ final class StudioRunner: StudioEngine, @unchecked Sendable {   // `state` is a 
             throw CLIError(error.description)
         }
         state.withLock { $0.base = base }
-        return (PlanRun(plan: plan, inputs: inputs, weights: weights, network: network, quiet: false), request)
+        return (TransferRunner(plan: plan, inputs: inputs, weights: weights, network: network, quiet: false), request)
     }
 
     /// The weights, loaded on the first run and kept.

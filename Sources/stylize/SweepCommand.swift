@@ -218,7 +218,7 @@ struct SweepCommand: ParsableCommand {
         let vgg = network.network(weights)
         let presets = try cells.map { try Self.preview(Self.preset(base, axes: axes, cell: $0), size: size, iterations: iterations) }
         for p in presets { try checkLayers(p, architecture: weights.architecture) }
-        // Each cell is a checked plan of its own, run through the same door as a transfer (`PlanRun`).
+        // Each cell is a checked plan of its own, run through the same door as a transfer (`TransferRunner`).
         let plans = try photos.indices.map { k in
             try zip(cells, presets).map { cell, p in
                 do {
@@ -230,7 +230,7 @@ struct SweepCommand: ParsableCommand {
         }
         if dryRun {
             let plans = plans.flatMap { $0 }
-            let calibration = PlanRun.calibration(weights: weights, network: vgg, preset: presets[0], measure: true, again: false,
+            let calibration = TransferRunner.calibration(weights: weights, network: vgg, preset: presets[0], measure: true, again: false,
                                                   progress: ProgressDisplay(quiet: quiet))!
             let seconds = plans.map { $0.estimatedSeconds(calibration, architecture: weights.architecture) }.reduce(0, +)
             let peak = plans.map { $0.memoryEstimate(architecture: weights.architecture, convolution: network.conv).bytes }.max() ?? 0
@@ -252,7 +252,7 @@ struct SweepCommand: ParsableCommand {
                 if interrupt.isRequested { break sweep }
                 let n = pictures.count + 1
                 let started = Date()
-                var run = PlanRun(plan: plan, inputs: inputs[k], weights: weights,
+                var run = TransferRunner(plan: plan, inputs: inputs[k], weights: weights,
                                   network: network, quiet: true)
                 run.writesFiles = false
                 run.sharedNetwork = vgg
@@ -296,7 +296,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     /// A cell's plan: the cell's preset as it stands (no command-line overrides), checked as a transfer's is. The
-    /// sheet's path stands as its image, which a cell never writes (`PlanRun.writesFiles` off).
+    /// sheet's path stands as its image, which a cell never writes (`TransferRunner.writesFiles` off).
     func cellPlan(_ preset: Preset, content: String, inputs: RunInputs, architecture: VGGArchitecture, output: String) throws -> RunPlan {
         var request = RunRequest(preset: preset, content: content, styles: styleFiles, outputs: RunOutputs(image: output))
         request.convolution = network.conv
@@ -355,6 +355,14 @@ struct SweepCommand: ParsableCommand {
         let path = try Self.presetPath(name)
         p.name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         p.description = "\(base.name) with \(Self.label(axes, cell)) (saved by stylize sweep)"
+        if let regions = regions.request.map(\.regions).flatMap({ $0.isEmpty ? nil : $0 }) ?? p.regions {
+            // The regions' styles as absolute paths: the preset reads them relative to its own file.
+            p.regions = regions.map { region in
+                var r = region
+                r.style = r.style.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+                return r
+            }
+        }
         if FileManager.default.fileExists(atPath: path) && !force {
             throw CLIError("\(path): a preset file exists there; give --force to replace it, or another name")
         }

@@ -29,80 +29,14 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Blend weights of the style images, comma-separated (default: equal).")
     var styleBlend: NumberList<Double>?
 
-    @Option(name: .long, help: presetHelp("style_scale"))
-    var styleScale: Double?
-
     @Option(name: [.short, .long], help: "Output image, .png or .jpg, in an existing folder (default: output/CONTENT-STYLE.png, or CONTENT-STYLE-PRESET.png with --preset; output/ is created).")
     var output: String?
-
-    @Option(name: .long, help: presetHelp("size"))
-    var size: Int?
-
-    @Option(name: .long, help: presetHelp("iterations"))
-    var iterations: Int?
 
     @Option(name: .long, help: "Preset name (see `stylize presets`) or path to a preset .json file.")
     var preset: String = "default"
 
-    @Option(name: .long, help: presetHelp("content_weight"))
-    var contentWeight: Double?
-
-    @Option(name: .long, help: presetHelp("style_weight"))
-    var styleWeight: Double?
-
-    @Option(name: .long, help: presetHelp("tv_weight"))
-    var tvWeight: Double?
-
-    @Option(name: .long, help: presetHelp("temporal_weight"))
-    var temporalWeight: Double?
-
-    @Option(name: .long, help: presetHelp("content_layer"))
-    var contentLayer: String?
-
-    @Option(name: .long, help: presetHelp("style_layers", naming: false))
-    var styleLayer: [StyleLayerArgument] = []
-
-    @Option(name: .long, help: ArgumentHelp("The only style layers, LAYER[=WEIGHT],... (weight 1 unless given), e.g. relu1_1,relu2_1=0.5; the preset's others are dropped.", valueName: "layers"))
-    var styleLayers: StyleLayerList?
-
     @Option(name: .long, help: ArgumentHelp("Scale control: the style layers whose Gram targets come from one --style image, STYLE=LAYER,... (repeatable), e.g. a.jpg=relu4_1,relu5_1 --style-layers-of b.jpg=relu1_1,relu2_1,relu3_1 for the coarse layers of one painting and the fine of another; a style not named takes every style layer.", valueName: "style=layers"))
     var styleLayersOf: [StyleLayerGroupArgument] = []
-
-    @Option(name: .customLong("init"), help: presetHelp("init"))
-    var initialization: Initialization?
-
-    @Option(name: .long, help: "Seed of the noise initialisation, a whole number 0...\(UInt64.max).")
-    var seed: UInt64 = 0
-
-    @Flag(name: .long, help: presetHelp("original_colors"))
-    var originalColors = false
-
-    @Option(name: .long, help: ArgumentHelp("Whose colours the result has: style (the paintings'), keep (the photo's: its luminance is optimised under the photo's chroma, as --original-colors), match (the paintings' matched to the photo's mean and covariance before the transfer), match-cholesky.", valueName: "style|keep|match"))
-    var color: ColorMode?
-
-    @Option(name: .long, help: presetHelp("scales"))
-    var scales: NumberList<Int>?
-
-    @Option(name: .long, help: presetHelp("scale_iterations"))
-    var scaleIterations: NumberList<Int>?
-
-    @Option(name: .long, help: presetHelp("history"))
-    var history: Int?
-
-    @Option(name: .long, help: presetHelp("normalization", valueName: "relative|gatys"))
-    var normalization: LossNormalization?
-
-    @Option(name: .long, help: ArgumentHelp("How L-BFGS stores its history: bfloat16 (half the memory) or float32.", valueName: "bfloat16|float32"))
-    var historyPrecision: HistoryPrecision = .bfloat16
-
-    @Option(name: .long, help: ArgumentHelp("Evaluate large scales in tiles of N pixels plus a halo, with the same loss and gradient as whole images and far less memory: auto (tiles where one evaluation and the optimizer would need over \(memoryText(RunPlan.autoTileBytes))), off, or N pixels (at least \(RunPlan.minimumTile)).", valueName: "auto|off|N"))
-    var tile: RunPlan.Tiling = .auto
-
-    @Flag(name: .long, help: "Let the optimizer move pixels outside 0...255 (clamped only when written), for comparisons with unbounded optimizers.")
-    var noBox = false
-
-    @Flag(name: .long, help: "Seed L-BFGS with the identity instead of the image-pyramid preconditioner (slower; for comparisons with other L-BFGS implementations).")
-    var noPreconditioner = false
 
     @Option(name: .long, help: "Write a numbered intermediate image every N steps.")
     var saveEvery: Int?
@@ -116,19 +50,10 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .long, help: "Keep the run's state in this file (written atomically on Ctrl-C, SIGTERM and every --checkpoint-every steps); continue with `stylize resume FILE`.")
     var checkpoint: String?
 
-    @Option(name: .long, help: "Write the --checkpoint every N steps too.")
-    var checkpointEvery: Int?
-
     @Flag(name: .long, help: "Print the plan, the peak memory and the estimated time, and write nothing (the first time on a machine it calibrates for a few seconds).")
     var dryRun = false
 
-    @Flag(name: .long, help: "Measure this machine's speed again for the time estimates and keep the new measure (after a calibration made while the machine was busy).")
-    var recalibrate = false
-
-    @Flag(name: .long, help: "Lower the size until the run fits in the memory available now, and say so.")
-    var fit = false
-
-    @OptionGroup var network: NetworkOptions
+    @OptionGroup(title: "Transfer settings (shared with batch and video)") var settings: TransferSettings
 
     @OptionGroup var studio: StudioWatchOptions
 
@@ -141,36 +66,13 @@ struct TransferCommand: ParsableCommand {
 
     func validate() throws {
         _ = Interrupt.shared   // from the start: a signal while loading stops cleanly too
-        if let list = styleLayer.first(where: \.isList) {
-            throw CLIError("--style-layer \(list.text): --style-layer sets one layer's weight; to use only some"
-                           + " layers, give them to --style-layers (e.g. --style-layers relu1_1,relu2_1=0.5)")
-        }
         try regions.validate()
         guard !styleFiles.isEmpty || regions.contentMask != nil, !styleFiles.contains(where: \.isEmpty) else {
             throw CLIError("--style needs one or more image paths, comma-separated, e.g. a.jpg,b.jpg")
         }
-        if let path = initialization?.path, !path.contains("/"), !path.contains("."), !FileManager.default.fileExists(atPath: path) {
-            throw CLIError("--init \(path): give content, noise (or random), style, or the path of a PNG or JPEG file"
-                           + (path == "image" ? " (neural-style's -init image is --init content)" : ""))
-        }
         try OutputPath.checkFile(outputPath, option: "-o", extensions: ["png", "jpg", "jpeg"])
         if let report { try OutputPath.checkFile(report, option: "--report", extensions: ["html"]) }
         if let checkpoint { try OutputPath.checkFile(checkpoint, option: "--checkpoint", extensions: ["ckpt"]) }
-    }
-
-    /// Every file a run writes (output, report, log, checkpoint, numbered intermediates: `PlanRun.roles`) against
-    /// every file it reads (content, styles, --init, the preset, the weights).
-    func roles() -> FileRoles {
-        var reads: [FileRoles.Role] = [(content, "--content")] + styleFiles.map { ($0, "--style") }
-        if let i = initialization?.path { reads.append((i, "--init")) }
-        reads += regions.reads
-        if let file = Preset.file(of: preset) { reads.append((file, "--preset")) }
-        if let weights = network.weightsPath {
-            reads.append((weights, "--weights"))
-        }
-        var roles = PlanRun.roles(outputs, reads: reads)
-        if output == nil { roles.madeFolders = [defaultOutputFolder] }
-        return roles
     }
 
     /// The folder of the default output, created by the run.
@@ -188,79 +90,130 @@ struct TransferCommand: ParsableCommand {
         let s = styleFiles.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }.joined(separator: "+")
         // A preset part, as in a batch, so that runs with two presets do not write one file.
         let p = preset == "default" ? "" : "-" + URL(fileURLWithPath: preset).deletingPathExtension().lastPathComponent
-        return "\(defaultOutputFolder)/\(c)-\(s)\(p).png"
+        return "\(defaultOutputFolder)/\(c)\(s.isEmpty ? "" : "-" + s)\(p).png"   // no style part: the preset's regions
     }
 
-    var outputs: RunOutputs {
-        RunOutputs(image: outputPath, report: report, log: log, saveEvery: saveEvery, checkpoint: checkpoint,
-                   checkpointEvery: checkpointEvery)
-    }
-
-    /// The flags as a request: the preset and every value given on the command line.
-    func request(preset base: Preset) -> RunRequest {
-        var r = RunRequest(preset: base, content: content, styles: styleFiles, outputs: outputs)
-        r.blend = styleBlend?.values
-        r.seed = seed
-        r.pixelBox = !noBox
-        r.preconditioned = !noPreconditioner
-        r.historyPrecision = historyPrecision
-        r.tiling = tile
-        r.convolution = network.conv
-        r.contentWeight = contentWeight
-        r.styleWeight = styleWeight
-        r.tvWeight = tvWeight
-        r.temporalWeight = temporalWeight
-        r.contentLayer = contentLayer
-        if let only = styleLayers?.entries {
-            let picked = Set(only.map { VGGArchitecture.kerasName($0.layer) })
-            r.styleLayers = base.styleLayers.filter { !picked.contains($0.layer) }.map { .init(layer: $0.layer, weight: 0) } + only
-        }
-        r.styleLayers += styleLayer.map(\.entry)
-        r.styleLayerGroups = styleLayersOf.map(\.group)
-        r.iterations = iterations
-        r.size = size
-        r.scales = scales?.values
-        r.scaleIterations = scaleIterations?.values
-        r.normalization = normalization
-        r.styleScale = styleScale
-        r.history = history
-        r.initialization = initialization
-        r.originalColors = originalColors ? true : nil
-        r.regions = regions.request
-        color?.apply(to: &r)
-        return r
+    /// The command line as one typed transfer.
+    var job: TransferJob {
+        var job = TransferJob(content: content, styles: styleFiles, preset: preset, settings: settings,
+                              outputs: RunOutputs(image: outputPath, report: report, log: log, saveEvery: saveEvery,
+                                                  checkpoint: checkpoint, checkpointEvery: settings.checkpointEvery))
+        job.blend = styleBlend?.values
+        job.styleLayerGroups = styleLayersOf.map(\.group)
+        job.regions = regions.request
+        job.quiet = quiet
+        job.dryRun = dryRun
+        if output == nil { job.madeFolder = defaultOutputFolder }
+        return job
     }
 
     // MARK: - Run
 
-    func run() throws { try perform() }
+    func run() throws { try job.perform(studio: studio) }
+}
 
-    /// The whole transfer; `stylize batch` calls it once per item with its own `progress`. The files are checked
-    /// first (`roles()`), before anything is read.
-    /// - Parameter temporal: a video frame's warped previous result (`stylize video`), at the output size.
+/// One transfer, typed: its files, its preset and the shared settings, from the inputs to the written files (the
+/// files' roles, the images, the weights, the checked plan, then `TransferRunner`). The transfer command makes one
+/// from its options; `stylize batch` one per item (a video frame is one too), with the item's files as fields.
+struct TransferJob {
+    var content: String
+    var styles: [String]
+    /// The preset as given: a name or a .json file (an input of the run).
+    var preset: String
+    var settings: TransferSettings
+    var outputs: RunOutputs
+    /// One weight per style; nil: equal weights.
+    var blend: [Double]? = nil
+    var styleLayerGroups: [StyleLayerGroup] = []
+    var regions: RegionRequest? = nil
+    /// A video frame's start: the previous result at the output size, run at that one scale from it (a coarse scale
+    /// first would start from a shrunk copy and lose its strokes); it replaces the sizes and `--init`.
+    var start: (path: String, edge: Int)? = nil
+    var quiet = false
+    var dryRun = false
+    /// The folder the run creates for its output (the transfer's default `output/`).
+    var madeFolder: String? = nil
+
+    /// The run asked for, on the preset `base` (`Preset.find(preset)`).
+    func request(preset base: Preset) -> RunRequest {
+        var r = RunRequest(preset: base, content: content, styles: styles, outputs: outputs)
+        settings.apply(to: &r)
+        r.blend = blend
+        r.styleLayerGroups = styleLayerGroups
+        r.regions = regions
+        if let start {
+            r.size = nil
+            r.scales = [start.edge]
+            r.initialization = .image(path: start.path)
+        }
+        return r
+    }
+
+    /// The images `request` names, decoded: the content, the styles, an `--init` image, and the regions' masks.
+    func readInputs(_ request: RunRequest) throws -> RunInputs {
+        var inputs = try RunInputs.read(content: content, styles: styles, initialization: request.initialization, using: readImage)
+        if let regions {
+            inputs.contentMask = try readImage(regions.contentMask)
+            inputs.styleMasks = try regions.styleMaskFiles(for: styles).map { try $0.map(readImage) }
+        }
+        return inputs
+    }
+
+    /// Every file a run writes (output, report, log, checkpoint, numbered intermediates: `TransferRunner.roles`)
+    /// against every file it reads (content, styles, --init, masks, the preset, the weights).
+    func roles() -> FileRoles {
+        var reads: [FileRoles.Role] = [(content, "--content")] + styles.map { ($0, "--style") }
+        if let i = start?.path ?? settings.initialization?.path { reads.append((i, "--init")) }
+        reads += regions?.reads ?? []
+        if let file = Preset.file(of: preset) { reads.append((file, "--preset")) }
+        if let weights = settings.network.weightsPath { reads.append((weights, "--weights")) }
+        var roles = TransferRunner.roles(outputs, reads: reads)
+        if let madeFolder { roles.madeFolders = [madeFolder] }
+        return roles
+    }
+
+    /// The whole transfer; the files are checked first (`roles()`), before anything is read.
+    /// - Parameters:
+    ///   - progress: the display to use (a batch's own), nil for a new one.
+    ///   - temporal: a video frame's warped previous result (`stylize video`), at the output size.
+    ///   - studio: `--studio`: the run is watched and steered from a web page.
     /// - Returns: the result (nil for --dry-run); an interrupted run throws `ExitCode` after saving.
     @discardableResult
-    func perform(progress: ProgressDisplay? = nil, interruptedHint: String? = nil, temporal: TemporalTarget? = nil) throws -> StylizeResult? {
+    func perform(progress: ProgressDisplay? = nil, interruptedHint: String? = nil, temporal: TemporalTarget? = nil,
+                 studio: StudioWatchOptions? = nil) throws -> StylizeResult? {
+        let base = try Preset.find(preset)
+        return try withRegions(of: base).perform(base, progress: progress, interruptedHint: interruptedHint, temporal: temporal, studio: studio)
+    }
+
+    /// The job with `base`'s regions when a content mask was given without `--region`: the preset's colours and
+    /// styles, its styles added to the run's.
+    func withRegions(of base: Preset) -> TransferJob {
+        guard var asked = regions, asked.regions.isEmpty, let fromPreset = base.regions else { return self }
+        var job = self
+        asked.regions = fromPreset
+        job.regions = asked
+        job.styles = asked.styleFiles(after: styles)
+        return job
+    }
+
+    private func perform(_ base: Preset, progress: ProgressDisplay?, interruptedHint: String?, temporal: TemporalTarget?,
+                         studio: StudioWatchOptions?) throws -> StylizeResult? {
         try roles().check()
-        let request = request(preset: try Preset.find(preset))
-        var inputs = try RunInputs.read(content: content, styles: styleFiles, initialization: initialization, using: readImage)
+        let request = request(preset: base)
+        var inputs = try readInputs(request)
         inputs.temporal = temporal
-        if let asked = regions.request {
-            inputs.contentMask = try readImage(asked.contentMask)
-            inputs.styleMasks = try asked.styleMaskFiles(for: styleFiles).map { try $0.map(readImage) }
-        }
-        let weights = try network.loadWeights()
+        let weights = try settings.network.loadWeights()
         let plan: RunPlan
         do { plan = try RunPlan(request: request, inputs: inputs, architecture: weights.architecture) } catch {
             throw CLIError(error.description)
         }
-        if output == nil && !dryRun { try OutputPath.makeFolder(defaultOutputFolder) }
-        var run = PlanRun(plan: plan, inputs: inputs, weights: weights, network: network, quiet: quiet)
+        if let madeFolder, !dryRun { try OutputPath.makeFolder(madeFolder) }
+        var run = TransferRunner(plan: plan, inputs: inputs, weights: weights, network: settings.network, quiet: quiet)
         run.progress = progress
-        run.tiling = tile
-        run.recalibrate = recalibrate
+        run.tiling = settings.tile
+        run.recalibrate = settings.recalibrate
         run.interruptedHint = interruptedHint
-        if studio.studio && !dryRun { return try studio.watch(run, request: request, preset: request.preset, fit: fit) }
-        return try run.execute(dryRun: dryRun, fit: fit)
+        if let studio, studio.studio, !dryRun { return try studio.watch(run, request: request, preset: request.preset, fit: settings.fit) }
+        return try run.execute(dryRun: dryRun, fit: settings.fit)
     }
 }

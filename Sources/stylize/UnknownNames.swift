@@ -42,10 +42,10 @@ enum UnknownNames {
             command = named
             rest = args.dropFirst()
         }
-        var names = known(command)
-        if command == BatchCommand.self || command == VideoCommand.self {   // the transfer's options pass through to every item (frame)
-            names.merge(known(TransferCommand.self)) { a, _ in a }
-        }
+        let names = known(command)
+        // A transfer's option that a batch (whose items a video's frames are) sets itself or cannot honour: said why.
+        let refused = command == BatchCommand.self ? BatchCommand.refusedTransferOptions
+            : command == VideoCommand.self ? VideoCommand.refusedTransferOptions : [:]
         var skipValue = false
         for arg in rest {
             if skipValue { skipValue = false; continue }
@@ -55,6 +55,10 @@ enum UnknownNames {
             if let takesValue = names[name] {
                 skipValue = takesValue && !arg.contains("=")
                 continue
+            }
+            if let why = refused[name] {
+                return command == BatchCommand.self ? "\(name) is not a batch option: \(why)"
+                    : "\(name) is not a video option (the frames run as a batch): \(why)"
             }
             if !arg.hasPrefix("--"), arg.count > 2, names["-" + arg] != nil {
                 return "unknown option \(name); stylize's options take two dashes: -\(name)"

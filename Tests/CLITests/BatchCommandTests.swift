@@ -71,6 +71,14 @@ final class BatchCommandTests: XCTestCase {
         // The same options spelled --size=32 are the same plan: nothing runs again.
         let spelled = try CLI.run(args.map { $0 == "--size" ? "--size=32" : $0 }.filter { $0 != "32" })
         XCTAssertTrue(spelled.stdout.contains("batch: 0 done, 2 skipped, 1 failed of 3 items"), spelled.stdout)
+        // The plan hash is of the settings as resolved against the preset, not of their words: the default preset's own
+        // style weight (read from its file) and --tile at its default, given, are the same plan too.
+        let preset = try JSONSerialization.jsonObject(with: Data(contentsOf: CLI.root.appendingPathComponent("Presets/default.json"))) as! [String: Any]
+        let weight = "\(preset["style_weight"] as! Double)"
+        let same = try CLI.run(args + ["--style-weight", weight, "--tile", "auto"])
+        XCTAssertTrue(same.stdout.contains("batch: 0 done, 2 skipped, 1 failed of 3 items"), same.stdout)
+        let other = try CLI.run(args + ["--style-weight", "\(2 * (preset["style_weight"] as! Double))", "--dry-run"])
+        XCTAssertTrue(other.stdout.contains("0 finished earlier (skipped), 2 to compute, 1 failing"), other.stdout)
 
         // A changed setting changes the plan: every item runs again. A removed output is made again.
         let changed = try CLI.run(args.map { $0 == "2" ? "3" : $0 })
@@ -164,8 +172,8 @@ final class BatchCommandTests: XCTestCase {
             (["--content", dir.appendingPathComponent("none").path, "--style", style, "-o", out], "none"),
             (["--content", photos, "--style", style, "-o", out, "--shard", "4/4"], "0...3"),
             (["--content", photos, "--style", style, "-o", out, "--preset", "no-such-preset"] + quick, "no-such-preset"),
-            (["--content", photos, "--style", style, "-o", out, "--content-mask", "docs/region-mask.png", "--region", "red=none"],
-             "--content-mask is not a batch option: regions are for one photo at a time"),
+            (["--content", photos, "--style", style, "-o", out, "--style-blend", "1"],
+             "--style-blend is not a batch option: each style of a batch is a separate item"),
         ]
         for (args, needle) in cases {
             let r = try CLI.run(["batch"] + args)

@@ -30,6 +30,7 @@ final class PresetSettingsTests: XCTestCase {
         full.scales = [256, 512]
         full.scaleIterations = [10, 20]
         full.temporalWeight = 500
+        full.regions = [.init(color: .init(red: 255, green: 255, blue: 255), style: "/a.jpg", weight: 2)]
         let written = Set(full.fileFields.keys)
         let properties = Mirror(reflecting: full).children.compactMap(\.label).filter { $0 != "name" }
         XCTAssertEqual(properties.count, written.count, "properties \(properties.sorted()) against rows \(written.sorted())")
@@ -42,7 +43,7 @@ final class PresetSettingsTests: XCTestCase {
         let wrong: [String: Any] = ["description": 3, "content_weight": "x", "content_layer": 1, "style_layers": [1],
                                     "iterations": 1.5, "size": "big", "style_scale": true, "init": "image",
                                     "original_colors": 1, "scales": "256", "scale_iterations": [1, 2], "history": [],
-                                    "normalization": "none", "temporal_weight": "high"]
+                                    "normalization": "none", "temporal_weight": "high", "regions": ["white"]]
         for (key, value) in wrong {
             XCTAssertThrowsError(try Preset.builtIn.applying([key: value], source: "test.json"), key) { error in
                 let text = "\(error)"

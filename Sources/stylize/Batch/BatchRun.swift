@@ -11,13 +11,9 @@ import StyleTransfer
 /// `.stylize/`, which holds each finished item's record (`NAME.json`, what a rerun compares) and a frame's starting
 /// image while it runs.
 final class BatchRun {
-    let command: BatchCommand
+    let job: BatchJob
     let folder: String
     let stateFolder: String
-    /// The transfer options of every item (without `--dry-run`, which is the batch's: see `dryRun`).
-    let transferOptions: [String]
-    /// `--dry-run` among the transfer options: plan the batch, compute nothing.
-    let isDryRun: Bool
     let quiet: Bool
     /// Every item of the batch (all shards), in order.
     private(set) var all: [BatchItem] = []
@@ -42,13 +38,11 @@ final class BatchRun {
         var output: String
     }
 
-    init(command: BatchCommand) {
-        self.command = command
-        folder = command.output!
+    init(job: BatchJob) {
+        self.job = job
+        folder = job.folder
         stateFolder = (folder as NSString).appendingPathComponent(".stylize")
-        transferOptions = command.transferOptions.filter { $0 != "--dry-run" }
-        isDryRun = command.transferOptions.contains("--dry-run")
-        quiet = command.quiet
+        quiet = job.quiet
     }
 
     func path(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
@@ -61,27 +55,30 @@ final class BatchRun {
 
     func run() throws {
         let interrupt = Interrupt.shared
-        let found = try BatchContents.expand(command.content!)
+        let found = try BatchContents.expand(job.content)
         let earlier = earlierOutputs(found)
         let contents = found.filter { !earlier.contains($0) }
         guard !contents.isEmpty else {
-            throw CLIError("\(command.content!): --content names only outputs of this batch (\(found.count)); give the photos to style")
+            throw CLIError("\(job.content): --content names only outputs of this batch (\(found.count)); give the photos to style")
         }
-        all = try BatchItems.make(contents: contents, styles: command.styleFiles, presets: command.presets, frames: command.frames)
+        all = try BatchItems.make(contents: contents, styles: job.itemStyles, presets: job.presets, frames: job.frames)
+        try job.checkMasks(contents)
         try BatchItems.checkOutputs(all, folder: folder) { item in
             var inputs: [BatchItems.Input] = [(item.content, "--content"), (item.style, "--style")]
             if let preset = item.preset, let file = Preset.file(of: preset) { inputs.append((file, "--preset")) }
+            if let regions = self.job.regions(for: item.content) {
+                inputs += regions.reads.map { ($0.path, $0.option) } + regions.styleFiles(after: []).map { ($0, "--region") }
+            }
             return inputs
         }
-        let (shard, source) = try command.resolvedShard()
+        let (shard, source) = (job.shard, job.shardSource)
         let items = chunked ? Array(all[shard.chunk(count: all.count)]) : shard.items(all)
-        let fingerprints = try BatchPlanFingerprints(transferOptions: transferOptions, presets: command.presets,
-                                                     frameBlend: command.frames ? command.frameBlend : nil,
+        let fingerprints = try BatchPlanFingerprints(job: job,
                                                      flow: flowStart?.description)
-        if isDryRun { return try dryRun(items, fingerprints: fingerprints, shard: shard) }
+        if job.dryRun { return try dryRun(items, fingerprints: fingerprints, shard: shard) }
         try OutputPath.makeFolder(folder)
         try OutputPath.makeFolder(stateFolder)
-        if command.report { try OutputPath.makeFolder(path("reports")) }
+        if job.report { try OutputPath.makeFolder(path("reports")) }
         let display = ProgressDisplay(quiet: quiet)
         let progress = BatchProgress(total: items.count)
         display.header = { progress.line(current: $0) }
@@ -100,7 +97,7 @@ final class BatchRun {
             if interrupt.isRequested { stopStatus = interrupt.exitStatus; break }
             let output = item.output
             var record = BatchRecord(item: item, of: all.count, output: output, plan: "", status: .failed, shard: shard)
-            if command.frames { record.frame = item.position }
+            if job.frames { record.frame = item.position }
             let started = Date()
             do {
                 let plan = try fingerprints.plan(item, previous: item.position > 0 ? previousPlan[item.chain] : nil)
@@ -128,10 +125,10 @@ final class BatchRun {
                     record.loss = result.terms.total
                     record.styleLoss = result.terms.style
                     record.seconds = Date().timeIntervalSince(started)
-                    if command.report { record.report = reportName(item) }
+                    if job.report { record.report = reportName(item) }
                     try StagedFile.write(Array((record.jsonLine() + "\n").utf8), to: statePath(item))
                 }
-                if command.frames, item.position > 0 { record.flicker = flicker(item) }
+                if job.frames, item.position > 0 { record.flicker = flicker(item) }
             } catch let exit as ExitCode where interrupt.isRequested {
                 record.status = .interrupted
                 record.error = "stopped by a signal; rerun the batch to compute it"
@@ -163,7 +160,7 @@ final class BatchRun {
         }
         try StagedFile.write(Array(BatchManifest.text(records).utf8), to: manifest)
         self.records = records
-        if command.report && shard.count == 1 {
+        if job.report && shard.count == 1 {
             try BatchIndex.write(records: records, folder: folder)
         }
         let notStarted = items.count - records.count
@@ -171,7 +168,7 @@ final class BatchRun {
         if progress.interrupted > 0 { summary += ", \(progress.interrupted) interrupted" }
         summary += " of \(counted(items.count, "item"))" + (shard.count > 1 ? " (shard \(shard))" : "")
         if notStarted > 0 { summary += ", \(notStarted) not started" }
-        if command.frames, let f = meanFlicker(records) { summary += String(format: "; flicker %.2f", f) }
+        if job.frames, let f = meanFlicker(records) { summary += String(format: "; flicker %.2f", f) }
         summary += "; manifest \(manifest)"
         Console.output(summary + "\n")
         if let stopStatus { throw ExitCode(stopStatus) }
@@ -211,7 +208,7 @@ final class BatchRun {
               let data = FileManager.default.contents(atPath: statePath(item)),
               let record = try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: statePath(item)).first,
               record.plan == plan, record.status == .done else { return nil }
-        if command.report, record.report.map({ !FileManager.default.fileExists(atPath: path($0)) }) ?? true { return nil }
+        if job.report, record.report.map({ !FileManager.default.fileExists(atPath: path($0)) }) ?? true { return nil }
         return record
     }
 
@@ -241,25 +238,31 @@ final class BatchRun {
             }
         }
         let start = try frameStart(item)
-        let transfer = try TransferCommand.parse(arguments(item, output: output, start: start.map { ($0.path, $0.edge) }))
+        var transfer = itemJob(item, output: output)
+        transfer.start = start.map { ($0.path, $0.edge) }
         guard let result = try transfer.perform(progress: display, interruptedHint: interruptedHint(item), temporal: start?.temporal) else {
             throw CLIError("--dry-run computes nothing")
         }
         return result
     }
 
-    /// The transfer's arguments for an item; `start`: a frame's starting image and its longest edge (`frameStart`).
-    func arguments(_ item: BatchItem, output: String, start: (path: String, edge: Int)?) -> [String] {
-        var args = ["--content", item.content, "--style", item.style, "-o", path(output), "--checkpoint", checkpointPath(item)]
-        if let preset = item.preset { args += ["--preset", preset] }
-        if command.report { args += ["--report", path(reportName(item))] }
-        if quiet { args.append("--quiet") }
-        if let (start, edge) = start {
-            // The previous result is already at the output size: one scale there, from it (a coarse scale first would
-            // start from a shrunk copy and lose its strokes). The last --init counts.
-            return args + BatchRun.removingSizes(transferOptions) + ["--scales", "\(edge)", "--init", start]
-        }
-        return args + transferOptions
+    /// What an item writes besides its picture: its report with `--report`, and its checkpoint in `.stylize/`.
+    static func itemOutputs(folder: String, name: String, output: String? = nil, report: Bool, checkpointEvery: Int?) -> RunOutputs {
+        func path(_ p: String) -> String { (folder as NSString).appendingPathComponent(p) }
+        return RunOutputs(image: path(output ?? name + ".png"), report: report ? path("reports/\(name).html") : nil,
+                          checkpoint: path(".stylize/\(name).ckpt"), checkpointEvery: checkpointEvery)
+    }
+
+    /// An item as a transfer: its files as fields, the batch's settings.
+    func itemJob(_ item: BatchItem, output: String) -> TransferJob {
+        let regions = job.regions(for: item.content)
+        var transfer = TransferJob(content: item.content, styles: regions?.styleFiles(after: []) ?? [item.style],
+                                   preset: item.preset ?? "default", settings: job.settings,
+                                   outputs: BatchRun.itemOutputs(folder: folder, name: item.name, output: output, report: job.report,
+                                                                 checkpointEvery: job.settings.checkpointEvery))
+        transfer.regions = regions
+        transfer.quiet = quiet
+        return transfer
     }
 
     /// `--dry-run`: the plan of every item this shard would compute (an item finished earlier with the same plan
@@ -279,26 +282,26 @@ final class BatchRun {
             }
             chainComputed.insert(item.chain)
             do {
-                var transfer = try TransferCommand.parse(arguments(item, output: item.output, start: nil))
-                let inputs = try RunInputs.read(content: transfer.content, styles: transfer.styleFiles,
-                                                initialization: transfer.initialization, using: readImage)
+                let transfer = itemJob(item, output: item.output)
+                let preset = try Preset.find(transfer.preset)
+                let inputs = try transfer.readInputs(transfer.request(preset: preset))
                 if loaded == nil {
-                    let weights = try transfer.network.loadWeights()
-                    let vgg = transfer.network.network(weights)
-                    let preset = try Preset.find(transfer.preset)
-                    let calibration = PlanRun.calibration(weights: weights, network: vgg, preset: preset, measure: true, again: false,
-                                                          progress: ProgressDisplay(quiet: quiet))!
+                    let weights = try job.settings.network.loadWeights()
+                    let vgg = job.settings.network.network(weights)
+                    let calibration = TransferRunner.calibration(weights: weights, network: vgg, preset: preset, measure: true, again: false,
+                                                                 progress: ProgressDisplay(quiet: quiet))!
                     loaded = (weights, vgg, calibration)
                 }
                 let architecture = loaded!.weights.architecture
-                var plan = try RunPlan(request: transfer.request(preset: try Preset.find(transfer.preset)), inputs: inputs, architecture: architecture)
-                if command.frames, command.frameBlend > 0, item.position > 0 {
-                    let edge = max(plan.outputSize.width, plan.outputSize.height)
-                    transfer = try TransferCommand.parse(arguments(item, output: item.output, start: ("", edge)).dropLast(2).map { $0 })
-                    plan = try RunPlan(request: transfer.request(preset: try Preset.find(transfer.preset)), inputs: inputs, architecture: architecture)
+                var request = transfer.request(preset: preset)
+                if job.frames, job.frameBlend > 0, item.position > 0 {
+                    // A chained frame runs as `frameStart` makes it: one scale at the output size.
+                    let edge = try RunPlan(request: request, inputs: inputs, architecture: architecture).outputSize
+                    (request.size, request.scales) = (nil, [max(edge.width, edge.height)])
                 }
+                let plan = try RunPlan(request: request, inputs: inputs, architecture: architecture)
                 let time = plan.estimatedSeconds(loaded!.calibration, architecture: architecture)
-                let bytes = plan.memoryEstimate(architecture: architecture, convolution: transfer.network.conv).bytes
+                let bytes = plan.memoryEstimate(architecture: architecture, convolution: job.settings.network.conv).bytes
                 seconds += time
                 peak = max(peak, bytes)
                 lines.append("  \(item.output): \(plan.outputSize), about \(durationText(time)), \(memoryText(bytes))")
@@ -323,7 +326,7 @@ final class BatchRun {
     /// `.stylize/`, its longest edge and, by flow, the temporal target (nil for the first frame, or when the previous
     /// frame has no output).
     func frameStart(_ item: BatchItem) throws -> (path: String, edge: Int, temporal: TemporalTarget?)? {
-        guard command.frames, command.frameBlend > 0 || flowStart != nil, let previous = previousFrame(item),
+        guard job.frames, job.frameBlend > 0 || flowStart != nil, let previous = previousFrame(item),
               FileManager.default.fileExists(atPath: previous.output) else { return nil }
         if let flowStart {
             let made = try flowStart.make(item, previous)
@@ -331,7 +334,7 @@ final class BatchRun {
             return (startPath(item), max(made.start.width, made.start.height), made.temporal)
         }
         let start = FrameSequence.start(previous: try RGBImage(contentsOf: previous.output),
-                                        frame: try RGBImage(contentsOf: item.content), weight: command.frameBlend)
+                                        frame: try RGBImage(contentsOf: item.content), weight: job.frameBlend)
         try start.write(to: startPath(item))
         return (startPath(item), max(start.width, start.height), nil)
     }
@@ -339,18 +342,6 @@ final class BatchRun {
     /// What an interrupted item's summary says: where its picture so far is, and that a rerun continues it.
     func interruptedHint(_ item: BatchItem) -> String {
         "the best image so far is kept in \(partialPath(item)); rerun the batch to continue the item"
-    }
-
-    /// Transfer options without `--size` and `--scales` (and their values).
-    static func removingSizes(_ options: [String]) -> [String] {
-        var kept: [String] = [], skipValue = false
-        for option in options {
-            if skipValue { skipValue = false; continue }
-            if option == "--size" || option == "--scales" { skipValue = true; continue }
-            if option.hasPrefix("--size=") || option.hasPrefix("--scales=") { continue }
-            kept.append(option)
-        }
-        return kept
     }
 
     /// The frame before `item` in its sequence, or nil for a first frame.

@@ -31,8 +31,8 @@ struct VideoCommand: ParsableCommand {
         frames; the output is a video file (.mp4, .mkv or .mov, H.264 at the source's
         frame rate) or a folder. A video output keeps its frames in OUT.frames/ (a
         folder output holds them itself) with a batch manifest: Ctrl-C keeps every
-        finished frame and a rerun resumes at the next one. Every other option is a
-        `stylize transfer` option applied to each frame.
+        finished frame and a rerun resumes at the next one. The transfer settings
+        (below) apply to each frame.
           stylize video --content images/vtest.avi --style images/starry_night.jpg \\
                         --size 256 --frames 48 -o vtest-starry.mp4
           stylize video --check --content images/vtest.avi -o vtest-starry.mp4
@@ -63,9 +63,6 @@ struct VideoCommand: ParsableCommand {
     @Option(name: .long, help: "Style only the first N frames.")
     var frames: Int?
 
-    @Option(name: .long, help: "Longest edge of the frames in pixels (the clip is decoded at this size).")
-    var size: Int?
-
     @Option(name: .long, help: "Frame rate of a clip made from a folder of frames (a video's own rate is kept).")
     var frameRate: Double = 25
 
@@ -75,11 +72,7 @@ struct VideoCommand: ParsableCommand {
     @Flag(name: .long, help: "Measure a styled clip instead: the warping error (Lai et al.) and the flicker of static regions, per frame pair and in all.")
     var check = false
 
-    @Option(name: .long, help: "Style chunk I of N (0-based), e.g. 0/4: N tasks with I = 0...N-1 style contiguous chunks of the frames, joined by --merge.")
-    var shard: String?
-
-    @Option(name: .long, help: "Task count for an index taken from JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID.")
-    var shardCount: Int?
+    @OptionGroup var shards: ShardOptions
 
     @Flag(name: .long, help: "Join the chunks that --shard styled: check that every frame is there and encode the video output.")
     var merge = false
@@ -87,10 +80,14 @@ struct VideoCommand: ParsableCommand {
     @Flag(name: .long, help: "Print only each frame's summary and the clip's.")
     var quiet = false
 
-    @Argument(parsing: .allUnrecognized, help: ArgumentHelp(
-        "Options of `stylize transfer` (--iterations, --temporal-weight, --weights, ...) applied to every frame.",
-        valueName: "transfer-options"))
-    var transferOptions: [String] = []
+    @OptionGroup(title: "Transfer settings, for every frame (--size is the frames' longest edge: the clip is decoded at it)")
+    var settings: TransferSettings
+
+    /// Options of `stylize transfer` a clip's frames cannot take, with why (`UnknownNames` says it when one is given).
+    static let refusedTransferOptions = BatchCommand.refusedTransferOptions.merging(
+        ["--content-mask", "--region", "--style-mask", "--mask-feather"].map {
+            ($0, "regions are not applied to a clip; style its frames with stylize batch --frames --content-mask")
+        }) { a, _ in a }
 
     /// Extensions of a video output.
     static let videoExtensions = ["mp4", "mkv", "mov"]
@@ -102,11 +99,10 @@ struct VideoCommand: ParsableCommand {
         guard let content, !content.isEmpty else { throw CLIError("give --content CLIP|FOLDER") }
         guard let output, !output.isEmpty else { throw CLIError("give -o OUT.mp4|FOLDER") }
         if check && merge { throw CLIError("give --check or --merge, not both") }
-        if merge && (shard != nil || shardCount != nil) { throw CLIError("--merge joins every shard's frames; give it without --shard and --shard-count") }
+        if merge && shards.isGiven { throw CLIError("--merge joins every shard's frames; give it without --shard and --shard-count") }
         if !check && !merge { guard style?.isEmpty == false else { throw CLIError("give --style FILE, the painting") } }
-        try BatchCommand.checkShardOptions(shard: shard, shardCount: shardCount)
         if let frames, !(1 ... Self.maxFrames).contains(frames) { throw CLIError("--frames must be in 1...\(Self.maxFrames), not \(frames)") }
-        if let size, !Preset.sizeRange.contains(size) {
+        if let size = settings.size, !Preset.sizeRange.contains(size) {
             throw CLIError("--size must be in \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound), not \(size)")
         }
         guard (0 ... 1).contains(frameBlend) else { throw CLIError("--frame-blend must be in 0...1, not \(frameBlend)") }
@@ -128,12 +124,6 @@ struct VideoCommand: ParsableCommand {
                 throw CLIError("\(output): -o is the folder of the input frames; give another folder")
             }
         }
-        for option in transferOptions {
-            let name = String(option.split(separator: "=", maxSplits: 1).first ?? "")
-            if ["--size", "--preset", "--frames", "--frame-blend"].contains(name) {
-                throw CLIError("\(name) is given before the transfer options, once")
-            }
-        }
     }
 
     /// Whether `-o` names a video file (else a folder of frames).
@@ -153,14 +143,13 @@ struct VideoCommand: ParsableCommand {
         })
     }
 
-    /// The arguments of the `stylize batch --frames` run of `content` (a list of frames) into `output`.
-    func batchArguments(content: String, output: String, frameBlend: Double) -> [String] {
-        var args = ["--content", content, "--style", style!, "-o", output, "--frames", "--frame-blend", "\(frameBlend)"]
-        if let preset { args += ["--preset", preset] }
-        if quiet { args.append("--quiet") }
-        args += transferOptions
-        if let size { args += ["--size", "\(size)"] }
-        return args
+    /// The `stylize batch --frames` run of `content` (a list of frames) into `output`, as a whole batch.
+    func batchJob(content: String, output: String, frameBlend: Double) -> BatchJob {
+        var job = BatchJob(content: content, styles: [style!], presets: [preset], folder: output, settings: settings)
+        job.frames = true
+        job.frameBlend = frameBlend
+        job.quiet = quiet
+        return job
     }
 
     /// Where the styled frames and the batch's records go: the output folder, or `OUT.frames/` beside a video.
@@ -170,7 +159,7 @@ struct VideoCommand: ParsableCommand {
     }
 
     func run() throws {
-        let source = try VideoSource(path: content!, workFolder: workFolder, limit: frames, size: size,
+        let source = try VideoSource(path: content!, workFolder: workFolder, limit: frames, size: settings.size,
                                      folderFrameRate: frameRate, quiet: quiet)
         if check {
             try VideoCheck(source: source, workFolder: workFolder, flow: flow, quiet: quiet).run()
@@ -187,16 +176,12 @@ struct VideoCommand: ParsableCommand {
             return
         }
         let frameList = source.listPath
-        var args = batchArguments(content: frameList, output: workFolder, frameBlend: method == .independent ? 0 : frameBlend)
-        if let shard { args += ["--shard", shard] }
-        if let shardCount { args += ["--shard-count", "\(shardCount)"] }
-        let batch: BatchCommand
-        do { batch = try BatchCommand.parse(args) } catch {
-            throw CLIError(TransferCommand.message(for: error).replacingOccurrences(of: "\n", with: " "))
-        }
-        let (part, _) = try batch.resolvedShard()
+        var job = batchJob(content: frameList, output: workFolder, frameBlend: method == .independent ? 0 : frameBlend)
+        let (part, _) = try shards.resolve()
+        job.shard = part
+        try job.checkEveryItem()
         _ = try source.prepare()
-        let run = BatchRun(command: batch)
+        let run = BatchRun(job: job)
         run.chunked = true
         let timing = VideoTiming(folder: workFolder, shard: part)
         if method == .flow { run.flowStart = flowStart(timing: timing) }
@@ -204,8 +189,8 @@ struct VideoCommand: ParsableCommand {
         defer { timing.save() }
         if part.count > 1 {
             run.leadIn = try VideoShard.leadIn(shard: part, frames: try BatchContents.expand(frameList), method: method,
-                                               workFolder: workFolder, batchArguments: { content, output in
-                batchArguments(content: content, output: output, frameBlend: method == .independent ? 0 : frameBlend)
+                                               workFolder: workFolder, batchJob: { content, output in
+                batchJob(content: content, output: output, frameBlend: method == .independent ? 0 : frameBlend)
             }, configure: { leadIn in
                 if method == .flow { leadIn.flowStart = flowStart(timing: nil) }
             })

@@ -23,7 +23,7 @@ enum VideoShard {
     /// - Parameter configure: sets the lead-in batch up as the clip's own (the flow start, for `--method flow`).
     /// - Returns: nil for the first shard, a shard without frames, or `--method independent` (nothing to start from).
     static func leadIn(shard: BatchShard, frames: [String], method: VideoMethod, workFolder: String,
-                       batchArguments: (_ content: String, _ output: String) -> [String],
+                       batchJob: (_ content: String, _ output: String) -> BatchJob,
                        configure: (BatchRun) -> Void) throws -> (frame: BatchRun.PreviousFrame, plan: String)? {
         let chunk = shard.chunk(count: frames.count)
         guard chunk.lowerBound > 0, !chunk.isEmpty, method != .independent else { return nil }
@@ -35,11 +35,7 @@ enum VideoShard {
         try OutputPath.makeFolder(stateFolder)
         try StagedFile.write(Array(Set([frames[0], frame]).sorted().map { $0 + "\n" }.joined().utf8), to: list)
         // The whole batch (not this process's shard of it): the clip's first frame, then the lead-in.
-        let batch: BatchCommand
-        do { batch = try BatchCommand.parse(batchArguments(list, folder) + ["--shard", "0/1"]) } catch {
-            throw CLIError(TransferCommand.message(for: error).replacingOccurrences(of: "\n", with: " "))
-        }
-        let run = BatchRun(command: batch)
+        let run = BatchRun(job: batchJob(list, folder))
         configure(run)
         try run.run()
         guard let item = run.all.last, let record = run.records.last, record.index == item.index else {

@@ -9,7 +9,7 @@ import StyleTransfer
 /// progress display, the log, intermediates, checkpoints, the output image and the report. The one door into a
 /// run: `transfer`, `resume`, batch and video items, the studio and the sweep's cells (`writesFiles` off) all
 /// come through it, with a plan built by `RunPlan(request:inputs:architecture:)`.
-struct PlanRun {
+struct TransferRunner {
     var plan: RunPlan
     let inputs: RunInputs
     let weights: VGGWeights
@@ -62,7 +62,7 @@ struct PlanRun {
     func checkIntermediateNames() throws {
         guard let n = plan.outputs.saveEvery else { return }
         let steps = plan.scales.map(\.evaluations).reduce(0, +)
-        let longest = PlanRun.intermediatePath(plan.outputs.image, scale: plan.scales.count - 1, of: plan.scales.count, iteration: steps)
+        let longest = TransferRunner.intermediatePath(plan.outputs.image, scale: plan.scales.count - 1, of: plan.scales.count, iteration: steps)
         do { try WriteTarget.check(longest) } catch {
             throw CLIError("\(error) (--save-every \(n) writes names like this one)")
         }
@@ -93,7 +93,7 @@ struct PlanRun {
         }
         let weightsFingerprint = Fingerprint.of(weights)
         let vgg = sharedNetwork ?? network.network(weights)
-        let calibration = PlanRun.calibration(weights: weights, network: vgg, preset: plan.preset, measure: dryRun || recalibrate,
+        let calibration = TransferRunner.calibration(weights: weights, network: vgg, preset: plan.preset, measure: dryRun || recalibrate,
                                               again: recalibrate, progress: progress)
         if dryRun {
             printDryRun(memory: memory, available: available, seconds: plan.estimatedSeconds(calibration!, architecture: architecture))
@@ -131,7 +131,7 @@ struct PlanRun {
             progress.step(p)
             logger?.write(p)
             if let n = outputs.saveEvery, p.iteration > 0, p.iteration % n == 0 {
-                let name = PlanRun.intermediatePath(out, scale: p.scaleIndex, of: p.scaleCount, iteration: p.iteration)
+                let name = TransferRunner.intermediatePath(out, scale: p.scaleIndex, of: p.scaleCount, iteration: p.iteration)
                 let picture = stylizer.outputImage(x)
                 // An intermediate is a by-product: one that cannot be written is reported and the run goes on to its result.
                 do { try picture.write(to: name) } catch { progress.warning("stylize: warning: \(error); the run goes on") }
