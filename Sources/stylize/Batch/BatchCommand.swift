@@ -11,11 +11,11 @@ struct BatchCommand: ParsableCommand {
         abstract: "Style many images: every content × style × preset into one folder; reruns skip finished items.",
         discussion: """
         Each item is written to OUTDIR/CONTENT-STYLE[-PRESET].png (the preset part
-        when --preset is given) and gets a line in OUTDIR/manifest.jsonl. Every other
-        transfer setting (below) applies to each item. A rerun skips
-        the items whose output exists and was made with the same inputs and settings;
-        a failing item is recorded and the batch goes on (exit status 1). --dry-run
-        prints each item's plan, the whole batch's time and its peak memory.
+        when --preset is given) and gets a line in OUTDIR/manifest.jsonl. The transfer
+        settings (below) apply to each item. A rerun skips the items whose output
+        exists and was made with the same inputs and settings; a failing item is
+        recorded and the batch goes on (exit status 1). --dry-run prints each item's
+        plan, the whole batch's time and its peak memory.
           stylize batch --content 'images/bu*.jpg' --size 256 -o styled/ \\
                         --style images/starry_night.jpg,images/baboon.jpg
         With --content-mask and --region the regions name the styles, and each photo
