@@ -49,6 +49,14 @@ public struct RegionRequest: Sendable, Equatable {
             && a.styleMasks.map(\.style) == b.styleMasks.map(\.style) && a.styleMasks.map(\.mask) == b.styleMasks.map(\.mask)
     }
 
+    /// The request with `preset`'s regions when it names none (a content mask given without `--region`), else as it is.
+    public func filled(from preset: Preset) -> RegionRequest {
+        guard regions.isEmpty, let fromPreset = preset.regions else { return self }
+        var filled = self
+        filled.regions = fromPreset
+        return filled
+    }
+
     /// `styles` followed by the regions' styles not among them, in order: the run's style images.
     public func styleFiles(after styles: [String]) -> [String] {
         var files = styles

@@ -188,11 +188,10 @@ struct TransferJob {
     /// The job with `base`'s regions when a content mask was given without `--region`: the preset's colours and
     /// styles, its styles added to the run's.
     func withRegions(of base: Preset) -> TransferJob {
-        guard var asked = regions, asked.regions.isEmpty, let fromPreset = base.regions else { return self }
+        guard let asked = regions, asked.regions.isEmpty else { return self }
         var job = self
-        asked.regions = fromPreset
-        job.regions = asked
-        job.styles = asked.styleFiles(after: styles)
+        job.regions = asked.filled(from: base)
+        job.styles = job.regions!.styleFiles(after: styles)
         return job
     }
 

@@ -117,18 +117,15 @@ struct BatchCommand: ParsableCommand {
         job.quiet = quiet
         job.dryRun = dryRun
         job.regions = regions.request
-        if var asked = job.regions {
-            if asked.regions.isEmpty {
-                // No --region: the preset's regions, one map for every item.
-                let maps = try presets.map { try Preset.find($0 ?? "default").regions }
-                guard let first = maps.first ?? nil, maps.allSatisfy({ $0 == first }) else {
-                    throw CLIError("--content-mask needs --region COLOR=STYLE for each colour of the masks"
-                                   + (maps.count > 1 ? " (the presets' regions differ)" : ", or a --preset with \"regions\""))
-                }
-                asked.regions = first
-                job.regions = asked
+        if let asked = job.regions {
+            // No --region: the presets' regions, one map for every item.
+            let filled = try presets.map { asked.filled(from: try Preset.find($0 ?? "default")) }
+            guard let first = filled.first, !first.regions.isEmpty, filled.allSatisfy({ $0 == first }) else {
+                throw CLIError("--content-mask needs --region COLOR=STYLE for each colour of the masks"
+                               + (filled.count > 1 ? " (the presets' regions differ)" : ", or a --preset with \"regions\""))
             }
-            guard !asked.styleFiles(after: []).isEmpty else { throw CLIError("--region: give at least one region a style") }
+            guard !first.styleFiles(after: []).isEmpty else { throw CLIError("--region: give at least one region a style") }
+            job.regions = first
         }
         return job
     }

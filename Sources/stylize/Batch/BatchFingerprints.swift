@@ -39,8 +39,7 @@ final class BatchPlanFingerprints {
         for preset in job.presets {
             let spec = preset ?? "default"
             var request = RunRequest(preset: try Preset.find(spec), content: "", styles: [""], outputs: RunOutputs(image: ""))
-            settings.apply(to: &request)
-            request.outputs = RunOutputs(image: "")   // where an item writes is not what it makes
+            settings.apply(to: &request)   // `settingsText` leaves the outputs out: where an item writes is not what it makes
             texts[preset ?? ""] = request.settingsText
         }
         self.presets = texts
@@ -61,8 +60,8 @@ final class BatchPlanFingerprints {
         if let regions = job.regions(for: item.content) {
             // The item's regions as its transfer gets them: the map, and the bytes of its mask and of every file named.
             let styles = regions.styleFiles(after: [])
-            h.add("regions \(regions.regions.map { "\($0.color) \($0.style.map { _ in "style" } ?? "none") \($0.weight)" }) feather \(regions.feather)")
-            for region in regions.regions { h.add(region.style.flatMap { styles.firstIndex(of: $0) }.map { "\($0)" } ?? "none") }
+            let map = regions.regions.map { "\($0.color) \($0.style.flatMap { styles.firstIndex(of: $0) }.map { "style \($0)" } ?? "none") \($0.weight)" }
+            h.add("regions \(map) feather \(regions.feather)")
             for file in [regions.contentMask] + styles + regions.styleMaskFiles(for: styles).map({ $0 ?? "" }) {
                 h.add(file.isEmpty ? "no mask" : String(try fileHash(file), radix: 16))
             }

@@ -72,9 +72,9 @@ struct BatchJob {
     func checkEveryItem() throws {
         let square = RGBImage(width: 64, height: 64)
         for preset in presets {
+            // An item always has a checkpoint (`BatchRun.itemOutputs`), which `--checkpoint-every` needs.
             let item = TransferJob(content: "content.png", styles: ["style.png"], preset: preset ?? "default", settings: settings,
-                                   outputs: BatchRun.itemOutputs(folder: folder, name: "item", report: report,
-                                                                 checkpointEvery: settings.checkpointEvery))
+                                   outputs: RunOutputs(image: "item.png", checkpoint: "item.ckpt", checkpointEvery: settings.checkpointEvery))
             let request = item.request(preset: try Preset.find(item.preset))
             do { _ = try RunPlan(request: request, inputs: RunInputs(content: square, styles: [square]), architecture: .vgg19) } catch {
                 throw CLIError("every item would fail: \(error)")

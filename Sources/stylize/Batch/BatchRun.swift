@@ -67,7 +67,7 @@ final class BatchRun {
             var inputs: [BatchItems.Input] = [(item.content, "--content"), (item.style, "--style")]
             if let preset = item.preset, let file = Preset.file(of: preset) { inputs.append((file, "--preset")) }
             if let regions = self.job.regions(for: item.content) {
-                inputs += regions.reads.map { ($0.path, $0.option) } + regions.styleFiles(after: []).map { ($0, "--region") }
+                inputs += regions.reads + regions.styleFiles(after: []).map { ($0, "--region") }
             }
             return inputs
         }
@@ -246,11 +246,10 @@ final class BatchRun {
         return result
     }
 
-    /// What an item writes besides its picture: its report with `--report`, and its checkpoint in `.stylize/`.
-    static func itemOutputs(folder: String, name: String, output: String? = nil, report: Bool, checkpointEvery: Int?) -> RunOutputs {
-        func path(_ p: String) -> String { (folder as NSString).appendingPathComponent(p) }
-        return RunOutputs(image: path(output ?? name + ".png"), report: report ? path("reports/\(name).html") : nil,
-                          checkpoint: path(".stylize/\(name).ckpt"), checkpointEvery: checkpointEvery)
+    /// What an item writes: `output`, its report with `--report`, and its checkpoint in `.stylize/`.
+    func itemOutputs(_ item: BatchItem, output: String) -> RunOutputs {
+        RunOutputs(image: path(output), report: job.report ? path(reportName(item)) : nil, checkpoint: checkpointPath(item),
+                   checkpointEvery: job.settings.checkpointEvery)
     }
 
     /// An item as a transfer: its files as fields, the batch's settings.
@@ -258,8 +257,7 @@ final class BatchRun {
         let regions = job.regions(for: item.content)
         var transfer = TransferJob(content: item.content, styles: regions?.styleFiles(after: []) ?? [item.style],
                                    preset: item.preset ?? "default", settings: job.settings,
-                                   outputs: BatchRun.itemOutputs(folder: folder, name: item.name, output: output, report: job.report,
-                                                                 checkpointEvery: job.settings.checkpointEvery))
+                                   outputs: itemOutputs(item, output: output))
         transfer.regions = regions
         transfer.quiet = quiet
         return transfer
@@ -284,7 +282,8 @@ final class BatchRun {
             do {
                 let transfer = itemJob(item, output: item.output)
                 let preset = try Preset.find(transfer.preset)
-                let inputs = try transfer.readInputs(transfer.request(preset: preset))
+                var request = transfer.request(preset: preset)
+                let inputs = try transfer.readInputs(request)
                 if loaded == nil {
                     let weights = try job.settings.network.loadWeights()
                     let vgg = job.settings.network.network(weights)
@@ -293,7 +292,6 @@ final class BatchRun {
                     loaded = (weights, vgg, calibration)
                 }
                 let architecture = loaded!.weights.architecture
-                var request = transfer.request(preset: preset)
                 if job.frames, job.frameBlend > 0, item.position > 0 {
                     // A chained frame runs as `frameStart` makes it: one scale at the output size.
                     let edge = try RunPlan(request: request, inputs: inputs, architecture: architecture).outputSize
