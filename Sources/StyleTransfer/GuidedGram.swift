@@ -54,26 +54,42 @@ enum GuidedGram {
         }
     }
 
-    /// `out (n, C) += (m ⊙ F) K` for the `n` positions `first ..< first + n` of a layer output of width `w`: the rows of
-    /// F scaled by their mask value (0 outside the window's columns) into `masked`, then one GEMM that accumulates.
+    /// `out (n, C) += (m ⊙ F) K` for the `n` positions `first ..< first + n` of a layer output of width `w`. Only the
+    /// positions whose mask is above 0 inside the window take part: their rows of F, scaled by their mask value, are
+    /// gathered into `masked`, multiplied by K in one GEMM into the second half of `masked`, and added back to their
+    /// rows of `out`. So the regions of a partition cost one product of the whole block between them, not one each.
     /// - Parameters:
     ///   - f: F at position `first`, (n, C).
-    ///   - masked: (n, C) scratch.
+    ///   - masked: (2n, C) scratch.
     static func addGradient(_ f: UnsafePointer<Float>, first: Int, count n: Int, width w: Int, channels c: Int,
                             window: TileGrid.Window, guided: GuidedKernel, masked: UnsafeMutablePointer<Float>,
                             into out: UnsafeMutablePointer<Float>) {
         let mask = guided.mask
-        var any = false
-        for i in 0 ..< n {
+        /// The mask value of the block's position `i`, 0 outside the window.
+        func value(_ i: Int) -> Float {
             let (y, x) = ((first + i) / w, (first + i) % w)
-            let m: Float = window.columns.contains(x) && window.rows.contains(y)
+            return window.columns.contains(x) && window.rows.contains(y)
                 ? mask.values[(y + window.rowOffset) * mask.width + x + window.columnOffset] : 0
-            if m > 0 { any = true }
-            for k in 0 ..< c { masked[i * c + k] = m * f[i * c + k] }
         }
-        guard any else { return }
+        var rows = 0
+        for i in 0 ..< n {
+            let m = value(i)
+            guard m > 0 else { continue }
+            let to = masked + rows * c, from = f + i * c
+            for k in 0 ..< c { to[k] = m * from[k] }
+            rows += 1
+        }
+        guard rows > 0 else { return }
+        let product = masked + n * c
         guided.kernel.withUnsafeBufferPointer { k in
-            GEMM.multiply(m: n, n: c, k: c, a: masked, lda: c, b: k.baseAddress!, ldb: c, beta: 1, c: out, ldc: c)
+            GEMM.multiply(m: rows, n: c, k: c, a: masked, lda: c, b: k.baseAddress!, ldb: c, c: product, ldc: c)
+        }
+        // The same positions in the same order, each adding its product row.
+        var row = 0
+        for i in 0 ..< n where value(i) > 0 {
+            let from = product + row * c, to = out + i * c
+            for k in 0 ..< c { to[k] += from[k] }
+            row += 1
         }
     }
 

@@ -11,7 +11,7 @@ import NeuralCore
 final class LayerLossScratch {
     var gram: [Float] = []
     var rows: [Float] = []
-    /// A block of feature rows scaled by a region's mask (`GuidedGram.addGradient`), with regions only.
+    /// A block of feature rows scaled by a region's mask and their product (`GuidedGram.addGradient`), with regions only.
     var masked: [Float] = []
     /// Floats per block of the in-place gradient: 4 MiB (2²⁰ floats, 16384 rows of 64 channels), enough rows for
     /// the GEMM to run near its peak while the block stays in the last-level cache.
@@ -75,7 +75,7 @@ enum LayerLoss {
         let block = max(1, blockFloats / max(1, c))
         let styled = kernel != nil || !guided.isEmpty
         if styled, scratch.rows.count < block * c { scratch.rows = [Float](repeating: 0, count: block * c) }
-        if !guided.isEmpty, scratch.masked.count < block * c { scratch.masked = [Float](repeating: 0, count: block * c) }
+        if !guided.isEmpty, scratch.masked.count < 2 * block * c { scratch.masked = [Float](repeating: 0, count: 2 * block * c) }
         // Whole rows whose target rows follow each other (a whole image): one run of positions per block.
         let wholeRows = window.columns == 0 ..< w && (contentTarget.map { $0.width == w && window.columnOffset == 0 } ?? true)
         let (firstColumn, endColumn) = (window.columns.lowerBound, window.columns.upperBound)

@@ -145,8 +145,9 @@ extension RunPlan {
     }
 
     /// What regions add to a scale's objective at output size `size` (`RegionGuidance`): each region's mask at the
-    /// output size and on every style layer's grid, its Gram targets (C² per style layer), and with an unstyled
-    /// region the hold's mask and the photo (four values a pixel).
+    /// output size and on every style layer's grid, its Gram targets (C² per style layer), with an unstyled
+    /// region the hold's mask and the photo (four values a pixel), and the masked rows and their product in the
+    /// losses' scratch (`LayerLossScratch.masked`, two blocks).
     func regionBytes(_ size: Size, architecture: VGGArchitecture) -> Int {
         guard let regions else { return 0 }
         let pixels = size.width * size.height
@@ -157,7 +158,7 @@ extension RunPlan {
             return total + h * w + c * c
         }
         let hold = regions.regions.contains { $0.style == nil } ? 4 * pixels : 0
-        return (regions.regions.count * perRegion + hold) * MemoryLayout<Float>.stride
+        return (regions.regions.count * perRegion + hold + 2 * LayerLossScratch.blockFloats) * MemoryLayout<Float>.stride
     }
 
     /// The pairs L-BFGS keeps at the end of a scale: one per step, at most `history` and at most one per
