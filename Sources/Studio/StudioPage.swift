@@ -200,6 +200,7 @@ function onStep(event) {
 
 function drawTerms(r) {
   const rows = [["total", r.total], ["content", r.content], ["style", r.style], ["tv", r.tv]];
+  for (const k of ["color", "temporal"]) if (k in r) rows.push([k, r[k]]);
   const layers = studio.run ? studio.run.layers : Object.keys(r.style_layers).sort();
   for (const l of layers) if (l in r.style_layers) rows.push(["  " + l, r.style_layers[l]]);
   const body = $("terms").tBodies[0];

@@ -71,11 +71,16 @@ extension Checkpoint {
         var content: Double
         var style: Double
         var tv: Double
+        /// Absent in checkpoints written before the colour term.
+        var color: Double?
         var styleByLayer: [String: Double]
-        init(_ t: LossTerms) { (content, style, tv, styleByLayer) = (t.content, t.style, t.tv, t.styleByLayer) }
+        init(_ t: LossTerms) {
+            (content, style, tv, styleByLayer) = (t.content, t.style, t.tv, t.styleByLayer)
+            color = t.color > 0 ? t.color : nil
+        }
         var terms: LossTerms {
             var t = LossTerms()
-            (t.content, t.style, t.tv, t.styleByLayer) = (content, style, tv, styleByLayer)
+            (t.content, t.style, t.tv, t.color, t.styleByLayer) = (content, style, tv, color ?? 0, styleByLayer)
             return t
         }
     }
@@ -275,7 +280,7 @@ extension Checkpoint {
         let layers = Set(plan.preset.styleLayers.map(\.layer))
         func checkTerms(_ t: Terms, _ field: String) throws(CheckpointError) {
             let byLayer = t.styleByLayer.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
-            for (name, value) in [(name: "content", value: t.content), ("style", t.style), ("tv", t.tv)] + byLayer {
+            for (name, value) in [(name: "content", value: t.content), ("style", t.style), ("tv", t.tv), ("color", t.color ?? 0)] + byLayer {
                 try require(value.isFinite && value >= 0, "\(field).\(name)", value, "a finite number ≥ 0")
             }
             if let other = t.styleByLayer.keys.sorted().first(where: { !layers.contains($0) }) {

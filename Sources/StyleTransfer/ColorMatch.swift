@@ -26,21 +26,25 @@ public struct ColorStatistics: Sendable, Equatable {
     /// (3, 3), row-major.
     public var covariance: [Double]
 
-    public init(_ image: RGBImage) { self.init(values: image.pixels.map { Double($0) }) }
+    public init(_ image: RGBImage) { self.init(count: image.pixels.count / 3) { Double(image.pixels[$0]) } }
 
     /// Of an RGB tensor `(H, W, 3)`.
-    public init(_ image: Tensor) { self.init(values: image.data.map { Double($0) }) }
+    public init(_ image: Tensor) {
+        self = image.data.withUnsafeBufferPointer { ColorStatistics($0.baseAddress!, pixels: image.height * image.width) }
+    }
 
-    /// Of RGB values, three per pixel.
-    init(values: [Double]) {
-        let n = values.count / 3
+    /// Of `pixels` RGB values, three per pixel.
+    init(_ values: UnsafePointer<Float>, pixels: Int) { self.init(count: pixels) { Double(values[$0]) } }
+
+    /// Of `n` pixels whose value `i` (three per pixel) is `value(i)`.
+    private init(count n: Int, value: (Int) -> Double) {
         var mean = [Double](repeating: 0, count: 3), cov = [Double](repeating: 0, count: 9)
-        for i in 0 ..< n { for k in 0 ..< 3 { mean[k] += values[3 * i + k] } }
+        for i in 0 ..< n { for k in 0 ..< 3 { mean[k] += value(3 * i + k) } }
         mean = mean.map { $0 / Double(max(1, n)) }
         for i in 0 ..< n {
             for a in 0 ..< 3 {
-                let da = values[3 * i + a] - mean[a]
-                for b in 0 ..< 3 { cov[a * 3 + b] += da * (values[3 * i + b] - mean[b]) }
+                let da = value(3 * i + a) - mean[a]
+                for b in 0 ..< 3 { cov[a * 3 + b] += da * (value(3 * i + b) - mean[b]) }
             }
         }
         self.mean = mean

@@ -51,6 +51,7 @@ extension Preset {
         add("style_weight", Limits.weightProblem(styleWeight))
         add("tv_weight", Limits.weightProblem(tvWeight))
         if let temporalWeight { add("temporal_weight", Limits.weightProblem(temporalWeight)) }
+        if let colorWeight { add("color_weight", Limits.weightProblem(colorWeight)) }
         for layer in styleLayers { add("style_layers.\(layer.layer)", Limits.weightProblem(layer.weight)) }
         if let twice = styleLayers.map(\.layer).firstRepeated { add("style_layers", "names \(twice) twice") }
         if !styleLayers.contains(where: { $0.weight > 0 }) { add("style_layers", "needs at least one layer with a weight above 0") }

@@ -24,6 +24,7 @@ import NeuralCore
 ///   "history": 100,                   // L-BFGS history length, 1...1000
 ///   "normalization": "relative",      // relative (default) | gatys: how the loss terms are scaled (LossNormalization)
 ///   "temporal_weight": 1000,          // λ_t of a video frame's temporal loss, ≥ 0; absent: TemporalLoss.defaultWeight
+///   "color_weight": 10,               // λ of --color match's colour term, ≥ 0; absent: ColorLoss.defaultWeight
 ///   "regions": {"white": "starry_night.jpg", "#000": "none"}   // a style per colour of --content-mask, STYLE[:WEIGHT] or none
 /// }
 /// ```
@@ -49,6 +50,9 @@ public struct Preset: Sendable, Equatable, Codable {
     /// λ_t of the temporal loss of a video frame (`stylize video`, TemporalLoss.swift); nil: `TemporalLoss.defaultWeight`.
     /// Optional so that the plans kept in checkpoints written before this field still decode.
     public var temporalWeight: Double?
+    /// λ of the colour term of `--color match` (ColorLoss.swift); nil: `ColorLoss.defaultWeight` (and in checkpoints
+    /// written before the field).
+    public var colorWeight: Double?
     /// A style per colour of a run's `--content-mask` (`RunRequest.regions` when the command line names none); a
     /// relative style path is relative to the preset's file. Nil: none (and in checkpoints written before the field).
     public var regions: [RegionRequest.Region]? = nil

@@ -314,6 +314,7 @@ extension RunRequest {
         take(styleWeight, "style_weight") { p.styleWeight = $0 }
         take(tvWeight, "tv_weight") { p.tvWeight = $0 }
         take(temporalWeight, "temporal_weight") { p.temporalWeight = $0 }
+        take(colorWeight, "color_weight") { p.colorWeight = $0 }
         take(contentLayer, "content_layer") { p.contentLayer = VGGArchitecture.kerasName($0) }
         take(iterations, "iterations") { p.iterations = $0 }
         take(styleScale, "style_scale") { p.styleScale = $0 }

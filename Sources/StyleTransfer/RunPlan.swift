@@ -176,6 +176,8 @@ public struct RunRequest: Sendable, Equatable {
     public var tvWeight: Double?
     /// λ_t of a video frame's temporal loss.
     public var temporalWeight: Double?
+    /// λ of `--color match`'s colour term.
+    public var colorWeight: Double?
     /// Keras or classic (`relu5_2`) name.
     public var contentLayer: String?
     /// Per style layer (Keras or classic name) a weight; 0 drops the layer.

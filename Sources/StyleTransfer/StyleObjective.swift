@@ -10,9 +10,11 @@ public struct LossTerms: Sendable, Equatable {
     public var tv: Double = 0
     /// L_t, the temporal term of a video frame (TemporalLoss.swift; λ_t is in it); 0 without one.
     public var temporal: Double = 0
+    /// L_col, the colour term of `--color match` (ColorLoss.swift; its λ is in it); 0 without one.
+    public var color: Double = 0
     /// w_l E_l per style layer, before β.
     public var styleByLayer: [String: Double] = [:]
-    public var total: Double { content + style + tv + temporal }
+    public var total: Double { content + style + tv + temporal + color }
     public init() {}
 }
 
@@ -50,6 +52,9 @@ public final class StyleObjective {
     /// A video frame's warped previous result, at the image's size: with the preset's `temporalWeight` > 0 it adds
     /// the temporal term after the others (TemporalLoss.swift).
     public var temporal: TemporalTarget?
+    /// The photo's colour statistics at the image's size under `--color match`: with the preset's `colorWeight` > 0
+    /// it adds the colour term (ColorLoss.swift); nil: none.
+    public var colorTarget: ColorStatistics?
     /// The styled regions when the style term is guided by a content mask (StyleObjective+Regions.swift), else nil.
     let guidance: RegionGuidance?
 
@@ -212,6 +217,10 @@ public final class StyleObjective {
             // Regions without style held to the photo, as part of the content term (StyleObjective+Regions.swift).
             terms.content += preset.contentWeight * guidance.accumulateHold(x.baseAddress!, scale: preset.contentWeight, into: gradient.baseAddress!)
         }
+        if let colorTarget, colorWeight > 0 {
+            terms.color = ColorLoss.accumulate(x.baseAddress!, pixels: pixels, target: colorTarget, weight: colorWeight,
+                                               into: gradient.baseAddress!)
+        }
         if let temporal, temporalWeight > 0 {
             precondition(temporal.width == width && temporal.height == height, "the temporal target must have the image's size")
             terms.temporal = TemporalLoss.accumulate(x.baseAddress!, target: temporal, weight: temporalWeight,
@@ -306,6 +315,9 @@ public final class StyleObjective {
 
     /// λ_t: the preset's, else the default.
     private var temporalWeight: Double { preset.temporalWeight ?? TemporalLoss.defaultWeight }
+
+    /// λ of the colour term: the preset's, else the default.
+    private var colorWeight: Double { preset.colorWeight ?? ColorLoss.defaultWeight }
 
     /// The layers with a non-zero term (the network orders them itself).
     private lazy var activeLayers: [String] = {

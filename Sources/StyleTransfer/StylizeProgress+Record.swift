@@ -18,6 +18,7 @@ extension StylizeProgress {
             "style_layers": terms.styleByLayer.mapValues { styleWeight * $0 },
         ]
         if terms.temporal > 0 { record["temporal"] = terms.temporal }   // a video frame's temporal term
+        if terms.color > 0 { record["color"] = terms.color }            // --color match's colour term
         return record
     }
 

@@ -155,6 +155,7 @@ public final class Stylizer {
                                            regions: plan.scaleRegions(index, inputs: inputs), layerGroups: plan.styleLayerGroups)
             objective.onTile = onTile
             if let temporal = inputs.temporal, temporal.width == w, temporal.height == h { objective.temporal = temporal }
+            if plan.colorMatch != nil { objective.colorTarget = ColorStatistics(contentTensor) }
             let resumed = index == firstScale ? state : nil
             let x0: Tensor
             if resumed != nil {

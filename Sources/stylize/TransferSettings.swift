@@ -29,6 +29,9 @@ struct TransferSettings: ParsableArguments {
     @Option(name: .long, help: presetHelp("temporal_weight"))
     var temporalWeight: Double?
 
+    @Option(name: .long, help: presetHelp("color_weight"))
+    var colorWeight: Double?
+
     @Option(name: .long, help: presetHelp("content_layer"))
     var contentLayer: String?
 
@@ -109,6 +112,7 @@ struct TransferSettings: ParsableArguments {
         r.styleWeight = styleWeight
         r.tvWeight = tvWeight
         r.temporalWeight = temporalWeight
+        r.colorWeight = colorWeight
         r.contentLayer = contentLayer
         if let only = styleLayers?.entries {
             let picked = Set(only.map { VGGArchitecture.kerasName($0.layer) })
