@@ -65,16 +65,20 @@ enum GuidedGram {
                             window: TileGrid.Window, guided: GuidedKernel, masked: UnsafeMutablePointer<Float>,
                             into out: UnsafeMutablePointer<Float>) {
         let mask = guided.mask
-        /// The mask value of the block's position `i`, 0 outside the window.
-        func value(_ i: Int) -> Float {
-            let (y, x) = ((first + i) / w, (first + i) % w)
-            return window.columns.contains(x) && window.rows.contains(y)
-                ? mask.values[(y + window.rowOffset) * mask.width + x + window.columnOffset] : 0
+        /// Calls `body(i, m)` for each position `i` of the block whose mask value m inside the window is above 0, in order.
+        func forEachMasked(_ body: (_ i: Int, _ m: Float) -> Void) {
+            var (y, x) = (first / w, first % w)
+            for i in 0 ..< n {
+                if window.rows.contains(y) && window.columns.contains(x) {
+                    let m = mask.values[(y + window.rowOffset) * mask.width + x + window.columnOffset]
+                    if m > 0 { body(i, m) }
+                }
+                x += 1
+                if x == w { (x, y) = (0, y + 1) }
+            }
         }
         var rows = 0
-        for i in 0 ..< n {
-            let m = value(i)
-            guard m > 0 else { continue }
+        forEachMasked { i, m in
             let to = masked + rows * c, from = f + i * c
             for k in 0 ..< c { to[k] = m * from[k] }
             rows += 1
@@ -86,7 +90,7 @@ enum GuidedGram {
         }
         // The same positions in the same order, each adding its product row.
         var row = 0
-        for i in 0 ..< n where value(i) > 0 {
+        forEachMasked { i, _ in
             let from = product + row * c, to = out + i * c
             for k in 0 ..< c { to[k] += from[k] }
             row += 1
