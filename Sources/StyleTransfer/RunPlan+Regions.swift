@@ -126,7 +126,10 @@ extension RegionMap {
     func problems(inputs: RunInputs) -> [String] {
         guard let mask = inputs.contentMask else { return ["the content mask \(contentMask) was not read"] }
         var problems: [String] = []
-        do { _ = try RegionMasks(mask: mask, colors: regions.map(\.color), path: contentMask) } catch { problems.append(error.description) }
+        // Without regions there is nothing to split the mask into (`resolve` has said so).
+        if !regions.isEmpty {
+            do { _ = try RegionMasks(mask: mask, colors: regions.map(\.color), path: contentMask) } catch { problems.append(error.description) }
+        }
         for (path, image) in zip(styleMasks, inputs.styleMasks) {
             guard let path, let image else { continue }
             if LayerMask(grey: image).values.allSatisfy({ $0 == 0 }) {

@@ -72,6 +72,7 @@ final class RegionCLITests: XCTestCase {
             (["--content-mask", mask, "--region", "red=none", "--region", "blue=none", "--style-mask", "images/baboon.jpg=\(mask)"],
              "no --region uses the style images/baboon.jpg"),
             (["--content-mask", mask, "--region", "red=images/baboon.jpg:0", "--region", "blue=none"], "the weight must be > 0"),
+            (["--content-mask", mask], "--content-mask needs a --region COLOR=STYLE (or COLOR=none) for each colour of the mask"),
         ]
         for (args, expected) in cases {
             let r = try CLI.run(small(out) + args)
