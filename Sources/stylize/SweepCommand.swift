@@ -43,10 +43,14 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup(title: "Regions") var regions: RegionOptions
 
+    /// The regions of the cells: `--content-mask` with its `--region`s, or with the preset's regions when the
+    /// command line names none (`RegionRequest.filled(from:)`, as a transfer and a batch take them).
+    func regionRequest(_ base: Preset) -> RegionRequest? { regions.request?.filled(from: base) }
+
     /// The run's style images: `--style`, then the regions' styles not among it (`RegionRequest.styleFiles(after:)`).
-    var styleFiles: [String] {
+    func styleFiles(_ asked: RegionRequest?) -> [String] {
         let given = style.map { [$0] } ?? []
-        return regions.request?.styleFiles(after: given) ?? given
+        return asked?.styleFiles(after: given) ?? given
     }
 
     @Option(name: .long, help: "The preset the cells start from (name or .json path).")
@@ -178,7 +182,7 @@ struct SweepCommand: ParsableCommand {
         return (ProjectPaths.userPresets as NSString).appendingPathComponent(name + ".json")
     }
 
-    var outputPath: String {
+    func outputPath(styles styleFiles: [String]) -> String {
         if let output { return output }
         func stem(_ p: String) -> String { ((p as NSString).lastPathComponent as NSString).deletingPathExtension }
         return "output/sweep-\(contentFiles.map(stem).joined(separator: "+"))-\(styleFiles.map(stem).joined(separator: "+")).png"
@@ -189,7 +193,9 @@ struct SweepCommand: ParsableCommand {
         let base = try Preset.find(preset)
         let cells = Self.cells(axes)
         if let savePreset { return try save(savePreset, base: base, axes: axes, cells: cells) }
-        let out = outputPath
+        let asked = regionRequest(base)
+        let styleFiles = styleFiles(asked)
+        let out = outputPath(styles: styleFiles)
         var roles = FileRoles()
         roles.reads = contentFiles.map { ($0, "--content") } + styleFiles.map { ($0, "--style") } + regions.reads
         if let file = Preset.file(of: preset) { roles.reads.append((file, "--preset")) }
@@ -208,7 +214,7 @@ struct SweepCommand: ParsableCommand {
         // Every cell reads the photo, the styles and the regions' masks the same way: one set of inputs per photo.
         let inputs = try photos.map { photo -> RunInputs in
             var inputs = RunInputs(content: photo, styles: styleImages)
-            if let asked = regions.request {
+            if let asked {
                 inputs.contentMask = try readImage(asked.contentMask)
                 inputs.styleMasks = try asked.styleMaskFiles(for: styleFiles).map { try $0.map(readImage) }
             }
@@ -222,7 +228,8 @@ struct SweepCommand: ParsableCommand {
         let plans = try photos.indices.map { k in
             try zip(cells, presets).map { cell, p in
                 do {
-                    return try cellPlan(p, content: contentFiles[k], inputs: inputs[k], architecture: weights.architecture, output: out)
+                    return try cellPlan(p, content: contentFiles[k], styles: styleFiles, regions: asked, inputs: inputs[k],
+                                        architecture: weights.architecture, output: out)
                 } catch let error as RunPlanError {
                     throw CLIError("sweep cell \(Self.label(axes, cell)): \(error)")
                 }
@@ -297,10 +304,11 @@ struct SweepCommand: ParsableCommand {
 
     /// A cell's plan: the cell's preset as it stands (no command-line overrides), checked as a transfer's is. The
     /// sheet's path stands as its image, which a cell never writes (`TransferRunner.writesFiles` off).
-    func cellPlan(_ preset: Preset, content: String, inputs: RunInputs, architecture: VGGArchitecture, output: String) throws -> RunPlan {
-        var request = RunRequest(preset: preset, content: content, styles: styleFiles, outputs: RunOutputs(image: output))
+    func cellPlan(_ preset: Preset, content: String, styles: [String], regions: RegionRequest?, inputs: RunInputs,
+                  architecture: VGGArchitecture, output: String) throws -> RunPlan {
+        var request = RunRequest(preset: preset, content: content, styles: styles, outputs: RunOutputs(image: output))
         request.convolution = network.conv
-        request.regions = regions.request
+        request.regions = regions
         return try RunPlan(request: request, inputs: inputs, architecture: architecture)
     }
 

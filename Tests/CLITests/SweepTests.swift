@@ -52,8 +52,9 @@ final class SweepTests: XCTestCase {
         XCTAssertTrue(pick.stderr.contains("cells 1...2"), pick.stderr)
     }
 
-    /// A sweep with regions: every cell runs with the mask, a `none` region and its style; without --style and
-    /// without a mask, the sweep asks for one of them.
+    /// A sweep with regions: every cell runs with the mask, a `none` region and its style, given by `--region` or by
+    /// the preset's regions; a mask with neither is refused; without --style and without a mask, the sweep asks for
+    /// one of them.
     func testSweepWithRegions() throws {
         try CLI.requireImages()
         let dir = try CLI.tempDir()
@@ -65,6 +66,19 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout.split(separator: "\n").filter { $0.contains("distance from photo") }.count, 2, r.stdout)
         XCTAssertEqual(CLI.listing(dir), ["sheet.png"])
+        // A preset's regions stand for --region, as in a transfer: its style path is relative to the preset's file.
+        let preset = dir.appendingPathComponent("regions.json")
+        let starry = CLI.root.appendingPathComponent("images/starry_night.jpg").path
+        try JSONSerialization.data(withJSONObject: ["regions": ["red": starry, "blue": "none"]]).write(to: preset)
+        let fromPreset = try CLI.run(["sweep", "--content", "images/building.jpg", "--content-mask", mask, "--preset", preset.path,
+                                      "--weights", "random:5", "--vary", "style_weight=1,100", "--size", "48",
+                                      "--iterations", "4", "-o", sheet, "--quiet"])
+        XCTAssertEqual(fromPreset.status, 0, fromPreset.stderr)
+        XCTAssertEqual(fromPreset.stdout.split(separator: "\n").filter { $0.contains("distance from photo") }.count, 2, fromPreset.stdout)
+        let bare = try CLI.run(["sweep", "--content", "images/building.jpg", "--content-mask", mask, "--weights", "random:5",
+                                "--vary", "style_weight=1,2", "--size", "48", "-o", sheet])
+        XCTAssertNotEqual(bare.status, 0, "a mask without --region and without a preset's regions")
+        XCTAssertTrue(bare.stderr.contains("--region"), bare.stderr)
         let none = try CLI.run(["sweep", "--content", "images/building.jpg", "--weights", "random:5", "--vary", "style_weight=1,2"])
         XCTAssertNotEqual(none.status, 0)
         XCTAssertTrue(none.stderr.contains("give --style FILE, or --content-mask FILE"), none.stderr)
