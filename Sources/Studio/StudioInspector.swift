@@ -27,13 +27,14 @@ public final class StudioInspector: @unchecked Sendable {   // the network and t
     public let layers: [String]
     /// The blended style Grams at one picture size (the style's size follows the picture's).
     private var styleGrams: (edge: Int, grams: [String: [Float]])?
-    /// The last Gram sheet, when it was drawn and how long that took.
-    private var lastSheet: (image: RGBImage, drawn: Date, seconds: TimeInterval)?
+    /// The last Gram sheet, its PNG (encoded once), its number among the sheets drawn, when it was drawn and how
+    /// long that took.
+    private var lastSheet: (image: RGBImage, png: [UInt8]?, number: Int, drawn: Date, seconds: TimeInterval)?
 
     /// The share of the time automatic refreshes may draw Gram sheets: one is drawn anew only when the last took at
     /// most this share of the time since it was drawn (a sheet takes about the same time at any picture size, its
     /// heatmaps being of the Gram matrices, so a small, fast run would otherwise spend a sixth of its time on them).
-    public static let automaticTimeShare = 0.02
+    public static let automaticTimeShare = 0.01
 
     /// Feature maps in the grid: the tutorial's 5 rows of 8.
     public static let gridMaps = 40
@@ -64,13 +65,29 @@ public final class StudioInspector: @unchecked Sendable {   // the network and t
     ///     more than `automaticTimeShare` of the time.
     public func gramSheet(of picture: Tensor, fresh: Bool = true) throws -> RGBImage {
         lock.lock(); defer { lock.unlock() }
+        return try sheetLocked(picture, fresh: fresh).image
+    }
+
+    /// `gramSheet(of:fresh:)` as PNG, with the sheet's key: the same key for the same sheet, whose PNG is encoded
+    /// once (an automatic refresh that gets the last sheet again costs nothing, and a page that has it need not
+    /// fetch it: `GET /api/grams.png?auto=1&have=KEY`).
+    public func gramSheetPNG(of picture: Tensor, fresh: Bool = true) throws -> (png: [UInt8], key: String) {
+        lock.lock(); defer { lock.unlock() }
+        let sheet = try sheetLocked(picture, fresh: fresh)
+        let png = sheet.png ?? sheet.image.encodePNG()
+        lastSheet?.png = png
+        return (png, String(sheet.number))
+    }
+
+    private func sheetLocked(_ picture: Tensor, fresh: Bool) throws -> (image: RGBImage, png: [UInt8]?, number: Int) {
         if !fresh, let last = lastSheet, last.seconds > Self.automaticTimeShare * Date().timeIntervalSince(last.drawn) {
-            return last.image
+            return (last.image, last.png, last.number)
         }
         let started = Date()
         let sheet = try drawSheetLocked(picture)
-        lastSheet = (sheet, Date(), Date().timeIntervalSince(started))
-        return sheet
+        let number = (lastSheet?.number ?? 0) + 1
+        lastSheet = (sheet, nil, number, Date(), Date().timeIntervalSince(started))
+        return (sheet, nil, number)
     }
 
     private func drawSheetLocked(_ picture: Tensor) throws -> RGBImage {

@@ -182,6 +182,13 @@ function setRun(run) {
 
 function onStep(event) {
   studio.records.push(event);
+  schedulePaint();
+  const r = event.record;
+  if ($("gramAuto").checked && r.iteration - lastGramStep >= Math.max(1, +$("gramEvery").value || 10)) loadGrams(true);
+}
+
+// The newest step's facts and terms, drawn with the curve and the picture (`paint`).
+function drawFacts(event) {
   const r = event.record, run = studio.run;
   $("factScale").textContent = r.scale + (run ? "/" + run.scales.length : "") + "  " + r.width + "×" + r.height;
   const tile = run && run.scales.find(s => s.width === r.width && s.height === r.height);
@@ -194,8 +201,6 @@ function onStep(event) {
   $("factMemory").textContent = mib(event.peak_rss) + (run ? " (planned " + mib(run.memoryBytes) + ")" : "");
   $("status").textContent = "running: step " + r.iteration + ", loss " + num(r.total);
   drawTerms(r);
-  schedulePaint();
-  if ($("gramAuto").checked && r.iteration - lastGramStep >= Math.max(1, +$("gramEvery").value || 10)) loadGrams(true);
 }
 
 function drawTerms(r) {
@@ -241,15 +246,23 @@ function drawCurve() {
 }
 
 // The picture is asked for only when the page can show it: one request at a time, the newest step's.
-// The curve and the picture at most four times a second, the last state always: a small run steps ten times a
-// second, and a page redrawing at every step would take its time from the run on a 2-core machine.
+// The facts, the terms, the curve and the picture at most twice a second, the last state always: a small run steps
+// ten times a second, and on a 2-core machine each new picture the browser fetches, decodes and lays out takes its
+// time from the run (four a second cost a 128 px run about 9% of its speed, two a second within 5%: README, Studio).
+const paintEvery = 500;   // ms
 let lastPaint = 0, paintTimer = null;
 function schedulePaint() {
-  const wait = 250 - (Date.now() - lastPaint);
+  const wait = paintEvery - (Date.now() - lastPaint);
   if (wait <= 0) { paint(); return; }
   if (!paintTimer) paintTimer = setTimeout(() => { paintTimer = null; paint(); }, wait);
 }
-function paint() { lastPaint = Date.now(); drawCurve(); wantImage(); }
+function paint() {
+  lastPaint = Date.now();
+  const last = studio.records[studio.records.length - 1];
+  if (last) drawFacts(last);
+  drawCurve();
+  wantImage();
+}
 
 function wantImage() {
   imageWanted = true;
@@ -267,11 +280,22 @@ function loadInspect(id, url, counter) {
   img.onerror = () => say(id === "grams" ? "no Gram matrices yet (no run has made a step)" : "no feature maps yet", true);
   img.src = url + (url.includes("?") ? "&" : "?") + "n=" + Date.now();
 }
-function loadGrams(auto) {
+let gramKey = "";
+async function loadGrams(auto) {
   const last = studio.records[studio.records.length - 1];
   lastGramStep = last ? last.record.iteration : 0;
-  // An automatic refresh may get the last sheet again (the server keeps drawing to a small share of the time).
-  loadInspect("grams", "/api/grams.png" + (auto === true ? "?auto=1" : ""), "gramsLoaded");
+  if (auto !== true) { gramKey = ""; loadInspect("grams", "/api/grams.png", "gramsLoaded"); return; }
+  // An automatic refresh gets the last sheet again while a new one is not due (the server keeps drawing to a small
+  // share of the time), and nothing (204) when the page shows that sheet already.
+  try {
+    const r = await fetch("/api/grams.png?auto=1&have=" + encodeURIComponent(gramKey));
+    if (r.status !== 200) return;
+    gramKey = r.headers.get("X-Sheet") || "";
+    const img = $("grams"), url = URL.createObjectURL(await r.blob());
+    img.onload = () => { img.hidden = false; studio.gramsLoaded++; URL.revokeObjectURL(url); };
+    img.onerror = () => URL.revokeObjectURL(url);
+    img.src = url;
+  } catch (e) { /* the next step asks again */ }
 }
 
 // The controls: a slider and a number field for each weight, the style scale and the size, kept in sync. A weight's

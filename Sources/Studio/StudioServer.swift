@@ -18,7 +18,9 @@ import StyleTransfer
 ///   with its run, segment, time, budget and peak memory), `end`, `queue`, `note`
 /// - `GET /api/state`: the current run, whether it runs, the queue, the folder's images, the presets
 /// - `GET /api/image`: the current picture as JPEG, encoded on request
-/// - `GET /api/grams.png`, `GET /api/features.png?layer=L`: the Gram comparison sheet, a layer's 5x8 feature grid
+/// - `GET /api/grams.png`, `GET /api/features.png?layer=L`: the Gram comparison sheet, a layer's 5x8 feature grid;
+///   `/api/grams.png?auto=1&have=KEY` for a page's automatic refresh (the last sheet while a new one is not due;
+///   204 when it is the sheet KEY, as `X-Sheet` named it)
 /// - `POST /api/stop`, `POST /api/settings` (`StudioSettings`: weights, style scale, colour, size),
 ///   `POST /api/preset` (`{"name", "weights"}`)
 /// - `POST /api/runs` (`{"content", "style", "preset", "size", "iterations"}`, names from the folder),
@@ -101,10 +103,16 @@ public struct StudioServer: Sendable {
         }
         router.get("/api/grams.png") { request, _ in
             let auto = request.uri.queryParameters["auto"] == "1"
+            let have = request.uri.queryParameters["have"].map(String.init)
             return try await Self.offload {
                 try Self.answer {
                     let (inspector, picture) = try inspectable()
-                    return Self.png(try inspector.gramSheet(of: picture, fresh: !auto))
+                    let sheet = try inspector.gramSheetPNG(of: picture, fresh: !auto)
+                    // The page already shows this sheet: nothing to send or decode again.
+                    // X-Sheet names the sheet (`StudioInspector.gramSheetPNG`).
+                    if sheet.key == have { return Response(status: .noContent, headers: [.cacheControl: "no-store", .init("X-Sheet")!: sheet.key]) }
+                    return Response(status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-store", .init("X-Sheet")!: sheet.key],
+                                    body: .init(byteBuffer: ByteBuffer(bytes: sheet.png)))
                 }
             }
         }

@@ -50,6 +50,8 @@ final class StudioServerTests: XCTestCase {
         var status: Int
         var body: Data
         var contentType: String
+        /// The Gram sheet's key (`X-Sheet`), or "".
+        var sheet: String = ""
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
@@ -69,7 +71,8 @@ final class StudioServerTests: XCTestCase {
         URLSession.shared.dataTask(with: r) { data, response, error in
             if let http = response as? HTTPURLResponse {
                 answer = Answer(status: http.statusCode, body: data ?? Data(),
-                                contentType: http.value(forHTTPHeaderField: "Content-Type") ?? "")
+                                contentType: http.value(forHTTPHeaderField: "Content-Type") ?? "",
+                                sheet: http.value(forHTTPHeaderField: "X-Sheet") ?? "")
             } else { failure = error }
             done.signal()
         }.resume()
@@ -315,7 +318,15 @@ final class StudioServerTests: XCTestCase {
         for i in 0..<z.count { z.data[i] = Float((i * 13) % 256) }
         _ = hub.step(Self.progress(iteration: 3, style: 1), image: z, styleWeight: 0.1)
         XCTAssertEqual(try request("GET", "/api/grams.png?auto=1").body, fresh.body, "an automatic refresh within the budget")
-        XCTAssertNotEqual(try request("GET", "/api/grams.png").body, fresh.body, "a sheet asked for is drawn anew")
+        // A page that shows that sheet already (it names its key) gets nothing to decode again.
+        XCTAssertFalse(fresh.sheet.isEmpty, "the sheet's key")
+        let unchanged = try request("GET", "/api/grams.png?auto=1&have=\(fresh.sheet)")
+        XCTAssertEqual(unchanged.status, 204)
+        XCTAssertTrue(unchanged.body.isEmpty)
+        XCTAssertEqual(try request("GET", "/api/grams.png?auto=1&have=0").status, 200, "another key gets the sheet")
+        let anew = try request("GET", "/api/grams.png")
+        XCTAssertNotEqual(anew.body, fresh.body, "a sheet asked for is drawn anew")
+        XCTAssertNotEqual(anew.sheet, fresh.sheet, "with its own key")
         let features = try request("GET", "/api/features.png?layer=block1_conv1")
         XCTAssertEqual(features.status, 200, features.text)
         XCTAssertEqual(try request("GET", "/api/features.png?layer=block9_conv1").status, 400)
