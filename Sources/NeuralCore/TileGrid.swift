@@ -93,11 +93,6 @@ public struct TileGrid: Sendable, Equatable {
         (tiles.map(\.region.height).max() ?? 0, tiles.map(\.region.width).max() ?? 0)
     }
 
-    /// Pixels of all regions over the image's pixels: the cost of a tiled pass against a whole one.
-    public var regionOverhead: Double {
-        Double(tiles.reduce(0) { $0 + $1.region.height * $1.region.width }) / Double(height * width)
-    }
-
     /// Where a tile's core lies in a layer `factor` times smaller than the image (`factor` a power of two up to
     /// `alignment`), in the coordinates of the tile's own output and in those of the whole image's output.
     /// - Parameters:

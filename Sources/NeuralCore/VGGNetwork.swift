@@ -490,12 +490,6 @@ public final class VGGNetwork {
             + [inputGradient.data.withUnsafeBytes { $0.baseAddress }]
     }
 
-    /// Bytes held by the plan's buffers, the masks and winners, the kept outputs, the scratch and
-    /// the cached transformed kernels.
-    public var bufferBytes: Int {
-        planBytes + workspace.scratchBytes + workspace.winogradScratchBytes + winogradKernels.bytes
-    }
-
     /// Bytes of the memory plan's buffers as allocated: the working buffers, the kept outputs, the masks and winners
     /// and the input gradient (after a pass, what `MemoryPlan.bytes` says up to rounding).
     public var planBytes: Int {

@@ -10,9 +10,6 @@ public enum Initialization: Sendable, Equatable, Hashable, Codable {
     /// An image file, resized to the output size.
     case image(path: String)
 
-    /// The names a preset accepts for `init` (`random` is `noise`, as in neural-style).
-    public static let modeNames = ["content", "noise", "random", "style"]
-
     /// `content`, `noise` (or `random`), `style`, or nil for any other word.
     public init?(mode: String) {
         switch mode {

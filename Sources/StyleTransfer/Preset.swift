@@ -89,9 +89,6 @@ public struct Preset: Sendable, Equatable, Codable {
 
     /// The longest edges of the coarse-to-fine stages: `scales`, or `size` alone.
     public var scaleEdges: [Int] { scales.isEmpty ? [size] : scales }
-
-    /// Largest accepted size, `sizeRange.upperBound`.
-    public static let maxSize = sizeRange.upperBound
 }
 
 /// How the objective scales its content and style terms (Losses.swift has the unscaled formulas).
