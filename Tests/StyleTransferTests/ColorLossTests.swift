@@ -60,24 +60,12 @@ final class ColorLossTests: XCTestCase {
     }
 
     func testObjectiveAddsTheTermOnlyWithATarget() {
-        var preset = Preset.builtIn
-        preset.contentLayer = "block2_conv2"
-        preset.styleLayers = [.init(layer: "block1_conv1", weight: 1), .init(layer: "block2_conv1", weight: 1)]
-        preset.colorWeight = 7
-        let size = 12
-        let network = VGGNetwork(weights: .random(architecture: .vgg16, seed: 11))
-        let content = StyleObjectiveTests.smoothImage(size, size, seed: 1)
-        let objective = StyleObjective(network: network, preset: preset, content: content,
-                                       styles: [StyleObjectiveTests.smoothImage(size, size, seed: 2)], blend: [1])
-        let x = StyleObjectiveTests.smoothImage(size, size, seed: 5)
-        func evaluate() -> (Double, LossTerms, [Float]) {
-            var g = [Float](repeating: 0, count: x.count)
-            let v = x.data.withUnsafeBufferPointer { xb in g.withUnsafeMutableBufferPointer { objective.evaluate(xb, gradient: $0) } }
-            return (v, objective.lastTerms, g)
-        }
+        let fixture = PixelTermFixture { $0.colorWeight = 7 }
+        let (objective, x, size) = (fixture.objective, fixture.x, PixelTermFixture.size)
+        let evaluate = fixture.evaluate
         let (plain, plainTerms, plainGradient) = evaluate()
         XCTAssertEqual(plainTerms.color, 0)
-        let target = ColorStatistics(content)
+        let target = ColorStatistics(StyleObjectiveTests.smoothImage(size, size, seed: 1))
         objective.colorTarget = target
         let (total, terms, gradient) = evaluate()
         let expected = Self.formula(x.data, target: target, weight: 7)

@@ -1,4 +1,5 @@
 import NeuralCore
+@testable import StyleTransfer
 import XCTest
 
 /// Central finite differences, the reference for every hand-written gradient here.
@@ -45,5 +46,33 @@ enum GradientCheck {
         var t = Tensor(height: h, width: w, channels: c)
         for i in 0..<t.count { t.data[i] = Float(offset + scale * rng.nextNormal()) }
         return t
+    }
+}
+
+/// A small objective for the terms added after the network's (temporal, colour): 12x12 smooth images on random VGG16
+/// weights, content at block2_conv2, style at block1_conv1 and block2_conv1, and a picture to evaluate it at.
+struct PixelTermFixture {
+    static let size = 12
+    let objective: StyleObjective
+    let x: Tensor
+
+    /// - Parameter configure: sets the term's weight on the preset.
+    init(_ configure: (inout Preset) -> Void) {
+        var preset = Preset.builtIn
+        preset.contentLayer = "block2_conv2"
+        preset.styleLayers = [.init(layer: "block1_conv1", weight: 1), .init(layer: "block2_conv1", weight: 1)]
+        configure(&preset)
+        let size = Self.size
+        let network = VGGNetwork(weights: .random(architecture: .vgg16, seed: 11))
+        objective = StyleObjective(network: network, preset: preset, content: StyleObjectiveTests.smoothImage(size, size, seed: 1),
+                                   styles: [StyleObjectiveTests.smoothImage(size, size, seed: 2)], blend: [1])
+        x = StyleObjectiveTests.smoothImage(size, size, seed: 5)
+    }
+
+    /// The objective at `x`: its value, its terms and its gradient.
+    func evaluate() -> (value: Double, terms: LossTerms, gradient: [Float]) {
+        var g = [Float](repeating: 0, count: x.count)
+        let v = x.data.withUnsafeBufferPointer { xb in g.withUnsafeMutableBufferPointer { objective.evaluate(xb, gradient: $0) } }
+        return (v, objective.lastTerms, g)
     }
 }
