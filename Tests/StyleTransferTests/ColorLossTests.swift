@@ -61,26 +61,12 @@ final class ColorLossTests: XCTestCase {
 
     func testObjectiveAddsTheTermOnlyWithATarget() {
         let fixture = PixelTermFixture { $0.colorWeight = 7 }
-        let (objective, x, size) = (fixture.objective, fixture.x, PixelTermFixture.size)
-        let evaluate = fixture.evaluate
-        let (plain, plainTerms, plainGradient) = evaluate()
-        XCTAssertEqual(plainTerms.color, 0)
+        let size = PixelTermFixture.size
         let target = ColorStatistics(StyleObjectiveTests.smoothImage(size, size, seed: 1))
-        objective.colorTarget = target
-        let (total, terms, gradient) = evaluate()
-        let expected = Self.formula(x.data, target: target, weight: 7)
-        XCTAssertGreaterThan(expected, 0)
-        XCTAssertEqual(terms.color, expected, accuracy: 1e-6 * expected)
-        XCTAssertEqual(total, plain + expected, accuracy: 1e-6 * total)
-        XCTAssertEqual(terms.style, plainTerms.style)
-        var alone = [Float](repeating: 0, count: x.count)
-        _ = alone.withUnsafeMutableBufferPointer { g in
-            x.data.withUnsafeBufferPointer { ColorLoss.accumulate($0.baseAddress!, pixels: size * size, target: target, weight: 7, into: g.baseAddress!) }
-        }
-        let largest = alone.map { abs($0) }.max()!
-        var worst: Float = 0
-        for i in x.data.indices { worst = max(worst, abs(gradient[i] - plainGradient[i] - alone[i]) / largest) }
-        XCTAssertLessThan(worst, 1e-4, "the objective's gradient is the others' plus the colour one; worst \(worst)")
+        fixture.checkAddsTerm("colour", attach: { $0.colorTarget = target }, term: \.color,
+                              expected: { Self.formula($0.data, target: target, weight: 7) },
+                              alone: { x, g in _ = ColorLoss.accumulate(x, pixels: size * size, target: target, weight: 7, into: g) },
+                              bound: 1e-4)
     }
 
     func testPresetFieldIsReadCheckedAndWritten() throws {

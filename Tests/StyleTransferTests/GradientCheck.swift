@@ -76,3 +76,30 @@ struct PixelTermFixture {
         return (v, objective.lastTerms, g)
     }
 }
+
+extension PixelTermFixture {
+    /// Checks that a term is added after the others: before `attach` the term is 0; after it, the term is
+    /// `expected` (relative 1e-6), the total the one before plus it, the content and style terms unchanged, and the
+    /// gradient the one before plus the term's own (`alone` adds it into a zero buffer), within `bound` of the
+    /// term's largest gradient entry.
+    func checkAddsTerm(_ name: String, attach: (StyleObjective) -> Void, term: (LossTerms) -> Double, expected: (Tensor) -> Double,
+                       alone: (_ x: UnsafePointer<Float>, _ gradient: UnsafeMutablePointer<Float>) -> Void, bound: Float,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        let before = evaluate()
+        XCTAssertEqual(term(before.terms), 0, file: file, line: line)
+        attach(objective)
+        let after = evaluate()
+        let value = expected(x)
+        XCTAssertGreaterThan(value, 0, file: file, line: line)
+        XCTAssertEqual(term(after.terms), value, accuracy: 1e-6 * value, file: file, line: line)
+        XCTAssertEqual(after.value, before.value + value, accuracy: 1e-6 * after.value, file: file, line: line)
+        XCTAssertEqual(after.terms.content, before.terms.content, file: file, line: line)
+        XCTAssertEqual(after.terms.style, before.terms.style, file: file, line: line)
+        var own = [Float](repeating: 0, count: x.count)
+        own.withUnsafeMutableBufferPointer { g in x.data.withUnsafeBufferPointer { alone($0.baseAddress!, g.baseAddress!) } }
+        let largest = own.map { abs($0) }.max()!
+        var worst: Float = 0
+        for i in x.data.indices { worst = max(worst, abs(after.gradient[i] - before.gradient[i] - own[i]) / largest) }
+        XCTAssertLessThan(worst, bound, "the objective's gradient is the others' plus the \(name) one; worst \(worst)", file: file, line: line)
+    }
+}

@@ -50,26 +50,10 @@ final class TemporalLossTests: XCTestCase {
 
     func testObjectiveAddsTheTermAfterTheOthers() {
         let fixture = PixelTermFixture { $0.temporalWeight = 500 }
-        let (objective, x, size) = (fixture.objective, fixture.x, PixelTermFixture.size)
-        let evaluate = fixture.evaluate
-        let (plain, plainTerms, plainGradient) = evaluate()
-        XCTAssertEqual(plainTerms.temporal, 0)
-        let target = Self.target(height: size, width: size, seed: 9)
-        objective.temporal = target
-        let (total, terms, gradient) = evaluate()
-        let expected = x.data.withUnsafeBufferPointer { TemporalLoss.value($0.baseAddress!, target: target, weight: 500) }
-        XCTAssertGreaterThan(expected, 0)
-        XCTAssertEqual(terms.temporal, expected, accuracy: 1e-6 * expected)
-        XCTAssertEqual(total, plain + expected, accuracy: 1e-6 * total)
-        XCTAssertEqual(terms.content, plainTerms.content)
-        XCTAssertEqual(terms.style, plainTerms.style)
-        var alone = [Float](repeating: 0, count: x.count)
-        _ = alone.withUnsafeMutableBufferPointer { g in
-            x.data.withUnsafeBufferPointer { TemporalLoss.accumulate($0.baseAddress!, target: target, weight: 500, into: g.baseAddress!) }
-        }
-        var worst: Float = 0
-        for i in x.data.indices { worst = max(worst, abs(gradient[i] - plainGradient[i] - alone[i]) / max(1e-6, abs(alone[i]))) }
-        XCTAssertLessThan(worst, 1e-3, "the objective's gradient is the others' plus the temporal one; worst \(worst)")
+        let target = Self.target(height: PixelTermFixture.size, width: PixelTermFixture.size, seed: 9)
+        fixture.checkAddsTerm("temporal", attach: { $0.temporal = target }, term: \.temporal,
+                              expected: { x in x.data.withUnsafeBufferPointer { TemporalLoss.value($0.baseAddress!, target: target, weight: 500) } },
+                              alone: { x, g in _ = TemporalLoss.accumulate(x, target: target, weight: 500, into: g) }, bound: 1e-4)
     }
 
     func testPresetFieldIsReadCheckedAndWritten() throws {
