@@ -68,14 +68,4 @@ final class ColorLossTests: XCTestCase {
                               alone: { x, g in _ = ColorLoss.accumulate(x, pixels: size * size, target: target, weight: 7, into: g) },
                               bound: 1e-4)
     }
-
-    func testPresetFieldIsReadCheckedAndWritten() throws {
-        var preset = Preset.builtIn
-        preset.colorWeight = -1
-        XCTAssertTrue(preset.rangeProblems { $0 }.contains { $0.hasPrefix("color_weight must not be negative") })
-        preset.colorWeight = 25
-        XCTAssertEqual(preset.fileFields["color_weight"] as? Double, 25)
-        XCTAssertEqual(try Preset.builtIn.applying(["color_weight": 3], source: "test").colorWeight, 3)
-        XCTAssertNil(Preset.builtIn.fileFields["color_weight"], "absent unless set: the default applies")
-    }
 }

@@ -55,14 +55,4 @@ final class TemporalLossTests: XCTestCase {
                               expected: { x in x.data.withUnsafeBufferPointer { TemporalLoss.value($0.baseAddress!, target: target, weight: 500) } },
                               alone: { x, g in _ = TemporalLoss.accumulate(x, target: target, weight: 500, into: g) }, bound: 1e-4)
     }
-
-    func testPresetFieldIsReadCheckedAndWritten() throws {
-        var preset = Preset.builtIn
-        preset.temporalWeight = -1
-        XCTAssertTrue(preset.rangeProblems { $0 }.contains { $0.hasPrefix("temporal_weight must not be negative") })
-        preset.temporalWeight = 250
-        XCTAssertEqual(preset.fileFields["temporal_weight"] as? Double, 250)
-        XCTAssertEqual(try Preset.builtIn.applying(["temporal_weight": 40], source: "test").temporalWeight, 40)
-        XCTAssertNil(Preset.builtIn.fileFields["temporal_weight"], "absent unless set: the default applies")
-    }
 }
