@@ -363,7 +363,7 @@ struct SweepCommand: ParsableCommand {
         let path = try Self.presetPath(name)
         p.name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         p.description = "\(base.name) with \(Self.label(axes, cell)) (saved by stylize sweep)"
-        if let regions = regions.request.map(\.regions).flatMap({ $0.isEmpty ? nil : $0 }) ?? p.regions {
+        if let regions = (regionRequest(p)?.regions).flatMap({ $0.isEmpty ? nil : $0 }) ?? p.regions {
             // The regions' styles as absolute paths: the preset reads them relative to its own file.
             p.regions = regions.map { region in
                 var r = region

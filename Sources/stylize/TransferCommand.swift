@@ -188,10 +188,10 @@ struct TransferJob {
     /// The job with `base`'s regions when a content mask was given without `--region`: the preset's colours and
     /// styles, its styles added to the run's.
     func withRegions(of base: Preset) -> TransferJob {
-        guard let asked = regions, asked.regions.isEmpty else { return self }
+        guard let filled = regions?.filled(from: base) else { return self }
         var job = self
-        job.regions = asked.filled(from: base)
-        job.styles = job.regions!.styleFiles(after: styles)
+        job.regions = filled
+        job.styles = filled.styleFiles(after: styles)
         return job
     }
 

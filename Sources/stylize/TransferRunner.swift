@@ -185,13 +185,14 @@ struct TransferRunner {
         let t = result.terms
         // With the log on standard output (`--log -`), the summary goes to standard error, after the last JSON line.
         let summary = plan.outputs.log == JSONLineLog.standardOutput ? Console.error : Console.output
-        let temporal = (t.temporal > 0 ? String(format: ", temporal %.4g", t.temporal) : "")
+        // The terms only some runs have: a video frame's temporal term, --color match's colour term.
+        let occasional = (t.temporal > 0 ? String(format: ", temporal %.4g", t.temporal) : "")
             + (t.color > 0 ? String(format: ", colour %.4g", t.color) : "")
         summary(String(format: "%@: %dx%d, %@, %@, %.1f s%@; loss %.4g (content %.4g, style %.4g, tv %.4g%@); %@\n",
                               out, result.image.width, result.image.height, counted(result.evaluations, "evaluation"),
                               counted(result.iterations, "step"), result.seconds,
                               estimate.map { " (estimated \(durationText($0)))" } ?? "", t.total, t.content, t.style, t.tv,
-                              temporal, reason))
+                              occasional, reason))
         if case .cancelled = result.stop, interrupt.isRequested { throw ExitCode(interrupt.exitStatus) }
         return result
     }
