@@ -33,6 +33,14 @@ enum KernelISA: Int {
         default: return buildMachine   // "", "native"
         }
     }
+    /// The same level for the C kernels (Sources/CGEMM).
+    var cFlags: [String] {
+        switch self {
+        case .baseline: return []
+        case .avx2: return ["-march=haswell"]
+        case .avx512: return ["-march=skylake-avx512"]
+        }
+    }
     var swiftFlags: [String] {
         switch self {
         case .baseline: return []
@@ -43,6 +51,7 @@ enum KernelISA: Int {
 }
 let isa = KernelISA.chosen
 let kernelSettings: [SwiftSetting] = isa.swiftFlags.isEmpty ? [] : [.unsafeFlags(isa.swiftFlags)]
+let kernelCSettings: [CSetting] = [.unsafeFlags(["-O3"] + isa.cFlags)]
 
 
 let package = Package(
@@ -80,7 +89,9 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["SafeIO", "CPNG", "CJPEG"]),
         // cpuid and the start-up check of the kernels' ISA; compiled for the baseline, whatever STYLIZE_ISA says.
         .target(name: "CCPU", cSettings: [.define("STYLIZE_BUILD_ISA", to: String(isa.rawValue))]),
-        .target(name: "NeuralCore", dependencies: ["COpenBLAS", "CCPU"], swiftSettings: kernelSettings),
+        // The Winograd products on kernels stored in column panels (AVX-512 or AVX2; none in a baseline build).
+        .target(name: "CGEMM", cSettings: kernelCSettings),
+        .target(name: "NeuralCore", dependencies: ["COpenBLAS", "CCPU", "CGEMM"], swiftSettings: kernelSettings),
         // The weight-file readers (HDF5, safetensors, torch.save, the Keras and torchvision layouts) and where to find one.
         .target(name: "WeightFiles", dependencies: ["NeuralCore", "SafeIO", "CZlib"], swiftSettings: kernelSettings),
         .target(name: "StyleTransfer", dependencies: ["SafeIO", "NeuralCore", "Imaging"], swiftSettings: kernelSettings),

@@ -1,3 +1,4 @@
+import CGEMM
 /// 3x3 'same' convolution by Winograd's minimal filtering F(4x4, 3x3) (Lavin & Gray, "Fast
 /// Algorithms for Convolutional Neural Networks", CVPR 2016): each 4x4 output tile is
 /// `Aᵀ [ Σ_ci U_ci ⊙ (Bᵀ d_ci B) ] A`, 36 multiplies per channel pair where direct convolution
@@ -117,12 +118,17 @@ extension Conv3x3 {
                     WinogradTile.transformInput(source, height: h, width: w, channels: cin, tilesX: tilesX,
                                                 firstTile: first, count: count, flip: flip, scratch: worker)
                     for p in 0 ..< WinogradKernel.positions {
-                        // M_p (count, Cout) = V_p (count, Cin) · U_p (Cin, Cout)
-                        // (a transposed kernel stores U_p as (Cout, Cin)).
-                        GEMM.multiply(transposeB: kernel.transposed, m: count, n: cout, k: cin,
-                                      a: worker.v + p * count * cin, lda: cin,
-                                      b: up + p * cin * cout, ldb: kernel.transposed ? cin : cout,
-                                      c: worker.m + p * count * cout, ldc: cout)
+                        // M_p (count, Cout) = V_p (count, Cin) · U_p (Cin, Cout): U_p in panels for the project's
+                        // product, or whole for OpenBLAS (a transposed kernel stores it as (Cout, Cin)).
+                        if kernel.panelWidth > 0 {
+                            cgemm_panels(Int32(count), Int32(cout), Int32(cin), worker.v + p * count * cin, Int32(cin),
+                                         up + p * cin * cout, worker.m + p * count * cout, Int32(cout))
+                        } else {
+                            GEMM.multiply(transposeB: kernel.transposed, m: count, n: cout, k: cin,
+                                          a: worker.v + p * count * cin, lda: cin,
+                                          b: up + p * cin * cout, ldb: kernel.transposed ? cin : cout,
+                                          c: worker.m + p * count * cout, ldc: cout)
+                        }
                     }
                     WinogradTile.transformOutput(worker, height: h, width: w, channels: cout, tilesX: tilesX,
                                                  firstTile: first, count: count, bias: bp ?? UnsafePointer(worker.zeros),
@@ -155,7 +161,7 @@ extension Conv3x3 {
                                         inputMask: UnsafePointer<UInt64>? = nil, accumulate: Bool = false,
                                         into dx: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
         let maskBytes = inputMask.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) }
-        winograd(.pixels(dy, mask: maskBytes), height: h, width: w, kernel: kernel.readTransposed, bias: nil, relu: false,
+        winograd(.pixels(dy, mask: maskBytes), height: h, width: w, kernel: kernel.backward, bias: nil, relu: false,
                  flip: true, output: .pixels(dx, accumulate: accumulate), workspace: workspace)
     }
 
@@ -183,7 +189,7 @@ extension Conv3x3 {
     public static func winogradBackward(pooledGradient: UnsafePointer<Float>, winners: UnsafePointer<UInt8>, height h: Int,
                                         width w: Int, kernel: WinogradKernel, accumulate: Bool = false,
                                         into dx: UnsafeMutablePointer<Float>, workspace: ConvWorkspace) {
-        winograd(.pooledGradient(pooledGradient, winners: winners), height: h, width: w, kernel: kernel.readTransposed,
+        winograd(.pooledGradient(pooledGradient, winners: winners), height: h, width: w, kernel: kernel.backward,
                  bias: nil, relu: false, flip: true, output: .pixels(dx, accumulate: accumulate), workspace: workspace)
     }
 

@@ -455,7 +455,7 @@ public final class VGGNetwork {
                                     accumulate: Bool, into dx: UnsafeMutablePointer<Float>) {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
-        winogradKernels.withKernel(c) { kernel in
+        winogradKernels.withKernel(c, .backward) { kernel in
             Conv3x3.winogradBackward(pooledGradient: dy, winners: winners, height: height, width: width, kernel: kernel,
                                      accumulate: accumulate, into: dx, workspace: workspace)
         }
@@ -472,9 +472,8 @@ public final class VGGNetwork {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
         if usesWinograd(c) {
-            // The forward kernel, read transposed on the turned image (`Conv3x3.winogradBackward`): one cached
-            // kernel per layer serves both directions.
-            winogradKernels.withKernel(c) { kernel in
+            // The layer's kernel transposed, read on the turned image (`Conv3x3.winogradBackward`).
+            winogradKernels.withKernel(c, .backward) { kernel in
                 Conv3x3.winogradBackward(dy, height: height, width: width, kernel: kernel,
                                          inputMask: fused ? mask : nil, accumulate: accumulate, into: dx, workspace: workspace)
             }

@@ -1,44 +1,67 @@
+import CGEMM
+
 /// The kernels of one 3x3 layer transformed for Winograd's minimal filtering F(4x4, 3x3)
 /// (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", CVPR 2016):
 /// `U = G g Gᵀ` for every (input, output) channel pair, a 6x6 matrix per pair.
 ///
-/// Layout: `u` is `(36, Cin, Cout)`, position `p = 6 i + j` of the 6x6 transform first, so
-/// that for each position the `(Cin, Cout)` slice is the right-hand matrix of one GEMM. The input gradient reads
-/// the same kernel `readTransposed`: its GEMMs read each slice as `(Cout, Cin)` (`Conv3x3.winogradBackward`).
+/// Each of the 36 positions `p = 6 i + j` of the 6x6 transform has one matrix, the right-hand side of one GEMM:
+/// `(Cin, Cout)` for the forward pass, `(Cout, Cin)` for the input gradient (`Direction.backward`), which reads
+/// the layer's kernel transposed on the turned image (`Conv3x3.winogradBackward`). A matrix is stored either
+/// - in column panels (`panelWidth` > 0) for the project's own product (`cgemm_panels`, AVX-512 or AVX2): panel `j`
+///   holds its columns `j NR ..< (j + 1) NR` as rows of NR floats, so the product reads the kernel as it lies
+///   instead of packing it again for every block of tiles, as OpenBLAS must (the packing took a fifth of an
+///   evaluation: `perf` on a 512 px transfer, Xeon family 6 model 207, OpenBLAS SkylakeX); or
+/// - whole, `(Cin, Cout)` row-major, for OpenBLAS (a baseline build, or a column count that is not a multiple of
+///   the panel width), the input gradient then reading it transposed (`transposed`).
 /// The interpolation points are `0, 1, -1, 2, -2, ∞`.
 public struct WinogradKernel: Sendable {
-    /// Channels the transformed kernel reads (rows of each position's matrix).
+    /// Which product the matrices serve: the layer's forward pass or its input gradient.
+    public enum Direction: Sendable { case forward, backward }
+    /// Channels the transformed kernel reads (rows of each position's matrix): the layer's Cin forward, its Cout
+    /// backward.
     public private(set) var inChannels = 0
     /// Channels it writes (columns of each position's matrix).
     public private(set) var outChannels = 0
-    /// u is (36, inChannels, outChannels), or (36, outChannels, inChannels) when `transposed`; it may hold more
-    /// floats than that (reused storage).
+    /// The 36 position matrices, one after the other, as described above; it may hold more floats than that
+    /// (reused storage).
     public private(set) var u: [Float] = []
-    /// Each position's slice is stored transposed, (outChannels, inChannels): the GEMM reads it with `transB`.
+    /// The direction the matrices serve.
+    public private(set) var direction = Direction.forward
+    /// Columns per panel, or 0 when each matrix is stored whole.
+    public private(set) var panelWidth = 0
+    /// A whole matrix is stored transposed, (outChannels, inChannels): the GEMM reads it with `transB`.
     public private(set) var transposed = false
 
     /// Number of transform positions of F(4x4, 3x3): a 6x6 input tile per 4x4 output tile.
     public static let positions = 36
 
-    /// Transforms a Keras kernel; see `load(_:)`.
-    public init(_ weights: ConvWeights) {
-        load(weights)
+    /// Columns per panel of this build's own product: 32 (AVX-512), 16 (AVX2), or 0 (OpenBLAS only).
+    public static let buildPanelWidth = Int(cgemm_panel_width())
+
+    /// Transforms a Keras kernel; see `load(_:direction:)`.
+    public init(_ weights: ConvWeights, direction: Direction = .forward) {
+        load(weights, direction: direction)
     }
 
     /// An empty kernel, storage for `load`.
     public init() {}
 
-    /// Transforms a Keras kernel into this value, reusing its storage when it is large enough.
+    /// Transforms a Keras kernel into this value, reusing its storage when it is large enough. Panels are used
+    /// when the build has a panel product and the matrix's column count (Cout forward, Cin backward) is a multiple
+    /// of its width; otherwise the matrices are stored whole (a backward kernel then marks them `transposed`).
     ///
     /// - Parameter weights: kernel `(3, 3, Cin, Cout)`.
     /// - Complexity: `O(Cin · Cout)`, eight channels at a time, parallel over the rows.
-    public mutating func load(_ weights: ConvWeights) {
+    public mutating func load(_ weights: ConvWeights, direction: Direction = .forward) {
         let (cin, cout) = (weights.inChannels, weights.outChannels)
-        // Stored rows and columns are the Keras kernel's Cin and Cout.
+        // Rows and columns of the transform's loop are the Keras kernel's Cin and Cout.
         let (rows, columns) = (cin, cout)
-        inChannels = cin
-        outChannels = cout
-        transposed = false
+        let width = Self.buildPanelWidth
+        let panels = width > 0 && (direction == .forward ? cout : cin) % width == 0
+        self.direction = direction
+        panelWidth = panels ? width : 0
+        transposed = direction == .backward && !panels
+        (inChannels, outChannels) = direction == .forward ? (cin, cout) : (cout, cin)
         let needed = Self.positions * cin * cout
         if u.count < needed { u = [Float](repeating: 0, count: needed) }
         weights.kernel.withUnsafeBufferPointer { g in
@@ -46,28 +69,80 @@ public struct WinogradKernel: Sendable {
                 let gp = g.baseAddress!
                 nonisolated(unsafe) let up = u.baseAddress!
                 let plane = rows * columns
-                // Row r of every position's matrix, `columns` wide, eight at a time. Tap (ky, kx) of
-                // element (r, col) is g[ky][kx][r][col].
-                parallelFor(rows, parts: GEMM.threadCount, minimumPerPart: 8) { range in
-                    // tap[3 ky + kx], h = g Gᵀ (3x6), and G h (6x6), eight columns at a time.
-                    let tap = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 9 + 18 + 6)
-                    defer { tap.deallocate() }
+                // Transforms the taps `tap[3 ky + kx]` of eight elements: `out[6 j + i]` is position 6 i + j
+                // (h = g Gᵀ (3x6) at tap + 9, then G h (6x6) at tap + 27).
+                @inline(__always) func transform(_ tap: UnsafeMutablePointer<SIMD8<Float>>) {
                     let (h, out) = (tap + 9, tap + 27)
-                    for r in range {
-                        var col = 0
-                        while col < columns {
-                            let n = min(8, columns - col)
-                            for ky in 0 ..< 3 {
-                                for kx in 0 ..< 3 {
-                                    tap[3 * ky + kx] = WinogradTile.load(gp + ((ky * 3 + kx) * cin + r) * cout + col, n)
+                    for k in 0 ..< 3 { Self.filterTransform(tap[3 * k], tap[3 * k + 1], tap[3 * k + 2], into: h + 6 * k) }
+                    for j in 0 ..< 6 {
+                        Self.filterTransform(h[j], h[6 + j], h[12 + j], into: out + 6 * j)
+                    }
+                }
+                // Tap (ky, kx) of element (r, col) is g[ky][kx][r][col]: eight columns of one row, or (backward
+                // panels) one column of eight rows.
+                @inline(__always) func loadRow(_ r: Int, _ col: Int, _ n: Int, _ tap: UnsafeMutablePointer<SIMD8<Float>>) {
+                    for t in 0 ..< 9 { tap[t] = WinogradTile.load(gp + (t * cin + r) * cout + col, n) }
+                }
+                @inline(__always) func loadColumn(_ r: Int, _ col: Int, _ tap: UnsafeMutablePointer<SIMD8<Float>>) {
+                    for t in 0 ..< 9 {
+                        let q = gp + (t * cin + r) * cout + col
+                        tap[t] = SIMD8(q[0], q[cout], q[2 * cout], q[3 * cout], q[4 * cout], q[5 * cout], q[6 * cout], q[7 * cout])
+                    }
+                }
+                @inline(__always) func store(_ tap: UnsafeMutablePointer<SIMD8<Float>>, at offset: Int, _ n: Int) {
+                    for j in 0 ..< 6 {
+                        for i in 0 ..< 6 { WinogradTile.store(tap[27 + 6 * j + i], up + (6 * i + j) * plane + offset, n) }
+                    }
+                }
+                let scratch = 9 + 18 + 36
+                switch (panels, direction) {
+                case (false, _):
+                    // Whole (Cin, Cout) matrices: element (r, col) at r Cout + col.
+                    parallelFor(rows, parts: GEMM.threadCount, minimumPerPart: 8) { range in
+                        let tap = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: scratch)
+                        defer { tap.deallocate() }
+                        for r in range {
+                            var col = 0
+                            while col < columns {
+                                let n = min(8, columns - col)
+                                loadRow(r, col, n, tap)
+                                transform(tap)
+                                store(tap, at: r * columns + col, n)
+                                col += 8
+                            }
+                        }
+                    }
+                case (true, .forward):
+                    // (Cin, Cout) in panels of `width` output channels: element (r, col) at
+                    // (col / width) (Cin width) + r width + col % width; panel by panel, so that each position's
+                    // writes run on in one stream.
+                    parallelFor(columns / width, parts: GEMM.threadCount) { range in
+                        let tap = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: scratch)
+                        defer { tap.deallocate() }
+                        for panel in range {
+                            for r in 0 ..< rows {
+                                for col in stride(from: panel * width, to: (panel + 1) * width, by: 8) {
+                                    loadRow(r, col, 8, tap)
+                                    transform(tap)
+                                    store(tap, at: panel * rows * width + r * width + col % width, 8)
                                 }
                             }
-                            for k in 0 ..< 3 { Self.filterTransform(tap[3 * k], tap[3 * k + 1], tap[3 * k + 2], into: h + 6 * k) }
-                            for j in 0 ..< 6 {
-                                Self.filterTransform(h[j], h[6 + j], h[12 + j], into: out)
-                                for i in 0 ..< 6 { WinogradTile.store(out[i], up + (6 * i + j) * plane + r * columns + col, n) }
+                        }
+                    }
+                case (true, .backward):
+                    // (Cout, Cin) in panels of `width` input channels: element (r, col) at
+                    // (r / width) (Cout width) + col width + r % width; eight rows of one column at a time.
+                    parallelFor(rows / width, parts: GEMM.threadCount) { range in
+                        let tap = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: scratch)
+                        defer { tap.deallocate() }
+                        for panel in range {
+                            for col in 0 ..< columns {
+                                for r in stride(from: panel * width, to: (panel + 1) * width, by: 8) {
+                                    loadColumn(r, col, tap)
+                                    transform(tap)
+                                    store(tap, at: panel * columns * width + col * width + r % width, 8)
+                                }
                             }
-                            col += 8
                         }
                     }
                 }
@@ -97,41 +172,63 @@ public struct WinogradKernel: Sendable {
         y[5] = x2
     }
 
-    /// The same kernel read the other way, Cout -> Cin (each position's matrix transposed, sharing the storage):
-    /// the kernel of `Conv3x3.winogradBackward`.
-    public var readTransposed: WinogradKernel {
+    /// The kernel of the input gradient (`Conv3x3.winogradBackward`), laid out as `load(_:direction: .backward)`
+    /// lays it out: this one when it is a backward kernel; a forward kernel stored whole, read transposed (sharing
+    /// the storage) when the backward matrices are stored whole too; otherwise a copy into the backward panels (the
+    /// network asks its kernel cache for backward kernels, so only direct callers pay the copy).
+    public var backward: WinogradKernel {
+        if direction == .backward { return self }
+        let (cin, cout) = (inChannels, outChannels)
+        let width = Self.buildPanelWidth
         var k = self
-        (k.inChannels, k.outChannels) = (outChannels, inChannels)
-        k.transposed.toggle()
+        k.direction = .backward
+        (k.inChannels, k.outChannels) = (cout, cin)
+        k.panelWidth = width > 0 && cin % width == 0 ? width : 0
+        k.transposed = k.panelWidth == 0
+        if panelWidth == 0 && k.panelWidth == 0 { return k }
+        let plane = cin * cout
+        k.u = [Float](repeating: 0, count: Self.positions * plane)
+        for p in 0 ..< Self.positions {
+            for r in 0 ..< cin {
+                for col in 0 ..< cout { k.u[p * plane + k.offset(r, col)] = u[p * plane + offset(r, col)] }
+            }
+        }
         return k
+    }
+
+    /// Where element (Cin index `r`, Cout index `col`) of a position's matrix lies within the position's floats.
+    func offset(_ r: Int, _ col: Int) -> Int {
+        let (cin, cout) = direction == .forward ? (inChannels, outChannels) : (outChannels, inChannels)
+        if panelWidth == 0 { return r * cout + col }
+        return direction == .forward ? (col / panelWidth) * cin * panelWidth + r * panelWidth + col % panelWidth
+            : (r / panelWidth) * cout * panelWidth + col * panelWidth + r % panelWidth
     }
 
     /// Bytes held by the transformed kernel's storage.
     public var bytes: Int { u.count * MemoryLayout<Float>.stride }
 }
 
-/// Transformed kernels of a network's Winograd layers. Those that fit in a memory budget are
-/// transformed on first use and kept; the others are transformed again on each use into one
-/// reused buffer, which costs a pass over the kernel (about 2 ms on average per layer, 5 ms for a 512x512 one)
-/// but no memory beyond the largest layer's transform.
+/// Transformed kernels of a network's Winograd layers, one per layer and direction (forward, input gradient).
+/// Those that fit in a memory budget are transformed on first use and kept; the others are transformed again on
+/// each use into one reused buffer, which costs a pass over the kernel (about 2 ms on average per layer, 5 ms for
+/// a 512x512 one) but no memory beyond the largest layer's transform.
 ///
-/// The network asks only for forward kernels: the input gradient reads the same kernel transposed on the turned
-/// image (`Conv3x3.winogradBackward`), so one kernel per layer serves both directions. Keeping every layer of
-/// VGG19 up to block5_conv2 takes about 250 MB, four times its weights.
+/// Keeping both directions of every layer of VGG19 up to block5_conv2 takes about 490 MB, eight times its weights
+/// (each direction four times).
 public final class WinogradKernelCache {
     public let weights: VGGWeights
     /// Bytes of transformed kernels kept between uses. Lowering it lets go of the kept kernels.
     public var budgetBytes: Int {
         didSet { if budgetBytes < keptBytes { kept = [:]; keptBytes = 0 } }
     }
-    /// A budget that keeps every layer of VGG16 and VGG19 up to block5_conv2.
+    /// A budget that keeps both directions of every layer of VGG16 and VGG19 up to block5_conv2.
     public static let wholeNetworkBytes = 512 << 20
     /// The budget `VGGNetwork` sets by itself: every kernel for inputs under `automaticLimitPixels`, none from there.
-    /// The transforms of one VGG19 evaluation cost about the same time at any size (about 65 ms, each kernel twice),
-    /// so they weigh 20% of an evaluation at 256x256 but 5% at 512x512, where the kept kernels (about 250 MB) would be
-    /// the largest part of the memory. Measured with `stylize-bench --tune cache-mib=N`: VGG19 256x256, 289 ms kept
-    /// against 355 ms; 512x512 with the fused pools, 358 MiB peak RSS and 1070 ms without them against about
-    /// 570 MiB and 1010-1060 ms with them.
+    /// The transforms of one VGG19 evaluation cost about the same time at any size (about 65 ms, each layer in both
+    /// directions), so they weigh 20% of an evaluation at 256x256 but 5% at 512x512, where the kept kernels would
+    /// be the largest part of the memory. Measured with `stylize-bench --tune cache-mib=N`: VGG19 256x256, 289 ms
+    /// kept against 355 ms; 512x512 with the fused pools, 358 MiB peak RSS and 1070 ms without them against about
+    /// 570 MiB and 1010-1060 ms with one direction kept.
     public static func automaticBudget(pixels: Int) -> Int { pixels < automaticLimitPixels ? wholeNetworkBytes : 0 }
     /// 2¹⁷ pixels, about 362x362.
     public static let automaticLimitPixels = 1 << 17
@@ -147,18 +244,24 @@ public final class WinogradKernelCache {
         self.budgetBytes = budgetBytes
     }
 
-    /// Calls `body` with the transformed (forward) kernel of convolution `c`; the input gradient reads it transposed.
-    public func withKernel<R>(_ c: Int, _ body: (WinogradKernel) -> R) -> R {
-        if let k = kept[c] { return body(k) }
-        let bytes = WinogradKernel.positions * weights.convolutions[c].kernel.count / 9 * MemoryLayout<Float>.stride
+    /// Calls `body` with the transformed kernel of convolution `c` for `direction`.
+    public func withKernel<R>(_ c: Int, _ direction: WinogradKernel.Direction = .forward, _ body: (WinogradKernel) -> R) -> R {
+        let key = 2 * c + (direction == .forward ? 0 : 1)
+        if let k = kept[key] { return body(k) }
+        let bytes = Self.bytes(weights.convolutions[c])
         if keptBytes + bytes <= budgetBytes {
-            let k = WinogradKernel(weights.convolutions[c])
-            kept[c] = k
+            let k = WinogradKernel(weights.convolutions[c], direction: direction)
+            kept[key] = k
             keptBytes += bytes
             return body(k)
         }
-        transient.load(weights.convolutions[c])
+        transient.load(weights.convolutions[c], direction: direction)
         return body(transient)
+    }
+
+    /// Bytes of one direction of a layer's transformed kernel.
+    public static func bytes(_ weights: ConvWeights) -> Int {
+        WinogradKernel.positions * weights.kernel.count / 9 * MemoryLayout<Float>.stride
     }
 
     /// Bytes held: kept kernels and the reused buffers.

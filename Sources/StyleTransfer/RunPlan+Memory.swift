@@ -57,15 +57,15 @@ extension RunPlan {
         let deepest = rows.lastIndex { lossLayers.contains($0.name) } ?? rows.count - 1
         let names = rows.prefix(deepest + 1).map(\.name)
 
-        // Transformed kernels for an input of `pixels`: one per layer in network order (the input gradient reads the
-        // forward kernel), each kept while the budget allows, else transformed into the one reused buffer (as large
-        // as the largest).
+        // Transformed kernels for an input of `pixels`: one per layer and direction, asked for in the order of a
+        // forward then a backward pass, each kept while the budget allows, else transformed into the one reused
+        // buffer (as large as the largest).
         func kernelBytes(pixels: Int) -> Int {
             guard convolution == .winograd else { return 0 }
             let budget = winogradCacheBytes ?? WinogradKernelCache.automaticBudget(pixels: pixels)
             var kernels = 0, transient = 0
             let used = convs.filter { names.contains($0.name) && $0.inChannels >= ConvAlgorithm.winogradMinimumInChannels }
-            for conv in used {
+            for conv in used + used.reversed() {
                 let bytes = WinogradKernel.positions * conv.inChannels * conv.outChannels * float
                 if kernels + bytes <= budget { kernels += bytes } else { transient = max(transient, bytes) }
             }
