@@ -165,11 +165,15 @@ public enum BLASCore {
     }
 }
 
-/// The lines that say what runs the arithmetic: processor, BLAS core and the ISA of the project's kernels.
+/// The lines that say what runs the arithmetic: processor, BLAS core, the ISA of the project's kernels and what
+/// computes the Winograd products.
 public enum ComputeReport {
     public static var lines: [String] {
         ["cpu: \(Processor.current.summary)",
          "blas: \(BLASCore.status)",
-         "kernels: \(VectorISA.kernels) (built for \(VectorISA.kernels == .baseline ? "any x86-64" : "this processor level"); STYLIZE_ISA=baseline|avx2|avx512 rebuilds)"]
+         "kernels: \(VectorISA.kernels) (built for \(VectorISA.kernels == .baseline ? "any x86-64" : "this processor level"); STYLIZE_ISA=baseline|avx2|avx512 rebuilds)",
+         "winograd: " + (WinogradKernel.buildPanelWidth > 0
+             ? "stylize's own products on kernels in \(WinogradKernel.buildPanelWidth)-column panels (OpenBLAS where a layer's channels are not a multiple)"
+             : "OpenBLAS sgemm products")]
     }
 }

@@ -281,9 +281,9 @@ final class NewcomerTests: XCTestCase {
         let v = try CLI.run(["--version"])
         XCTAssertEqual(v.status, 0, v.stderr)
         XCTAssertTrue(v.stdout.hasPrefix("stylize "), v.stdout)
-        // The version, then what runs the arithmetic: processor, BLAS core, the kernels' ISA.
+        // The version, then what runs the arithmetic: processor, BLAS core, the kernels' ISA, the Winograd products.
         XCTAssertEqual(v.stdout.split(separator: "\n").map { $0.split(separator: " ").first ?? "" },
-                       ["stylize", "cpu:", "blas:", "kernels:"], v.stdout)
+                       ["stylize", "cpu:", "blas:", "kernels:", "winograd:"], v.stdout)
     }
 
     // MARK: - Cosmetic
