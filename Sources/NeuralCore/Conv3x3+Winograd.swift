@@ -141,18 +141,19 @@ extension Conv3x3 {
 }
 
 extension Conv3x3 {
-    /// Input gradient of a 3x3 'same' convolution by F(4x4, 3x3) from the layer's own (forward) transformed kernel,
-    /// so that one kernel per layer serves both directions.
+    /// Input gradient of a 3x3 'same' convolution by F(4x4, 3x3) from the layer's transformed kernel, transposed.
     ///
     /// The input gradient is the convolution of the output gradient with the kernel turned by 180 degrees, Cin and
     /// Cout swapped: `dx(p) = Σ_k dy(p + 1 - k) g(k)` per axis. Turning the image instead of the kernel gives the same
     /// sum, `dx = turn(conv(turn(dy), g))`: with `dy'(u) = dy(N-1-u)`, `conv(dy', g)(N-1-p) = Σ_k dy(p + 1 - k) g(k)`,
-    /// and the zero padding outside the image turns with it. So the forward kernel is read transposed (Cout rows,
-    /// Cin columns: GEMM's transposed read), and the input and output transforms address the pixels turned
-    /// (`flip`), which costs nothing.
+    /// and the zero padding outside the image turns with it. So each position's matrix is the forward one
+    /// transposed (Cout rows, Cin columns): a backward kernel in panels, or the forward kernel stored whole and read
+    /// transposed by OpenBLAS (`WinogradKernel.backward`), and the input and output transforms address the pixels
+    /// turned (`flip`), which costs nothing.
     /// - Parameters:
     ///   - dy: `(H, W, Cout)`, d(loss)/d(output).
-    ///   - kernel: the layer's transformed kernel, `WinogradKernel(weights)` (Cin -> Cout).
+    ///   - kernel: the layer's transformed kernel for either direction, `WinogradKernel(weights, direction:)`;
+    ///     a forward one is laid out for the backward product first (a copy when it is stored in panels).
     ///   - inputMask: the layer's ReLU mask over `dy`, applied as it is read (see `winogradForward`).
     ///   - dx: `(H, W, Cin)`, overwritten.
     ///   - accumulate: add the gradient to `dx` instead of overwriting it (a layer whose input also has a loss of

@@ -94,53 +94,54 @@ public struct WinogradKernel: Sendable {
                         for i in 0 ..< 6 { WinogradTile.store(tap[27 + 6 * j + i], up + (6 * i + j) * plane + offset, n) }
                     }
                 }
-                let scratch = 9 + 18 + 36
+                // Where element (r, col) of a position goes: `offset`, the layout's one rule.
+                let stored = panels ? width : 0
+                @inline(__always) func at(_ r: Int, _ col: Int) -> Int {
+                    Self.offset(r, col, direction: direction, panelWidth: stored, inChannels: cin, outChannels: cout)
+                }
+                // `count` units (rows, or panels) over the threads, each part with its own transform scratch.
+                func inParallel(_ count: Int, minimumPerPart: Int = 1, _ body: (Range<Int>, UnsafeMutablePointer<SIMD8<Float>>) -> Void) {
+                    parallelFor(count, parts: GEMM.threadCount, minimumPerPart: minimumPerPart) { range in
+                        let tap = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 9 + 18 + 36)
+                        defer { tap.deallocate() }
+                        body(range, tap)
+                    }
+                }
                 switch (panels, direction) {
                 case (false, _):
-                    // Whole (Cin, Cout) matrices: element (r, col) at r Cout + col.
-                    parallelFor(rows, parts: GEMM.threadCount, minimumPerPart: 8) { range in
-                        let tap = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: scratch)
-                        defer { tap.deallocate() }
+                    // Whole matrices: row by row, eight columns at a time.
+                    inParallel(rows, minimumPerPart: 8) { range, tap in
                         for r in range {
-                            var col = 0
-                            while col < columns {
+                            for col in stride(from: 0, to: columns, by: 8) {
                                 let n = min(8, columns - col)
                                 loadRow(r, col, n, tap)
                                 transform(tap)
-                                store(tap, at: r * columns + col, n)
-                                col += 8
+                                store(tap, at: at(r, col), n)
                             }
                         }
                     }
                 case (true, .forward):
-                    // (Cin, Cout) in panels of `width` output channels: element (r, col) at
-                    // (col / width) (Cin width) + r width + col % width; panel by panel, so that each position's
-                    // writes run on in one stream.
-                    parallelFor(columns / width, parts: GEMM.threadCount) { range in
-                        let tap = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: scratch)
-                        defer { tap.deallocate() }
+                    // Panels of output channels: panel by panel, so that each position's writes run on in one stream.
+                    inParallel(columns / width) { range, tap in
                         for panel in range {
                             for r in 0 ..< rows {
                                 for col in stride(from: panel * width, to: (panel + 1) * width, by: 8) {
                                     loadRow(r, col, 8, tap)
                                     transform(tap)
-                                    store(tap, at: panel * rows * width + r * width + col % width, 8)
+                                    store(tap, at: at(r, col), 8)
                                 }
                             }
                         }
                     }
                 case (true, .backward):
-                    // (Cout, Cin) in panels of `width` input channels: element (r, col) at
-                    // (r / width) (Cout width) + col width + r % width; eight rows of one column at a time.
-                    parallelFor(rows / width, parts: GEMM.threadCount) { range in
-                        let tap = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: scratch)
-                        defer { tap.deallocate() }
+                    // Panels of input channels: eight rows of one column at a time, which lie side by side.
+                    inParallel(rows / width) { range, tap in
                         for panel in range {
                             for col in 0 ..< columns {
                                 for r in stride(from: panel * width, to: (panel + 1) * width, by: 8) {
                                     loadColumn(r, col, tap)
                                     transform(tap)
-                                    store(tap, at: panel * columns * width + col * width + r % width, 8)
+                                    store(tap, at: at(r, col), 8)
                                 }
                             }
                         }
@@ -196,12 +197,19 @@ public struct WinogradKernel: Sendable {
         return k
     }
 
-    /// Where element (Cin index `r`, Cout index `col`) of a position's matrix lies within the position's floats.
+    /// Where element (Cin index `r`, Cout index `col`) of a position's matrix lies within the position's floats:
+    /// whole, `r Cout + col`; forward panels (of output channels), `(col / w) Cin w + r w + col % w`; backward panels
+    /// (of input channels, the matrix being (Cout, Cin)), `(r / w) Cout w + col w + r % w`.
+    @inline(__always)
+    static func offset(_ r: Int, _ col: Int, direction: Direction, panelWidth w: Int, inChannels cin: Int, outChannels cout: Int) -> Int {
+        if w == 0 { return r * cout + col }
+        return direction == .forward ? (col / w) * cin * w + r * w + col % w : (r / w) * cout * w + col * w + r % w
+    }
+
+    /// `offset` for this kernel's layout.
     func offset(_ r: Int, _ col: Int) -> Int {
         let (cin, cout) = direction == .forward ? (inChannels, outChannels) : (outChannels, inChannels)
-        if panelWidth == 0 { return r * cout + col }
-        return direction == .forward ? (col / panelWidth) * cin * panelWidth + r * panelWidth + col % panelWidth
-            : (r / panelWidth) * cout * panelWidth + col * panelWidth + r % panelWidth
+        return Self.offset(r, col, direction: direction, panelWidth: panelWidth, inChannels: cin, outChannels: cout)
     }
 
     /// Bytes held by the transformed kernel's storage.

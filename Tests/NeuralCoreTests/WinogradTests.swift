@@ -37,8 +37,8 @@ final class WinogradTests: XCTestCase {
         }
     }
 
-    /// The input gradient from the forward kernel read transposed on the turned image (`winogradBackward`, what
-    /// the network runs), against the direct scatter `naiveBackward` and the im2col backward, on odd and even sizes;
+    /// The input gradient from the layer's kernel transposed on the turned image (`winogradBackward`, what
+    /// the network runs; here from the forward kernel, laid out for the backward product by `WinogradKernel.backward`), against the direct scatter `naiveBackward` and the im2col backward, on odd and even sizes;
     /// and with the ReLU mask fused, against masking first.
     func testBackwardFromTheForwardKernel() {
         for (n, s) in shapes.enumerated() {
@@ -134,7 +134,7 @@ final class WinogradTests: XCTestCase {
 /// The accuracy bar on real data: every Winograd layer of the bundled VGG16 on `starry_night.jpg`
 /// (224x224, preprocessed), each fed the same im2col input so that errors do not compound, within
 /// 1e-5 of the im2col output relative to the layer's largest magnitude; and the input gradient of
-/// each layer (the forward kernel read transposed) on a random output gradient, held to im2col's transposed GEMM within
+/// each layer (the layer's kernel transposed) on a random output gradient, held to im2col's transposed GEMM within
 /// 2e-5 (white noise in [-1, 1] as the output gradient has no spatial smoothness at all, the worst
 /// case for the transforms' cancellations; measured worst 1.6e-5 at block5_conv1 with OpenBLAS' products, 1.1e-5 with
 /// the panel product's sums in runs of 128, 2.3e-5 when it summed all 512 channels in one running sum).
