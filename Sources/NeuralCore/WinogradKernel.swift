@@ -38,6 +38,12 @@ public struct WinogradKernel: Sendable {
     /// Columns per panel of this build's own product: 32 (AVX-512), 16 (AVX2), or 0 (OpenBLAS only).
     public static let buildPanelWidth = Int(cgemm_panel_width())
 
+    /// The panel width of a matrix with `columns` columns (Cout forward, Cin backward): the build's, when the
+    /// build has a panel product and the columns fill whole panels; otherwise 0, the matrix stored whole.
+    static func panelWidth(columns: Int) -> Int {
+        buildPanelWidth > 0 && columns % buildPanelWidth == 0 ? buildPanelWidth : 0
+    }
+
     /// Transforms a Keras kernel; see `load(_:direction:)`.
     public init(_ weights: ConvWeights, direction: Direction = .forward) {
         load(weights, direction: direction)
@@ -56,10 +62,10 @@ public struct WinogradKernel: Sendable {
         let (cin, cout) = (weights.inChannels, weights.outChannels)
         // Rows and columns of the transform's loop are the Keras kernel's Cin and Cout.
         let (rows, columns) = (cin, cout)
-        let width = Self.buildPanelWidth
-        let panels = width > 0 && (direction == .forward ? cout : cin) % width == 0
+        let width = Self.panelWidth(columns: direction == .forward ? cout : cin)
+        let panels = width > 0
         self.direction = direction
-        panelWidth = panels ? width : 0
+        panelWidth = width
         transposed = direction == .backward && !panels
         (inChannels, outChannels) = direction == .forward ? (cin, cout) : (cout, cin)
         let needed = Self.positions * cin * cout
@@ -95,9 +101,8 @@ public struct WinogradKernel: Sendable {
                     }
                 }
                 // Where element (r, col) of a position goes: `offset`, the layout's one rule.
-                let stored = panels ? width : 0
                 @inline(__always) func at(_ r: Int, _ col: Int) -> Int {
-                    Self.offset(r, col, direction: direction, panelWidth: stored, inChannels: cin, outChannels: cout)
+                    Self.offset(r, col, direction: direction, panelWidth: width, inChannels: cin, outChannels: cout)
                 }
                 // `count` units (rows, or panels) over the threads, each part with its own transform scratch.
                 func inParallel(_ count: Int, minimumPerPart: Int = 1, _ body: (Range<Int>, UnsafeMutablePointer<SIMD8<Float>>) -> Void) {
@@ -180,11 +185,10 @@ public struct WinogradKernel: Sendable {
     public var backward: WinogradKernel {
         if direction == .backward { return self }
         let (cin, cout) = (inChannels, outChannels)
-        let width = Self.buildPanelWidth
         var k = self
         k.direction = .backward
         (k.inChannels, k.outChannels) = (cout, cin)
-        k.panelWidth = width > 0 && cin % width == 0 ? width : 0
+        k.panelWidth = Self.panelWidth(columns: cin)
         k.transposed = k.panelWidth == 0
         if panelWidth == 0 && k.panelWidth == 0 { return k }
         let plane = cin * cout
@@ -256,7 +260,7 @@ public final class WinogradKernelCache {
     public func withKernel<R>(_ c: Int, _ direction: WinogradKernel.Direction = .forward, _ body: (WinogradKernel) -> R) -> R {
         let key = 2 * c + (direction == .forward ? 0 : 1)
         if let k = kept[key] { return body(k) }
-        let bytes = Self.bytes(weights.convolutions[c])
+        let bytes = Self.bytes(inChannels: weights.convolutions[c].inChannels, outChannels: weights.convolutions[c].outChannels)
         if keptBytes + bytes <= budgetBytes {
             let k = WinogradKernel(weights.convolutions[c], direction: direction)
             kept[key] = k
@@ -268,8 +272,8 @@ public final class WinogradKernelCache {
     }
 
     /// Bytes of one direction of a layer's transformed kernel.
-    public static func bytes(_ weights: ConvWeights) -> Int {
-        WinogradKernel.positions * weights.kernel.count / 9 * MemoryLayout<Float>.stride
+    public static func bytes(inChannels: Int, outChannels: Int) -> Int {
+        WinogradKernel.positions * inChannels * outChannels * MemoryLayout<Float>.stride
     }
 
     /// Bytes held: kept kernels and the reused buffers.

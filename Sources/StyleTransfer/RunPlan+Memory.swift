@@ -66,7 +66,7 @@ extension RunPlan {
             var kernels = 0, transient = 0
             let used = convs.filter { names.contains($0.name) && $0.inChannels >= ConvAlgorithm.winogradMinimumInChannels }
             for conv in used + used.reversed() {
-                let bytes = WinogradKernel.positions * conv.inChannels * conv.outChannels * float
+                let bytes = WinogradKernelCache.bytes(inChannels: conv.inChannels, outChannels: conv.outChannels)
                 if kernels + bytes <= budget { kernels += bytes } else { transient = max(transient, bytes) }
             }
             return kernels + transient
