@@ -98,7 +98,7 @@ extension Conv3x3 {
             precondition(cout % 8 == 0 && !flip, "Winograd: an output mask needs a multiple of 8 channels, unturned")
         }
         if h == 0 || w == 0 || cout == 0 { return }
-        let tilesX = (w + 3) / 4, tiles = ((h + 3) / 4) * tilesX
+        let tilesX = (w + 3) / 4, tiles = WinogradTile.tiles(height: h, width: w)
         let block = workspace.winogradBlockTiles(tiles: tiles, inChannels: cin, outChannels: cout)
         let workers = min(workspace.workers, (tiles + block - 1) / block)
         workspace.reserveWinograd(workers: workers, blockTiles: block, inChannels: cin, outChannels: cout)
@@ -219,6 +219,9 @@ struct WinogradScratch: @unchecked Sendable {
 
 /// The input and output transforms of F(4x4, 3x3), eight channels at a time.
 enum WinogradTile {
+    /// The 4x4 output tiles covering an image of `height` x `width` (the last row and column of tiles padded).
+    static func tiles(height: Int, width: Int) -> Int { ((height + 3) / 4) * ((width + 3) / 4) }
+
     /// `Bᵀ x` for one 6-vector:
     /// ```
     /// Bᵀ = [ 4  0 -5  0  1  0

@@ -95,7 +95,7 @@ extension ConvWorkspace {
     public func winogradScratchBytes(layers: [(height: Int, width: Int, inChannels: Int, outChannels: Int)]) -> Int {
         var (v, m) = (0, 0)
         for layer in layers where layer.height > 0 && layer.width > 0 {
-            let tiles = ((layer.height + 3) / 4) * ((layer.width + 3) / 4)
+            let tiles = WinogradTile.tiles(height: layer.height, width: layer.width)
             let block = winogradBlockTiles(tiles: tiles, inChannels: layer.inChannels, outChannels: layer.outChannels)
             v = max(v, WinogradKernel.positions * block * layer.inChannels)
             m = max(m, WinogradKernel.positions * block * layer.outChannels)

@@ -80,7 +80,7 @@ extension VGGNetwork {
             func fusable(_ i: Int) -> Bool {
                 guard fusesPools, i + 1 < depth, !kept.contains(i), case .conv(let c) = steps[i].step,
                       case .pool = steps[i + 1].step else { return false }
-                return Self.usesWinogradLanes(inChannels: convs[c].inChannels, outChannels: convs[c].outChannels, convolution)
+                return Self.usesWinogradLanes(inChannels: convs[c].inChannels, outChannels: convs[c].outChannels, height: shapes[i].height, width: shapes[i].width, convolution)
             }
             var work = [0, 0], masks = 0, winners = 0
             var forward: [PlannedStep] = []
@@ -163,15 +163,10 @@ extension VGGNetwork {
             return (start, result)
         }
 
-        /// Whether a convolution runs on Winograd with whole 8-channel lanes of output, which its transforms
-        /// need to write ReLU mask bytes and pool winners as they go.
-        static func usesWinogradLanes(inChannels: Int, outChannels: Int, _ convolution: ConvAlgorithm) -> Bool {
-            usesWinograd(inChannels: inChannels, convolution) && outChannels % 8 == 0
-        }
-
-        /// Whether a convolution runs on Winograd.
-        static func usesWinograd(inChannels: Int, _ convolution: ConvAlgorithm) -> Bool {
-            convolution == .winograd && inChannels >= ConvAlgorithm.winogradMinimumInChannels
+        /// Whether a convolution on an image of `height` x `width` runs on Winograd with whole 8-channel lanes of
+        /// output, which its transforms need to write ReLU mask bytes and pool winners as they go.
+        static func usesWinogradLanes(inChannels: Int, outChannels: Int, height: Int, width: Int, _ convolution: ConvAlgorithm) -> Bool {
+            convolution.usesWinograd(inChannels: inChannels, height: height, width: width) && outChannels % 8 == 0
         }
     }
 }

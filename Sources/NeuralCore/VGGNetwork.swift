@@ -14,7 +14,7 @@ public final class VGGNetwork {
     public let workspace: ConvWorkspace
     /// How the 3x3 layers with at least `ConvAlgorithm.winogradMinimumInChannels` input channels
     /// are computed, forward and backward; the first layer (3 input channels) always uses im2col.
-    public var convolution: ConvAlgorithm = .winograd
+    public var convolution: ConvAlgorithm = .auto
     /// Whether a Winograd layer followed by a 2x2 max-pool computes both at once, forward and backward, when its own
     /// output is not asked for (`Conv3x3.winogradForwardPooled`): no full-size output or gradient of that layer is
     /// written. Off: the layer and the pool run one after the other (for comparisons).
@@ -278,7 +278,7 @@ public final class VGGNetwork {
                             if keepForBackward {
                                 if masks[i].count < ReLU.maskWords(count) { masks[i] = [UInt64](repeating: 0, count: ReLU.maskWords(count)) }
                                 // A Winograd layer writes its mask as it writes its output; otherwise a pass makes it.
-                                let fusedMask = usesWinogradLanes(c)
+                                let fusedMask = usesWinogradLanes(c, height: ih, width: iw)
                                 masks[i].withUnsafeMutableBufferPointer { m in
                                     convForward(c, x, height: ih, width: iw, mask: fusedMask ? m.baseAddress! : nil, into: y)
                                     if !fusedMask { ReLU.mask(y, count: count, into: m.baseAddress!) }
@@ -407,13 +407,14 @@ public final class VGGNetwork {
 
     /// Whether convolution `c` runs on Winograd with whole 8-channel lanes of output, which its transforms need to
     /// read or write ReLU mask bytes and pool winners as they go.
-    private func usesWinogradLanes(_ c: Int) -> Bool {
-        MemoryPlan.usesWinogradLanes(inChannels: weights.convolutions[c].inChannels, outChannels: weights.convolutions[c].outChannels, convolution)
+    private func usesWinogradLanes(_ c: Int, height: Int, width: Int) -> Bool {
+        MemoryPlan.usesWinogradLanes(inChannels: weights.convolutions[c].inChannels, outChannels: weights.convolutions[c].outChannels,
+                                     height: height, width: width, convolution)
     }
 
-    /// Whether convolution `c` runs on Winograd.
-    private func usesWinograd(_ c: Int) -> Bool {
-        MemoryPlan.usesWinograd(inChannels: weights.convolutions[c].inChannels, convolution)
+    /// Whether convolution `c` runs on Winograd on an image of `height` x `width`.
+    private func usesWinograd(_ c: Int, height: Int, width: Int) -> Bool {
+        convolution.usesWinograd(inChannels: weights.convolutions[c].inChannels, height: height, width: width)
     }
 
     /// Convolution `c` + bias + ReLU: `x (H, W, Cin)` into `y (H, W, Cout)`.
@@ -423,7 +424,7 @@ public final class VGGNetwork {
         let start = DispatchTime.now().uptimeNanoseconds
         defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
         let w = weights.convolutions[c]
-        if usesWinograd(c) {
+        if usesWinograd(c, height: height, width: width) {
             winogradKernels.withKernel(c) { kernel in
                 w.bias.withUnsafeBufferPointer { b in
                     Conv3x3.winogradForward(x, height: height, width: width, kernel: kernel, bias: b.baseAddress!,
@@ -467,11 +468,11 @@ public final class VGGNetwork {
     private func convBackward(_ c: Int, _ dy: UnsafeMutablePointer<Float>, mask: UnsafePointer<UInt64>, count: Int,
                               height: Int, width: Int, accumulate: Bool, into dx: UnsafeMutablePointer<Float>) {
         // Winograd reads the mask as it transforms dy, eight channels at a time; otherwise dy is masked first.
-        let fused = usesWinogradLanes(c)
+        let fused = usesWinogradLanes(c, height: height, width: width)
         if !fused { ReLU.backward(mask: mask, gradient: dy, count: count) }
         let start = DispatchTime.now().uptimeNanoseconds
         defer { convolutionSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
-        if usesWinograd(c) {
+        if usesWinograd(c, height: height, width: width) {
             // The layer's kernel transposed, read on the turned image (`Conv3x3.winogradBackward`).
             winogradKernels.withKernel(c, .backward) { kernel in
                 Conv3x3.winogradBackward(dy, height: height, width: width, kernel: kernel,
@@ -505,13 +506,28 @@ final class TensorBox {
     init(_ tensor: Tensor) { self.tensor = tensor }
 }
 
-/// How a 3x3 convolution is computed: im2col + one GEMM per band (the reference twin), or
-/// Winograd F(4x4, 3x3) (a quarter of the multiplies).
+/// How a 3x3 convolution is computed: im2col + one GEMM per band (the reference twin), Winograd F(4x4, 3x3) (a
+/// quarter of the multiplies), or each layer by its size (`auto`, the default).
 public enum ConvAlgorithm: String, CaseIterable, Sendable {
     case im2col
     case winograd
+    /// Winograd on the layers whose image has at least `winogradMinimumTiles` output tiles, im2col on the smaller
+    /// ones, where Winograd's kernels (four times the layer's weights) cost more to read than the multiplies saved.
+    case auto
 
     /// Layers with fewer input channels stay on im2col: with 3 channels (the first layer) the
     /// transforms would cost more than the GEMM they save.
     public static let winogradMinimumInChannels = 64
+    /// The fewest 4x4 output tiles of a layer's image on which `auto` uses Winograd.
+    public static let winogradMinimumTiles = 24
+
+    /// Whether a 3x3 convolution with `inChannels` input channels on an image of `height` x `width` runs on Winograd.
+    public func usesWinograd(inChannels: Int, height: Int, width: Int) -> Bool {
+        guard inChannels >= Self.winogradMinimumInChannels else { return false }
+        switch self {
+        case .im2col: return false
+        case .winograd: return true
+        case .auto: return WinogradTile.tiles(height: height, width: width) >= Self.winogradMinimumTiles
+        }
+    }
 }

@@ -254,7 +254,7 @@ extension RunPlan {
     /// The same plan with every scale's longest edge multiplied by `factor` (< 1), kept in `Preset.sizeRange`, and
     /// tiled as `tiling` asks for a network computing its convolutions by `convolution`: what `--fit` tries until
     /// the run fits in memory.
-    public func scaled(by factor: Double, tiling: Tiling, inputs: RunInputs, convolution: ConvAlgorithm = .winograd) -> RunPlan {
+    public func scaled(by factor: Double, tiling: Tiling, inputs: RunInputs, convolution: ConvAlgorithm = .auto) -> RunPlan {
         var plan = self
         var edges: [Int] = []
         for scale in scales {

@@ -24,18 +24,47 @@ extension RunPlan {
     /// (`LayerLossScratch`, 4 MiB); the Winograd blocks come on top (`winogradScratchBytes`).
     static let convolutionScratchBytes = 8 << 20
 
-    /// The Winograd blocks of every worker (`ConvWorkspace.winogradScratchBytes`) for an input of `size`: each
-    /// Winograd layer of the network up to the deepest loss layer, at its own resolution.
-    static func winogradScratchBytes(_ size: Size, architecture: VGGArchitecture, through names: [String]) -> Int {
+    /// The convolutions of the network up to the deepest of `names` that run on Winograd for an input of `size`
+    /// (`ConvAlgorithm.usesWinograd`), each with its image's size, in the order of a forward pass.
+    static func winogradLayers(_ size: Size, architecture: VGGArchitecture, through names: [String], convolution: ConvAlgorithm)
+        -> [(height: Int, width: Int, inChannels: Int, outChannels: Int)] {
         let convs = Dictionary(architecture.convolutions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let layers = architecture.layerSummary(includeTop: false, inputSize: (size.height, size.width)).compactMap {
-            row -> (height: Int, width: Int, inChannels: Int, outChannels: Int)? in
-            guard names.contains(row.name), let conv = convs[row.name],
-                  conv.inChannels >= ConvAlgorithm.winogradMinimumInChannels,
-                  let h = row.shape[1], let w = row.shape[2] else { return nil }
+        return architecture.layerSummary(includeTop: false, inputSize: (size.height, size.width)).compactMap { row in
+            guard names.contains(row.name), let conv = convs[row.name], let h = row.shape[1], let w = row.shape[2],
+                  convolution.usesWinograd(inChannels: conv.inChannels, height: h, width: w) else { return nil }
             return (h, w, conv.inChannels, conv.outChannels)
         }
-        return ConvWorkspace().winogradScratchBytes(layers: layers)
+    }
+
+    /// The layers an evaluation runs: the network's, up to the deepest loss layer.
+    func layersRun(architecture: VGGArchitecture) -> [String] {
+        let rows = architecture.layerSummary(includeTop: false, inputSize: (1, 1))
+        let deepest = rows.lastIndex { lossLayers.contains($0.name) } ?? rows.count - 1
+        return rows.prefix(deepest + 1).map(\.name)
+    }
+
+    /// How an evaluation computes its convolutions at each scale: "auto: Winograd on 5 of 12 layers at 100x69,
+    /// 9 of 12 at 200x138, im2col on the others" (`ConvAlgorithm.usesWinograd`).
+    public func convolutionDescription(architecture: VGGArchitecture, convolution: ConvAlgorithm) -> String {
+        guard convolution != .im2col else { return "im2col on every layer" }
+        let names = layersRun(architecture: architecture)
+        let convs = architecture.convolutions.filter { names.contains($0.name) }.count
+        let counts = scales.map { scale in
+            RunPlan.winogradLayers(regionSize(scale.output, tile: scale.tile, architecture: architecture),
+                                   architecture: architecture, through: names, convolution: convolution).count
+        }
+        let perScale = zip(counts, scales).enumerated().map { i, pair in
+            "\(pair.0)" + (i == 0 ? " of \(convs) layers" : "") + " at \(pair.1.output)" + (pair.1.tile != nil ? " (tiles)" : "")
+        }
+        return "\(convolution.rawValue): Winograd on " + perScale.joined(separator: ", ") + ", im2col on the others"
+    }
+
+    /// The Winograd blocks of every worker (`ConvWorkspace.winogradScratchBytes`) for an input of `size`: each
+    /// Winograd layer of the network up to the deepest loss layer, at its own resolution.
+    static func winogradScratchBytes(_ size: Size, architecture: VGGArchitecture, through names: [String],
+                                     convolution: ConvAlgorithm) -> Int {
+        ConvWorkspace().winogradScratchBytes(layers: winogradLayers(size, architecture: architecture, through: names,
+                                                                    convolution: convolution))
     }
 
     /// The peak memory of running this plan, following the memory plans of `VGGNetwork` (its own
@@ -48,23 +77,20 @@ extension RunPlan {
     ///   - architecture: the network the plan runs on.
     ///   - convolution: how 3x3 layers are computed (im2col keeps no transformed kernels).
     ///   - winogradCacheBytes: the kernel cache's budget; nil: the network's automatic one for each input size.
-    public func memoryEstimate(architecture: VGGArchitecture, convolution: ConvAlgorithm = .winograd,
+    public func memoryEstimate(architecture: VGGArchitecture, convolution: ConvAlgorithm = .auto,
                                winogradCacheBytes: Int? = nil) -> MemoryEstimate {
         let float = MemoryLayout<Float>.stride
         let convs = architecture.convolutions
         let weights = convs.reduce(0) { $0 + (9 * $1.inChannels + 1) * $1.outChannels } * float
-        let rows = architecture.layerSummary(includeTop: false, inputSize: (1, 1))
-        let deepest = rows.lastIndex { lossLayers.contains($0.name) } ?? rows.count - 1
-        let names = rows.prefix(deepest + 1).map(\.name)
+        let names = layersRun(architecture: architecture)
 
-        // Transformed kernels for an input of `pixels`: one per layer and direction, asked for in the order of a
-        // forward then a backward pass, each kept while the budget allows, else transformed into the one reused
+        // Transformed kernels for an input of `size`: one per Winograd layer and direction, asked for in the order of
+        // a forward then a backward pass, each kept while the budget allows, else transformed into the one reused
         // buffer (as large as the largest).
-        func kernelBytes(pixels: Int) -> Int {
-            guard convolution == .winograd else { return 0 }
-            let budget = winogradCacheBytes ?? WinogradKernelCache.automaticBudget(pixels: pixels)
+        func kernelBytes(_ size: Size) -> Int {
+            let budget = winogradCacheBytes ?? WinogradKernelCache.automaticBudget(pixels: size.width * size.height)
             var kernels = 0, transient = 0
-            let used = convs.filter { names.contains($0.name) && $0.inChannels >= ConvAlgorithm.winogradMinimumInChannels }
+            let used = RunPlan.winogradLayers(size, architecture: architecture, through: names, convolution: convolution)
             for conv in used + used.reversed() {
                 let bytes = WinogradKernelCache.bytes(inChannels: conv.inChannels, outChannels: conv.outChannels)
                 if kernels + bytes <= budget { kernels += bytes } else { transient = max(transient, bytes) }
@@ -110,15 +136,15 @@ extension RunPlan {
             let evaluation = network(scale.output, kept: Set(lossLayers), backward: true, tile: scale.tile) + styleTensors
                 + (scale.tile != nil ? regionSize(scale.output, tile: scale.tile, architecture: architecture).values * float : 0)
             let region = regionSize(scale.output, tile: scale.tile, architecture: architecture)
-            let winograd = convolution == .winograd ? RunPlan.winogradScratchBytes(region, architecture: architecture, through: names) : 0
-            peaks.append((kernelBytes(pixels: region.width * region.height),
+            let winograd = RunPlan.winogradScratchBytes(region, architecture: architecture, through: names, convolution: convolution)
+            peaks.append((kernelBytes(region),
                           evaluation + objective + optimizer + previous + images + winograd))
             for style in scale.styles {
                 // Its preprocessed copy as the targets are made.
                 let styleRegion = regionSize(style, tile: scale.tile, architecture: architecture)
-                let styleWinograd = convolution == .winograd
-                    ? RunPlan.winogradScratchBytes(styleRegion, architecture: architecture, through: names) : 0
-                peaks.append((kernelBytes(pixels: styleRegion.width * styleRegion.height),
+                let styleWinograd = RunPlan.winogradScratchBytes(styleRegion, architecture: architecture, through: names,
+                                                                 convolution: convolution)
+                peaks.append((kernelBytes(styleRegion),
                               network(style, kept: styleLayers, backward: false, tile: scale.tile) + objective
                                   + styleTensors + style.values * float + styleWinograd))
             }
@@ -180,7 +206,7 @@ extension RunPlan {
 
     /// The network's buffers of one evaluation of this plan for an image of `size`, whole: the network's own
     /// memory plan (`VGGNetwork.MemoryPlan`) keeping the loss layers, with its backward pass.
-    func networkBytes(_ size: Size, architecture: VGGArchitecture, convolution: ConvAlgorithm = .winograd) -> Int {
+    func networkBytes(_ size: Size, architecture: VGGArchitecture, convolution: ConvAlgorithm = .auto) -> Int {
         VGGNetwork.MemoryPlan(architecture: architecture, height: size.height, width: size.width, keeping: lossLayers,
                               backward: true, convolution: convolution).bytes
     }

@@ -66,7 +66,7 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
                 return times.sorted()[times.count / 2]
             }
             let seconds = median()
-            if size == sizes[0], network.convolution == .winograd {
+            if size == sizes[0], network.convolution != .im2col {
                 // The same evaluations with every kernel transformed on use, as at sizes whose kernels are not kept.
                 let kept = network.winogradKernels.budgetBytes
                 network.winogradKernels.budgetBytes = 0

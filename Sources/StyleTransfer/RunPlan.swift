@@ -167,7 +167,7 @@ public struct RunRequest: Sendable, Equatable {
     public var preconditioned = true
     public var tiling: RunPlan.Tiling = .auto
     /// How the network computes its convolutions: its memory plan, and so `Tiling.auto`, depends on it.
-    public var convolution: ConvAlgorithm = .winograd
+    public var convolution: ConvAlgorithm = .auto
     public var outputs: RunOutputs
 
     // Overrides of the preset's fields.

@@ -3,7 +3,7 @@
 // sgemm peak measured in the same run, with the share outside the convolutions and the peak RSS;
 // optionally the forward pass per layer.
 //
-// Usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,winograd]
+// Usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,auto,winograd]
 //                      [--repeat 3] [--threads N] [--forward] [--sizes 224,512] [--scratch-mib 4]
 //
 // The sgemm peak is measured at the start and again at the end (the machine may be shared);
@@ -21,7 +21,7 @@ struct Options {
     var forward = false
     var evaluationSizes = [256, 512]
     var scratchMiB = 4
-    var conv: [ConvAlgorithm] = [.im2col, .winograd]
+    var conv: [ConvAlgorithm] = [.im2col, .auto]
     /// Internal: measure one evaluation `ARCH:SIZE:CONV` and print it as one `EVAL {json}` line.
     var child: (VGGArchitecture, Int, ConvAlgorithm)?
     /// Winograd tuning for the evaluations: `block-tiles=N`, `block-kib=N`, `cache-mib=N`.
@@ -62,11 +62,11 @@ struct Options {
             case "--scratch-mib": options.scratchMiB = integers(value())[0]
             case "--conv":
                 options.conv = value().split(separator: ",").map { name in
-                    guard let c = ConvAlgorithm(rawValue: String(name)) else { fail("unknown --conv '\(name)' (im2col, winograd)") }
+                    guard let c = ConvAlgorithm(rawValue: String(name)) else { fail("unknown --conv '\(name)' (\(ConvAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")))") }
                     return c
                 }
             case "-h", "--help":
-                print("usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,winograd] [--repeat 3] [--threads N] [--tune block-tiles=N|block-kib=N|channels-per-tile=N|cache-mib=N] [--forward] [--sizes 224,512] [--scratch-mib 4]")
+                print("usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,auto,winograd] [--repeat 3] [--threads N] [--tune block-tiles=N|block-kib=N|channels-per-tile=N|cache-mib=N] [--forward] [--sizes 224,512] [--scratch-mib 4]")
                 exit(0)
             default: fail("unknown option '\(arguments[i])' (see --help)")
             }

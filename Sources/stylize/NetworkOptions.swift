@@ -11,9 +11,9 @@ struct NetworkOptions: ParsableArguments {
     var weights: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "How 3x3 convolutions are computed: winograd (default, a quarter of the multiplies) or im2col (the reference).",
-        discussion: "Both give the same result within float rounding; im2col is there to compare speed and numbers."))
-    var conv: ConvAlgorithm = .winograd
+        "How 3x3 convolutions are computed: auto (Winograd where a layer's image is large enough, im2col on the others), winograd (a quarter of the multiplies) or im2col (the reference).",
+        discussion: "All give the same result within float rounding. auto uses im2col on the layers with fewer than \(ConvAlgorithm.winogradMinimumTiles) tiles of 4x4 pixels (the deepest layers of small images), where reading Winograd's kernels costs more than the multiplies it saves; winograd and im2col are there to compare speed and numbers."))
+    var conv: ConvAlgorithm = .auto
 
     /// A network on `weights` computing its convolutions as `--conv` says.
     func network(_ weights: VGGWeights) -> VGGNetwork {

@@ -60,7 +60,7 @@ struct ResumeCommand: ParsableCommand {
 
         var network = NetworkOptions()
         network.weights = weights ?? saved.weightsSpec
-        network.conv = ConvAlgorithm(rawValue: saved.convolution) ?? .winograd
+        network.conv = ConvAlgorithm(rawValue: saved.convolution) ?? .auto
         let loaded = try network.loadWeights()
         guard Fingerprint.of(loaded) == saved.weights else {
             throw CLIError("\(checkpoint): the run used other weights than \(loaded.source) (their fingerprints differ); "

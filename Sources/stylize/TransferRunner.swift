@@ -260,6 +260,7 @@ struct TransferRunner {
             text += "checkpoint: up to \(memoryText(plan.checkpointBytes)) per write\n"
         }
         text += "time: about \(durationText(seconds)) on this machine (every scale's evaluation budget used up)\n"
+        text += "convolutions: " + plan.convolutionDescription(architecture: weights.architecture, convolution: network.conv) + "\n"
         text += ComputeReport.lines.joined(separator: "\n") + "\n"
         Console.output(text)
     }

@@ -373,8 +373,10 @@ extension SecondPassTests {
                 $0.range(of: "^  (-[a-z], )?\(option) ", options: .regularExpression) != nil }) else {   // an option's entry, not an example
                 XCTFail("\(option): not in the help"); continue
             }
-            if let m = entry.range(of: "\\(default: [^,)]+", options: .regularExpression) {
-                XCTAssertEqual(String(entry[m].dropFirst("(default: ".count)), stated, "\(option): README and help differ")
+            // "(default: V)", or after the values of an enumeration: "(values: a, b; default: V)".
+            if let m = entry.range(of: "(\\(|; )default: [^,)]+", options: .regularExpression),
+               let value = entry[m].range(of: "default: ") {
+                XCTAssertEqual(String(entry[value.upperBound..<m.upperBound]), stated, "\(option): README and help differ")
             } else if let m = entry.range(of: "\\(preset: [a-z_]+\\)", options: .regularExpression) {
                 let key = String(entry[m].dropFirst("(preset: ".count).dropLast())
                 XCTAssertEqual(preset[key].map { "\($0)" }, stated, "\(option): README says \(stated), the default preset's \(key) differs")
@@ -383,7 +385,7 @@ extension SecondPassTests {
             }
             checked.append(option)
         }
-        XCTAssertEqual(Set(checked), ["--output", "--size", "--preset", "--history", "--tile"], "defaults checked: \(checked)")
+        XCTAssertEqual(Set(checked), ["--output", "--size", "--preset", "--history", "--tile", "--conv"], "defaults checked: \(checked)")
     }
 
     /// Every option the README's transfer table names is an option of `stylize help transfer`.

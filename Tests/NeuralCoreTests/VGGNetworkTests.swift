@@ -20,10 +20,12 @@ final class VGGNetworkTests: XCTestCase {
         return result
     }
 
+    /// Winograd on every layer with 64 or more input channels, and `auto` (at 35x19, im2col from block2 down).
     func testForwardMatchesNaiveLayers() {
-        for arch in [VGGArchitecture.vgg16, .vgg19] {
+        for arch in [VGGArchitecture.vgg16, .vgg19] { for convolution in [ConvAlgorithm.winograd, .auto] {
             let weights = VGGWeights.random(architecture: arch, seed: 42)
             let network = VGGNetwork(weights: weights)
+            network.convolution = convolution
             let input = TestData.tensor(35, 19, 3, seed: 1, scale: 100)
             let names = arch.layerNames(includeTop: false)
             let reference = naiveForward(weights, input)
@@ -36,7 +38,39 @@ final class VGGNetworkTests: XCTestCase {
             let kept = network.forwardForBackward(input, outputs: ["block2_conv1", "block4_pool"])
             assertClose(kept["block4_pool"]!, reference["block4_pool"]!, tolerance: 1e-5, relativeToMax: true, "\(arch.name) forwardForBackward block4_pool")
             assertClose(kept["block2_conv1"]!, reference["block2_conv1"]!, tolerance: 1e-5, relativeToMax: true, "\(arch.name) forwardForBackward block2_conv1")
+        } }
+    }
+
+    /// `auto` runs Winograd where a layer's image has at least `winogradMinimumTiles` 4x4 tiles, and keeps the
+    /// transformed kernels of those layers only, both directions after a gradient.
+    func testAutoChoosesWinogradByTheLayersTiles() {
+        let few = ConvAlgorithm.winogradMinimumTiles - 1
+        XCTAssertFalse(ConvAlgorithm.auto.usesWinograd(inChannels: 512, height: 4, width: 4 * few))
+        XCTAssertTrue(ConvAlgorithm.auto.usesWinograd(inChannels: 512, height: 4, width: 4 * few + 1))
+        XCTAssertTrue(ConvAlgorithm.winograd.usesWinograd(inChannels: 512, height: 4, width: 4))
+        XCTAssertFalse(ConvAlgorithm.im2col.usesWinograd(inChannels: 512, height: 400, width: 400))
+        for algorithm in ConvAlgorithm.allCases {
+            XCTAssertFalse(algorithm.usesWinograd(inChannels: 3, height: 400, width: 400), "the first layer stays on im2col")
         }
+        let weights = VGGWeights.random(architecture: .vgg16, seed: 44)
+        let network = VGGNetwork(weights: weights)
+        XCTAssertEqual(network.convolution, .auto, "the default")
+        let (height, width) = (70, 52)   // block2: 35x26 (81 tiles), block3: 17x13 (20 tiles)
+        _ = network.gradient(TestData.tensor(height, width, 3, seed: 45, scale: 50), at: ["block3_conv1"]) { _, _ in }
+        let shapes = weights.architecture.outputShapes(height: height, width: width)
+        var expected = 0
+        for (i, step) in weights.architecture.steps.enumerated() where i <= weights.architecture.layerIndex("block3_conv1")! - 1 {
+            guard case .conv(let c) = step.step else { continue }
+            let conv = weights.convolutions[c]
+            if ConvAlgorithm.auto.usesWinograd(inChannels: conv.inChannels, height: shapes[i].height, width: shapes[i].width) {
+                expected += 2 * WinogradKernelCache.bytes(inChannels: conv.inChannels, outChannels: conv.outChannels)
+            }
+        }
+        XCTAssertEqual(expected, 2 * WinogradKernelCache.bytes(inChannels: 64, outChannels: 64)
+                                  + 2 * WinogradKernelCache.bytes(inChannels: 64, outChannels: 128)
+                                  + 2 * WinogradKernelCache.bytes(inChannels: 128, outChannels: 128),
+                       "block1_conv2, block2_conv1 and block2_conv2 on Winograd, block3_conv1 on im2col")
+        XCTAssertEqual(network.winogradKernels.bytes, expected)
     }
 
     /// Stopping early and asking for a subset gives exactly what the full pass gives, and
@@ -68,6 +102,16 @@ final class VGGNetworkTests: XCTestCase {
         let expected = (2.0 / Double(9 * a.convolutions[5].inChannels)).squareRoot()
         XCTAssertEqual(std, expected, accuracy: 0.02 * expected, "He-normal std \(std) vs \(expected)")
         XCTAssertTrue(a.convolutions.allSatisfy { $0.bias.allSatisfy { $0 == 0 } })
+        // The pieces drawn at once are the one sequence the Python fixture rebuilds: every value, drawn in order.
+        var rng = SplitMix64(seed: 1)
+        for conv in a.convolutions {
+            let std = (2.0 / Double(9 * conv.inChannels)).squareRoot()
+            let sequential = conv.kernel.map { _ in Float(rng.nextNormal() * std) }
+            XCTAssertEqual(conv.kernel, sequential, conv.name)
+        }
+        var skipped = SplitMix64(seed: 9, skipping: 1000), stepped = SplitMix64(seed: 9)
+        for _ in 0 ..< 1000 { _ = stepped.next() }
+        XCTAssertEqual(skipped.next(), stepped.next())
     }
 
     /// After the first call at a given size, forwardForBackward, backward and gradient write into
@@ -75,6 +119,7 @@ final class VGGNetworkTests: XCTestCase {
     func testBuffersReusedAcrossCalls() {
         let weights = VGGWeights.random(architecture: .vgg16, seed: 11)
         let network = VGGNetwork(weights: weights)
+        network.convolution = .winograd
         let names = ["block1_conv2", "block3_conv1"]
         var outputs = network.forwardForBackward(TestData.tensor(20, 18, 3, seed: 1, scale: 50), outputs: names)
         let r = ["block3_conv1": TestData.tensor(5, 4, 256, seed: 2)]
@@ -87,6 +132,7 @@ final class VGGNetworkTests: XCTestCase {
         let dx = network.backward(r)
         XCTAssertEqual(network.bufferAddresses, before, "buffers were reallocated")
         let fresh = VGGNetwork(weights: weights)
+        fresh.convolution = .winograd
         outputs = fresh.forwardForBackward(x, outputs: names)
         XCTAssertEqual(fresh.backward(r), dx, "reused buffers give a different gradient")
         XCTAssertEqual(outputs.count, 2)
@@ -97,6 +143,7 @@ final class VGGNetworkTests: XCTestCase {
     func testInPlaceGradientMatchesBackward() {
         let weights = VGGWeights.random(architecture: .vgg16, seed: 12)
         let network = VGGNetwork(weights: weights)
+        network.convolution = .winograd
         let x = TestData.tensor(19, 22, 3, seed: 5, scale: 50)
         let names = ["block1_conv1", "block2_pool", "block3_conv2"]
         // d(loss)/d(F) = 0.5 F + 0.01 for a loss of 0.25 ΣF² + 0.01 ΣF at each layer.

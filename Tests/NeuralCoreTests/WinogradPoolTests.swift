@@ -162,6 +162,7 @@ final class VGGNetworkFusedPoolTests: XCTestCase {
         var results: [(outputs: [String: Tensor], gradient: Tensor)] = []
         for fuses in [false, true] {
             let network = VGGNetwork(weights: weights)
+            network.convolution = .winograd   // every pool after a Winograd layer (auto: block2 on im2col at this size)
             network.fusesPools = fuses
             let outputs = network.forward(x, outputs: layers).mapValues { Tensor(height: $0.height, width: $0.width, channels: $0.channels, data: Array($0.data)) }
             let gradient = network.gradient(x, at: layers) { name, features in

@@ -13,6 +13,7 @@ final class VGGNetworkPlanTests: XCTestCase {
         let cases: [(VGGArchitecture, Int, Int, [String], ConvAlgorithm, Bool)] = [
             (.vgg16, 96, 80, styleLayers + ["block5_conv2"], .winograd, true),
             (.vgg19, 93, 70, styleLayers + ["block5_conv2"], .winograd, true),
+            (.vgg19, 93, 70, styleLayers + ["block5_conv2"], .auto, true),  // block4 and block5 on im2col, unfused
             (.vgg19, 40, 40, ["block2_conv2", "block4_conv1"], .winograd, true),  // block2_conv2 kept: its pool is not fused
             (.vgg16, 64, 48, styleLayers + ["block5_conv2"], .im2col, true),
             (.vgg16, 64, 48, styleLayers + ["block5_conv2"], .winograd, false),  // no fused pools

@@ -13,7 +13,7 @@ final class KerasReferenceNetworkTests: XCTestCase {
         let expected = try R.layers(try R.loadFixture(), network)
         let input = Preprocessing.caffe.apply(R.inputImage())
         let names = expected.keys.map { $0 == "input" ? "input_1" : $0 }
-        for algorithm in ConvAlgorithm.allCases {  // the Winograd default and its im2col twin
+        for algorithm in ConvAlgorithm.allCases {  // Winograd, its im2col twin, and the default that mixes them by size
             let vgg = VGGNetwork(weights: weights)
             vgg.convolution = algorithm
             var outputs: [String: Tensor] = [:]
