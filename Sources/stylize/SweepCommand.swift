@@ -143,7 +143,7 @@ struct SweepCommand: ParsableCommand {
             }
         }
         if touchesLayers { fields["style_layers"] = layers }
-        let source = "--vary " + zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" }.joined(separator: " ")
+        let source = "--vary " + label(axes, cell)
         var start = base
         if let name = zip(axes, cell).first(where: { $0.0.key == "preset" }).map({ $0.0.labels[$0.1] }) {
             start = try Preset.find(name)
@@ -152,16 +152,15 @@ struct SweepCommand: ParsableCommand {
         return try start.applying(fields, source: source)
     }
 
-    static func label(_ axes: [Axis], _ cell: [Int]) -> String {
-        zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" }.joined(separator: " ")
-    }
+    /// A cell's values, `KEY=VALUE` each.
+    static func labels(_ axes: [Axis], _ cell: [Int]) -> [String] { zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" } }
+
+    static func label(_ axes: [Axis], _ cell: [Int]) -> String { labels(axes, cell).joined(separator: " ") }
 
     func validate() throws {
         _ = try axes()
-        try checkSize(size, option: "--size")
-        if let iterations, !Preset.Limits.iterations.contains(iterations) {
-            throw CLIError("--iterations must be in \(Preset.Limits.iterations), not \(iterations)")
-        }
+        try checkSize(size)
+        if let iterations { try checkRange(iterations, Preset.Limits.iterations, option: "--iterations") }
         try regions.validate()
         guard style != nil || regions.contentMask != nil else {
             throw CLIError("give --style FILE, or --content-mask FILE with a --region COLOR=STYLE for each colour")
@@ -283,7 +282,7 @@ struct SweepCommand: ParsableCommand {
                 let distance = Self.meanAbsoluteDifference(result.image, photo.resized(width: result.image.width, height: result.image.height))
                 pictures.append(result.image)
                 let photoName = photos.count > 1 ? ((contentFiles[k] as NSString).lastPathComponent) + " " : ""
-                labels.append(["\(n)" + (photos.count > 1 ? " " + photoName : "")] + zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" })
+                labels.append(["\(n)" + (photos.count > 1 ? " " + photoName : "")] + Self.labels(axes, cell))
                 let line = String(format: "%3d  %@%@  loss %.4g (content %.4g, style %.4g, tv %.4g)  distance from photo %.2f  %.0f s",
                                   n, photoName, Self.label(axes, cell), result.terms.total, result.terms.content, result.terms.style,
                                   result.terms.tv, distance, Date().timeIntervalSince(started))
