@@ -202,10 +202,7 @@ struct TransferJob {
         var inputs = try readInputs(request)
         inputs.temporal = temporal
         let weights = try settings.network.loadWeights()
-        let plan: RunPlan
-        do { plan = try RunPlan(request: request, inputs: inputs, architecture: weights.architecture) } catch {
-            throw CLIError(error.description)
-        }
+        let plan = try RunPlan(checking: request, inputs: inputs, architecture: weights.architecture)
         if let madeFolder, !dryRun { try OutputPath.makeFolder(madeFolder) }
         var run = TransferRunner(plan: plan, inputs: inputs, weights: weights, network: settings.network, quiet: quiet)
         run.progress = progress

@@ -5,6 +5,13 @@ import NeuralCore
 import SafeIO
 import StyleTransfer
 
+extension RunPlan {
+    /// `RunPlan(request:inputs:architecture:)` with its problems as the command line's error.
+    init(checking request: RunRequest, inputs: RunInputs, architecture: VGGArchitecture) throws {
+        do { try self.init(request: request, inputs: inputs, architecture: architecture) } catch { throw CLIError(error.description) }
+    }
+}
+
 /// Runs a checked `RunPlan` for a command: the memory check (and `--fit`), `--dry-run`, the time estimate, the
 /// progress display, the log, intermediates, checkpoints, the output image and the report. The one door into a
 /// run: `transfer`, `resume`, batch and video items, the studio and the sweep's cells (`writesFiles` off) all
