@@ -71,18 +71,6 @@ public struct StylizerState: Sendable {
     /// Seconds into this scale, and since the run started, when the state was taken.
     public var scaleSeconds: Double
     public var elapsed: Double
-
-    public init(scaleIndex: Int, optimizer: LBFGSState, bestTerms: LossTerms?, history: [StylizeProgress],
-                evaluationsBefore: Int, iterationsBefore: Int, scaleSeconds: Double, elapsed: Double) {
-        self.scaleIndex = scaleIndex
-        self.optimizer = optimizer
-        self.bestTerms = bestTerms
-        self.history = history
-        self.evaluationsBefore = evaluationsBefore
-        self.iterationsBefore = iterationsBefore
-        self.scaleSeconds = scaleSeconds
-        self.elapsed = elapsed
-    }
 }
 
 /// Gatys-style transfer driven by L-BFGS, coarse to fine over the scales of a `RunPlan`.
