@@ -6,6 +6,8 @@ extension Colormap: ExpressibleByArgument {}
 extension ValueScale: ExpressibleByArgument {}
 extension LossNormalization: ExpressibleByArgument {}
 extension HistoryPrecision: ExpressibleByArgument {}
+/// `--color`: `ColorMode`'s names (style, keep, match, match-cholesky).
+extension ColorMode: ExpressibleByArgument {}
 
 /// `--order none|cluster` for Gram heatmaps.
 enum ChannelOrdering: String, ExpressibleByArgument, CaseIterable {
