@@ -38,8 +38,8 @@ extension Checkpoint {
         init(_ c: Checkpoint) {
             let s = c.state, o = s.optimizer
             plan = c.plan
-            weights = Checkpoint.hex(c.weights)
-            inputs = Checkpoint.hex(c.inputs)
+            weights = FNV1a.hex(c.weights)
+            inputs = FNV1a.hex(c.inputs)
             weightsSpec = c.weightsSpec
             convolution = c.convolution
             threads = c.threads
@@ -103,11 +103,6 @@ extension Checkpoint {
                             seconds: seconds, elapsed: elapsed, objectiveSeconds: objectiveSeconds,
                             optimizerSeconds: optimizerSeconds, gradientNorm: gradientNorm)
         }
-    }
-
-    static func hex(_ v: UInt64) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
     }
 
     /// The most threads a checkpoint may say its run had.

@@ -116,7 +116,7 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
     /// The key of a calibration in the cache: the machine, the weights' fingerprint, the convolution method and the
     /// calibration's version (3: 96 and 256 px, medians of 5, and the kernel transforms), so that older calibrations are made again.
     public static func key(weights: UInt64, convolution: ConvAlgorithm) -> String {
-        "\(machine) | weights \(Checkpoint.hex(weights)) | \(convolution) | calibration 3"
+        "\(machine) | weights \(FNV1a.hex(weights)) | \(convolution) | calibration 3"
     }
 
     /// What makes this calibration unusable, or nil: a coefficient that is not finite or not plausible. The
