@@ -2,8 +2,9 @@ import Foundation
 import Imaging
 import NeuralCore
 
-/// One accepted optimizer step (iteration 0: the starting image, before any step), for progress displays and logs.
-public struct StylizeProgress: Sendable {
+/// One accepted optimizer step (iteration 0: the starting image, before any step), for progress displays and logs;
+/// `Codable` for a checkpoint's history.
+public struct StylizeProgress: Sendable, Codable {
     /// Index into the run's scales (0 for a single-scale run) and that scale's output size.
     public var scaleIndex: Int
     public var scaleCount: Int
@@ -216,7 +217,7 @@ public final class Stylizer {
                              evaluations: totalEvaluations, iterations: totalIterations,
                              stop: cancelled ? .cancelled : nonFinite.map { .nonFiniteValue(evaluation: $0) } ?? result.stop,
                              isResult: isResult, history: history,
-                             seconds: elapsedBefore + Date().timeIntervalSince(start), styleGrams: objective.styleGrams,
+                             seconds: elapsedBefore + Date().timeIntervalSince(start), styleGrams: objective.styleTargets,
                              resultGrams: objective.grams(of: raw))
     }
 
