@@ -26,6 +26,12 @@ public struct FileIdentity: Hashable, Sendable {
     }
 }
 
+/// Whether `path` names a folder, symbolic links followed (as `FileManager.fileExists(atPath:isDirectory:)` says).
+public func isFolder(_ path: String) -> Bool {
+    var status = stat()
+    return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+}
+
 /// Paths compared by what they name.
 public enum PathResolution {
     /// `path` made absolute with every symbolic link resolved: `realpath` of the longest existing ancestor
