@@ -52,10 +52,7 @@ struct GramCommand: ParsableCommand {
     /// (STEM-LAYER.png, STEM-vs-OTHER-LAYER.png, STEM-LAYER.npy, STEM-gram-sheet.png...).
     func fileRoles() -> FileRoles {
         var roles = FileRoles()
-        roles.reads = [(image, "image")] + (compare.map { [($0, "--compare")] } ?? [])
-        if let weights = network.weightsPath {
-            roles.reads.append((weights, "--weights"))
-        }
+        roles.reads = [(image, "image")] + (compare.map { [($0, "--compare")] } ?? []) + network.reads
         let stems = ([image] + (compare.map { [$0] } ?? [])).map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
         roles.folders.append((output, "-o", { name in
             (name.hasSuffix(".png") || name.hasSuffix(".npy")) && stems.contains { name.hasPrefix($0 + "-") }

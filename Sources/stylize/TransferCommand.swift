@@ -166,7 +166,7 @@ struct TransferJob {
         if let i = start?.path ?? settings.initialization?.path { reads.append((i, "--init")) }
         reads += regions?.reads ?? []
         if let file = Preset.file(of: preset) { reads.append((file, "--preset")) }
-        if let weights = settings.network.weightsPath { reads.append((weights, "--weights")) }
+        reads += settings.network.reads
         var roles = TransferRunner.roles(outputs, reads: reads)
         if let madeFolder { roles.madeFolders = [madeFolder] }
         return roles
