@@ -128,6 +128,11 @@ struct TransferRunner {
             throw ExitCode(interrupt.exitStatus)
         }
         let inputsFingerprint = Fingerprint.of(inputs)
+        // The one checkpoint of this run at a state: at a step, and at the end.
+        let checkpoint = { [plan, network] (state: StylizerState) in
+            Checkpoint(plan: plan, state: state, weights: weightsFingerprint, inputs: inputsFingerprint,
+                       weightsSpec: network.weights, convolution: network.conv.rawValue)
+        }
         let stylizer = Stylizer(network: vgg, plan: plan)
         stylizer.onTile = { pass, tile, tiles in progress.tile(pass: pass, index: tile, count: tiles) }
         let out = plan.outputs.image
@@ -146,19 +151,15 @@ struct TransferRunner {
             let stopping = (onStep?(p, x) ?? false) || interrupt.isRequested
             if let path = outputs.checkpoint,
                stopping || (p.iteration > 0 && outputs.checkpointEvery.map({ p.iteration % $0 == 0 }) ?? false) {
-                let checkpoint = Checkpoint(plan: plan, state: snapshot(), weights: weightsFingerprint, inputs: inputsFingerprint,
-                                            weightsSpec: network.weights, convolution: network.conv.rawValue)
-                do { try checkpoint.write(to: path) } catch { failure = error; return false }
+                do { try checkpoint(snapshot()).write(to: path) } catch { failure = error; return false }
                 checkpointed = p.iteration
             }
             return !stopping
-        } onFinish: { [plan, network] snapshot in
+        } onFinish: { snapshot in
             // The last state, so that the checkpoint always holds the latest one (resuming a finished run rewrites
             // its result). An interrupted run wrote it in the report above already.
             guard let path = outputs.checkpoint, failure == nil, !interrupt.isRequested else { return }
-            let checkpoint = Checkpoint(plan: plan, state: snapshot(), weights: weightsFingerprint, inputs: inputsFingerprint,
-                                        weightsSpec: network.weights, convolution: network.conv.rawValue)
-            do { try checkpoint.write(to: path) } catch { failure = error }
+            do { try checkpoint(snapshot()).write(to: path) } catch { failure = error }
         }
         progress.finish()
         if let failure { throw failure }
