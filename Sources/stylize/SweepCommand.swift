@@ -222,13 +222,22 @@ struct SweepCommand: ParsableCommand {
         let weights = try network.loadWeights()
         let vgg = network.network(weights)
         let presets = try cells.map { try Self.preview(Self.preset(base, axes: axes, cell: $0), size: size, iterations: iterations) }
-        for p in presets { try checkLayers(p, architecture: weights.architecture) }
-        // Each cell is a checked plan of its own, run through the same door as a transfer (`TransferRunner`).
+        let names = weights.architecture.lossLayerNames
+        for p in presets {
+            for layer in [p.contentLayer] + p.styleLayers.map(\.layer) where !names.contains(layer) {
+                throw CLIError("\(weights.architecture.name) (the weights in use) has no layer \(layer); its layers: \(names.joined(separator: ", "))")
+            }
+        }
+        // Each cell is a checked plan of its own, run through the same door as a transfer (`TransferRunner`): the
+        // cell's preset as it stands (no command-line overrides); the sheet's path stands as its image, which a cell
+        // never writes (`TransferRunner.writesFiles` off).
         let plans = try photos.indices.map { k in
             try zip(cells, presets).map { cell, p in
+                var request = RunRequest(preset: p, content: contentFiles[k], styles: styleFiles, outputs: RunOutputs(image: out))
+                request.convolution = network.conv
+                request.regions = asked
                 do {
-                    return try cellPlan(p, content: contentFiles[k], styles: styleFiles, regions: asked, inputs: inputs[k],
-                                        architecture: weights.architecture, output: out)
+                    return try RunPlan(request: request, inputs: inputs[k], architecture: weights.architecture)
                 } catch let error as RunPlanError {
                     throw CLIError("sweep cell \(Self.label(axes, cell)): \(error)")
                 }
@@ -301,28 +310,11 @@ struct SweepCommand: ParsableCommand {
         if interrupt.isRequested { throw ExitCode(interrupt.exitStatus) }
     }
 
-    /// A cell's plan: the cell's preset as it stands (no command-line overrides), checked as a transfer's is. The
-    /// sheet's path stands as its image, which a cell never writes (`TransferRunner.writesFiles` off).
-    func cellPlan(_ preset: Preset, content: String, styles: [String], regions: RegionRequest?, inputs: RunInputs,
-                  architecture: VGGArchitecture, output: String) throws -> RunPlan {
-        var request = RunRequest(preset: preset, content: content, styles: styles, outputs: RunOutputs(image: output))
-        request.convolution = network.conv
-        request.regions = regions
-        return try RunPlan(request: request, inputs: inputs, architecture: architecture)
-    }
-
     /// The preset as a preview at `size`: the output size and every coarse-to-fine scale scaled by the same factor.
     static func preview(_ p: Preset, size: Int, iterations: Int?) -> Preset {
         var q = p.resized(to: size)
         if let iterations { q.iterations = iterations; q.scaleIterations = [] }
         return q
-    }
-
-    func checkLayers(_ p: Preset, architecture: VGGArchitecture) throws {
-        let names = architecture.lossLayerNames
-        for layer in [p.contentLayer] + p.styleLayers.map(\.layer) where !names.contains(layer) {
-            throw CLIError("\(architecture.name) (the weights in use) has no layer \(layer); its layers: \(names.joined(separator: ", "))")
-        }
     }
 
     /// Mean absolute difference of two images of one size over every channel value, in 0...255.
