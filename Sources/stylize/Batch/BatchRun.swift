@@ -168,7 +168,9 @@ final class BatchRun {
         if progress.interrupted > 0 { summary += ", \(progress.interrupted) interrupted" }
         summary += " of \(counted(items.count, "item"))" + (shard.count > 1 ? " (shard \(shard))" : "")
         if notStarted > 0 { summary += ", \(notStarted) not started" }
-        if job.frames, let f = meanFlicker(records) { summary += String(format: "; flicker %.2f", f) }
+        if job.frames, case let f = records.compactMap(\.flicker), !f.isEmpty {
+            summary += String(format: "; flicker %.2f", f.reduce(0, +) / Double(f.count))
+        }
         summary += "; manifest \(manifest)"
         Console.output(summary + "\n")
         if let stopStatus { throw ExitCode(stopStatus) }
@@ -363,11 +365,6 @@ final class BatchRun {
               let fa = try? RGBImage(contentsOf: previous.content),
               let fb = try? RGBImage(contentsOf: item.content) else { return nil }
         return FrameSequence.flicker(outputs: (a, b), frames: (fa, fb))?.mean
-    }
-
-    func meanFlicker(_ records: [BatchRecord]) -> Double? {
-        let values = records.compactMap(\.flicker)
-        return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
     }
 
     /// One line for an item's error: the argument parser's own message for its errors, else the description.
