@@ -90,13 +90,7 @@ extension Checkpoint {
     public static func read(path: String, memoryLimit: Int? = nil) throws(CheckpointError) -> Checkpoint {
         func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message) }
         let file: InputFile
-        do { file = try InputFile(path: path, limit: maxFileBytes, what: "checkpoints") } catch {
-            switch error.kind {
-            case .notFound: throw fail("no such checkpoint file")
-            case .isDirectory: throw fail("is a directory, not a checkpoint file")
-            default: throw fail(error.problem)
-            }
-        }
+        do { file = try InputFile(path: path, limit: maxFileBytes, what: "checkpoints") } catch { throw fail(error.problem(of: "checkpoint")) }
         func bytes(_ offset: Int, _ count: Int) throws(CheckpointError) -> [UInt8] {
             do { return try file.read(offset: offset, count: count) } catch { throw fail(error.problem) }
         }

@@ -19,11 +19,7 @@ extension Preset {
         let url = URL(fileURLWithPath: path)
         let data: Data
         do { data = Data(try InputFile.contents(of: path, limit: InputLimits.presetBytes, what: "presets")) } catch {
-            switch error.kind {
-            case .notFound: throw PresetError(path: path, message: "no such preset file")
-            case .isDirectory: throw PresetError(path: path, message: "is a directory, not a preset file")
-            default: throw PresetError(path: path, message: error.problem)
-            }
+            throw PresetError(path: path, message: error.problem(of: "preset"))
         }
         if let problem = JSONSyntax.check([UInt8](data)) {
             throw PresetError(path: path, message: "malformed JSON at line \(problem.line), column \(problem.column): \(problem.reason)")
