@@ -160,6 +160,11 @@ public final class Stylizer {
             let secondsBefore = resumed?.scaleSeconds ?? 0
             let scaleStart = Date()
             let (evaluationsBefore, iterationsBefore) = (totalEvaluations, totalIterations)
+            /// The run's state at this scale, for a snapshot at a step or at the end.
+            func snapshotState(_ optimizer: LBFGSState, seconds: Double, elapsed: Double) -> StylizerState {
+                StylizerState(scaleIndex: index, optimizer: optimizer, bestTerms: bestTerms, history: history,
+                              evaluationsBefore: evaluationsBefore, iterationsBefore: iterationsBefore, scaleSeconds: seconds, elapsed: elapsed)
+            }
             let result = optimizer.minimize(luminance?.variable(of: x0) ?? x0.data, resumingFrom: resumed?.optimizer, objective: { x, g in
                 let value: Double
                 if let luminance {
@@ -182,22 +187,14 @@ public final class Stylizer {
                                         objectiveSeconds: it.objectiveSeconds, optimizerSeconds: it.optimizerSeconds,
                                         gradientNorm: it.gradientNorm)
                 history.append(p)
-                let snapshot = {
-                    StylizerState(scaleIndex: index, optimizer: lbfgsSnapshot(), bestTerms: bestTerms, history: history,
-                                  evaluationsBefore: evaluationsBefore, iterationsBefore: iterationsBefore,
-                                  scaleSeconds: seconds, elapsed: p.elapsed)
-                }
+                let snapshot = { snapshotState(lbfgsSnapshot(), seconds: seconds, elapsed: p.elapsed) }
                 let keepGoing = onProgress(p, picture(Array(x)), snapshot)
                 if !keepGoing { cancelled = true }
                 return keepGoing
             }, onFinish: { lbfgsSnapshot in
                 guard let onFinish, index == self.plan.scales.count - 1 || cancelled else { return }
                 let seconds = secondsBefore + Date().timeIntervalSince(scaleStart)
-                onFinish {
-                    StylizerState(scaleIndex: index, optimizer: lbfgsSnapshot(), bestTerms: bestTerms, history: history,
-                                  evaluationsBefore: evaluationsBefore, iterationsBefore: iterationsBefore,
-                                  scaleSeconds: seconds, elapsed: elapsedBefore + Date().timeIntervalSince(start))
-                }
+                onFinish { snapshotState(lbfgsSnapshot(), seconds: seconds, elapsed: elapsedBefore + Date().timeIntervalSince(start)) }
             })
             // result.x is the lowest point evaluated, whose terms `bestTerms` kept.
             current = picture(result.x)
