@@ -47,12 +47,6 @@ struct SweepCommand: ParsableCommand {
     /// command line names none (`RegionRequest.filled(from:)`, as a transfer and a batch take them).
     func regionRequest(_ base: Preset) -> RegionRequest? { regions.request?.filled(from: base) }
 
-    /// The run's style images: `--style`, then the regions' styles not among it (`RegionRequest.styleFiles(after:)`).
-    func styleFiles(_ asked: RegionRequest?) -> [String] {
-        let given = style.map { [$0] } ?? []
-        return asked?.styleFiles(after: given) ?? given
-    }
-
     @Option(name: .long, help: "The preset the cells start from (name or .json path).")
     var preset: String = "default"
 
@@ -192,8 +186,9 @@ struct SweepCommand: ParsableCommand {
         let base = try Preset.find(preset)
         let cells = Self.cells(axes)
         if let savePreset { return try save(savePreset, base: base, axes: axes, cells: cells) }
-        let asked = regionRequest(base)
-        let styleFiles = styleFiles(asked)
+        let asked = regionRequest(base), given = style.map { [$0] } ?? []
+        // The run's style images: `--style`, then the regions' styles not among it.
+        let styleFiles = asked?.styleFiles(after: given) ?? given
         let out = outputPath(styles: styleFiles)
         var roles = FileRoles()
         roles.reads = contentFiles.map { ($0, "--content") } + styleFiles.map { ($0, "--style") } + regions.reads
