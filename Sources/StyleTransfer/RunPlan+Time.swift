@@ -23,19 +23,6 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
     public var perVectorValue: Double
     public var kernelTransforms: Double
 
-    public init(fixed: Double, perMultiply: Double, perVectorValue: Double, kernelTransforms: Double) {
-        (self.fixed, self.perMultiply, self.perVectorValue, self.kernelTransforms) = (fixed, perMultiply, perVectorValue, kernelTransforms)
-    }
-
-    /// Reads older entries of the cache file too (they have no `kernelTransforms`), so that storing a new one keeps them.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        fixed = try c.decode(Double.self, forKey: .fixed)
-        perMultiply = try c.decode(Double.self, forKey: .perMultiply)
-        perVectorValue = try c.decode(Double.self, forKey: .perVectorValue)
-        kernelTransforms = try c.decodeIfPresent(Double.self, forKey: .kernelTransforms) ?? 0
-    }
-
     /// Square sizes the calibration evaluates at: two, so that both terms of the model are fitted, far apart so
     /// that the slope is not lost in the noise of the small one.
     public static let sizes = [96, 256]
@@ -169,6 +156,17 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         if let data = try? encoder.encode(all) { try? StagedFile.write(Array(data), to: path) }
+    }
+}
+
+extension TimeCalibration {
+    /// Reads older entries of the cache file too (they have no `kernelTransforms`), so that storing a new one keeps them.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        fixed = try c.decode(Double.self, forKey: .fixed)
+        perMultiply = try c.decode(Double.self, forKey: .perMultiply)
+        perVectorValue = try c.decode(Double.self, forKey: .perVectorValue)
+        kernelTransforms = try c.decodeIfPresent(Double.self, forKey: .kernelTransforms) ?? 0
     }
 }
 
