@@ -182,17 +182,11 @@ struct TransferJob {
     func perform(progress: ProgressDisplay? = nil, interruptedHint: String? = nil, temporal: TemporalTarget? = nil,
                  studio: StudioWatchOptions? = nil) throws -> StylizeResult? {
         let base = try Preset.find(preset)
-        return try withRegions(of: base).perform(base, progress: progress, interruptedHint: interruptedHint, temporal: temporal, studio: studio)
-    }
-
-    /// The job with `base`'s regions when a content mask was given without `--region`: the preset's colours and
-    /// styles, its styles added to the run's.
-    func withRegions(of base: Preset) -> TransferJob {
-        guard let filled = regions?.filled(from: base) else { return self }
+        // A content mask given without `--region` takes `base`'s regions: its colours and styles, the styles added
+        // to the run's.
         var job = self
-        job.regions = filled
-        job.styles = filled.styleFiles(after: styles)
-        return job
+        if let filled = regions?.filled(from: base) { (job.regions, job.styles) = (filled, filled.styleFiles(after: styles)) }
+        return try job.perform(base, progress: progress, interruptedHint: interruptedHint, temporal: temporal, studio: studio)
     }
 
     private func perform(_ base: Preset, progress: ProgressDisplay?, interruptedHint: String?, temporal: TemporalTarget?,
