@@ -210,7 +210,7 @@ public final class Stylizer {
         }
         let (result, terms, objective) = last!
         let raw = current!
-        return StylizeResult(image: outputImage(raw), raw: raw, terms: terms,
+        return StylizeResult(image: RGBImage(raw), raw: raw, terms: terms,
                              evaluations: totalEvaluations, iterations: totalIterations,
                              stop: cancelled ? .cancelled : nonFinite.map { .nonFiniteValue(evaluation: $0) } ?? result.stop,
                              isResult: isResult, history: history,

@@ -144,9 +144,9 @@ struct TransferRunner {
             logger?.write(p)
             if let n = outputs.saveEvery, p.iteration > 0, p.iteration % n == 0 {
                 let name = TransferRunner.intermediatePath(out, scale: p.scaleIndex, of: p.scaleCount, iteration: p.iteration)
-                let picture = stylizer.outputImage(x)
                 // An intermediate is a by-product: one that cannot be written is reported and the run goes on to its result.
-                do { try picture.write(to: name) } catch { progress.warning("stylize: warning: \(error); the run goes on") }
+                // It is the iterate's picture as the result is written (RGBImage(_:): clamped to 8-bit RGB).
+                do { try RGBImage(x).write(to: name) } catch { progress.warning("stylize: warning: \(error); the run goes on") }
             }
             let stopping = (onStep?(p, x) ?? false) || interrupt.isRequested
             if let path = outputs.checkpoint,
