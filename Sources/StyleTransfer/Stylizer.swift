@@ -258,14 +258,3 @@ public final class Stylizer {
     }
 }
 
-extension Stylizer {
-    /// Runs a preset on images in memory through `RunPlan.unchecked` (no size limits), to the end: for tests and
-    /// benchmarks.
-    public static func run(network: VGGNetwork, preset: Preset, content: RGBImage, styles: [RGBImage], blend: [Double],
-                           seed: UInt64 = 0, pixelBox: Bool = true, historyPrecision: HistoryPrecision = .bfloat16) -> StylizeResult {
-        let inputs = RunInputs(content: content, styles: styles)
-        let plan = RunPlan.unchecked(preset: preset, inputs: inputs, architecture: network.architecture, blend: blend,
-                                     seed: seed, pixelBox: pixelBox, historyPrecision: historyPrecision)
-        return Stylizer(network: network, plan: plan).run(inputs: inputs) { _, _, _ in true }
-    }
-}
