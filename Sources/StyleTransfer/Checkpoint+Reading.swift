@@ -88,7 +88,7 @@ extension Checkpoint {
     ///   damaged (header, a field out of range, a vector, or the fingerprint), a plan that does not check, or one
     ///   that needs more memory than `memoryLimit`.
     public static func read(path: String, memoryLimit: Int? = nil) throws(CheckpointError) -> Checkpoint {
-        func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message) }
+        func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message: message) }
         let file: InputFile
         do { file = try InputFile(path: path, limit: maxFileBytes, what: "checkpoints") } catch { throw fail(error.problem(of: "checkpoint")) }
         func bytes(_ offset: Int, _ count: Int) throws(CheckpointError) -> [UInt8] {
