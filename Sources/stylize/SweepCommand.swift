@@ -216,7 +216,12 @@ struct SweepCommand: ParsableCommand {
         }
         let weights = try network.loadWeights()
         let vgg = network.network(weights)
-        let presets = try cells.map { try Self.preview(Self.preset(base, axes: axes, cell: $0), size: size, iterations: iterations) }
+        // Each cell's preset as a preview at `size`: the output size and every coarse-to-fine scale scaled by one factor.
+        let presets = try cells.map { cell -> Preset in
+            var q = try Self.preset(base, axes: axes, cell: cell).resized(to: size)
+            if let iterations { q.iterations = iterations; q.scaleIterations = [] }
+            return q
+        }
         let names = weights.architecture.lossLayerNames
         for p in presets {
             for layer in [p.contentLayer] + p.styleLayers.map(\.layer) where !names.contains(layer) {
@@ -303,13 +308,6 @@ struct SweepCommand: ParsableCommand {
         try sheet.write(to: out)
         Console.output("\(out): \(pictures.count) of \(total) cells; save one with --pick N --save-preset NAME\n")
         if interrupt.isRequested { throw ExitCode(interrupt.exitStatus) }
-    }
-
-    /// The preset as a preview at `size`: the output size and every coarse-to-fine scale scaled by the same factor.
-    static func preview(_ p: Preset, size: Int, iterations: Int?) -> Preset {
-        var q = p.resized(to: size)
-        if let iterations { q.iterations = iterations; q.scaleIterations = [] }
-        return q
     }
 
     /// Mean absolute difference of two images of one size over every channel value, in 0...255.
