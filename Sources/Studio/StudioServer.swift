@@ -57,9 +57,10 @@ public struct StudioServer: Sendable {
     public func start() throws -> String {
         let bound = BoundPort()
         let router = makeRouter(boundPort: bound)
+        var logger = Logger(label: "stylize.studio")
+        logger.logLevel = .error
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "stylize studio"),
-                              onServerRunning: { channel in bound.set(channel.localAddress?.port ?? -1) },
-                              logger: Self.quietLogger())
+                              onServerRunning: { channel in bound.set(channel.localAddress?.port ?? -1) }, logger: logger)
         Task.detached {
             do { try await app.run() } catch { bound.fail("\(error)") }
         }
@@ -70,12 +71,6 @@ public struct StudioServer: Sendable {
         case .failure(let message):
             throw StudioError.badRequest("cannot listen on \(host):\(port): \(message)")
         }
-    }
-
-    static func quietLogger() -> Logger {
-        var logger = Logger(label: "stylize.studio")
-        logger.logLevel = .error
-        return logger
     }
 
     func makeRouter(boundPort: BoundPort) -> Router<BasicRequestContext> {
