@@ -37,11 +37,6 @@ public struct ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     public var path: String
     public var kind: Kind
 
-    public init(path: String, kind: Kind) {
-        self.path = path
-        self.kind = kind
-    }
-
     public var description: String {
         "\(path): \(problem)"
     }

@@ -34,19 +34,9 @@ public struct ImageInfo: Sendable, Equatable {
     public var isInterlaced: Bool
     /// EXIF orientation 1...8 (1 = as stored; always 1 for PNG).
     public var orientation: Int
+}
 
-    public init(width: Int, height: Int, channels: Int, format: ImageFormat, bitDepth: Int, colorModel: String,
-                isInterlaced: Bool, orientation: Int) {
-        self.width = width
-        self.height = height
-        self.channels = channels
-        self.format = format
-        self.bitDepth = bitDepth
-        self.colorModel = colorModel
-        self.isInterlaced = isInterlaced
-        self.orientation = orientation
-    }
-
+extension ImageInfo {
     /// Reads the header of the image file at `path` (PNG or JPEG, told by the magic bytes).
     /// - Throws: `ImageError` naming the file.
     public init(contentsOf path: String) throws {

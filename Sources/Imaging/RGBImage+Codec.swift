@@ -160,10 +160,7 @@ extension RGBImage {
                 }
             }
         }
-        if code != Int32(CPNG_OK) {
-            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw ImageError(path: path, kind: .cannotWrite("libpng: \(text)"))
-        }
+        if code != Int32(CPNG_OK) { throw ImageError(path: path, kind: .cannotWrite("libpng: \(cText(message))")) }
         return Array(bytes[0..<size])
     }
 
@@ -187,10 +184,7 @@ extension RGBImage {
                               &message, message.count)
         }
         defer { cjpeg_free(out) }
-        guard code == Int32(CJPEG_OK), let out else {
-            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw ImageError(path: path, kind: .cannotWrite("libjpeg: \(text)"))
-        }
+        guard code == Int32(CJPEG_OK), let out else { throw ImageError(path: path, kind: .cannotWrite("libjpeg: \(cText(message))")) }
         return Array(UnsafeBufferPointer(start: out, count: Int(size)))
     }
 

@@ -98,18 +98,6 @@ extension RGBImage {
         return result
     }
 
-    /// The memory `resized(width:height:)` allocates besides the result: the horizontal pass' float buffer
-    /// (source height, new width, 3), a row accumulator and the two axis tables.
-    public static func resizeWorkspaceBytes(from source: (width: Int, height: Int), to target: (width: Int, height: Int)) -> Int {
-        let rows = source.height * target.width * 3 * MemoryLayout<Float>.size
-        let accumulator = target.width * 3 * MemoryLayout<Float>.size
-        // Each output position has at most ceil(in/out) + 1 taps: an Int source and a Float weight each.
-        func table(_ input: Int, _ output: Int) -> Int {
-            (output + 1) * MemoryLayout<Int>.size + output * (input / max(output, 1) + 2) * (MemoryLayout<Int>.size + MemoryLayout<Float>.size)
-        }
-        return rows + accumulator + table(source.width, target.width) + table(source.height, target.height)
-    }
-
     /// The image resized so its longer side is `longestEdge` pixels, keeping the aspect ratio; the other side is
     /// rounded to the nearest integer, at least 1. See `resized(width:height:)` for the filters.
     public func resized(longestEdge: Int) -> RGBImage {

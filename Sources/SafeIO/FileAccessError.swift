@@ -31,6 +31,16 @@ public struct FileAccessError: Error, CustomStringConvertible, Equatable, Sendab
 
     public var description: String { "\(path): \(problem)" }
 
+    /// The problem alone, for an input of one kind (`preset`, `checkpoint`): "no such preset file", "is a directory,
+    /// not a checkpoint file", else `problem`.
+    public func problem(of kind: String) -> String {
+        switch self.kind {
+        case .notFound: "no such \(kind) file"
+        case .isDirectory: "is a directory, not a \(kind) file"
+        default: problem
+        }
+    }
+
     /// The problem alone, without the path.
     public var problem: String {
         switch kind {

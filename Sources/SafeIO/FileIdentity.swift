@@ -26,6 +26,12 @@ public struct FileIdentity: Hashable, Sendable {
     }
 }
 
+/// Whether `path` names a folder, symbolic links followed (as `FileManager.fileExists(atPath:isDirectory:)` says).
+public func isFolder(_ path: String) -> Bool {
+    var status = stat()
+    return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+}
+
 /// Paths compared by what they name.
 public enum PathResolution {
     /// `path` made absolute with every symbolic link resolved: `realpath` of the longest existing ancestor
@@ -65,7 +71,7 @@ public enum PathResolution {
 public enum ReadFiles {
     private static let inputs = Mutex<[FileIdentity: String]?>(nil)
 
-    /// From now on, every input opened by `InputFile` (or registered) is protected from this process' writes.
+    /// From now on, every input opened by `InputFile` is protected from this process' writes.
     public static func startRecording() {
         inputs.withLock { if $0 == nil { $0 = [:] } }
     }
@@ -73,11 +79,6 @@ public enum ReadFiles {
     /// Records `identity` as an input named `path` (when recording).
     public static func register(_ identity: FileIdentity, path: String) {
         inputs.withLock { if $0 != nil && $0![identity] == nil { $0![identity] = path } }
-    }
-
-    /// Records the file at `path` as an input (for files opened by a library, such as HDF5).
-    public static func register(path: String) {
-        if let identity = FileIdentity(path: path) { register(identity, path: path) }
     }
 
     /// Stops protecting the file at `path` (a checkpoint that the command reading it then writes again).

@@ -37,7 +37,7 @@ public struct StudioFolder: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         return names.filter { name in
             Self.isPlainName(name) && Self.extensions.contains((name as NSString).pathExtension.lowercased())
-                && FileManager.default.isRegularFile(atPath: file(name))
+                && FileManager.default.fileExists(atPath: file(name)) && !isFolder(file(name))
         }.sorted()
     }
 
@@ -79,9 +79,3 @@ public struct StudioFolder: Sendable {
     }
 }
 
-extension FileManager {
-    func isRegularFile(atPath path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
-    }
-}

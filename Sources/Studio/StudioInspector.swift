@@ -58,19 +58,14 @@ public final class StudioInspector: @unchecked Sendable {   // the network and t
     /// Every layer of the network the grid can show.
     public var featureLayers: [String] { network.architecture.lossLayerNames }
 
-    /// The Gram sheet of `picture`: per style layer the style's Gram, the picture's and their difference, one row each.
+    /// The Gram sheet of `picture` as PNG: per style layer the style's Gram, the picture's and their difference, one
+    /// row each; with the sheet's key: the same key for the same sheet, whose PNG is encoded once (an automatic
+    /// refresh that gets the last sheet again costs nothing, and a page that has it need not fetch it:
+    /// `GET /api/grams.png?auto=1&have=KEY`).
     /// - Parameters:
     ///   - picture: (H, W, 3) in 0...255.
     ///   - fresh: false for an automatic refresh, which gets the last sheet again while drawing a new one would take
     ///     more than `automaticTimeShare` of the time.
-    public func gramSheet(of picture: Tensor, fresh: Bool = true) throws -> RGBImage {
-        lock.lock(); defer { lock.unlock() }
-        return try sheetLocked(picture, fresh: fresh).image
-    }
-
-    /// `gramSheet(of:fresh:)` as PNG, with the sheet's key: the same key for the same sheet, whose PNG is encoded
-    /// once (an automatic refresh that gets the last sheet again costs nothing, and a page that has it need not
-    /// fetch it: `GET /api/grams.png?auto=1&have=KEY`).
     public func gramSheetPNG(of picture: Tensor, fresh: Bool = true) throws -> (png: [UInt8], key: String) {
         lock.lock(); defer { lock.unlock() }
         let sheet = try sheetLocked(picture, fresh: fresh)

@@ -57,9 +57,10 @@ public struct StudioServer: Sendable {
     public func start() throws -> String {
         let bound = BoundPort()
         let router = makeRouter(boundPort: bound)
+        var logger = Logger(label: "stylize.studio")
+        logger.logLevel = .error
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "stylize studio"),
-                              onServerRunning: { channel in bound.set(channel.localAddress?.port ?? -1) },
-                              logger: Self.quietLogger())
+                              onServerRunning: { channel in bound.set(channel.localAddress?.port ?? -1) }, logger: logger)
         Task.detached {
             do { try await app.run() } catch { bound.fail("\(error)") }
         }
@@ -72,19 +73,10 @@ public struct StudioServer: Sendable {
         }
     }
 
-    static func quietLogger() -> Logger {
-        var logger = Logger(label: "stylize.studio")
-        logger.logLevel = .error
-        return logger
-    }
-
     func makeRouter(boundPort: BoundPort) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: HostGuard(loopbackOnly: Self.isLoopback(host), port: boundPort))
-        router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                     body: .init(byteBuffer: ByteBuffer(string: StudioPage.html)))
-        }
+        router.get("/") { _, _ in Self.response("text/html; charset=utf-8", ByteBuffer(string: StudioPage.html)) }
         router.get("/api/events") { _, _ in
             let stream = hub.subscribe()
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
@@ -95,11 +87,10 @@ public struct StudioServer: Sendable {
         }
         router.get("/api/state") { _, _ in Self.json(state()) }
         router.get("/api/image") { _, _ in
-            guard let (bytes, _) = await Self.offload({ hub.currentJPEG() }) else {
+            guard let (bytes, _) = try await Self.offload({ hub.currentJPEG() }) else {
                 return Self.error(.notFound, "no picture yet: no run has made a step")
             }
-            return Response(status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            return Self.response("image/jpeg", ByteBuffer(bytes: bytes))
         }
         router.get("/api/grams.png") { request, _ in
             let auto = request.uri.queryParameters["auto"] == "1"
@@ -223,12 +214,6 @@ public struct StudioServer: Sendable {
         }
     }
 
-    static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(returning: work()) }
-        }
-    }
-
     // MARK: - Responses
 
     /// The response of `body`, or the error it threw: a `StudioError` with its status, anything else (a failed
@@ -264,13 +249,14 @@ public struct StudioServer: Sendable {
     }
 
     private static func body(_ text: String, status: HTTPResponse.Status) -> Response {
-        Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(string: text)))
+        response("application/json", ByteBuffer(string: text), status: status)
     }
 
-    static func png(_ image: RGBImage) -> Response {
-        Response(status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-store"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: image.encodePNG())))
+    static func png(_ image: RGBImage) -> Response { response("image/png", ByteBuffer(bytes: image.encodePNG())) }
+
+    /// A response of `type` that no cache keeps.
+    static func response(_ type: String, _ body: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: type, .cacheControl: "no-store"], body: .init(byteBuffer: body))
     }
 
     /// A JSON body of at most `jsonLimit` bytes. - Throws: `.tooLarge`, or `.badRequest` naming what is wrong.
@@ -299,15 +285,14 @@ public struct StudioServer: Sendable {
 /// The port the server bound, once it listens (or why it could not), for `StudioServer.start` to wait on.
 final class BoundPort: @unchecked Sendable {   // guarded by `condition`
     private let condition = NSCondition()
-    private var result: Result<Int, Failure>?
-    struct Failure: Error { let message: String }
+    private var result: Outcome?
     enum Outcome { case success(Int), failure(String) }
 
     func set(_ port: Int) {
         condition.lock(); result = .success(port); condition.broadcast(); condition.unlock()
     }
     func fail(_ message: String) {
-        condition.lock(); if result == nil { result = .failure(Failure(message: message)) }; condition.broadcast(); condition.unlock()
+        condition.lock(); if result == nil { result = .failure(message) }; condition.broadcast(); condition.unlock()
     }
     var port: Int? {
         condition.lock(); defer { condition.unlock() }
@@ -317,10 +302,7 @@ final class BoundPort: @unchecked Sendable {   // guarded by `condition`
     func wait() -> Outcome {
         condition.lock(); defer { condition.unlock() }
         while result == nil { condition.wait() }
-        switch result! {
-        case .success(let p): return .success(p)
-        case .failure(let f): return .failure(f.message)
-        }
+        return result!
     }
 }
 

@@ -8,14 +8,9 @@ public struct StudioWeights: Sendable, Equatable, Codable {
     public var tv: Double
     /// Style layer (Keras name) to its weight w_l, ≥ 0 (0 drops the layer).
     public var layers: [String: Double]
+}
 
-    public init(content: Double, style: Double, tv: Double, layers: [String: Double]) {
-        self.content = content
-        self.style = style
-        self.tv = tv
-        self.layers = layers
-    }
-
+extension StudioWeights {
     /// The weights of a preset.
     public init(_ preset: Preset) {
         self.init(content: preset.contentWeight, style: preset.styleWeight, tv: preset.tvWeight,
@@ -63,14 +58,9 @@ public struct StudioSettings: Sendable, Equatable, Codable {
     public var color: ColorMode
     /// The output's longest edge.
     public var size: Int
+}
 
-    public init(weights: StudioWeights, styleScale: Double, color: ColorMode, size: Int) {
-        self.weights = weights
-        self.styleScale = styleScale
-        self.color = color
-        self.size = size
-    }
-
+extension StudioSettings {
     enum CodingKeys: String, CodingKey { case weights, styleScale, color, size }
 
     /// Decodes the settings; an unknown colour mode is named with the modes there are, a size that is no whole number

@@ -9,6 +9,13 @@ enum FNV1a {
 
     @inline(__always)
     static func mix(_ h: UInt64, _ x: UInt64) -> UInt64 { (h ^ x) &* prime }
+
+    /// A 64-bit value as 16 lowercase hexadecimal digits: how fingerprints are written (JSON numbers lose integers
+    /// above 2^53).
+    static func hex(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
 }
 
 /// A 64-bit fingerprint of bytes (FNV-1a over 64-bit words, then a SplitMix64 finaliser): enough to notice that
@@ -41,12 +48,6 @@ public struct Fingerprint: Sendable, Equatable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
-    }
-
-    /// As 16 hexadecimal digits.
-    public var hex: String {
-        let s = String(digest, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
     }
 
     /// The weights' values (every kernel and bias, with the architecture and preprocessing), whatever file they came

@@ -28,8 +28,8 @@ extension Checkpoint {
         var initialGradientNorm: Double
         var steepest: Bool
         var step: Double
-        var bestTerms: Terms?
-        var history: [Progress]
+        var bestTerms: LossTerms?
+        var history: [StylizeProgress]
         var evaluationsBefore: Int
         var iterationsBefore: Int
         var scaleSeconds: Double
@@ -38,8 +38,8 @@ extension Checkpoint {
         init(_ c: Checkpoint) {
             let s = c.state, o = s.optimizer
             plan = c.plan
-            weights = Checkpoint.hex(c.weights)
-            inputs = Checkpoint.hex(c.inputs)
+            weights = FNV1a.hex(c.weights)
+            inputs = FNV1a.hex(c.inputs)
             weightsSpec = c.weightsSpec
             convolution = c.convolution
             threads = c.threads
@@ -57,8 +57,8 @@ extension Checkpoint {
             initialGradientNorm = o.initialGradientNorm
             steepest = o.steepest
             step = o.step
-            bestTerms = s.bestTerms.map(Terms.init)
-            history = s.history.map(Progress.init)
+            bestTerms = s.bestTerms
+            history = s.history
             evaluationsBefore = s.evaluationsBefore
             iterationsBefore = s.iterationsBefore
             scaleSeconds = s.scaleSeconds
@@ -66,49 +66,6 @@ extension Checkpoint {
         }
     }
 
-    /// `LossTerms` in the header.
-    struct Terms: Codable {
-        var content: Double
-        var style: Double
-        var tv: Double
-        /// Absent in checkpoints written before the colour term.
-        var color: Double?
-        var styleByLayer: [String: Double]
-        init(_ t: LossTerms) {
-            (content, style, tv, styleByLayer) = (t.content, t.style, t.tv, t.styleByLayer)
-            color = t.color > 0 ? t.color : nil
-        }
-        var terms: LossTerms {
-            var t = LossTerms()
-            (t.content, t.style, t.tv, t.color, t.styleByLayer) = (content, style, tv, color ?? 0, styleByLayer)
-            return t
-        }
-    }
-
-    /// `StylizeProgress` in the header.
-    struct Progress: Codable {
-        var scaleIndex, scaleCount, width, height, iteration, evaluations, evaluationBudget: Int
-        var terms: Terms
-        var step, seconds, elapsed, objectiveSeconds, optimizerSeconds, gradientNorm: Double
-        init(_ p: StylizeProgress) {
-            (scaleIndex, scaleCount, width, height) = (p.scaleIndex, p.scaleCount, p.width, p.height)
-            (iteration, evaluations, evaluationBudget) = (p.iteration, p.evaluations, p.evaluationBudget)
-            terms = Terms(p.terms)
-            (step, seconds, elapsed) = (p.step, p.seconds, p.elapsed)
-            (objectiveSeconds, optimizerSeconds, gradientNorm) = (p.objectiveSeconds, p.optimizerSeconds, p.gradientNorm)
-        }
-        var progress: StylizeProgress {
-            StylizeProgress(scaleIndex: scaleIndex, scaleCount: scaleCount, width: width, height: height, iteration: iteration,
-                            evaluations: evaluations, evaluationBudget: evaluationBudget, terms: terms.terms, step: step,
-                            seconds: seconds, elapsed: elapsed, objectiveSeconds: objectiveSeconds,
-                            optimizerSeconds: optimizerSeconds, gradientNorm: gradientNorm)
-        }
-    }
-
-    static func hex(_ v: UInt64) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
-    }
 
     /// The most threads a checkpoint may say its run had.
     static let maxThreads = 1 << 16
@@ -131,15 +88,9 @@ extension Checkpoint {
     ///   damaged (header, a field out of range, a vector, or the fingerprint), a plan that does not check, or one
     ///   that needs more memory than `memoryLimit`.
     public static func read(path: String, memoryLimit: Int? = nil) throws(CheckpointError) -> Checkpoint {
-        func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message) }
+        func fail(_ message: String) -> CheckpointError { CheckpointError(path: path, message: message) }
         let file: InputFile
-        do { file = try InputFile(path: path, limit: maxFileBytes, what: "checkpoints") } catch {
-            switch error.kind {
-            case .notFound: throw fail("no such checkpoint file")
-            case .isDirectory: throw fail("is a directory, not a checkpoint file")
-            default: throw fail(error.problem)
-            }
-        }
+        do { file = try InputFile(path: path, limit: maxFileBytes, what: "checkpoints") } catch { throw fail(error.problem(of: "checkpoint")) }
         func bytes(_ offset: Int, _ count: Int) throws(CheckpointError) -> [UInt8] {
             do { return try file.read(offset: offset, count: count) } catch { throw fail(error.problem) }
         }
@@ -278,9 +229,9 @@ extension Checkpoint {
             if let bad = list.first(where: { !$0.isFinite }) { try require(false, field, bad, "finite") }
         }
         let layers = Set(plan.preset.styleLayers.map(\.layer))
-        func checkTerms(_ t: Terms, _ field: String) throws(CheckpointError) {
+        func checkTerms(_ t: LossTerms, _ field: String) throws(CheckpointError) {
             let byLayer = t.styleByLayer.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
-            for (name, value) in [(name: "content", value: t.content), ("style", t.style), ("tv", t.tv), ("color", t.color ?? 0)] + byLayer {
+            for (name, value) in [(name: "content", value: t.content), ("style", t.style), ("tv", t.tv), ("color", t.color)] + byLayer {
                 try require(value.isFinite && value >= 0, "\(field).\(name)", value, "a finite number ≥ 0")
             }
             if let other = t.styleByLayer.keys.sorted().first(where: { !layers.contains($0) }) {
@@ -309,8 +260,32 @@ extension Checkpoint {
         let empty = LBFGSState(x: [], gradient: [], value: h.value, best: [], bestGradient: [], bestValue: h.bestValue, pairs: [],
                                recentValues: h.recentValues, evaluations: h.evaluations, iterations: h.iterations,
                                initialGradientNorm: h.initialGradientNorm, steepest: h.steepest, step: h.step)
-        return StylizerState(scaleIndex: h.scaleIndex, optimizer: empty, bestTerms: h.bestTerms?.terms,
-                             history: h.history.map(\.progress), evaluationsBefore: h.evaluationsBefore,
+        return StylizerState(scaleIndex: h.scaleIndex, optimizer: empty, bestTerms: h.bestTerms,
+                             history: h.history, evaluationsBefore: h.evaluationsBefore,
                              iterationsBefore: h.iterationsBefore, scaleSeconds: h.scaleSeconds, elapsed: h.elapsed)
+    }
+}
+
+/// The terms as a checkpoint's header holds them: the colour term only when there is one (absent in checkpoints
+/// written before it), no temporal term.
+extension LossTerms: Codable {
+    enum CodingKeys: String, CodingKey { case content, style, tv, color, styleByLayer }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        content = try c.decode(Double.self, forKey: .content)
+        style = try c.decode(Double.self, forKey: .style)
+        tv = try c.decode(Double.self, forKey: .tv)
+        color = try c.decodeIfPresent(Double.self, forKey: .color) ?? 0
+        styleByLayer = try c.decode([String: Double].self, forKey: .styleByLayer)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(content, forKey: .content)
+        try c.encode(style, forKey: .style)
+        try c.encode(tv, forKey: .tv)
+        try c.encodeIfPresent(color > 0 ? color : nil, forKey: .color)
+        try c.encode(styleByLayer, forKey: .styleByLayer)
     }
 }

@@ -101,9 +101,5 @@ public struct Checkpoint: Sendable {
 public struct CheckpointError: Error, CustomStringConvertible, Equatable {
     public let path: String
     public let message: String
-    public init(path: String, _ message: String) {
-        self.path = path
-        self.message = message
-    }
     public var description: String { "\(path): \(message)" }
 }

@@ -16,14 +16,6 @@ public struct LBFGSState: Sendable, Equatable {
         public var yy: Double
         public var sNorm: Double
         public var yNorm: Double
-        public init(s: [Float], y: [Float], rho: Double, yy: Double, sNorm: Double = 1, yNorm: Double = 1) {
-            self.s = s
-            self.y = y
-            self.rho = rho
-            self.yy = yy
-            self.sNorm = sNorm
-            self.yNorm = yNorm
-        }
     }
 
     /// The iterate x_k, n Floats, and the gradient and f there.
@@ -47,24 +39,6 @@ public struct LBFGSState: Sendable, Equatable {
     public var steepest: Bool
     /// The last accepted step length.
     public var step: Double
-
-    public init(x: [Float], gradient: [Float], value: Double, best: [Float], bestGradient: [Float], bestValue: Double,
-                pairs: [Pair], recentValues: [Double], evaluations: Int, iterations: Int, initialGradientNorm: Double,
-                steepest: Bool, step: Double) {
-        self.x = x
-        self.gradient = gradient
-        self.value = value
-        self.best = best
-        self.bestGradient = bestGradient
-        self.bestValue = bestValue
-        self.pairs = pairs
-        self.recentValues = recentValues
-        self.evaluations = evaluations
-        self.iterations = iterations
-        self.initialGradientNorm = initialGradientNorm
-        self.steepest = steepest
-        self.step = step
-    }
 
     /// n, the number of variables.
     public var count: Int { x.count }

@@ -72,12 +72,6 @@ public struct StrongWolfeLineSearch: Sendable {
     /// Float, so steps closer than Float resolution give the same trial point.
     public var relativeWidth: Double = 1e-7
 
-    public init(c1: Double = 1e-4, c2: Double = 0.9, maxEvaluations: Int = 20) {
-        self.c1 = c1
-        self.c2 = c2
-        self.maxEvaluations = maxEvaluations
-    }
-
     /// Searches along a direction for a step satisfying the strong Wolfe conditions.
     /// - Parameters:
     ///   - value0: phi(0).

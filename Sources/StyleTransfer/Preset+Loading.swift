@@ -19,11 +19,7 @@ extension Preset {
         let url = URL(fileURLWithPath: path)
         let data: Data
         do { data = Data(try InputFile.contents(of: path, limit: InputLimits.presetBytes, what: "presets")) } catch {
-            switch error.kind {
-            case .notFound: throw PresetError(path: path, message: "no such preset file")
-            case .isDirectory: throw PresetError(path: path, message: "is a directory, not a preset file")
-            default: throw PresetError(path: path, message: error.problem)
-            }
+            throw PresetError(path: path, message: error.problem(of: "preset"))
         }
         if let problem = JSONSyntax.check([UInt8](data)) {
             throw PresetError(path: path, message: "malformed JSON at line \(problem.line), column \(problem.column): \(problem.reason)")
@@ -109,22 +105,8 @@ extension Preset {
         return "malformed JSON at \(position(ofByte: offset)): \(reason)"
     }
 
-    /// Finds a preset by name in a presets folder, or takes a path.
-    /// - Parameters:
-    ///   - spec: a name (`starry-night`) or a path to a `.json` file.
-    ///   - folder: the folder of named presets.
-    public static func resolve(_ spec: String, folder: String) throws -> Preset {
-        let path = path(of: spec, folder: folder)
-        if path == spec { return try load(path: spec) }
-        guard FileManager.default.fileExists(atPath: path) else {
-            let known = (try? list(folder: folder).map(\.name).joined(separator: ", ")) ?? ""
-            throw PresetError(path: path, message: "no preset named \"\(spec)\"" + (known.isEmpty ? "" : " (presets: \(known))"))
-        }
-        return try load(path: path)
-    }
-
     /// The file a preset `spec` names: the spec itself when it is a path (ends in `.json` or holds a `/`),
-    /// else `folder/spec.json`.
+    /// else `folder/spec.json`. The one rule of what a preset spec names (`Preset.file(of:)` asks it).
     public static func path(of spec: String, folder: String) -> String {
         if spec.hasSuffix(".json") || spec.contains("/") { return spec }
         return (folder as NSString).appendingPathComponent(spec + ".json")

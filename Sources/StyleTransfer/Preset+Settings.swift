@@ -46,9 +46,9 @@ extension Preset {
         PresetSetting(key: "description", option: nil, help: "One line shown by `stylize presets`", sweep: .no,
                       read: { v, p throws(PresetSetting.Problem) in p.description = try text(v, "description") },
                       write: { $0.description }),
-        weight("content_weight", option: "--content-weight", help: "Weight α of the content loss, ≥ 0", \.contentWeight),
-        weight("style_weight", option: "--style-weight", help: "Weight β of the style loss, ≥ 0", \.styleWeight),
-        weight("tv_weight", option: "--tv-weight", help: "Weight γ of the total-variation loss, ≥ 0", \.tvWeight),
+        real("content_weight", option: "--content-weight", help: "Weight α of the content loss, ≥ 0", \.contentWeight),
+        real("style_weight", option: "--style-weight", help: "Weight β of the style loss, ≥ 0", \.styleWeight),
+        real("tv_weight", option: "--tv-weight", help: "Weight γ of the total-variation loss, ≥ 0", \.tvWeight),
         PresetSetting(key: "content_layer", option: "--content-layer",
                       help: "Layer of the content loss, e.g. block5_conv2 or relu5_2", sweep: .words,
                       read: { v, p throws(PresetSetting.Problem) in
@@ -66,10 +66,8 @@ extension Preset {
               sweep: .numbers, \.iterations),
         whole("size", option: "--size",
               help: "Longest edge of the output in pixels, \(sizeRange.lowerBound)...\(sizeRange.upperBound)", sweep: .no, \.size),
-        PresetSetting(key: "style_scale", option: "--style-scale",
-                      help: "Size of the style images relative to the output, (0, \(Int(Limits.maxStyleScale))]", sweep: .numbers,
-                      read: { v, p throws(PresetSetting.Problem) in p.styleScale = try number(v, "style_scale") },
-                      write: { $0.styleScale }),
+        real("style_scale", option: "--style-scale",
+             help: "Size of the style images relative to the output, (0, \(Int(Limits.maxStyleScale))]", \.styleScale),
         word("init", option: "--init", help: "Starting image: content, noise (or random), style or a PATH",
              accepted: "\"content\", \"noise\" (or \"random\") or \"style\"", Initialization.init(mode:),
              \.initialization, name: \.name),
@@ -158,8 +156,8 @@ extension Preset {
 
     // The readers of the table's rows: one per kind of value, each naming the field in its message.
 
-    /// A loss weight (a number; its sign and finiteness are checked by `rangeProblems`).
-    private static func weight(_ key: String, option: String, help: String, _ path: WritableKeyPath<Preset, Double> & Sendable) -> PresetSetting {
+    /// A number a sweep varies: a loss weight or the style scale (its range is checked by `rangeProblems`).
+    private static func real(_ key: String, option: String, help: String, _ path: WritableKeyPath<Preset, Double> & Sendable) -> PresetSetting {
         PresetSetting(key: key, option: option, help: help, sweep: .numbers,
                       read: { v, p throws(PresetSetting.Problem) in p[keyPath: path] = try number(v, key) },
                       write: { $0[keyPath: path] })

@@ -72,9 +72,6 @@ public struct RegionMap: Sendable, Equatable, Codable {
         public var style: Int?
         /// The region's factor on its style term, > 0.
         public var weight: Double
-        public init(color: RegionColor, style: Int?, weight: Double) {
-            (self.color, self.style, self.weight) = (color, style, weight)
-        }
     }
     public var contentMask: String
     public var regions: [Region]
@@ -82,13 +79,6 @@ public struct RegionMap: Sendable, Equatable, Codable {
     public var styleMasks: [String?]
     /// Standard deviation in pixels of the output size of the Gaussian that softens the regions' edges; 0: none.
     public var feather: Double
-
-    public init(contentMask: String, regions: [Region], styleMasks: [String?], feather: Double) {
-        self.contentMask = contentMask
-        self.regions = regions
-        self.styleMasks = styleMasks
-        self.feather = feather
-    }
 
     /// The largest feather: more would blur a 4096 px mask for minutes and leave no region.
     public static let maximumFeather = 64.0

@@ -272,22 +272,6 @@ extension RunPlan {
     }
 }
 
-extension RunPlan {
-    /// A plan for images in memory, with no checks beyond the network's own preconditions, for tests and benchmarks
-    /// that use sizes below `Preset.sizeRange`: one scale per `preset.scales` (or `preset.size`), each with the
-    /// preset's budget; no outputs.
-    public static func unchecked(preset: Preset, inputs: RunInputs, architecture: VGGArchitecture, blend: [Double]? = nil,
-                                 seed: UInt64 = 0, pixelBox: Bool = true, historyPrecision: HistoryPrecision = .bfloat16) -> RunPlan {
-        let scales = RunPlan.scales(preset.scaleEdges, preset: preset, inputs: inputs)
-        return RunPlan(preset: preset, content: "", styles: inputs.styles.map { _ in "" },
-                       blend: blend ?? inputs.styles.map { _ in 1 }, initialization: preset.initialization, seed: seed,
-                       scales: scales, pixelBox: pixelBox, historyPrecision: historyPrecision, preconditioned: true,
-                       outputs: RunOutputs(image: ""),
-                       architecture: architecture.name,
-                       contentSize: inputs.contentSize, styleSizes: inputs.styleSizes, initializationSize: inputs.initializationSize)
-    }
-}
-
 /// A request's overrides applied to its preset: the effective preset of the plan, before any check.
 public struct ResolvedRequest: Sendable {
     /// The preset with every override applied.

@@ -199,8 +199,7 @@ extension RunPlan {
     func optimizerBytes(_ scale: Scale) -> Int {
         let float = MemoryLayout<Float>.stride
         let n = scale.output.values
-        let pairs = historyPairs(scale)
-        let history = historyPrecision == .float32 ? 2 * pairs * n * float : 2 * pairs * n * 2 + 2 * n * float
+        let history = LBFGSHistory.bytes(count: n, capacity: historyPairs(scale), precision: historyPrecision)
         return ((pixelBox ? 8 : 7) + (preconditioned == true ? 1 : 0)) * n * float + history
     }
 

@@ -23,19 +23,6 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
     public var perVectorValue: Double
     public var kernelTransforms: Double
 
-    public init(fixed: Double, perMultiply: Double, perVectorValue: Double, kernelTransforms: Double) {
-        (self.fixed, self.perMultiply, self.perVectorValue, self.kernelTransforms) = (fixed, perMultiply, perVectorValue, kernelTransforms)
-    }
-
-    /// Reads older entries of the cache file too (they have no `kernelTransforms`), so that storing a new one keeps them.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        fixed = try c.decode(Double.self, forKey: .fixed)
-        perMultiply = try c.decode(Double.self, forKey: .perMultiply)
-        perVectorValue = try c.decode(Double.self, forKey: .perVectorValue)
-        kernelTransforms = try c.decodeIfPresent(Double.self, forKey: .kernelTransforms) ?? 0
-    }
-
     /// Square sizes the calibration evaluates at: two, so that both terms of the model are fitted, far apart so
     /// that the slope is not lost in the noise of the small one.
     public static let sizes = [96, 256]
@@ -116,7 +103,7 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
     /// The key of a calibration in the cache: the machine, the weights' fingerprint, the convolution method and the
     /// calibration's version (3: 96 and 256 px, medians of 5, and the kernel transforms), so that older calibrations are made again.
     public static func key(weights: UInt64, convolution: ConvAlgorithm) -> String {
-        "\(machine) | weights \(Checkpoint.hex(weights)) | \(convolution) | calibration 3"
+        "\(machine) | weights \(FNV1a.hex(weights)) | \(convolution) | calibration 3"
     }
 
     /// What makes this calibration unusable, or nil: a coefficient that is not finite or not plausible. The
@@ -169,6 +156,17 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         if let data = try? encoder.encode(all) { try? StagedFile.write(Array(data), to: path) }
+    }
+}
+
+extension TimeCalibration {
+    /// Reads older entries of the cache file too (they have no `kernelTransforms`), so that storing a new one keeps them.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        fixed = try c.decode(Double.self, forKey: .fixed)
+        perMultiply = try c.decode(Double.self, forKey: .perMultiply)
+        perVectorValue = try c.decode(Double.self, forKey: .perVectorValue)
+        kernelTransforms = try c.decodeIfPresent(Double.self, forKey: .kernelTransforms) ?? 0
     }
 }
 

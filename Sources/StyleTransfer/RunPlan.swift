@@ -14,10 +14,6 @@ public struct RunPlan: Sendable, Equatable, Codable {
     public struct Size: Sendable, Equatable, Codable, CustomStringConvertible {
         public var width: Int
         public var height: Int
-        public init(width: Int, height: Int) {
-            self.width = width
-            self.height = height
-        }
         public var description: String { "\(width)x\(height)" }
         /// width · height · 3, the number of variables of an image of this size.
         public var values: Int { width * height * 3 }

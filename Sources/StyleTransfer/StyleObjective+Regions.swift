@@ -17,17 +17,10 @@ public struct ScaleRegions: Sendable {
         /// Index into the objective's style images; nil: no style term.
         public var style: Int?
         public var weight: Double
-        public init(mask: LayerMask, style: Int?, weight: Double) {
-            (self.mask, self.style, self.weight) = (mask, style, weight)
-        }
     }
     public var regions: [Region]
     /// Per style image, its mask (H', W') at the style's size at this scale, or nil: all of it.
     public var styleMasks: [LayerMask?]
-    public init(regions: [Region], styleMasks: [LayerMask?]) {
-        self.regions = regions
-        self.styleMasks = styleMasks
-    }
 }
 
 /// The styled regions of an objective, resolved on its network: each region's mask on every style layer's grid,

@@ -27,8 +27,8 @@ public final class StyleObjective {
     public let preset: Preset
     /// P, (H, W, C) at the content layer.
     let contentTarget: Tensor
-    /// A per style layer, (C, C), blended over the style images.
-    let styleTargets: [String: [Float]]
+    /// A per style layer, (C, C), blended over the style images (the report shows them).
+    public let styleTargets: [String: [Float]]
     /// Factors from Losses.swift's terms to the preset's normalisation: `2 C M / Σ P²` and `4 / Σ A²` per layer
     /// for `.relative`, 1 for `.gatys`.
     let contentNormalization: Double
@@ -139,9 +139,6 @@ public final class StyleObjective {
     static func sumOfSquares(_ values: [Float]) -> Double {
         values.reduce(0.0) { $0 + Double($1) * Double($1) }
     }
-
-    /// The style targets, for reports (A per layer).
-    public var styleGrams: [String: [Float]] { styleTargets }
 
     /// The Gram matrix of every style layer for an RGB image `(H, W, 3)` in `0...255`, tile by tile when it is
     /// larger than a tile.

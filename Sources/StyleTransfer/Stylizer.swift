@@ -2,8 +2,9 @@ import Foundation
 import Imaging
 import NeuralCore
 
-/// One accepted optimizer step (iteration 0: the starting image, before any step), for progress displays and logs.
-public struct StylizeProgress: Sendable {
+/// One accepted optimizer step (iteration 0: the starting image, before any step), for progress displays and logs;
+/// `Codable` for a checkpoint's history.
+public struct StylizeProgress: Sendable, Codable {
     /// Index into the run's scales (0 for a single-scale run) and that scale's output size.
     public var scaleIndex: Int
     public var scaleCount: Int
@@ -71,18 +72,6 @@ public struct StylizerState: Sendable {
     /// Seconds into this scale, and since the run started, when the state was taken.
     public var scaleSeconds: Double
     public var elapsed: Double
-
-    public init(scaleIndex: Int, optimizer: LBFGSState, bestTerms: LossTerms?, history: [StylizeProgress],
-                evaluationsBefore: Int, iterationsBefore: Int, scaleSeconds: Double, elapsed: Double) {
-        self.scaleIndex = scaleIndex
-        self.optimizer = optimizer
-        self.bestTerms = bestTerms
-        self.history = history
-        self.evaluationsBefore = evaluationsBefore
-        self.iterationsBefore = iterationsBefore
-        self.scaleSeconds = scaleSeconds
-        self.elapsed = elapsed
-    }
 }
 
 /// Gatys-style transfer driven by L-BFGS, coarse to fine over the scales of a `RunPlan`.
@@ -171,6 +160,11 @@ public final class Stylizer {
             let secondsBefore = resumed?.scaleSeconds ?? 0
             let scaleStart = Date()
             let (evaluationsBefore, iterationsBefore) = (totalEvaluations, totalIterations)
+            /// The run's state at this scale, for a snapshot at a step or at the end.
+            func snapshotState(_ optimizer: LBFGSState, seconds: Double, elapsed: Double) -> StylizerState {
+                StylizerState(scaleIndex: index, optimizer: optimizer, bestTerms: bestTerms, history: history,
+                              evaluationsBefore: evaluationsBefore, iterationsBefore: iterationsBefore, scaleSeconds: seconds, elapsed: elapsed)
+            }
             let result = optimizer.minimize(luminance?.variable(of: x0) ?? x0.data, resumingFrom: resumed?.optimizer, objective: { x, g in
                 let value: Double
                 if let luminance {
@@ -193,22 +187,14 @@ public final class Stylizer {
                                         objectiveSeconds: it.objectiveSeconds, optimizerSeconds: it.optimizerSeconds,
                                         gradientNorm: it.gradientNorm)
                 history.append(p)
-                let snapshot = {
-                    StylizerState(scaleIndex: index, optimizer: lbfgsSnapshot(), bestTerms: bestTerms, history: history,
-                                  evaluationsBefore: evaluationsBefore, iterationsBefore: iterationsBefore,
-                                  scaleSeconds: seconds, elapsed: p.elapsed)
-                }
+                let snapshot = { snapshotState(lbfgsSnapshot(), seconds: seconds, elapsed: p.elapsed) }
                 let keepGoing = onProgress(p, picture(Array(x)), snapshot)
                 if !keepGoing { cancelled = true }
                 return keepGoing
             }, onFinish: { lbfgsSnapshot in
                 guard let onFinish, index == self.plan.scales.count - 1 || cancelled else { return }
                 let seconds = secondsBefore + Date().timeIntervalSince(scaleStart)
-                onFinish {
-                    StylizerState(scaleIndex: index, optimizer: lbfgsSnapshot(), bestTerms: bestTerms, history: history,
-                                  evaluationsBefore: evaluationsBefore, iterationsBefore: iterationsBefore,
-                                  scaleSeconds: seconds, elapsed: elapsedBefore + Date().timeIntervalSince(start))
-                }
+                onFinish { snapshotState(lbfgsSnapshot(), seconds: seconds, elapsed: elapsedBefore + Date().timeIntervalSince(start)) }
             })
             // result.x is the lowest point evaluated, whose terms `bestTerms` kept.
             current = picture(result.x)
@@ -224,11 +210,11 @@ public final class Stylizer {
         }
         let (result, terms, objective) = last!
         let raw = current!
-        return StylizeResult(image: outputImage(raw), raw: raw, terms: terms,
+        return StylizeResult(image: RGBImage(raw), raw: raw, terms: terms,
                              evaluations: totalEvaluations, iterations: totalIterations,
                              stop: cancelled ? .cancelled : nonFinite.map { .nonFiniteValue(evaluation: $0) } ?? result.stop,
                              isResult: isResult, history: history,
-                             seconds: elapsedBefore + Date().timeIntervalSince(start), styleGrams: objective.styleGrams,
+                             seconds: elapsedBefore + Date().timeIntervalSince(start), styleGrams: objective.styleTargets,
                              resultGrams: objective.grams(of: raw))
     }
 
@@ -272,14 +258,3 @@ public final class Stylizer {
     }
 }
 
-extension Stylizer {
-    /// Runs a preset on images in memory through `RunPlan.unchecked` (no size limits), to the end: for tests and
-    /// benchmarks.
-    public static func run(network: VGGNetwork, preset: Preset, content: RGBImage, styles: [RGBImage], blend: [Double],
-                           seed: UInt64 = 0, pixelBox: Bool = true, historyPrecision: HistoryPrecision = .bfloat16) -> StylizeResult {
-        let inputs = RunInputs(content: content, styles: styles)
-        let plan = RunPlan.unchecked(preset: preset, inputs: inputs, architecture: network.architecture, blend: blend,
-                                     seed: seed, pixelBox: pixelBox, historyPrecision: historyPrecision)
-        return Stylizer(network: network, plan: plan).run(inputs: inputs) { _, _, _ in true }
-    }
-}

@@ -23,13 +23,6 @@ public struct FlowField: Sendable, Equatable {
         self.height = height
         self.data = data
     }
-
-    /// The same displacement `(u, v)` at every pixel.
-    public static func uniform(width: Int, height: Int, u: Float, v: Float) -> FlowField {
-        var f = FlowField(width: width, height: height)
-        for p in 0 ..< width * height { f.data[2 * p] = u; f.data[2 * p + 1] = v }
-        return f
-    }
 }
 
 /// How the flow is computed: OpenCV's DIS with one of its presets (Kroeger, Timofte, Dai & Van Gool, "Fast Optical

@@ -36,13 +36,10 @@ public enum Colormap: String, CaseIterable, Sendable {
     /// `count` colours sampled at `i / (count - 1)`: a lookup table for rendering many values.
     public func table(count: Int) -> [RGBColor] {
         precondition(count >= 2, "a colormap table needs at least 2 entries")
-        var out = [RGBColor]()
-        out.reserveCapacity(count)
-        for i in 0..<count {
+        return (0..<count).map { i in
             let c = color(at: Double(i) / Double(count - 1))
-            out.append(RGBColor(c.0, c.1, c.2))
+            return RGBColor(c.0, c.1, c.2)
         }
-        return out
     }
 
     static func byte(_ v: Double) -> UInt8 {

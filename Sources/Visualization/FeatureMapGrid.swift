@@ -6,38 +6,25 @@ import NeuralCore
 /// The tutorial's picture: the first 40 maps of block1_conv1 as a 5 x 8 grid of grey images. A constant map
 /// is drawn in the colormap's middle colour (mid grey), never NaN.
 public enum FeatureMapGrid {
-    /// Renders channels `channels` of `tensor`.
+    /// Renders the first `count` channels of `tensor` (all when `count` exceeds C).
     /// - Parameters:
     ///   - tensor: activations (H, W, C).
-    ///   - channels: which channels, in order; must lie in 0..<C.
     ///   - columns: tiles per row.
     ///   - tileSize: tile width in pixels; the height keeps the map's aspect ratio.
     ///   - labels: write the channel index under each tile.
     ///   - title: a line above the grid, e.g. "block1_conv1: channels 0-39".
-    public static func render(tensor: Tensor, channels: Range<Int>, columns: Int = 8, colormap: Colormap = .gray,
+    public static func render(tensor: Tensor, count: Int, columns: Int = 8, colormap: Colormap = .gray,
                               tileSize: Int = 96, labels: Bool = false, title: String? = nil) throws -> RGBImage {
-        precondition(channels.lowerBound >= 0 && channels.upperBound <= tensor.channels,
-                     "channels \(channels) outside 0..<\(tensor.channels)")
         precondition(tensor.width > 0 && tensor.height > 0, "empty feature map")
-        var tiles = [GridSheet.Tile]()
-        for c in channels {
-            tiles.append(GridSheet.Tile(rows: tensor.height, cols: tensor.width, values: channel(c, of: tensor),
-                                        label: labels ? "\(c)" : nil))
+        let tiles = (0..<min(count, tensor.channels)).map { c in
+            GridSheet.Tile(rows: tensor.height, cols: tensor.width, values: channel(c, of: tensor), label: labels ? "\(c)" : nil)
         }
         let tileHeight = max(1, (tileSize * tensor.height + tensor.width / 2) / tensor.width)
         var sheet = GridSheet(tiles: tiles, columns: columns, tileWidth: tileSize, tileHeight: tileHeight,
                               colormap: colormap)
-        sheet.normalization = .perTile
         sheet.title = title
         sheet.padding = 4
         return try sheet.render()
-    }
-
-    /// The first `count` channels (all when `count` exceeds C).
-    public static func render(tensor: Tensor, count: Int, columns: Int = 8, colormap: Colormap = .gray,
-                              tileSize: Int = 96, labels: Bool = false, title: String? = nil) throws -> RGBImage {
-        try render(tensor: tensor, channels: 0..<min(count, tensor.channels), columns: columns, colormap: colormap,
-                   tileSize: tileSize, labels: labels, title: title)
     }
 
     /// Channel `c` of a tensor (H, W, C) as an (H x W) row-major matrix: the tutorial's `layer[:, :, c]`.

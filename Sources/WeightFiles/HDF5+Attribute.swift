@@ -14,14 +14,14 @@ struct HDF5Attribute {
         guard flags & 0x03 == 0 else { throw FormatProblem("attributes with shared types or shapes are not supported") }
         let nameSize = try b.u16(), typeSize = try b.u16(), spaceSize = try b.u16()
         if version == 3 { try b.skip(1) }
-        func padded(_ n: Int) -> Int { version == 1 ? (n + 7) / 8 * 8 : n }
-        let nameBytes = try b.take(nameSize)
-        try b.skip(padded(nameSize) - nameSize)
-        name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
-        let typeBytes = try b.take(typeSize)
-        try b.skip(padded(typeSize) - typeSize)
-        let spaceBytes = try b.take(spaceSize)
-        try b.skip(padded(spaceSize) - spaceSize)
+        /// The next field of `n` bytes, and its padding to 8 in version 1.
+        func field(_ n: Int) throws(FormatProblem) -> [UInt8] {
+            let bytes = try b.take(n)
+            try b.skip(version == 1 ? (n + 7) / 8 * 8 - n : 0)
+            return bytes
+        }
+        name = String(decoding: try field(nameSize).prefix { $0 != 0 }, as: UTF8.self)
+        let typeBytes = try field(typeSize), spaceBytes = try field(spaceSize)
         type = try HDF5Datatype(typeBytes, offsetSize: offsetSize, lengthSize: lengthSize)
         space = try HDF5Dataspace(spaceBytes, lengthSize: lengthSize)
         guard let bytes = checkedProduct(space.count, type.size), bytes <= b.remaining else {

@@ -59,9 +59,7 @@ final class HDF5File {
     init(path: String, name: String? = nil) throws(WeightsError) {
         self.path = path
         self.name = name ?? path
-        do { input = try InputFile(path: path, limit: InputLimits.weightsBytes, what: "weight files") } catch {
-            throw WeightsError(error, file: name ?? path)
-        }
+        input = try InputFile.weights(path, name: name ?? path)
         do { superblock = try HDF5Superblock(input) } catch {
             throw WeightsError(error.truncated ? .truncated : .corrupt, file: name ?? path, error.message)
         }

@@ -50,10 +50,6 @@ extension TorchCheckpoint {
         }
     }
 
-    static func read(_ file: InputFile, _ name: String, _ offset: Int, _ count: Int) throws(WeightsError) -> [UInt8] {
-        do { return try file.read(offset: offset, count: count) } catch { throw WeightsError(error, file: name) }
-    }
-
     static func error(_ problem: ZipArchive.Problem, _ name: String) -> WeightsError {
         WeightsError(problem.truncated ? .truncated : .corrupt, file: name, problem.message)
     }
@@ -91,20 +87,9 @@ extension TorchCheckpoint {
         case .member(let member):
             do { raw = try zip!.read(member, offset: first * size, count: span * size) } catch { throw Self.error(error, name) }
         case .bytes(let offset, _):
-            raw = try Self.read(file, name, offset + first * size, span * size)
+            raw = try file.bytes(offset + first * size, span * size, name: name)
         }
-        var values = [Float](repeating: 0, count: span)
-        raw.withUnsafeBytes { (src: UnsafeRawBufferPointer) in
-            values.withUnsafeMutableBufferPointer { dst in
-                switch dtype {
-                case .float32: for i in 0..<span { dst[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
-                case .float16: for i in 0..<span { dst[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
-                case .bfloat16: for i in 0..<span { dst[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
-                case .float64: for i in 0..<span { dst[i] = Float(Double(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
-                default: for i in 0..<span { dst[i] = Float(src[i]) }   // uint8
-                }
-            }
-        }
+        let values = dtype.floats(raw, count: span)
         if tensor.isContiguous { return Array(values.prefix(count)) }
         // Strided: walk the index like an odometer, last dimension fastest.
         var out = [Float](repeating: 0, count: count)

@@ -43,10 +43,8 @@ struct TorchCheckpoint {
 
     init(path: String, name: String) throws(WeightsError) {
         self.name = name
-        do { file = try InputFile(path: path, limit: InputLimits.weightsBytes, what: "weight files") } catch {
-            throw WeightsError(error, file: name)
-        }
-        let head = try Self.read(file, name, 0, min(file.size, 16))
+        file = try InputFile.weights(path, name: name)
+        let head = try file.bytes(0, min(file.size, 16), name: name)
         var found: [(String, TorchTensorRef)] = []
         let log = StorageLog()
         if Self.looksLikeZip(head) {
@@ -88,7 +86,7 @@ struct TorchCheckpoint {
             var object = PickleValue.none
             var limit = min(file.size, 1 << 20)
             while true {
-                let bytes = try Self.read(file, name, 0, limit)
+                let bytes = try file.bytes(0, limit, name: name)
                 var machine = PickleMachine(bytes, persistentLoad: log.load)
                 log.refs = [:]
                 do {
@@ -126,7 +124,7 @@ struct TorchCheckpoint {
                 guard case .string(let key) = key, let ref = log.refs[key] else {
                     throw WeightsError(.corrupt, file: name, "legacy storage list names a storage the pickle does not")
                 }
-                let header = try Self.read(file, name, at, 8)
+                let header = try file.bytes(at, 8, name: name)
                 let count = ZipArchive.u64(header, 0)
                 let (bytes, o1) = Int(clamping: count).multipliedReportingOverflow(by: ref.dtype.size)
                 let (end, o2) = (at + 8).addingReportingOverflow(bytes)

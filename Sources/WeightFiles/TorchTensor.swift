@@ -20,8 +20,26 @@ enum TorchDType: String, Equatable {
         }
     }
 
-    /// The types `TorchCheckpoint.floats` converts (the integer ones other than uint8 are not weights).
+    /// The types `floats` converts (the integer ones other than uint8 are not weights).
     var isReadable: Bool { [.float32, .float16, .bfloat16, .float64, .uint8].contains(self) }
+
+    /// The first `count` little-endian values of this (readable) type in `raw`, as Float: the one decoding of
+    /// `torch.save` storages and safetensors tensors.
+    func floats(_ raw: [UInt8], count: Int) -> [Float] {
+        var values = [Float](repeating: 0, count: count)
+        raw.withUnsafeBytes { (src: UnsafeRawBufferPointer) in
+            values.withUnsafeMutableBufferPointer { dst in
+                switch self {
+                case .float32: for i in 0..<count { dst[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                case .float16: for i in 0..<count { dst[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+                case .bfloat16: for i in 0..<count { dst[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+                case .float64: for i in 0..<count { dst[i] = Float(Double(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+                default: for i in 0..<count { dst[i] = Float(src[i]) }   // uint8
+                }
+            }
+        }
+        return values
+    }
 }
 
 /// A storage as a persistent id names it: `('storage', torch.FloatStorage, key, location, count)`.

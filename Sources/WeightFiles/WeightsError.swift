@@ -49,6 +49,18 @@ extension WeightsError {
     }
 }
 
+extension InputFile {
+    /// Opens a weight file (at most `InputLimits.weightsBytes`); a problem is a `WeightsError` naming `name`.
+    static func weights(_ path: String, name: String) throws(WeightsError) -> InputFile {
+        do { return try InputFile(path: path, limit: InputLimits.weightsBytes, what: "weight files") } catch { throw WeightsError(error, file: name) }
+    }
+
+    /// `count` bytes at `offset`; a problem is a `WeightsError` naming `name`.
+    func bytes(_ offset: Int, _ count: Int, name: String) throws(WeightsError) -> [UInt8] {
+        do { return try read(offset: offset, count: count) } catch { throw WeightsError(error, file: name) }
+    }
+}
+
 /// `(3, 3, 128, 256)`, as Python prints a shape.
 func shapeText(_ shape: [Int]) -> String {
     shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"

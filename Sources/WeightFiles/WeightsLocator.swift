@@ -25,13 +25,8 @@ public enum WeightsLoader {
     /// Only a regular file of at most `InputLimits.weightsBytes` is opened (a FIFO or device is refused at once).
     public static func load(path: String) throws(WeightsError) -> VGGWeights {
         let name = path
-        let head: [UInt8]
-        do {
-            let file = try InputFile(path: path, limit: InputLimits.weightsBytes, what: "weight files")
-            head = try file.read(offset: 0, count: min(file.size, 2056))
-        } catch {
-            throw WeightsError(error, file: name)
-        }
+        let input = try InputFile.weights(path, name: name)
+        let head = try input.bytes(0, min(input.size, 2056), name: name)
         if isHDF5(head) {
             let file = try HDF5File(path: path, name: name)
             return try checkedFinite(try KerasWeightsReader.read(file, name: name), file: name)

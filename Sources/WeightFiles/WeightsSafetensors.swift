@@ -27,7 +27,8 @@ struct SafetensorsFile: VGGTensorSource {
     private let file: InputFile
     private let dataStart: Int
 
-    static let elementSizes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8]
+    /// The element types read, by their safetensors names.
+    static let dtypes: [String: TorchDType] = ["F32": .float32, "F16": .float16, "BF16": .bfloat16, "F64": .float64]
     /// The safetensors format limits the JSON header to 100 MB.
     static let maxHeaderBytes = 100_000_000
 
@@ -41,12 +42,9 @@ struct SafetensorsFile: VGGTensorSource {
     /// Opens and validates `path`: every tensor's byte range must lie inside the file and match its shape.
     init(path: String, name: String) throws(WeightsError) {
         self.name = name
-        let file: InputFile
-        do { file = try InputFile(path: path, limit: InputLimits.weightsBytes, what: "weight files") } catch {
-            throw WeightsError(error, file: name)
-        }
+        let file = try InputFile.weights(path, name: name)
         guard file.size >= 8 else { throw WeightsError(.truncated, file: name, "truncated (\(file.size) bytes, no safetensors header)") }
-        let lengthBytes = try Self.read(file, name: name, offset: 0, count: 8)
+        let lengthBytes = try file.bytes(0, 8, name: name)
         var headerLength: UInt64 = 0
         for i in 0..<8 { headerLength |= UInt64(lengthBytes[i]) << (8 * UInt64(i)) }
         guard headerLength > 0, headerLength <= UInt64(Self.maxHeaderBytes) else {
@@ -57,7 +55,7 @@ struct SafetensorsFile: VGGTensorSource {
             throw WeightsError(.truncated, file: name, "truncated (header says \(8 + headerBytes) bytes of header, file has \(file.size))")
         }
         let json: Any
-        do { json = try JSONSerialization.jsonObject(with: Data(try Self.read(file, name: name, offset: 8, count: headerBytes))) } catch {
+        do { json = try JSONSerialization.jsonObject(with: Data(try file.bytes(8, headerBytes, name: name))) } catch {
             throw WeightsError(.corrupt, file: name, "safetensors header is not valid JSON")
         }
         guard let header = json as? [String: Any] else { throw WeightsError(.corrupt, file: name, "safetensors header is not a JSON object") }
@@ -89,7 +87,7 @@ struct SafetensorsFile: VGGTensorSource {
                 }
                 count = product
             }
-            if let size = Self.elementSizes[dtype] {
+            if let size = Self.dtypes[dtype]?.size {
                 let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
                 guard !overflow, bytes == end - begin else {
                     throw WeightsError(.corrupt, file: name, "\(key): \(dtype) \(shapeText(dims)) needs "
@@ -112,35 +110,13 @@ struct SafetensorsFile: VGGTensorSource {
         return Int(n.stringValue)
     }
 
-    private static func read(_ file: InputFile, name: String, offset: Int, count: Int) throws(WeightsError) -> [UInt8] {
-        do { return try file.read(offset: offset, count: count) } catch { throw WeightsError(error, file: name) }
-    }
-
     /// The tensor `key` converted to float32, in its stored (row-major) order.
     func floats(_ key: String) throws(WeightsError) -> [Float] {
         guard let entry = entries[key] else { throw WeightsError(.missingLayer, file: name, "no tensor \(key)") }
-        let dtype = entry.dtype
-        guard Self.elementSizes[dtype] != nil else {
-            throw WeightsError(.unsupported, file: name, "\(key) has dtype \(dtype); F32, F16, BF16 and F64 are supported")
+        guard let dtype = Self.dtypes[entry.dtype] else {
+            throw WeightsError(.unsupported, file: name, "\(key) has dtype \(entry.dtype); F32, F16, BF16 and F64 are supported")
         }
-        let count = entry.count
-        let raw = try Self.read(file, name: name, offset: dataStart + entry.begin, count: entry.end - entry.begin)
-        var out = [Float](repeating: 0, count: count)
-        raw.withUnsafeBytes { (src: UnsafeRawBufferPointer) in
-            out.withUnsafeMutableBufferPointer { dst in
-                switch dtype {
-                case "F32":
-                    for i in 0..<count { dst[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
-                case "F16":
-                    for i in 0..<count { dst[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
-                case "BF16":
-                    for i in 0..<count { dst[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
-                default:
-                    for i in 0..<count { dst[i] = Float(Double(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
-                }
-            }
-        }
-        return out
+        return dtype.floats(try file.bytes(dataStart + entry.begin, entry.end - entry.begin, name: name), count: entry.count)
     }
 }
 

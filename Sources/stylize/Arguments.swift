@@ -6,6 +6,8 @@ extension Colormap: ExpressibleByArgument {}
 extension ValueScale: ExpressibleByArgument {}
 extension LossNormalization: ExpressibleByArgument {}
 extension HistoryPrecision: ExpressibleByArgument {}
+/// `--color`: `ColorMode`'s names (style, keep, match, match-cholesky).
+extension ColorMode: ExpressibleByArgument {}
 
 /// `--order none|cluster` for Gram heatmaps.
 enum ChannelOrdering: String, ExpressibleByArgument, CaseIterable {
@@ -17,12 +19,13 @@ func commaList(_ text: String) -> [String] {
     text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 }
 
-/// The one size check of every command (`--size`, each of `--scales`): `Preset.sizeRange`, the range presets use too.
-func checkSize(_ size: Int, option: String = "--size") throws {
-    guard Preset.sizeRange.contains(size) else {
-        throw CLIError("\(option) must be in \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound), not \(size)")
-    }
+/// The one range check of a command's whole-number option, in the words of a preset's (`Preset.Limits.rangeProblem`).
+func checkRange(_ value: Int, _ range: ClosedRange<Int>, option: String) throws {
+    if let problem = Preset.Limits.rangeProblem(value, range) { throw CLIError("\(option) \(problem)") }
 }
+
+/// The one size check of every command (`--size`): `Preset.sizeRange`, the range presets use too.
+func checkSize(_ size: Int) throws { try checkRange(size, Preset.sizeRange, option: "--size") }
 
 /// "1 step", "2 steps".
 func counted(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }

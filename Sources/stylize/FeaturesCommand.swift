@@ -58,10 +58,7 @@ struct FeaturesCommand: ParsableCommand {
     /// in the -o and --npy folders.
     func fileRoles() -> FileRoles {
         var roles = FileRoles()
-        roles.reads = [(image, "image")]
-        if let weights = network.weightsPath {
-            roles.reads.append((weights, "--weights"))
-        }
+        roles.reads = [(image, "image")] + network.reads
         if all {
             let layers = Set(VGGArchitecture.vgg19.layerNames(includeTop: false))
             roles.folders.append((output, "-o", { $0.hasSuffix(".png") && layers.contains(String($0.dropLast(4))) }))

@@ -52,10 +52,7 @@ struct GramCommand: ParsableCommand {
     /// (STEM-LAYER.png, STEM-vs-OTHER-LAYER.png, STEM-LAYER.npy, STEM-gram-sheet.png...).
     func fileRoles() -> FileRoles {
         var roles = FileRoles()
-        roles.reads = [(image, "image")] + (compare.map { [($0, "--compare")] } ?? [])
-        if let weights = network.weightsPath {
-            roles.reads.append((weights, "--weights"))
-        }
+        roles.reads = [(image, "image")] + (compare.map { [($0, "--compare")] } ?? []) + network.reads
         let stems = ([image] + (compare.map { [$0] } ?? [])).map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
         roles.folders.append((output, "-o", { name in
             (name.hasSuffix(".png") || name.hasSuffix(".npy")) && stems.contains { name.hasPrefix($0 + "-") }
@@ -128,12 +125,9 @@ struct GramCommand: ParsableCommand {
         print("\(sheetPath): all layers")
     }
 
-    /// The normalised Gram matrix of each layer for an image fitted to `size`.
+    /// The normalised Gram matrix (n x n) of each layer for an image fitted to `size`, as the style loss makes it.
     static func grams(of picture: RGBImage, layers: [String], size: Int, network: VGGNetwork) -> [String: (matrix: [Float], n: Int)] {
-        let fitted = picture.resized(longestEdge: size)
-        let outputs = network.forward(network.weights.preprocessing.apply(Tensor(fitted)), outputs: layers)
-        var result: [String: (matrix: [Float], n: Int)] = [:]
-        for layer in layers { result[layer] = (Gram.matrix(outputs[layer]!), outputs[layer]!.channels) }
-        return result
+        StyleObjective.gramMatrices(network: network, image: Tensor(picture.resized(longestEdge: size)), layers: layers, tileCore: nil)
+            .mapValues { ($0, Int(Double($0.count).squareRoot().rounded())) }
     }
 }

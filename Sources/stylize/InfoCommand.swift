@@ -1,12 +1,6 @@
 import ArgumentParser
 import Imaging
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `stylize info IMAGE...`: size, channels and format of each image, read from the headers only.
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,16 +22,10 @@ struct InfoCommand: ParsableCommand {
                 print("\(path): \(InfoCommand.describe(info))")
             } catch {
                 failures += 1
-                InfoCommand.printError("stylize: \(error)")
+                Console.error("stylize: \(error)\n")
             }
         }
         if failures > 0 { throw ExitCode.failure }
-    }
-
-    /// Writes one line to standard error.
-    private static func printError(_ line: String) {
-        let bytes = Array((line + "\n").utf8)
-        _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 
     /// One line such as `752x600, 3 channels, JPEG (YCbCr, 8-bit, progressive)`.

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import SafeIO
 
 /// Reads an image a command was given.
 ///
@@ -48,8 +49,7 @@ enum OutputPath {
 
     /// Refuses a path that is an existing folder or lacks one of `extensions`.
     static func checkFile(_ path: String, option: String, extensions: [String]) throws {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+        if isFolder(path) {
             throw CLIError("\(path): \(option) is one file here, but this is a folder; give a file name ending in .\(extensions[0])")
         }
         guard extensions.contains((path as NSString).pathExtension.lowercased()) else {
@@ -60,9 +60,8 @@ enum OutputPath {
 
     /// Refuses a path that is an existing file or is named like one (`g.png`), for an option that is a folder.
     static func checkFolder(_ path: String, option: String, why: String) throws {
-        var isDir: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-        if exists && !isDir.boolValue {
+        let exists = FileManager.default.fileExists(atPath: path)
+        if exists && !isFolder(path) {
             throw CLIError("\(path): \(option) is a folder here (\(why)), but this is a file; give a folder, e.g. \(option) out/")
         }
         let ext = (path as NSString).pathExtension.lowercased()

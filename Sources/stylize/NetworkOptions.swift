@@ -29,16 +29,17 @@ struct NetworkOptions: ParsableArguments {
     /// against the files they write.
     var weightsPath: String? { try? WeightsLoader.locate(weights, projectRoot: Self.weightsRoot) }
 
+    /// The weight file as a file the command reads (`FileRoles`), when there is one.
+    var reads: [FileRoles.Role] { weightsPath.map { [($0, "--weights")] } ?? [] }
+
     /// Loads the weights (`ProjectPaths` says where the bundled ones are). When none are found, the message
     /// names every place searched; when the search ended on the VGG16 because no VGG19 is present, one line on
     /// standard error says so.
-    func loadWeights(preferred: VGGArchitecture? = nil) throws -> VGGWeights {
+    func loadWeights() throws -> VGGWeights {
         do {
-            let path = try WeightsLoader.locate(weights, projectRoot: Self.weightsRoot, preferred: preferred)
-            if preferred == nil, let note = WeightsLoader.fallbackNote(spec: weights, path: path) {
-                Self.noteOnce(note)
-            }
-            return try WeightsLoader.resolve(path ?? weights, projectRoot: Self.weightsRoot, preferred: preferred)
+            let path = try WeightsLoader.locate(weights, projectRoot: Self.weightsRoot)
+            if let note = WeightsLoader.fallbackNote(spec: weights, path: path) { Self.noteOnce(note) }
+            return try WeightsLoader.resolve(path ?? weights, projectRoot: Self.weightsRoot)
         } catch {
             guard error.kind == .notFound else { throw error }
             // A name (`--weights vgg19`) that matches no file: the loader's line already says what to run.

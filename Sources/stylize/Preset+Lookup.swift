@@ -31,9 +31,8 @@ extension Preset {
     /// The file a preset spec names: the path itself, or `NAME.json` in the first preset folder that has it, the
     /// user's folder first (nil when none has it).
     static func file(of spec: String) -> String? {
-        if spec.hasSuffix(".json") || spec.contains("/") { return spec }
-        return ProjectPaths.presetFolders.reversed().map { ($0 as NSString).appendingPathComponent(spec + ".json") }
-            .first { FileManager.default.fileExists(atPath: $0) }
+        let paths = ProjectPaths.presetFolders.reversed().map { path(of: spec, folder: $0) }
+        return paths.first == spec ? spec : paths.first { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// The presets of every preset folder that has some, folder by folder, each over `fallback()`.

@@ -15,11 +15,7 @@ final class ProgressDisplay {
 
     init(quiet: Bool) { self.quiet = quiet }
 
-    func line(_ text: String) {
-        guard !quiet else { return }
-        finish()
-        Console.error(text + "\n")
-    }
+    func line(_ text: String) { if !quiet { warning(text) } }
 
     /// A warning line, shown with `--quiet` too.
     func warning(_ text: String) {

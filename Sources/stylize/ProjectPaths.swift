@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// Where stylize finds its data (`Presets/`, `Weights/`, `images/`): one locator for presets and weights,
 /// independent of the current folder.
@@ -34,10 +35,6 @@ enum ProjectPaths {
     /// The places searched for the data folder, in order.
     static let places: [Place] = {
         let fm = FileManager.default
-        let isDir = { (p: String) -> Bool in
-            var d: ObjCBool = false
-            return fm.fileExists(atPath: p, isDirectory: &d) && d.boolValue
-        }
         var result: [Place] = []
         let home = ProcessInfo.processInfo.environment["STYLIZE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
         result.append(Place(label: "STYLIZE_HOME", path: home, found: home != nil))
@@ -46,7 +43,7 @@ enum ProjectPaths {
         var dir = binDir
         for _ in 0..<8 {
             if fm.fileExists(atPath: dir.appendingPathComponent("Package.swift").path),
-               isDir(dir.appendingPathComponent("Presets").path) {
+               isFolder(dir.appendingPathComponent("Presets").path) {
                 repository = dir.path
                 break
             }
@@ -56,7 +53,7 @@ enum ProjectPaths {
         }
         result.append(Place(label: "the repository around \(binDir.path)", path: repository, found: repository != nil))
         let share = binDir.deletingLastPathComponent().appendingPathComponent("share/stylize").standardizedFileURL.path
-        result.append(Place(label: share, path: share, found: isDir(share)))
+        result.append(Place(label: share, path: share, found: isFolder(share)))
         return result
     }()
 

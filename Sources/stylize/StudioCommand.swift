@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SafeIO
 import Studio
 import StyleTransfer
 
@@ -25,8 +26,7 @@ struct StudioCommand: ParsableCommand {
 
     func validate() throws {
         _ = Interrupt.shared
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard isFolder(folder) else {
             throw CLIError("--folder \(folder): no such folder; give the folder of the images the studio may use")
         }
         try listen.check()

@@ -84,18 +84,13 @@ struct StudioDrive {
         var picture = RGBImage(result.raw)
         var inputs = run.inputs
         inputs.initialization = picture
-        func planned() throws -> RunPlan {
-            do { return try RunPlan(request: request, inputs: inputs, architecture: run.weights.architecture) } catch {
-                throw CLIError(error.description)
-            }
-        }
-        var next = try planned()
+        var next = try RunPlan(checking: request, inputs: inputs, architecture: run.weights.architecture)
         let first = next.scales[0].output
         if first.width != result.raw.width || first.height != result.raw.height {
             let contentAtScale = inputs.content.resized(width: first.width, height: first.height)
             picture = RGBImage(Stylizer.finerStart(result.raw, content: inputs.content, contentAtScale: contentAtScale))
             inputs.initialization = picture
-            next = try planned()
+            next = try RunPlan(checking: request, inputs: inputs, architecture: run.weights.architecture)
         }
         try picture.write(to: start)
         var continued = TransferRunner(plan: next, inputs: inputs, weights: run.weights, network: run.network, quiet: run.quiet)

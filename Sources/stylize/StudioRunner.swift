@@ -55,10 +55,7 @@ final class StudioRunner: StudioEngine, @unchecked Sendable {   // `state` is a 
         request.iterations = job.iterations
         let inputs = try RunInputs.read(content: content, styles: [style], initialization: nil, using: readImage)
         let weights = try loadedWeights()
-        let plan: RunPlan
-        do { plan = try RunPlan(request: request, inputs: inputs, architecture: weights.architecture) } catch {
-            throw CLIError(error.description)
-        }
+        let plan = try RunPlan(checking: request, inputs: inputs, architecture: weights.architecture)
         state.withLock { $0.base = base }
         return (TransferRunner(plan: plan, inputs: inputs, weights: weights, network: network, quiet: false), request)
     }

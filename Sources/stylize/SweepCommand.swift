@@ -47,12 +47,6 @@ struct SweepCommand: ParsableCommand {
     /// command line names none (`RegionRequest.filled(from:)`, as a transfer and a batch take them).
     func regionRequest(_ base: Preset) -> RegionRequest? { regions.request?.filled(from: base) }
 
-    /// The run's style images: `--style`, then the regions' styles not among it (`RegionRequest.styleFiles(after:)`).
-    func styleFiles(_ asked: RegionRequest?) -> [String] {
-        let given = style.map { [$0] } ?? []
-        return asked?.styleFiles(after: given) ?? given
-    }
-
     @Option(name: .long, help: "The preset the cells start from (name or .json path).")
     var preset: String = "default"
 
@@ -143,7 +137,7 @@ struct SweepCommand: ParsableCommand {
             }
         }
         if touchesLayers { fields["style_layers"] = layers }
-        let source = "--vary " + zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" }.joined(separator: " ")
+        let source = "--vary " + label(axes, cell)
         var start = base
         if let name = zip(axes, cell).first(where: { $0.0.key == "preset" }).map({ $0.0.labels[$0.1] }) {
             start = try Preset.find(name)
@@ -152,16 +146,15 @@ struct SweepCommand: ParsableCommand {
         return try start.applying(fields, source: source)
     }
 
-    static func label(_ axes: [Axis], _ cell: [Int]) -> String {
-        zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" }.joined(separator: " ")
-    }
+    /// A cell's values, `KEY=VALUE` each.
+    static func labels(_ axes: [Axis], _ cell: [Int]) -> [String] { zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" } }
+
+    static func label(_ axes: [Axis], _ cell: [Int]) -> String { labels(axes, cell).joined(separator: " ") }
 
     func validate() throws {
         _ = try axes()
-        try checkSize(size, option: "--size")
-        if let iterations, !Preset.Limits.iterations.contains(iterations) {
-            throw CLIError("--iterations must be in \(Preset.Limits.iterations), not \(iterations)")
-        }
+        try checkSize(size)
+        if let iterations { try checkRange(iterations, Preset.Limits.iterations, option: "--iterations") }
         try regions.validate()
         guard style != nil || regions.contentMask != nil else {
             throw CLIError("give --style FILE, or --content-mask FILE with a --region COLOR=STYLE for each colour")
@@ -193,8 +186,9 @@ struct SweepCommand: ParsableCommand {
         let base = try Preset.find(preset)
         let cells = Self.cells(axes)
         if let savePreset { return try save(savePreset, base: base, axes: axes, cells: cells) }
-        let asked = regionRequest(base)
-        let styleFiles = styleFiles(asked)
+        let asked = regionRequest(base), given = style.map { [$0] } ?? []
+        // The run's style images: `--style`, then the regions' styles not among it.
+        let styleFiles = asked?.styleFiles(after: given) ?? given
         let out = outputPath(styles: styleFiles)
         var roles = FileRoles()
         roles.reads = contentFiles.map { ($0, "--content") } + styleFiles.map { ($0, "--style") } + regions.reads
@@ -222,14 +216,28 @@ struct SweepCommand: ParsableCommand {
         }
         let weights = try network.loadWeights()
         let vgg = network.network(weights)
-        let presets = try cells.map { try Self.preview(Self.preset(base, axes: axes, cell: $0), size: size, iterations: iterations) }
-        for p in presets { try checkLayers(p, architecture: weights.architecture) }
-        // Each cell is a checked plan of its own, run through the same door as a transfer (`TransferRunner`).
+        // Each cell's preset as a preview at `size`: the output size and every coarse-to-fine scale scaled by one factor.
+        let presets = try cells.map { cell -> Preset in
+            var q = try Self.preset(base, axes: axes, cell: cell).resized(to: size)
+            if let iterations { q.iterations = iterations; q.scaleIterations = [] }
+            return q
+        }
+        let names = weights.architecture.lossLayerNames
+        for p in presets {
+            for layer in [p.contentLayer] + p.styleLayers.map(\.layer) where !names.contains(layer) {
+                throw CLIError("\(weights.architecture.name) (the weights in use) has no layer \(layer); its layers: \(names.joined(separator: ", "))")
+            }
+        }
+        // Each cell is a checked plan of its own, run through the same door as a transfer (`TransferRunner`): the
+        // cell's preset as it stands (no command-line overrides); the sheet's path stands as its image, which a cell
+        // never writes (`TransferRunner.writesFiles` off).
         let plans = try photos.indices.map { k in
             try zip(cells, presets).map { cell, p in
+                var request = RunRequest(preset: p, content: contentFiles[k], styles: styleFiles, outputs: RunOutputs(image: out))
+                request.convolution = network.conv
+                request.regions = asked
                 do {
-                    return try cellPlan(p, content: contentFiles[k], styles: styleFiles, regions: asked, inputs: inputs[k],
-                                        architecture: weights.architecture, output: out)
+                    return try RunPlan(request: request, inputs: inputs[k], architecture: weights.architecture)
                 } catch let error as RunPlanError {
                     throw CLIError("sweep cell \(Self.label(axes, cell)): \(error)")
                 }
@@ -283,7 +291,7 @@ struct SweepCommand: ParsableCommand {
                 let distance = Self.meanAbsoluteDifference(result.image, photo.resized(width: result.image.width, height: result.image.height))
                 pictures.append(result.image)
                 let photoName = photos.count > 1 ? ((contentFiles[k] as NSString).lastPathComponent) + " " : ""
-                labels.append(["\(n)" + (photos.count > 1 ? " " + photoName : "")] + zip(axes, cell).map { "\($0.key)=\($0.labels[$1])" })
+                labels.append(["\(n)" + (photos.count > 1 ? " " + photoName : "")] + Self.labels(axes, cell))
                 let line = String(format: "%3d  %@%@  loss %.4g (content %.4g, style %.4g, tv %.4g)  distance from photo %.2f  %.0f s",
                                   n, photoName, Self.label(axes, cell), result.terms.total, result.terms.content, result.terms.style,
                                   result.terms.tv, distance, Date().timeIntervalSince(started))
@@ -300,30 +308,6 @@ struct SweepCommand: ParsableCommand {
         try sheet.write(to: out)
         Console.output("\(out): \(pictures.count) of \(total) cells; save one with --pick N --save-preset NAME\n")
         if interrupt.isRequested { throw ExitCode(interrupt.exitStatus) }
-    }
-
-    /// A cell's plan: the cell's preset as it stands (no command-line overrides), checked as a transfer's is. The
-    /// sheet's path stands as its image, which a cell never writes (`TransferRunner.writesFiles` off).
-    func cellPlan(_ preset: Preset, content: String, styles: [String], regions: RegionRequest?, inputs: RunInputs,
-                  architecture: VGGArchitecture, output: String) throws -> RunPlan {
-        var request = RunRequest(preset: preset, content: content, styles: styles, outputs: RunOutputs(image: output))
-        request.convolution = network.conv
-        request.regions = regions
-        return try RunPlan(request: request, inputs: inputs, architecture: architecture)
-    }
-
-    /// The preset as a preview at `size`: the output size and every coarse-to-fine scale scaled by the same factor.
-    static func preview(_ p: Preset, size: Int, iterations: Int?) -> Preset {
-        var q = p.resized(to: size)
-        if let iterations { q.iterations = iterations; q.scaleIterations = [] }
-        return q
-    }
-
-    func checkLayers(_ p: Preset, architecture: VGGArchitecture) throws {
-        let names = architecture.lossLayerNames
-        for layer in [p.contentLayer] + p.styleLayers.map(\.layer) where !names.contains(layer) {
-            throw CLIError("\(architecture.name) (the weights in use) has no layer \(layer); its layers: \(names.joined(separator: ", "))")
-        }
     }
 
     /// Mean absolute difference of two images of one size over every channel value, in 0...255.

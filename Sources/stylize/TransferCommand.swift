@@ -166,7 +166,7 @@ struct TransferJob {
         if let i = start?.path ?? settings.initialization?.path { reads.append((i, "--init")) }
         reads += regions?.reads ?? []
         if let file = Preset.file(of: preset) { reads.append((file, "--preset")) }
-        if let weights = settings.network.weightsPath { reads.append((weights, "--weights")) }
+        reads += settings.network.reads
         var roles = TransferRunner.roles(outputs, reads: reads)
         if let madeFolder { roles.madeFolders = [madeFolder] }
         return roles
@@ -182,17 +182,11 @@ struct TransferJob {
     func perform(progress: ProgressDisplay? = nil, interruptedHint: String? = nil, temporal: TemporalTarget? = nil,
                  studio: StudioWatchOptions? = nil) throws -> StylizeResult? {
         let base = try Preset.find(preset)
-        return try withRegions(of: base).perform(base, progress: progress, interruptedHint: interruptedHint, temporal: temporal, studio: studio)
-    }
-
-    /// The job with `base`'s regions when a content mask was given without `--region`: the preset's colours and
-    /// styles, its styles added to the run's.
-    func withRegions(of base: Preset) -> TransferJob {
-        guard let filled = regions?.filled(from: base) else { return self }
+        // A content mask given without `--region` takes `base`'s regions: its colours and styles, the styles added
+        // to the run's.
         var job = self
-        job.regions = filled
-        job.styles = filled.styleFiles(after: styles)
-        return job
+        if let filled = regions?.filled(from: base) { (job.regions, job.styles) = (filled, filled.styleFiles(after: styles)) }
+        return try job.perform(base, progress: progress, interruptedHint: interruptedHint, temporal: temporal, studio: studio)
     }
 
     private func perform(_ base: Preset, progress: ProgressDisplay?, interruptedHint: String?, temporal: TemporalTarget?,
@@ -202,10 +196,7 @@ struct TransferJob {
         var inputs = try readInputs(request)
         inputs.temporal = temporal
         let weights = try settings.network.loadWeights()
-        let plan: RunPlan
-        do { plan = try RunPlan(request: request, inputs: inputs, architecture: weights.architecture) } catch {
-            throw CLIError(error.description)
-        }
+        let plan = try RunPlan(checking: request, inputs: inputs, architecture: weights.architecture)
         if let madeFolder, !dryRun { try OutputPath.makeFolder(madeFolder) }
         var run = TransferRunner(plan: plan, inputs: inputs, weights: weights, network: settings.network, quiet: quiet)
         run.progress = progress

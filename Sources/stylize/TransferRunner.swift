@@ -5,6 +5,13 @@ import NeuralCore
 import SafeIO
 import StyleTransfer
 
+extension RunPlan {
+    /// `RunPlan(request:inputs:architecture:)` with its problems as the command line's error.
+    init(checking request: RunRequest, inputs: RunInputs, architecture: VGGArchitecture) throws {
+        do { try self.init(request: request, inputs: inputs, architecture: architecture) } catch { throw CLIError(error.description) }
+    }
+}
+
 /// Runs a checked `RunPlan` for a command: the memory check (and `--fit`), `--dry-run`, the time estimate, the
 /// progress display, the log, intermediates, checkpoints, the output image and the report. The one door into a
 /// run: `transfer`, `resume`, batch and video items, the studio and the sweep's cells (`writesFiles` off) all
@@ -121,6 +128,11 @@ struct TransferRunner {
             throw ExitCode(interrupt.exitStatus)
         }
         let inputsFingerprint = Fingerprint.of(inputs)
+        // The one checkpoint of this run at a state: at a step, and at the end.
+        let checkpoint = { [plan, network] (state: StylizerState) in
+            Checkpoint(plan: plan, state: state, weights: weightsFingerprint, inputs: inputsFingerprint,
+                       weightsSpec: network.weights, convolution: network.conv.rawValue)
+        }
         let stylizer = Stylizer(network: vgg, plan: plan)
         stylizer.onTile = { pass, tile, tiles in progress.tile(pass: pass, index: tile, count: tiles) }
         let out = plan.outputs.image
@@ -132,26 +144,22 @@ struct TransferRunner {
             logger?.write(p)
             if let n = outputs.saveEvery, p.iteration > 0, p.iteration % n == 0 {
                 let name = TransferRunner.intermediatePath(out, scale: p.scaleIndex, of: p.scaleCount, iteration: p.iteration)
-                let picture = stylizer.outputImage(x)
                 // An intermediate is a by-product: one that cannot be written is reported and the run goes on to its result.
-                do { try picture.write(to: name) } catch { progress.warning("stylize: warning: \(error); the run goes on") }
+                // It is the iterate's picture as the result is written (RGBImage(_:): clamped to 8-bit RGB).
+                do { try RGBImage(x).write(to: name) } catch { progress.warning("stylize: warning: \(error); the run goes on") }
             }
             let stopping = (onStep?(p, x) ?? false) || interrupt.isRequested
             if let path = outputs.checkpoint,
                stopping || (p.iteration > 0 && outputs.checkpointEvery.map({ p.iteration % $0 == 0 }) ?? false) {
-                let checkpoint = Checkpoint(plan: plan, state: snapshot(), weights: weightsFingerprint, inputs: inputsFingerprint,
-                                            weightsSpec: network.weights, convolution: network.conv.rawValue)
-                do { try checkpoint.write(to: path) } catch { failure = error; return false }
+                do { try checkpoint(snapshot()).write(to: path) } catch { failure = error; return false }
                 checkpointed = p.iteration
             }
             return !stopping
-        } onFinish: { [plan, network] snapshot in
+        } onFinish: { snapshot in
             // The last state, so that the checkpoint always holds the latest one (resuming a finished run rewrites
             // its result). An interrupted run wrote it in the report above already.
             guard let path = outputs.checkpoint, failure == nil, !interrupt.isRequested else { return }
-            let checkpoint = Checkpoint(plan: plan, state: snapshot(), weights: weightsFingerprint, inputs: inputsFingerprint,
-                                        weightsSpec: network.weights, convolution: network.conv.rawValue)
-            do { try checkpoint.write(to: path) } catch { failure = error }
+            do { try checkpoint(snapshot()).write(to: path) } catch { failure = error }
         }
         progress.finish()
         if let failure { throw failure }

@@ -303,8 +303,8 @@ final class StudioServerTests: XCTestCase {
         XCTAssertEqual(grams.contentType, "image/png")
         let sheet = try RGBImage(decoding: [UInt8](grams.body), path: "grams.png")
         // One row per style layer: the sheet of one layer is half as tall.
-        let one = try StudioInspector(network: VGGNetwork(weights: weights), styles: [style], blend: [1], styleScale: 1,
-                                      layers: ["block1_conv1"]).gramSheet(of: x)
+        let one = try RGBImage(decoding: StudioInspector(network: VGGNetwork(weights: weights), styles: [style], blend: [1], styleScale: 1,
+                                                         layers: ["block1_conv1"]).gramSheetPNG(of: x).png, path: "one.png")
         XCTAssertGreaterThan(Double(sheet.height), 1.8 * Double(one.height), "two layers, two rows")
         // The current picture's matrices: another picture gives another sheet.
         var y = x

@@ -28,16 +28,16 @@ final class StyleLayerGroupTests: XCTestCase {
         let layers = ["block1_conv1", "block2_conv1"]
         let alone = styles.map { StyleObjective.gramMatrices(network: network, image: $0, layers: layers, tileCore: nil) }
         let split = objective([["block1_conv1"], ["block2_conv1"]])
-        XCTAssertLessThan(relativeDifference(split.styleGrams["block1_conv1"]!, alone[0]["block1_conv1"]!), 1e-6)
-        XCTAssertLessThan(relativeDifference(split.styleGrams["block2_conv1"]!, alone[1]["block2_conv1"]!), 1e-6)
+        XCTAssertLessThan(relativeDifference(split.styleTargets["block1_conv1"]!, alone[0]["block1_conv1"]!), 1e-6)
+        XCTAssertLessThan(relativeDifference(split.styleTargets["block2_conv1"]!, alone[1]["block2_conv1"]!), 1e-6)
         XCTAssertGreaterThan(relativeDifference(alone[0]["block2_conv1"]!, alone[1]["block2_conv1"]!), 1e-2,
                              "the styles differ, so the test can tell")
         XCTAssertGreaterThan(relativeDifference(alone[0]["block1_conv1"]!, alone[1]["block1_conv1"]!), 1e-2)
         let shared = objective([nil, ["block2_conv1"]])
-        XCTAssertLessThan(relativeDifference(shared.styleGrams["block1_conv1"]!, alone[0]["block1_conv1"]!), 1e-6,
+        XCTAssertLessThan(relativeDifference(shared.styleTargets["block1_conv1"]!, alone[0]["block1_conv1"]!), 1e-6,
                           "only the first style claims block1")
         let expected = zip(alone[0]["block2_conv1"]!, alone[1]["block2_conv1"]!).map { 0.7 * $0 + 0.3 * $1 }
-        let worst = relativeDifference(shared.styleGrams["block2_conv1"]!, expected)
+        let worst = relativeDifference(shared.styleTargets["block2_conv1"]!, expected)
         XCTAssertLessThan(worst, 1e-5, "block2: the 0.7/0.3 blend of both; worst \(worst)")
     }
 

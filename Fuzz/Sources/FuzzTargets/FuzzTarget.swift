@@ -85,7 +85,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                 // The loader needs all 13 convolutions before it reads a tensor; read every tensor the header
                 // validated as well, since the header check is what keeps those reads inside the file.
                 if SafetensorsFile.looksLike(bytes), let file = try? SafetensorsFile(path: scratch.path, name: scratch.path) {
-                    for (key, entry) in file.entries where SafetensorsFile.elementSizes[entry.dtype] != nil {
+                    for (key, entry) in file.entries where SafetensorsFile.dtypes[entry.dtype] != nil {
                         _ = try? file.floats(key)
                     }
                 }

@@ -26,9 +26,8 @@ public enum BatchContents {
     /// - Throws: `BatchError` for a missing folder, list or file, or a spec that names no image.
     public static func expand(_ spec: String) throws -> [String] {
         let fm = FileManager.default
-        var isDir: ObjCBool = false
         let paths: [String]
-        if fm.fileExists(atPath: spec, isDirectory: &isDir), isDir.boolValue {
+        if isFolder(spec) {
             let names = (try? fm.contentsOfDirectory(atPath: spec)) ?? []
             paths = names.filter { !$0.hasPrefix(".") && imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
                 .sorted(by: byteOrder).map { (spec as NSString).appendingPathComponent($0) }
@@ -64,8 +63,7 @@ public enum BatchContents {
         for i in 0..<Int(result.gl_pathc) {
             guard let p = result.gl_pathv[i] else { continue }
             let path = String(cString: p)
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue { paths.append(path) }
+            if FileManager.default.fileExists(atPath: path), !isFolder(path) { paths.append(path) }
         }
         return paths.sorted(by: byteOrder)
     }

@@ -28,8 +28,5 @@ public struct BatchFingerprint: Sendable {
     }
 
     /// 16 lowercase hex digits.
-    public var hex: String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
+    public var hex: String { FNV1a.hex(value) }
 }

@@ -17,16 +17,6 @@ public struct BatchItem: Sendable, Equatable {
     public var chain: Int
     /// Position in the chain (the frame number from 0); 0 without `--frames`.
     public var position: Int
-
-    public init(index: Int, content: String, style: String, preset: String?, name: String, chain: Int, position: Int) {
-        self.index = index
-        self.content = content
-        self.style = style
-        self.preset = preset
-        self.name = name
-        self.chain = chain
-        self.position = position
-    }
 }
 
 /// The items of a batch: every combination of contents, styles and presets, in a fixed order.

@@ -13,11 +13,6 @@ public struct BatchShard: Sendable, Equatable, CustomStringConvertible {
     /// The whole batch as one shard.
     public static let whole = BatchShard(index: 0, count: 1)
 
-    public init(index: Int, count: Int) {
-        self.index = index
-        self.count = count
-    }
-
     /// `I/N`, as `--shard` takes it.
     public var description: String { "\(index)/\(count)" }
 

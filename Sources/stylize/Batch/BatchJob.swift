@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import NeuralCore
+import SafeIO
 import StyleTransfer
 
 /// A batch, typed: what `stylize batch` was given (`BatchCommand.job()`), or what `stylize video` asks of it. Each
@@ -47,9 +48,7 @@ struct BatchJob {
 
     /// `--content-mask` when it is a folder of masks, one per photo.
     var maskFolder: String? {
-        var isFolder: ObjCBool = false
-        guard let mask = regions?.contentMask, FileManager.default.fileExists(atPath: mask, isDirectory: &isFolder),
-              isFolder.boolValue else { return nil }
+        guard let mask = regions?.contentMask, isFolder(mask) else { return nil }
         return mask
     }
 

@@ -12,8 +12,7 @@ enum BatchMerge {
     ///   missing, failed or lacks its output.
     static func run(folder: String, report: Bool) throws {
         let fm = FileManager.default
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+        guard isFolder(folder) else {
             throw CLIError("\(folder): --merge needs the output folder of a batch")
         }
         let names = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter(BatchManifest.isManifest).sorted()

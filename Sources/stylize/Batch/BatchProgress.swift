@@ -6,9 +6,8 @@ import StyleTransfer
 final class BatchProgress {
     let total: Int
     private(set) var done = 0, skipped = 0, failed = 0, interrupted = 0
-    /// Seconds of the items computed so far (skipped ones cost next to nothing and do not count).
+    /// Seconds of the items computed so far, the `done` ones (skipped ones cost next to nothing and do not count).
     private var computedSeconds = 0.0
-    private var computed = 0
 
     /// The output being computed, shown at the end of the line.
     var current: String?
@@ -22,7 +21,6 @@ final class BatchProgress {
         case .done:
             done += 1
             computedSeconds += seconds ?? 0
-            computed += 1
         case .skipped: skipped += 1
         case .failed: failed += 1
         case .interrupted: interrupted += 1
@@ -39,7 +37,7 @@ final class BatchProgress {
             elapsed = p.seconds
         }
         // Seconds per item: the mean of the items computed so far, else the current item's projection.
-        let perItem = computed > 0 ? computedSeconds / Double(computed) : (fraction > 0.05 ? elapsed / fraction : nil)
+        let perItem = done > 0 ? computedSeconds / Double(done) : (fraction > 0.05 ? elapsed / fraction : nil)
         if let perItem {
             let left = max(0, Double(total - finished) * perItem - elapsed)
             text += ", ETA \(durationText(left))"

@@ -168,7 +168,9 @@ final class BatchRun {
         if progress.interrupted > 0 { summary += ", \(progress.interrupted) interrupted" }
         summary += " of \(counted(items.count, "item"))" + (shard.count > 1 ? " (shard \(shard))" : "")
         if notStarted > 0 { summary += ", \(notStarted) not started" }
-        if job.frames, let f = meanFlicker(records) { summary += String(format: "; flicker %.2f", f) }
+        if job.frames, case let f = records.compactMap(\.flicker), !f.isEmpty {
+            summary += String(format: "; flicker %.2f", f.reduce(0, +) / Double(f.count))
+        }
         summary += "; manifest \(manifest)"
         Console.output(summary + "\n")
         if let stopStatus { throw ExitCode(stopStatus) }
@@ -185,9 +187,7 @@ final class BatchRun {
             guard name.hasSuffix(".png"),
                   PathResolution.resolved((content as NSString).deletingLastPathComponent) == resolvedFolder else { return false }
             let state = (stateFolder as NSString).appendingPathComponent(String(name.dropLast(4)) + ".json")
-            guard let data = FileManager.default.contents(atPath: state),
-                  let record = try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: state).first else { return false }
-            return record.output == name
+            return Self.record(at: state)?.output == name
         })
     }
 
@@ -204,23 +204,26 @@ final class BatchRun {
     /// The record of the item's finished run when its output is there and was made by `plan` (with its run report
     /// when `--report` asks for one: a report is written by the run it describes), else nil.
     func finishedRecord(_ item: BatchItem, plan: String) -> BatchRecord? {
-        guard FileManager.default.fileExists(atPath: path(item.output)),
-              let data = FileManager.default.contents(atPath: statePath(item)),
-              let record = try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: statePath(item)).first,
+        guard FileManager.default.fileExists(atPath: path(item.output)), let record = Self.record(at: statePath(item)),
               record.plan == plan, record.status == .done else { return nil }
         if job.report, record.report.map({ !FileManager.default.fileExists(atPath: path($0)) }) ?? true { return nil }
         return record
     }
 
-    /// Runs the transfer command on one item (its own option parsing and validation, then `perform`), writing into
-    /// the output folder; everything the item leaves besides its output and report is under `.stylize/NAME.*`.
+    /// The record an item's file in `.stylize/` holds, or nil when there is none that reads.
+    static func record(at state: String) -> BatchRecord? {
+        guard let data = FileManager.default.contents(atPath: state) else { return nil }
+        return try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: state).first
+    }
+
     /// Whether an earlier run of the same plan started the item and left its checkpoint (a signal stopped it).
     func resumable(_ item: BatchItem, plan: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: statePath(item)),
-              let old = try? BatchRecord.parse(String(decoding: data, as: UTF8.self), path: statePath(item)).first else { return false }
+        guard let old = Self.record(at: statePath(item)) else { return false }
         return old.status == .interrupted && old.plan == plan && FileManager.default.fileExists(atPath: checkpointPath(item))
     }
 
+    /// Runs the transfer command on one item (its own option parsing and validation, then `perform`), writing into
+    /// the output folder; everything the item leaves besides its output and report is under `.stylize/NAME.*`.
     /// - Parameter resume: continue from the item's checkpoint (see `resumable`); a checkpoint that cannot be used
     ///   is reported and the item starts again.
     func transfer(_ item: BatchItem, output: String, resume: Bool, display: ProgressDisplay) throws -> StylizeResult {
@@ -362,11 +365,6 @@ final class BatchRun {
               let fa = try? RGBImage(contentsOf: previous.content),
               let fb = try? RGBImage(contentsOf: item.content) else { return nil }
         return FrameSequence.flicker(outputs: (a, b), frames: (fa, fb))?.mean
-    }
-
-    func meanFlicker(_ records: [BatchRecord]) -> Double? {
-        let values = records.compactMap(\.flicker)
-        return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
     }
 
     /// One line for an item's error: the argument parser's own message for its errors, else the description.

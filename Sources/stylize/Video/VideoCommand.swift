@@ -101,26 +101,19 @@ struct VideoCommand: ParsableCommand {
         if check && merge { throw CLIError("give --check or --merge, not both") }
         if merge && shards.isGiven { throw CLIError("--merge joins every shard's frames; give it without --shard and --shard-count") }
         if !check && !merge { guard style?.isEmpty == false else { throw CLIError("give --style FILE, the painting") } }
-        if let frames, !(1 ... Self.maxFrames).contains(frames) { throw CLIError("--frames must be in 1...\(Self.maxFrames), not \(frames)") }
-        if let size = settings.size, !Preset.sizeRange.contains(size) {
-            throw CLIError("--size must be in \(Preset.sizeRange.lowerBound)...\(Preset.sizeRange.upperBound), not \(size)")
-        }
+        if let frames { try checkRange(frames, 1...Self.maxFrames, option: "--frames") }
+        if let size = settings.size { try checkSize(size) }
         guard (0 ... 1).contains(frameBlend) else { throw CLIError("--frame-blend must be in 0...1, not \(frameBlend)") }
         guard frameRate > 0, frameRate <= 1000 else { throw CLIError("--frame-rate must be in (0, 1000], not \(frameRate)") }
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: content, isDirectory: &isFolder) else {
-            throw CLIError("\(content): --content: no such file or folder")
-        }
-        var outputIsFolder: ObjCBool = false
-        let outputExists = FileManager.default.fileExists(atPath: output, isDirectory: &outputIsFolder)
+        guard FileManager.default.fileExists(atPath: content) else { throw CLIError("\(content): --content: no such file or folder") }
         let ext = (output as NSString).pathExtension
         if isVideoOutput {
             try OutputPath.checkFile(output, option: "-o", extensions: Self.videoExtensions)
-        } else if !ext.isEmpty && !(outputExists && outputIsFolder.boolValue) {
+        } else if !ext.isEmpty && !isFolder(output) {
             throw CLIError("\(output): -o must be a .mp4, .mkv or .mov file, or a folder for the frames (not a .\(ext) file)")
         } else {
             try OutputPath.checkFolder(output, option: "-o", why: "the styled frames, or give a .mp4, .mkv or .mov file")
-            if isFolder.boolValue, PathResolution.resolved(content) == PathResolution.resolved(output) {
+            if isFolder(content), PathResolution.resolved(content) == PathResolution.resolved(output) {
                 throw CLIError("\(output): -o is the folder of the input frames; give another folder")
             }
         }

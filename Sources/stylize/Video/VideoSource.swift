@@ -29,11 +29,8 @@ struct VideoSource {
         self.limit = limit
         self.size = size
         self.quiet = quiet
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-            throw CLIError("\(path): --content: no such file or folder")
-        }
-        isClip = !isFolder.boolValue
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): --content: no such file or folder") }
+        isClip = !isFolder(path)
         frameRate = isClip ? try FFmpeg.probe(path).frameRate : "\(folderFrameRate)"
     }
 
