@@ -66,7 +66,6 @@ extension Checkpoint {
         }
     }
 
-
     /// The most threads a checkpoint may say its run had.
     static let maxThreads = 1 << 16
 
