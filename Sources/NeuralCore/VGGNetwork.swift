@@ -12,8 +12,8 @@ public final class VGGNetwork {
 
     /// Column scratch for every convolution (bounded, see `ConvWorkspace`).
     public let workspace: ConvWorkspace
-    /// How the 3x3 layers with at least `ConvAlgorithm.winogradMinimumInChannels` input channels
-    /// are computed, forward and backward; the first layer (3 input channels) always uses im2col.
+    /// How the 3x3 layers are computed, forward and backward, each by `ConvAlgorithm.usesWinograd` for its input
+    /// channels and image size; the first layer (3 input channels) always uses im2col.
     public var convolution: ConvAlgorithm = .auto
     /// Whether a Winograd layer followed by a 2x2 max-pool computes both at once, forward and backward, when its own
     /// output is not asked for (`Conv3x3.winogradForwardPooled`): no full-size output or gradient of that layer is

@@ -21,7 +21,7 @@ extension RunPlan {
     public static let processBaselineBytes = 48 << 20
 
     /// The column scratch of the convolutions (`ConvWorkspace`'s 4 MiB column buffer) and the losses' row block
-    /// (`LayerLossScratch`, 4 MiB); the Winograd blocks come on top (`winogradScratchBytes`).
+    /// (`LayerLossScratch`, 4 MiB); the Winograd blocks come on top (`ConvWorkspace.winogradScratchBytes`).
     static let convolutionScratchBytes = 8 << 20
 
     /// The convolutions of the network up to the deepest of `names` that run on Winograd for an input of `size`
@@ -59,14 +59,6 @@ extension RunPlan {
         return "\(convolution.rawValue): Winograd on " + perScale.joined(separator: ", ") + ", im2col on the others"
     }
 
-    /// The Winograd blocks of every worker (`ConvWorkspace.winogradScratchBytes`) for an input of `size`: each
-    /// Winograd layer of the network up to the deepest loss layer, at its own resolution.
-    static func winogradScratchBytes(_ size: Size, architecture: VGGArchitecture, through names: [String],
-                                     convolution: ConvAlgorithm) -> Int {
-        ConvWorkspace().winogradScratchBytes(layers: winogradLayers(size, architecture: architecture, through: names,
-                                                                    convolution: convolution))
-    }
-
     /// The peak memory of running this plan, following the memory plans of `VGGNetwork` (its own
     /// `VGGNetwork.MemoryPlan`: two working buffers, the loss layers' kept outputs, ReLU mask bits and pool winners), `WinogradKernelCache` (the transformed kernels of every layer with 64 or more input
     /// channels, one per layer, up to the budget for the input's size, or one reused buffer), `StyleObjective`
@@ -84,10 +76,11 @@ extension RunPlan {
         let weights = convs.reduce(0) { $0 + (9 * $1.inChannels + 1) * $1.outChannels } * float
         let names = layersRun(architecture: architecture)
 
-        // Transformed kernels for an input of `size`: one per Winograd layer and direction, asked for in the order of
-        // a forward then a backward pass, each kept while the budget allows, else transformed into the one reused
-        // buffer (as large as the largest).
-        func kernelBytes(_ size: Size) -> Int {
+        // What the Winograd layers of the network up to the deepest loss layer hold for an input of `size`, each at
+        // its own resolution: the transformed kernels, one per layer and direction, asked for in the order of a forward
+        // then a backward pass, each kept while the budget allows, else transformed into the one reused buffer (as
+        // large as the largest); and the blocks of every worker (`ConvWorkspace.winogradScratchBytes`).
+        func winogradBytes(_ size: Size) -> (kernels: Int, scratch: Int) {
             let budget = winogradCacheBytes ?? WinogradKernelCache.automaticBudget(pixels: size.width * size.height)
             var kernels = 0, transient = 0
             let used = RunPlan.winogradLayers(size, architecture: architecture, through: names, convolution: convolution)
@@ -95,7 +88,7 @@ extension RunPlan {
                 let bytes = WinogradKernelCache.bytes(inChannels: conv.inChannels, outChannels: conv.outChannels)
                 if kernels + bytes <= budget { kernels += bytes } else { transient = max(transient, bytes) }
             }
-            return kernels + transient
+            return (kernels + transient, ConvWorkspace().winogradScratchBytes(layers: used))
         }
 
         /// The network's buffers for an image of `size` keeping `kept` layers, with or without what backward needs;
@@ -136,17 +129,16 @@ extension RunPlan {
             let evaluation = network(scale.output, kept: Set(lossLayers), backward: true, tile: scale.tile) + styleTensors
                 + (scale.tile != nil ? regionSize(scale.output, tile: scale.tile, architecture: architecture).values * float : 0)
             let region = regionSize(scale.output, tile: scale.tile, architecture: architecture)
-            let winograd = RunPlan.winogradScratchBytes(region, architecture: architecture, through: names, convolution: convolution)
-            peaks.append((kernelBytes(region),
-                          evaluation + objective + optimizer + previous + images + winograd))
+            let winograd = winogradBytes(region)
+            peaks.append((winograd.kernels,
+                          evaluation + objective + optimizer + previous + images + winograd.scratch))
             for style in scale.styles {
                 // Its preprocessed copy as the targets are made.
                 let styleRegion = regionSize(style, tile: scale.tile, architecture: architecture)
-                let styleWinograd = RunPlan.winogradScratchBytes(styleRegion, architecture: architecture, through: names,
-                                                                 convolution: convolution)
-                peaks.append((kernelBytes(styleRegion),
+                let styleWinograd = winogradBytes(styleRegion)
+                peaks.append((styleWinograd.kernels,
                               network(style, kept: styleLayers, backward: false, tile: scale.tile) + objective
-                                  + styleTensors + style.values * float + styleWinograd))
+                                  + styleTensors + style.values * float + styleWinograd.scratch))
             }
         }
         let peak = peaks.max { $0.kernels + $0.rest < $1.kernels + $1.rest } ?? (0, 0)
