@@ -23,6 +23,10 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
     public var perVectorValue: Double
     public var kernelTransforms: Double
 
+    public init(fixed: Double, perMultiply: Double, perVectorValue: Double, kernelTransforms: Double) {
+        (self.fixed, self.perMultiply, self.perVectorValue, self.kernelTransforms) = (fixed, perMultiply, perVectorValue, kernelTransforms)
+    }
+
     /// Square sizes the calibration evaluates at: two, so that both terms of the model are fitted, far apart so
     /// that the slope is not lost in the noise of the small one.
     public static let sizes = [96, 256]
@@ -191,26 +195,60 @@ extension RunPlan {
     /// (a run that stops early takes less), its optimizer steps (about one per evaluation), and the forward passes
     /// that make the targets (the content and each style: about 2/5 of an evaluation each at their sizes).
     public func estimatedSeconds(_ c: TimeCalibration, architecture: VGGArchitecture) -> Double {
-        let layers = lossLayers
-        func evaluation(_ size: Size) -> Double {
-            let transforms = WinogradKernelCache.automaticBudget(pixels: size.width * size.height) == 0 ? c.kernelTransforms : 0
-            return c.fixed + transforms + c.perMultiply * Double(RunPlan.multiplies(size, layers: layers, architecture: architecture))
-        }
-        /// An evaluation tile by tile: each tile's region evaluated, plus the first pass (a forward pass, about
-        /// half an evaluation) over every region again.
-        func tiled(_ size: Size, _ tile: Int?) -> Double {
-            guard let grid = tileGrid(size, tile: tile, architecture: architecture), !grid.isSingle else { return evaluation(size) }
-            return grid.tiles.reduce(0) { $0 + 1.5 * evaluation(Size(width: $1.region.width, height: $1.region.height)) }
-        }
         var total = 0.0
         for scale in scales {
             let n = Double(scale.output.values)
             // Pairs held, averaged over the steps: one more per step up to the history length.
             let (m, e) = (Double(preset.history), Double(scale.evaluations))
             let meanPairs = m >= e ? (e - 1) / 2 : (m * (m - 1) / 2 + m * (e - m)) / e
-            total += Double(scale.evaluations) * (tiled(scale.output, scale.tile) + c.perVectorValue * n * (4 * meanPairs + 20))
-            total += 0.4 * (tiled(scale.output, scale.tile) + scale.styles.reduce(0) { $0 + tiled($1, scale.tile) })
+            let evaluation = evaluationSeconds(c, architecture: architecture, size: scale.output, tile: scale.tile)
+            total += Double(scale.evaluations) * (evaluation + c.perVectorValue * n * (4 * meanPairs + 20))
+            total += 0.4 * (evaluation + scale.styles.reduce(0) { $0 + evaluationSeconds(c, architecture: architecture, size: $1, tile: scale.tile) })
         }
         return total
+    }
+
+    /// The estimated seconds of one evaluation of the objective at `size` (the optimizer's step not included);
+    /// tile by tile where the plan's grid has several tiles: each tile's region evaluated, plus the first pass (a
+    /// forward pass, about half an evaluation) over every region again.
+    public func evaluationSeconds(_ c: TimeCalibration, architecture: VGGArchitecture, size: Size, tile: Int?) -> Double {
+        func whole(_ size: Size) -> Double {
+            let transforms = WinogradKernelCache.automaticBudget(pixels: size.width * size.height) == 0 ? c.kernelTransforms : 0
+            return c.fixed + transforms + c.perMultiply * Double(RunPlan.multiplies(size, layers: lossLayers, architecture: architecture))
+        }
+        guard let grid = tileGrid(size, tile: tile, architecture: architecture), !grid.isSingle else { return whole(size) }
+        return grid.tiles.reduce(0) { $0 + 1.5 * whole(Size(width: $1.region.width, height: $1.region.height)) }
+    }
+}
+
+extension TimeCalibration {
+    /// How far a run's evaluations may take longer or shorter than the calibration predicts before the calibration
+    /// is corrected: a factor of 1.5, beyond the spread of one machine between runs (about 10 %) and of the model
+    /// between sizes.
+    public static let correctionFactor = 1.5
+    /// The fewest evaluations a correction is judged on, so that the first evaluation's planning and kernel
+    /// transforms do not decide it.
+    public static let correctionEvaluations = 20
+
+    /// The calibration a finished run's own timing calls for, or nil when it agrees with this one.
+    ///
+    /// A calibration measured while the machine was slowed without another program taking its processors (a
+    /// profiler on the process, a neighbour on the host) makes every later estimate too long, and the busy check
+    /// of `MachineLoad` cannot see it. A run whose `evaluations` took `observed` seconds in the objective where this
+    /// calibration predicts `predicted` scales the per-evaluation terms by their ratio when it is beyond
+    /// `correctionFactor` either way, the run had at least `correctionEvaluations` evaluations, and other programs
+    /// took at most `MachineLoad.busyShare` of the machine while it ran (`othersShare`; nil: unknown, judged quiet,
+    /// as a calibration is). The vector term, measured apart, is kept.
+    public func corrected(observed: Double, predicted: Double, evaluations: Int, othersShare: Double?) -> TimeCalibration? {
+        guard evaluations >= TimeCalibration.correctionEvaluations, observed.isFinite, predicted.isFinite, observed > 0, predicted > 0
+        else { return nil }
+        if let othersShare, othersShare > MachineLoad.busyShare { return nil }
+        let ratio = observed / predicted
+        guard ratio > TimeCalibration.correctionFactor || ratio < 1 / TimeCalibration.correctionFactor else { return nil }
+        var c = self
+        c.fixed *= ratio
+        c.perMultiply *= ratio
+        c.kernelTransforms *= ratio
+        return c.problem == nil ? c : nil
     }
 }

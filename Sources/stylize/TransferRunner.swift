@@ -139,7 +139,21 @@ struct TransferRunner {
         var failure: Error?
         var checkpointed: Int?
         progress.estimate = estimate
+        // The objective's seconds against the calibration's, to correct a kept calibration that is far off.
+        var timing = (observed: 0.0, predicted: 0.0, evaluations: 0, scale: -1, last: 0)
+        let perEvaluation = calibration.map { c in
+            plan.scales.map { plan.evaluationSeconds(c, architecture: architecture, size: $0.output, tile: $0.tile) }
+        }
+        let loadBefore = MachineLoad.read()
         let result = stylizer.run(inputs: inputs, resumingFrom: resume?.state) { p, x, snapshot in
+            if let perEvaluation {
+                if p.scaleIndex != timing.scale { timing.scale = p.scaleIndex; timing.last = 0 }
+                let done = p.evaluations - timing.last
+                timing.last = p.evaluations
+                timing.observed += p.objectiveSeconds
+                timing.predicted += Double(done) * perEvaluation[p.scaleIndex]
+                timing.evaluations += done
+            }
             progress.step(p)
             logger?.write(p)
             if let n = outputs.saveEvery, p.iteration > 0, p.iteration % n == 0 {
@@ -163,6 +177,16 @@ struct TransferRunner {
         }
         progress.finish()
         if let failure { throw failure }
+        // A kept calibration (not one measured by this run) that this run's timing contradicts is corrected. A
+        // resumed run reports its first step with the evaluations before it, so it is not judged.
+        if let kept = calibration, !recalibrate, resume == nil, writesFiles, let path = TimeCalibration.cachePath,
+           let better = kept.corrected(observed: timing.observed, predicted: timing.predicted, evaluations: timing.evaluations,
+                                       othersShare: TransferRunner.othersShare(since: loadBefore)) {
+            better.store(key: TimeCalibration.key(weights: weightsFingerprint, convolution: vgg.convolution))
+            progress.line(String(format: "time estimate: this run's evaluations took %.2fx the time calibrated for them, so the "
+                                 + "calibration of this machine in %@ is corrected for the next estimates (--dry-run --recalibrate measures it again)",
+                                 timing.observed / timing.predicted, path))
+        }
         guard writesFiles else {
             if case .cancelled = result.stop, interrupt.isRequested { throw ExitCode(interrupt.exitStatus) }
             return result

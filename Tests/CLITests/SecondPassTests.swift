@@ -104,6 +104,39 @@ final class SecondPassTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("stylize/calibration.json").path))
     }
 
+    /// A kept calibration that a quiet run finds far off (here made ten times too slow, as one measured under a
+    /// profiler would be) is corrected by that run and says so; a run on a busy machine leaves it as it is.
+    func testARunCorrectsACalibrationFarFromItsOwnTiming() throws {
+        try CLI.requireImages()
+        let dir = try CLI.tempDir()
+        let quiet = ["XDG_CACHE_HOME": dir.path, "STYLIZE_SIMULATE_LOAD": "quiet"]
+        let base = photo + ["--weights", "random:1:vgg16", "--size", "64"]
+        let made = try CLI.run(base + ["--dry-run"], env: quiet)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let cache = dir.appendingPathComponent("stylize/calibration.json")
+        func entries() throws -> [String: [String: Double]] {
+            try JSONDecoder().decode([String: [String: Double]].self, from: Data(contentsOf: cache))
+        }
+        let measured = try XCTUnwrap(entries().first)
+        var slow = measured.value
+        for term in ["fixed", "perMultiply", "kernelTransforms"] { slow[term] = try XCTUnwrap(slow[term]) * 10 }
+        try JSONEncoder().encode([measured.key: slow]).write(to: cache)
+        let run = base + ["--iterations", "25", "-o", dir.appendingPathComponent("out.png").path]
+        let busy = try CLI.run(run, env: ["XDG_CACHE_HOME": dir.path, "STYLIZE_SIMULATE_LOAD": "busy"])
+        XCTAssertEqual(busy.status, 0, busy.stderr)
+        XCTAssertFalse(busy.stderr.contains("time estimate:"), busy.stderr)
+        XCTAssertEqual(try entries()[measured.key], slow, "a busy run leaves the calibration alone")
+        let corrects = try CLI.run(run, env: quiet)
+        XCTAssertEqual(corrects.status, 0, corrects.stderr)
+        XCTAssertTrue(corrects.stderr.contains("the calibration of this machine in \(cache.path) is corrected"), corrects.stderr)
+        let corrected = try XCTUnwrap(entries()[measured.key])
+        // The run's ratio undoes the factor of ten up to the machine's spread between runs and the model's error at
+        // 64 px (the calibration is fitted at 96 and 256 px): well within a factor of three of the measured one.
+        let ratio = try XCTUnwrap(corrected["perMultiply"]) / XCTUnwrap(measured.value["perMultiply"])
+        XCTAssertTrue(ratio > 1 / 3 && ratio < 3, "corrected perMultiply is \(ratio)x the measured one")
+        XCTAssertEqual(corrected["perVectorValue"], measured.value["perVectorValue"])
+    }
+
     // MARK: - Friction
 
     func testUnknownCommandsAndOptionsAreNamedWithCloseSuggestionsOnly() throws {

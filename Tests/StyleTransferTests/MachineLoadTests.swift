@@ -41,4 +41,25 @@ final class MachineLoadTests: XCTestCase {
         let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
         XCTAssertGreaterThan(share, 0.2 / cores, "a spinning child is someone else's load")
     }
+
+    /// A kept calibration that a run contradicts by more than `correctionFactor` either way is scaled by the run's
+    /// ratio (hand-computed: 10 s observed where 40 s were predicted scales the evaluation terms by 0.25); within
+    /// the factor, on too few evaluations, or on a busy machine it stands.
+    func testCalibrationIsCorrectedOnlyByAQuietRunFarFromIt() throws {
+        let kept = TimeCalibration(fixed: 0.02, perMultiply: 4e-11, perVectorValue: 3e-10, kernelTransforms: 0.08)
+        let faster = try XCTUnwrap(kept.corrected(observed: 10, predicted: 40, evaluations: 30, othersShare: 0))
+        XCTAssertEqual(faster.fixed, 0.005, accuracy: 1e-15)
+        XCTAssertEqual(faster.perMultiply, 1e-11, accuracy: 1e-24)
+        XCTAssertEqual(faster.kernelTransforms, 0.02, accuracy: 1e-15)
+        XCTAssertEqual(faster.perVectorValue, kept.perVectorValue, "the vector term is measured apart and kept")
+        let slower = try XCTUnwrap(kept.corrected(observed: 80, predicted: 40, evaluations: 30, othersShare: nil))
+        XCTAssertEqual(slower.perMultiply, 8e-11, accuracy: 1e-24)
+        XCTAssertNil(kept.corrected(observed: 55, predicted: 40, evaluations: 30, othersShare: 0), "within 1.5x either way")
+        XCTAssertNil(kept.corrected(observed: 30, predicted: 40, evaluations: 30, othersShare: 0), "within 1.5x either way")
+        XCTAssertNil(kept.corrected(observed: 10, predicted: 40, evaluations: 19, othersShare: 0), "too few evaluations")
+        XCTAssertNil(kept.corrected(observed: 80, predicted: 40, evaluations: 30, othersShare: 0.5), "others took half the machine")
+        XCTAssertNil(kept.corrected(observed: .nan, predicted: 40, evaluations: 30, othersShare: 0))
+        XCTAssertNil(kept.corrected(observed: 10, predicted: 0, evaluations: 30, othersShare: 0))
+        XCTAssertNil(kept.corrected(observed: 1e30, predicted: 1e-30, evaluations: 30, othersShare: 0), "an implausible result is not kept")
+    }
 }
