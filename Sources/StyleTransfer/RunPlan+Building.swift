@@ -65,6 +65,10 @@ extension RunPlan {
             request.styleLayerGroups, styles: request.styles, styleLayers: p.styleLayers.filter { $0.weight > 0 }.map(\.layer),
             architecture: architecture, hasRegions: request.regions != nil)
         problems += groupProblems
+        // A preset's color_weight waits for a --color match; asked for on its own, the option would change nothing.
+        if request.colorWeight != nil && request.colorMatch == nil {
+            problems.append("--color-weight weighs the colour term of --color match, which this run does not have: add --color match or leave it out")
+        }
         if request.colorMatch != nil && p.originalColors {
             problems.append("--color match and --original-colors (--color keep) exclude each other: give one")
         }

@@ -70,6 +70,16 @@ final class RunPlanTests: XCTestCase {
         XCTAssertEqual(problems { $0.size = 32 }, [])
     }
 
+    /// `--color-weight` only weighs `--color match`'s term: alone it is refused rather than ignored; a preset's
+    /// `color_weight` is not (it waits for a `--color match`).
+    func testColorWeightWithoutColorMatchIsRefused() {
+        XCTAssertTrue(problems { $0.colorWeight = 5 }.contains { $0.contains("--color-weight weighs the colour term of --color match") })
+        XCTAssertEqual(problems { $0.colorWeight = 5; $0.colorMatch = .pca }, [])
+        var preset = Preset.builtIn
+        preset.colorWeight = 5
+        XCTAssertEqual(problems { $0.preset = preset }, [])
+    }
+
     /// The plan survives the checkpoint's JSON header unchanged (the reference is the plan itself).
     func testPlanRoundTripsThroughJSON() throws {
         let plan = try RunPlan(request: request { $0.initialization = .image(path: "x.png"); $0.seed = 7 },
