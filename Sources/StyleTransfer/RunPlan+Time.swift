@@ -147,11 +147,13 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
         return (found, nil)
     }
 
-    /// Adds this calibration to the cache under `key` (creating the folder), atomically. Failures are ignored: the
-    /// cache only saves the next run a few seconds. The cache is read unprotected (`InputFile`'s `protected`), or the
-    /// guard against overwriting an input would refuse this write once the file exists.
-    public func store(key: String) {
-        guard let path = TimeCalibration.cachePath else { return }
+    /// Adds this calibration to the cache under `key` (creating the folder), atomically. Failures are not errors:
+    /// the cache only saves the next run a few seconds. The cache is read unprotected (`InputFile`'s `protected`), or
+    /// the guard against overwriting an input would refuse this write once the file exists.
+    /// - Returns: whether the cache file was written.
+    @discardableResult
+    public func store(key: String) -> Bool {
+        guard let path = TimeCalibration.cachePath else { return false }
         var all: [String: TimeCalibration] = [:]
         if let bytes = try? InputFile.contents(of: path, limit: TimeCalibration.cacheFileLimit, what: "calibration caches", protected: false),
            let old = try? JSONDecoder().decode([String: TimeCalibration].self, from: Data(bytes)) { all = old }
@@ -159,7 +161,8 @@ public struct TimeCalibration: Sendable, Equatable, Codable {
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        if let data = try? encoder.encode(all) { try? StagedFile.write(Array(data), to: path) }
+        guard let data = try? encoder.encode(all), (try? StagedFile.write(Array(data), to: path)) != nil else { return false }
+        return true
     }
 }
 

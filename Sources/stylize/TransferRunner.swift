@@ -181,8 +181,8 @@ struct TransferRunner {
         // resumed run reports its first step with the evaluations before it, so it is not judged.
         if let kept = calibration, !recalibrate, resume == nil, writesFiles, let path = TimeCalibration.cachePath,
            let better = kept.corrected(observed: timing.observed, predicted: timing.predicted, evaluations: timing.evaluations,
-                                       othersShare: TransferRunner.othersShare(since: loadBefore)) {
-            better.store(key: TimeCalibration.key(weights: weightsFingerprint, convolution: vgg.convolution))
+                                       othersShare: TransferRunner.othersShare(since: loadBefore)),
+           better.store(key: TimeCalibration.key(weights: weightsFingerprint, convolution: vgg.convolution)) {
             progress.line(String(format: "time estimate: this run's evaluations took %.2fx the time calibrated for them, so the "
                                  + "calibration of this machine in %@ is corrected for the next estimates (--dry-run --recalibrate measures it again)",
                                  timing.observed / timing.predicted, path))
