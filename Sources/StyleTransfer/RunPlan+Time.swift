@@ -215,9 +215,10 @@ extension RunPlan {
     /// tile by tile where the plan's grid has several tiles: each tile's region evaluated, plus the first pass (a
     /// forward pass, about half an evaluation) over every region again.
     public func evaluationSeconds(_ c: TimeCalibration, architecture: VGGArchitecture, size: Size, tile: Int?) -> Double {
+        let layers = lossLayers   // a computed list: made once, not once per tile
         func whole(_ size: Size) -> Double {
             let transforms = WinogradKernelCache.automaticBudget(pixels: size.width * size.height) == 0 ? c.kernelTransforms : 0
-            return c.fixed + transforms + c.perMultiply * Double(RunPlan.multiplies(size, layers: lossLayers, architecture: architecture))
+            return c.fixed + transforms + c.perMultiply * Double(RunPlan.multiplies(size, layers: layers, architecture: architecture))
         }
         guard let grid = tileGrid(size, tile: tile, architecture: architecture), !grid.isSingle else { return whole(size) }
         return grid.tiles.reduce(0) { $0 + 1.5 * whole(Size(width: $1.region.width, height: $1.region.height)) }
