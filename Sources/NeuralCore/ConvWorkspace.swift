@@ -97,16 +97,16 @@ extension ConvWorkspace {
         for layer in layers where layer.height > 0 && layer.width > 0 {
             let tiles = WinogradTile.tiles(height: layer.height, width: layer.width)
             let block = winogradBlockTiles(tiles: tiles, inChannels: layer.inChannels, outChannels: layer.outChannels)
-            v = max(v, WinogradKernel.positions * block * layer.inChannels)
-            m = max(m, WinogradKernel.positions * block * layer.outChannels)
+            v = max(v, WinogradKernel.positions * WinogradTile.planeStride(tiles: block, channels: layer.inChannels))
+            m = max(m, WinogradKernel.positions * WinogradTile.planeStride(tiles: block, channels: layer.outChannels))
         }
         return workers * (v + m) * MemoryLayout<Float>.stride
     }
 
     /// Makes sure every worker has scratch for a block of `blockTiles` tiles of this layer.
     func reserveWinograd(workers: Int, blockTiles: Int, inChannels: Int, outChannels: Int) {
-        let v = WinogradKernel.positions * blockTiles * inChannels
-        let m = WinogradKernel.positions * blockTiles * outChannels
+        let v = WinogradKernel.positions * WinogradTile.planeStride(tiles: blockTiles, channels: inChannels)
+        let m = WinogradKernel.positions * WinogradTile.planeStride(tiles: blockTiles, channels: outChannels)
         let edge = max(inChannels, outChannels)
         if winogradScratch.count >= workers, winogradCapacity.v >= v, winogradCapacity.m >= m,
            winogradCapacity.edge >= edge { return }
