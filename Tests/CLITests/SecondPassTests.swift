@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import StyleTransfer
 
 /// One test per surprise of issue 28 (a new user's second pass), through the real binary.
 final class SecondPassTests: XCTestCase {
@@ -130,10 +131,16 @@ final class SecondPassTests: XCTestCase {
         XCTAssertEqual(corrects.status, 0, corrects.stderr)
         XCTAssertTrue(corrects.stderr.contains("the calibration of this machine in \(cache.path) is corrected"), corrects.stderr)
         let corrected = try XCTUnwrap(entries()[measured.key])
-        // The run's ratio undoes the factor of ten up to the machine's spread between runs and the model's error at
-        // 64 px (the calibration is fitted at 96 and 256 px): well within a factor of three of the measured one.
-        let ratio = try XCTUnwrap(corrected["perMultiply"]) / XCTUnwrap(measured.value["perMultiply"])
-        XCTAssertTrue(ratio > 1 / 3 && ratio < 3, "corrected perMultiply is \(ratio)x the measured one")
+        // The kept terms are scaled by exactly the ratio the run prints (to two decimals), and that ratio undoes most
+        // of the factor of ten. How close the result comes to the first measure depends on how busy the machine was
+        // during each of the two processes (under a build running beside them, 0.28x was seen), so that is not held.
+        let printed = try XCTUnwrap(corrects.stderr.range(of: #"took ([0-9.]+)x the time calibrated"#, options: .regularExpression)
+            .flatMap { Double(corrects.stderr[$0].split(separator: " ")[1].dropLast()) }, corrects.stderr)
+        XCTAssertLessThan(printed, 1 / TimeCalibration.correctionFactor, "the run was faster than the slowed calibration")
+        for term in ["fixed", "perMultiply", "kernelTransforms"] {
+            let applied = try XCTUnwrap(corrected[term]) / XCTUnwrap(slow[term])
+            XCTAssertEqual(applied, printed, accuracy: 0.005 + 1e-9, "\(term) scaled by the printed ratio")
+        }
         XCTAssertEqual(corrected["perVectorValue"], measured.value["perVectorValue"])
     }
 
