@@ -235,15 +235,41 @@ public final class WinogradKernelCache {
     }
     /// A budget that keeps both directions of every layer of VGG16 and VGG19 up to block5_conv2.
     public static let wholeNetworkBytes = 512 << 20
-    /// The budget `VGGNetwork` sets by itself: every kernel for inputs under `automaticLimitPixels`, none from there.
-    /// The transforms of one VGG19 evaluation cost about the same time at any size (about 65 ms, each layer in both
-    /// directions), so they weigh 20% of an evaluation at 256x256 but 5% at 512x512, where the kept kernels would
-    /// be the largest part of the memory. Measured with `stylize-bench --tune cache-mib=N`: VGG19 256x256, 289 ms
-    /// kept against 355 ms; 512x512 with the fused pools, 358 MiB peak RSS and 1070 ms without them against about
-    /// 570 MiB and 1010-1060 ms with one direction kept.
-    public static func automaticBudget(pixels: Int) -> Int { pixels < automaticLimitPixels ? wholeNetworkBytes : 0 }
-    /// 2¹⁷ pixels, about 362x362.
-    public static let automaticLimitPixels = 1 << 17
+    /// The budget `VGGNetwork` sets by itself for an input of `pixels`:
+    /// - under 2¹⁷ pixels (about 362x362): every kernel (`wholeNetworkBytes`). The transforms of one VGG19 evaluation
+    ///   cost about the same time at any size (about 65 ms, each layer in both directions), 20 % of an evaluation at
+    ///   256x256 (`stylize-bench --tune cache-mib=N`: 289 ms kept against 355 ms);
+    /// - from 2¹⁷ to 2¹⁸ pixels: a share of `wholeNetworkBytes` falling linearly to nothing, so that the kernels give
+    ///   back the memory the rest of a run takes as the image grows. At 512x354 (the demo's and the race's size) that
+    ///   is 316 MiB, most of VGG19's kernels up to block5_conv2. Measured at 426x426 (as many pixels as 512x354), one
+    ///   evaluation in turn with and without kept kernels (`stylize-bench --child ARCH:426:auto --tune
+    ///   alternate-cache-mib=N`, AMD EPYC family 25 model 17): with 256 MiB kept the evaluation took 0.89 (VGG19) and
+    ///   0.92 (VGG16) of its time, with every kernel (466 and 376 MiB) 0.87 and 0.89. A transfer at 511x511 with a
+    ///   fixed 256 MiB peaked at 957 MiB (VGG19, history 100), hence the fall to nothing at 2¹⁸;
+    /// - from 2¹⁸ pixels (512x512 and larger): none, where the kernels would be the largest part of the memory (a
+    ///   VGG19 evaluation at 512x512 holds about 350 MiB without them).
+    public static func automaticBudget(pixels: Int) -> Int {
+        let (low, high) = (1 << 17, 1 << 18)
+        if pixels < low { return wholeNetworkBytes }
+        if pixels >= high { return 0 }
+        return Int(Double(wholeNetworkBytes) * Double(high - pixels) / Double(high - low))
+    }
+
+    /// What a cache with `budget` holds once an evaluation has run the Winograd layers `layers` (in the order of a
+    /// forward pass): their kernels are asked for in a forward then a backward pass (`VGGNetwork`), each kept while
+    /// the budget allows (`withKernel`), the others made in the one reused buffer, as large as the largest of them.
+    /// `total` is the bytes of every kernel, kept or not; `made` the bytes transformed again at each evaluation.
+    /// The memory and time estimates (`RunPlan`) read it.
+    public static func holding(layers: [(inChannels: Int, outChannels: Int)], budget: Int)
+        -> (kept: Int, transient: Int, made: Int, total: Int) {
+        var (kept, transient, made, total) = (0, 0, 0, 0)
+        for layer in layers + layers.reversed() {
+            let bytes = Self.bytes(inChannels: layer.inChannels, outChannels: layer.outChannels)
+            total += bytes
+            if kept + bytes <= budget { kept += bytes } else { transient = max(transient, bytes); made += bytes }
+        }
+        return (kept, transient, made, total)
+    }
 
     private var kept: [Int: WinogradKernel] = [:]
     private var keptBytes = 0

@@ -82,13 +82,9 @@ extension RunPlan {
         // large as the largest); and the blocks of every worker (`ConvWorkspace.winogradScratchBytes`).
         func winogradBytes(_ size: Size) -> (kernels: Int, scratch: Int) {
             let budget = winogradCacheBytes ?? WinogradKernelCache.automaticBudget(pixels: size.width * size.height)
-            var kernels = 0, transient = 0
             let used = RunPlan.winogradLayers(size, architecture: architecture, through: names, convolution: convolution)
-            for conv in used + used.reversed() {
-                let bytes = WinogradKernelCache.bytes(inChannels: conv.inChannels, outChannels: conv.outChannels)
-                if kernels + bytes <= budget { kernels += bytes } else { transient = max(transient, bytes) }
-            }
-            return (kernels + transient, ConvWorkspace().winogradScratchBytes(layers: used))
+            let held = WinogradKernelCache.holding(layers: used.map { ($0.inChannels, $0.outChannels) }, budget: budget)
+            return (held.kept + held.transient, ConvWorkspace().winogradScratchBytes(layers: used))
         }
 
         /// The network's buffers for an image of `size` keeping `kept` layers, with or without what backward needs;

@@ -12,7 +12,8 @@ import SafeIO
 /// optimizer step adds `perVectorValue · n · (4 m + 20)` for n values and m pairs (the two-loop recursion reads
 /// 4 m n values, the line search and bookkeeping about 20 n). At sizes whose kernels the network does not keep
 /// (`WinogradKernelCache.automaticBudget`), an evaluation adds `kernelTransforms`, the time to transform every
-/// kernel on use (a constant: it depends on the channels, not on the size).
+/// kernel on use (a constant: it depends on the channels, not on the size), or the share of it that a partial budget
+/// leaves to be made (`WinogradKernelCache.holding`).
 public struct TimeCalibration: Sendable, Equatable, Codable {
     /// The largest calibration cache read: 1 MiB, far above the few hundred bytes of an entry per network and
     /// convolution, so that a wrong file is refused before it is parsed.
@@ -215,9 +216,14 @@ extension RunPlan {
     /// tile by tile where the plan's grid has several tiles: each tile's region evaluated, plus the first pass (a
     /// forward pass, about half an evaluation) over every region again.
     public func evaluationSeconds(_ c: TimeCalibration, architecture: VGGArchitecture, size: Size, tile: Int?) -> Double {
-        let layers = lossLayers   // a computed list: made once, not once per tile
+        let (layers, names) = (lossLayers, layersRun(architecture: architecture))   // made once, not once per tile
         func whole(_ size: Size) -> Double {
-            let transforms = WinogradKernelCache.automaticBudget(pixels: size.width * size.height) == 0 ? c.kernelTransforms : 0
+            // The share of the kernels the automatic budget leaves to be transformed at each evaluation, on `auto`'s
+            // layers (a calibration under `--conv im2col` measures no transforms at all).
+            let used = RunPlan.winogradLayers(size, architecture: architecture, through: names, convolution: .auto)
+            let held = WinogradKernelCache.holding(layers: used.map { ($0.inChannels, $0.outChannels) },
+                                                   budget: WinogradKernelCache.automaticBudget(pixels: size.width * size.height))
+            let transforms = held.total > 0 ? c.kernelTransforms * Double(held.made) / Double(held.total) : 0
             return c.fixed + transforms + c.perMultiply * Double(RunPlan.multiplies(size, layers: layers, architecture: architecture))
         }
         guard let grid = tileGrid(size, tile: tile, architecture: architecture), !grid.isSingle else { return whole(size) }

@@ -92,6 +92,10 @@ func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, re
     }
     evaluate()
     let rssAfterFirst = currentRSSMiB()
+    if let setting = tuning.first(where: { $0.hasPrefix("alternate-cache-mib=") }), let mib = Int(setting.split(separator: "=")[1]) {
+        alternateKernelCache(mib: mib, weights: weights, conv: conv, preset: preset, content: content, style: style,
+                             repeats: repeats, evaluate: evaluate)
+    }
     var times: [Double] = [], convTimes: [Double] = [], cpuTimes: [Double] = []
     for _ in 0 ..< max(1, repeats) {
         let conv0 = network.convolutionSeconds
@@ -183,4 +187,36 @@ func measureGram(size: Int, repeats: Int) -> [(label: String, gemm: Double, syrk
         }
         return ("\(name) (\(m) x \(c))", result[0], result[1])
     }
+}
+
+/// `--tune alternate-cache-mib=N` (with `--child`): the network's automatic kernel budget against a second network that
+/// keeps N MiB of transformed kernels, in one process, one evaluation of each in turn (each pair in either order), and
+/// the median of the pairs' ratios. On a machine whose speed drifts by tens of percent between runs, separate runs
+/// cannot show a tenth; pairs a second apart can.
+func alternateKernelCache(mib: Int, weights: VGGWeights, conv: ConvAlgorithm, preset: Preset, content: Tensor, style: Tensor,
+                          repeats: Int, evaluate: () -> Void) {
+    let kept = VGGNetwork(weights: weights, workspace: ConvWorkspace(), winogradCacheBytes: mib << 20)
+    kept.convolution = conv
+    let objective = StyleObjective(network: kept, preset: preset, content: content, styles: [style], blend: [1])
+    let x = content.data
+    var gradient = [Float](repeating: 0, count: x.count)
+    func evaluateKept() {
+        x.withUnsafeBufferPointer { x in gradient.withUnsafeMutableBufferPointer { g in _ = objective.evaluate(x, gradient: g) } }
+    }
+    evaluateKept()
+    var (a, b, ratios) = ([Double](), [Double](), [Double]())
+    for round in 0 ..< max(1, repeats) {
+        var (ta, tb) = (0.0, 0.0)
+        for keptFirst in round % 2 == 0 ? [false, true] : [true, false] {
+            let start = DispatchTime.now().uptimeNanoseconds
+            if keptFirst { evaluateKept() } else { evaluate() }
+            let t = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6
+            if keptFirst { tb = t } else { ta = t }
+        }
+        a.append(ta); b.append(tb); ratios.append(tb / ta)
+    }
+    let median = { (v: [Double]) in v.sorted()[v.count / 2] }
+    print(String(format: "automatic kernel budget: median %.0f ms; %d MiB kept: median %.0f ms (%d MiB held); "
+                 + "ratio of %d pairs: median %.3f (%.3f-%.3f)", median(a), mib, median(b), kept.winogradKernels.bytes >> 20,
+                 ratios.count, median(ratios), ratios.min()!, ratios.max()!))
 }

@@ -73,6 +73,46 @@ final class VGGNetworkTests: XCTestCase {
         XCTAssertEqual(network.winogradKernels.bytes, expected)
     }
 
+    /// The automatic kernel budget: every kernel under 2¹⁷ pixels, none from 2¹⁸, falling linearly in between (half
+    /// at the middle, never rising with the size).
+    func testAutomaticKernelBudgetFallsToNothingAt512x512() {
+        let (low, high, whole) = (1 << 17, 1 << 18, WinogradKernelCache.wholeNetworkBytes)
+        XCTAssertEqual(WinogradKernelCache.automaticBudget(pixels: 256 * 256), whole)
+        XCTAssertEqual(WinogradKernelCache.automaticBudget(pixels: low - 1), whole)
+        XCTAssertEqual(WinogradKernelCache.automaticBudget(pixels: low), whole)
+        XCTAssertEqual(WinogradKernelCache.automaticBudget(pixels: (low + high) / 2), whole / 2)
+        XCTAssertEqual(WinogradKernelCache.automaticBudget(pixels: high), 0, "512x512 keeps none")
+        XCTAssertEqual(WinogradKernelCache.automaticBudget(pixels: 4096 * 4096), 0)
+        XCTAssertEqual(WinogradKernelCache.automaticBudget(pixels: 512 * 354), 331_350_016, "512x354: 316 MiB")
+        var previous = Int.max
+        for pixels in stride(from: 0, through: 1 << 19, by: 997) {
+            let budget = WinogradKernelCache.automaticBudget(pixels: pixels)
+            XCTAssertLessThanOrEqual(budget, previous, "at \(pixels) pixels")
+            previous = budget
+        }
+    }
+
+    /// What the memory and time estimates assume a cache holds (`WinogradKernelCache.holding`) is what a network's
+    /// cache holds after a gradient, with a budget that keeps some kernels and not others: here the three forward
+    /// kernels of block1_conv2, block2_conv1 and block2_conv2 (4128768 bytes of the 4 MiB), the three backward ones
+    /// made in turn in one buffer as large as block2_conv2's.
+    func testCacheHoldsWhatItsEstimateSays() {
+        let weights = VGGWeights.random(architecture: .vgg16, seed: 46)
+        let budget = 4 << 20
+        let network = VGGNetwork(weights: weights, winogradCacheBytes: budget)
+        _ = network.gradient(TestData.tensor(70, 52, 3, seed: 47, scale: 50), at: ["block2_conv2"]) { _, _ in }
+        let layers = [(64, 64), (64, 128), (128, 128)].map { (inChannels: $0.0, outChannels: $0.1) }
+        let held = WinogradKernelCache.holding(layers: layers, budget: budget)
+        let bytes = { WinogradKernelCache.bytes(inChannels: $0, outChannels: $1) }
+        XCTAssertEqual(held.kept, bytes(64, 64) + bytes(64, 128) + bytes(128, 128))
+        XCTAssertEqual(held.transient, bytes(128, 128))
+        XCTAssertEqual(held.made, held.kept)
+        XCTAssertEqual(held.total, 2 * held.kept)
+        XCTAssertEqual(network.winogradKernels.bytes, held.kept + held.transient)
+        XCTAssertEqual(WinogradKernelCache.holding(layers: layers, budget: 0).made, held.total)
+        XCTAssertEqual(WinogradKernelCache.holding(layers: layers, budget: WinogradKernelCache.wholeNetworkBytes).made, 0)
+    }
+
     /// Stopping early and asking for a subset gives exactly what the full pass gives, and
     /// repeated calls reuse buffers without corrupting results held by the caller.
     func testForwardSubsetsAndRepeatedCalls() {
