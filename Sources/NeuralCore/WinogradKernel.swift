@@ -243,9 +243,10 @@ public final class WinogradKernelCache {
     ///   back the memory the rest of a run takes as the image grows. At 512x354 (the demo's and the race's size) that
     ///   is 316 MiB, most of VGG19's kernels up to block5_conv2. Measured at 426x426 (as many pixels as 512x354), one
     ///   evaluation in turn with and without kept kernels (`stylize-bench --child ARCH:426:auto --tune
-    ///   alternate-cache-mib=N`, AMD EPYC family 25 model 17): with 256 MiB kept the evaluation took 0.89 (VGG19) and
-    ///   0.92 (VGG16) of its time, with every kernel (466 and 376 MiB) 0.87 and 0.89. A transfer at 511x511 with a
-    ///   fixed 256 MiB peaked at 957 MiB (VGG19, history 100), hence the fall to nothing at 2¹⁸;
+    ///   alternate-cache-mib=N`, AMD EPYC family 25 model 17): with this budget the evaluation took 0.94 (VGG19) and
+    ///   0.92 (VGG16) of its time without kernels, with 256 MiB 0.89 and 0.92, with every kernel (466 and 376 MiB)
+    ///   0.87 and 0.89; the race's transfer (VGG16) 0.89 in eight alternating pairs of runs. A transfer at 511x511
+    ///   with a fixed 256 MiB peaked at 957 MiB (VGG19, history 100), hence the fall to nothing at 2¹⁸;
     /// - from 2¹⁸ pixels (512x512 and larger): none, where the kernels would be the largest part of the memory (a
     ///   VGG19 evaluation at 512x512 holds about 350 MiB without them).
     public static func automaticBudget(pixels: Int) -> Int {

@@ -92,7 +92,10 @@ func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, re
     }
     evaluate()
     let rssAfterFirst = currentRSSMiB()
-    if let setting = tuning.first(where: { $0.hasPrefix("alternate-cache-mib=") }), let mib = Int(setting.split(separator: "=")[1]) {
+    if let setting = tuning.first(where: { $0.hasPrefix("alternate-cache-mib=") }) {
+        guard let mib = Int(setting.dropFirst("alternate-cache-mib=".count)), mib >= 0, mib <= 1 << 20 else {
+            fail("--tune \(setting): needs a whole number of MiB")
+        }
         alternateKernelCache(mib: mib, weights: weights, conv: conv, preset: preset, content: content, style: style,
                              repeats: repeats, evaluate: evaluate)
     }
