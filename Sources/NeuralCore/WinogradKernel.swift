@@ -267,10 +267,14 @@ public final class WinogradKernelCache {
         for layer in layers + layers.reversed() {
             let bytes = Self.bytes(inChannels: layer.inChannels, outChannels: layer.outChannels)
             total += bytes
-            if kept + bytes <= budget { kept += bytes } else { transient = max(transient, bytes); made += bytes }
+            if keeps(bytes, beside: kept, budget: budget) { kept += bytes } else { transient = max(transient, bytes); made += bytes }
         }
         return (kept, transient, made, total)
     }
+
+    /// Whether a kernel of `bytes` is kept beside `kept` bytes already kept: the one test of `withKernel` and
+    /// `holding`.
+    static func keeps(_ bytes: Int, beside kept: Int, budget: Int) -> Bool { kept + bytes <= budget }
 
     private var kept: [Int: WinogradKernel] = [:]
     private var keptBytes = 0
@@ -288,7 +292,7 @@ public final class WinogradKernelCache {
         let key = 2 * c + (direction == .forward ? 0 : 1)
         if let k = kept[key] { return body(k) }
         let bytes = Self.bytes(inChannels: weights.convolutions[c].inChannels, outChannels: weights.convolutions[c].outChannels)
-        if keptBytes + bytes <= budgetBytes {
+        if Self.keeps(bytes, beside: keptBytes, budget: budgetBytes) {
             let k = WinogradKernel(weights.convolutions[c], direction: direction)
             kept[key] = k
             keptBytes += bytes

@@ -66,14 +66,21 @@ func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, re
     let weights = VGGWeights.random(architecture: arch, seed: 2024)
     let workspace = ConvWorkspace()
     var cacheBytes: Int?  // nil: the network's automatic budget
+    var alternateMiB: Int?
     for setting in tuning {
         let parts = setting.split(separator: "=")
-        guard parts.count == 2, let value = Int(parts[1]) else { continue }
+        guard parts.count == 2, let value = Int(parts[1]) else {
+            if parts.first == "alternate-cache-mib" { fail("--tune \(setting): needs a whole number of MiB") }
+            continue
+        }
         switch parts[0] {
         case "block-tiles": workspace.winogradMinimumBlockTiles = value
         case "block-kib": workspace.winogradBlockBytes = value << 10
         case "channels-per-tile": workspace.winogradChannelsPerBlockTile = value
         case "cache-mib": cacheBytes = value << 20
+        case "alternate-cache-mib":
+            guard (0 ... 1 << 20).contains(value) else { fail("--tune \(setting): needs a whole number of MiB") }
+            alternateMiB = value
         default: break
         }
     }
@@ -83,19 +90,10 @@ func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, re
     let content = sampleImage("building.jpg", size: size, seed: 1)
     let style = sampleImage("starry_night.jpg", size: size, seed: 2)
     let objective = StyleObjective(network: network, preset: preset, content: content, styles: [style], blend: [1])
-    let x = content.data
-    var gradient = [Float](repeating: 0, count: x.count)
-    func evaluate() {
-        x.withUnsafeBufferPointer { x in
-            gradient.withUnsafeMutableBufferPointer { g in _ = objective.evaluate(x, gradient: g) }
-        }
-    }
+    let evaluate = evaluation(of: objective, at: content)
     evaluate()
     let rssAfterFirst = currentRSSMiB()
-    if let setting = tuning.first(where: { $0.hasPrefix("alternate-cache-mib=") }) {
-        guard let mib = Int(setting.dropFirst("alternate-cache-mib=".count)), mib >= 0, mib <= 1 << 20 else {
-            fail("--tune \(setting): needs a whole number of MiB")
-        }
+    if let mib = alternateMiB {
         alternateKernelCache(mib: mib, weights: weights, conv: conv, preset: preset, content: content, style: style,
                              repeats: repeats, evaluate: evaluate)
     }
@@ -192,6 +190,15 @@ func measureGram(size: Int, repeats: Int) -> [(label: String, gemm: Double, syrk
     }
 }
 
+/// One evaluation of `objective` (loss and gradient) at the image `x`, each call into the same gradient buffer.
+func evaluation(of objective: StyleObjective, at x: Tensor) -> () -> Void {
+    let pixels = x.data
+    var gradient = [Float](repeating: 0, count: pixels.count)
+    return {
+        pixels.withUnsafeBufferPointer { x in gradient.withUnsafeMutableBufferPointer { g in _ = objective.evaluate(x, gradient: g) } }
+    }
+}
+
 /// `--tune alternate-cache-mib=N` (with `--child`): the network's automatic kernel budget against a second network that
 /// keeps N MiB of transformed kernels, in one process, one evaluation of each in turn (each pair in either order), and
 /// the median of the pairs' ratios. On a machine whose speed drifts by tens of percent between runs, separate runs
@@ -200,12 +207,8 @@ func alternateKernelCache(mib: Int, weights: VGGWeights, conv: ConvAlgorithm, pr
                           repeats: Int, evaluate: () -> Void) {
     let kept = VGGNetwork(weights: weights, workspace: ConvWorkspace(), winogradCacheBytes: mib << 20)
     kept.convolution = conv
-    let objective = StyleObjective(network: kept, preset: preset, content: content, styles: [style], blend: [1])
-    let x = content.data
-    var gradient = [Float](repeating: 0, count: x.count)
-    func evaluateKept() {
-        x.withUnsafeBufferPointer { x in gradient.withUnsafeMutableBufferPointer { g in _ = objective.evaluate(x, gradient: g) } }
-    }
+    let evaluateKept = evaluation(of: StyleObjective(network: kept, preset: preset, content: content, styles: [style], blend: [1]),
+                                  at: content)
     evaluateKept()
     var (a, b, ratios) = ([Double](), [Double](), [Double]())
     for round in 0 ..< max(1, repeats) {
