@@ -176,11 +176,13 @@ public enum BLASCore {
 /// computes the Winograd products.
 public enum ComputeReport {
     public static var lines: [String] {
-        ["cpu: \(Processor.current.summary)",
-         "blas: \(BLASCore.status)",
-         "kernels: \(VectorISA.kernels) (built for \(VectorISA.kernels == .baseline ? "any x86-64" : "this processor level"); STYLIZE_ISA=baseline|avx2|avx512 rebuilds)",
-         "winograd: " + (WinogradKernel.buildPanelWidth > 0
-             ? "stylize's own products on kernels in \(WinogradKernel.buildPanelWidth)-column panels (OpenBLAS where a layer's channels are not a multiple)"
-             : "OpenBLAS sgemm products")]
+        let products = WinogradKernel.buildPanelWidth > 0
+            ? "stylize's own products on kernels in \(WinogradKernel.buildPanelWidth)-column panels (OpenBLAS where a layer's channels are not a multiple)"
+            : "OpenBLAS sgemm products"
+        let cache = ConvWorkspace.levelTwoCacheBytes.map { "L2 cache \($0 >> 10) KiB" } ?? "no L2 cache size reported"
+        return ["cpu: \(Processor.current.summary)",
+                "blas: \(BLASCore.status)",
+                "kernels: \(VectorISA.kernels) (built for \(VectorISA.kernels == .baseline ? "any x86-64" : "this processor level"); STYLIZE_ISA=baseline|avx2|avx512 rebuilds)",
+                "winograd: \(products), blocks of \(ConvWorkspace.defaultWinogradBlockBytes >> 10) KiB (\(cache))"]
     }
 }

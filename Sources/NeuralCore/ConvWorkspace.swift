@@ -1,3 +1,5 @@
+import Foundation
+
 /// Scratch memory for the banded im2col / col2im of `Conv3x3`, reused across calls.
 ///
 /// A band is `B` consecutive output rows; its column matrix is `(B * W, 9 * Cin)`. The band
@@ -15,11 +17,25 @@ public final class ConvWorkspace {
     /// itself splits its rows over `GEMM.threadCount` threads (OpenBLAS stays single-threaded).
     public var workers: Int
 
-    /// Target bytes of one Winograd block's transformed input and output (per worker). Larger blocks share each
-    /// GEMM's packing of its kernel among more rows; measured on VGG19 512x512 (Xeon family 6 model 207, AVX-512,
-    /// OpenBLAS SkylakeX, `stylize-bench --tune block-kib=N`): one evaluation 0.87 s at 4 MiB against 0.93 s at
-    /// 1 MiB, 0.89 s at 2 and 8 MiB, with the same peak RSS (the 512-channel layers' blocks are the largest either way).
-    public var winogradBlockBytes = 4 << 20
+    /// Target bytes of one Winograd block's transformed input and output (per worker): `defaultWinogradBlockBytes`.
+    public var winogradBlockBytes = ConvWorkspace.defaultWinogradBlockBytes
+    /// The size of one core's L2 cache as the system reports it, within 1...4 MiB; 4 MiB where it reports none.
+    /// Larger blocks share each product's reading of its kernel among more rows; smaller ones keep a block's `V` and
+    /// `M` nearer the core. Measured with `stylize-bench --tune alternate-block-kib=N` (evaluations of both sizes in
+    /// turn in one process, 30 pairs, median ratio of the pairs; AMD EPYC family 25 model 17, L2 1 MiB, AVX-512,
+    /// OpenBLAS Cooperlake): 1 MiB against 4 MiB 0.906 (VGG16 426x426) and 0.934 (VGG19 512x512), 1.5 MiB 0.912 and
+    /// 0.951, 2 MiB 0.987 and 0.960, 512 KiB 0.985 (20 pairs). On the Xeon family 6 model 207 (L2 2 MiB, OpenBLAS
+    /// SkylakeX), separate runs of VGG19 512x512 took 0.87 s at 4 MiB, 0.89 s at 2 MiB and 8 MiB, 0.93 s at 1 MiB.
+    public static let defaultWinogradBlockBytes = blockBytes(levelTwoCache: levelTwoCacheBytes)
+    /// The rule of `defaultWinogradBlockBytes` for an L2 cache of `bytes` (nil: unknown).
+    public static func blockBytes(levelTwoCache bytes: Int?) -> Int {
+        bytes.map { min(max($0, 1 << 20), 4 << 20) } ?? 4 << 20
+    }
+    /// One core's L2 cache in bytes (`sysconf(_SC_LEVEL2_CACHE_SIZE)`), nil where the system does not report it.
+    public static let levelTwoCacheBytes: Int? = {
+        let bytes = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
+        return bytes > 0 ? bytes : nil
+    }()
     /// The fewest tiles per Winograd block: the GEMMs' row count.
     public var winogradMinimumBlockTiles = 32
     /// A block has at least `(Cin + Cout) / winogradChannelsPerBlockTile` tiles: 64 for the 512-channel layers,

@@ -66,11 +66,12 @@ func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, re
     let weights = VGGWeights.random(architecture: arch, seed: 2024)
     let workspace = ConvWorkspace()
     var cacheBytes: Int?  // nil: the network's automatic budget
-    var alternateMiB: Int?
+    var alternateMiB: Int?, alternateKiB: Int?
     for setting in tuning {
         let parts = setting.split(separator: "=")
         guard parts.count == 2, let value = Int(parts[1]) else {
             if parts.first == "alternate-cache-mib" { fail("--tune \(setting): needs a whole number of MiB") }
+            if parts.first == "alternate-block-kib" { fail("--tune \(setting): needs a whole number of KiB") }
             continue
         }
         switch parts[0] {
@@ -81,6 +82,9 @@ func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, re
         case "alternate-cache-mib":
             guard (0 ... 1 << 20).contains(value) else { fail("--tune \(setting): needs a whole number of MiB") }
             alternateMiB = value
+        case "alternate-block-kib":
+            guard (1 ... 1 << 20).contains(value) else { fail("--tune \(setting): needs a whole number of KiB") }
+            alternateKiB = value
         default: break
         }
     }
@@ -94,8 +98,18 @@ func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, re
     evaluate()
     let rssAfterFirst = currentRSSMiB()
     if let mib = alternateMiB {
-        alternateKernelCache(mib: mib, weights: weights, conv: conv, preset: preset, content: content, style: style,
-                             repeats: repeats, evaluate: evaluate)
+        let kept = VGGNetwork(weights: weights, workspace: ConvWorkspace(), winogradCacheBytes: mib << 20)
+        alternate(kept, label: "\(mib) MiB kept", against: "automatic kernel budget", conv: conv, preset: preset, content: content,
+                  style: style, repeats: repeats, evaluate: evaluate)
+    }
+    if let kib = alternateKiB {
+        let blocks = ConvWorkspace()
+        blocks.winogradBlockBytes = kib << 10
+        blocks.winogradMinimumBlockTiles = workspace.winogradMinimumBlockTiles
+        blocks.winogradChannelsPerBlockTile = workspace.winogradChannelsPerBlockTile
+        let other = VGGNetwork(weights: weights, workspace: blocks, winogradCacheBytes: cacheBytes)
+        alternate(other, label: "blocks of \(kib) KiB", against: "blocks of \(workspace.winogradBlockBytes >> 10) KiB", conv: conv,
+                  preset: preset, content: content, style: style, repeats: repeats, evaluate: evaluate)
     }
     var times: [Double] = [], convTimes: [Double] = [], cpuTimes: [Double] = []
     for _ in 0 ..< max(1, repeats) {
@@ -199,13 +213,12 @@ func evaluation(of objective: StyleObjective, at x: Tensor) -> () -> Void {
     }
 }
 
-/// `--tune alternate-cache-mib=N` (with `--child`): the network's automatic kernel budget against a second network that
-/// keeps N MiB of transformed kernels, in one process, one evaluation of each in turn (each pair in either order), and
-/// the median of the pairs' ratios. On a machine whose speed drifts by tens of percent between runs, separate runs
-/// cannot show a tenth; pairs a second apart can.
-func alternateKernelCache(mib: Int, weights: VGGWeights, conv: ConvAlgorithm, preset: Preset, content: Tensor, style: Tensor,
-                          repeats: Int, evaluate: () -> Void) {
-    let kept = VGGNetwork(weights: weights, workspace: ConvWorkspace(), winogradCacheBytes: mib << 20)
+/// `--tune alternate-cache-mib=N` or `alternate-block-kib=N` (with `--child`): the measured network against a second one
+/// that keeps N MiB of transformed kernels or runs Winograd blocks of N KiB, in one process, one evaluation of each in
+/// turn (each pair in either order), and the median of the pairs' ratios. On a machine whose speed drifts by tens of
+/// percent between runs, separate runs cannot show a tenth; pairs a second apart can.
+func alternate(_ kept: VGGNetwork, label: String, against: String, conv: ConvAlgorithm, preset: Preset, content: Tensor,
+               style: Tensor, repeats: Int, evaluate: () -> Void) {
     kept.convolution = conv
     let evaluateKept = evaluation(of: StyleObjective(network: kept, preset: preset, content: content, styles: [style], blend: [1]),
                                   at: content)
@@ -222,7 +235,7 @@ func alternateKernelCache(mib: Int, weights: VGGWeights, conv: ConvAlgorithm, pr
         a.append(ta); b.append(tb); ratios.append(tb / ta)
     }
     let median = { (v: [Double]) in v.sorted()[v.count / 2] }
-    print(String(format: "automatic kernel budget: median %.0f ms; %d MiB kept: median %.0f ms (%d MiB held); "
-                 + "ratio of %d pairs: median %.3f (%.3f-%.3f)", median(a), mib, median(b), kept.winogradKernels.bytes >> 20,
+    print(String(format: "%@: median %.0f ms; %@: median %.0f ms (%d MiB of kernels held); "
+                 + "ratio of %d pairs: median %.3f (%.3f-%.3f)", against, median(a), label, median(b), kept.winogradKernels.bytes >> 20,
                  ratios.count, median(ratios), ratios.min()!, ratios.max()!))
 }

@@ -18,6 +18,7 @@ final class BLASCoreCLITests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("kernels: \(VectorISA.kernels)"), run.stdout)
         let products = WinogradKernel.buildPanelWidth > 0 ? "\(WinogradKernel.buildPanelWidth)-column panels" : "OpenBLAS sgemm"
         XCTAssertTrue(run.stdout.contains("winograd: ") && run.stdout.contains(products), run.stdout)
+        XCTAssertTrue(run.stdout.contains("blocks of \(ConvWorkspace.defaultWinogradBlockBytes >> 10) KiB"), run.stdout)
         XCTAssertEqual(run.stderr, "", "the correction itself prints nothing on standard error")
     }
 

@@ -117,6 +117,19 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// The default block is one core's L2 cache, within 1...4 MiB, and 4 MiB where the system reports no L2 size; a
+    /// workspace starts with the rule applied to this machine's cache.
+    func testBlockFollowsTheLevelTwoCache() {
+        let mib = 1 << 20
+        XCTAssertEqual(ConvWorkspace.blockBytes(levelTwoCache: nil), 4 * mib)
+        XCTAssertEqual(ConvWorkspace.blockBytes(levelTwoCache: 256 << 10), mib)
+        XCTAssertEqual(ConvWorkspace.blockBytes(levelTwoCache: mib), mib)
+        XCTAssertEqual(ConvWorkspace.blockBytes(levelTwoCache: 2 * mib), 2 * mib)
+        XCTAssertEqual(ConvWorkspace.blockBytes(levelTwoCache: 32 * mib), 4 * mib)
+        XCTAssertEqual(ConvWorkspace().winogradBlockBytes,
+                       ConvWorkspace.blockBytes(levelTwoCache: ConvWorkspace.levelTwoCacheBytes))
+    }
+
     /// `max |a - b| <= tolerance * max |b|`, printing the worst difference.
     func assertScaledClose(_ a: Tensor, _ b: Tensor, tolerance: Double, _ message: String,
                            file: StaticString = #filePath, line: UInt = #line) {
