@@ -64,30 +64,30 @@ func evaluationFlops(_ arch: VGGArchitecture, weights: VGGWeights, size: Int, de
 /// Runs in the child: `repeats` evaluations of the default preset's objective after one warm-up.
 func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, repeats: Int, tuning: [String]) -> EvaluationFigures {
     let weights = VGGWeights.random(architecture: arch, seed: 2024)
-    let workspace = ConvWorkspace()
-    var cacheBytes: Int?  // nil: the network's automatic budget
-    var alternateMiB: Int?, alternateKiB: Int?
+    // The measured setup, and with any `alternate-` setting a second one that starts as its copy.
+    let workspace = ConvWorkspace(), other = ConvWorkspace()
+    var cacheBytes: Int?, otherCacheBytes: Int?  // nil: the network's automatic budget
+    var alternates: [String] = []
     for setting in tuning {
         let parts = setting.split(separator: "=")
-        guard parts.count == 2, let value = Int(parts[1]) else {
-            if parts.first == "alternate-cache-mib" { fail("--tune \(setting): needs a whole number of MiB") }
-            if parts.first == "alternate-block-kib" { fail("--tune \(setting): needs a whole number of KiB") }
+        let alternate = parts.first?.hasPrefix("alternate-") ?? false
+        let name = alternate ? String(parts[0].dropFirst("alternate-".count)) : String(parts.first ?? "")
+        guard parts.count == 2, let value = Int(parts[1]), value >= 0, value <= 1 << 20 else {
+            if alternate { fail("--tune \(setting): needs a whole number from 0 to 1048576") }
             continue
         }
-        switch parts[0] {
-        case "block-tiles": workspace.winogradMinimumBlockTiles = value
-        case "block-kib": workspace.winogradBlockBytes = value << 10
-        case "channels-per-tile": workspace.winogradChannelsPerBlockTile = value
-        case "cache-mib": cacheBytes = value << 20
-        case "alternate-cache-mib":
-            guard (0 ... 1 << 20).contains(value) else { fail("--tune \(setting): needs a whole number of MiB") }
-            alternateMiB = value
-        case "alternate-block-kib":
-            guard (1 ... 1 << 20).contains(value) else { fail("--tune \(setting): needs a whole number of KiB") }
-            alternateKiB = value
-        default: break
+        if alternate { alternates.append("\(name)=\(value)") }
+        for (target, into) in [(workspace, false), (other, true)] where !alternate || into {
+            switch name {
+            case "block-tiles": target.winogradMinimumBlockTiles = max(1, value)
+            case "block-kib": target.winogradBlockBytes = max(1, value) << 10
+            case "channels-per-tile": target.winogradChannelsPerBlockTile = max(1, value)
+            case "cache-mib": if into { otherCacheBytes = value << 20 } else { cacheBytes = value << 20 }
+            default: if alternate { fail("--tune \(setting): unknown setting \(name)") }
+            }
         }
     }
+    if !alternates.isEmpty && otherCacheBytes == nil { otherCacheBytes = cacheBytes }
     let network = VGGNetwork(weights: weights, workspace: workspace, winogradCacheBytes: cacheBytes)
     network.convolution = conv
     let preset = Preset.builtIn
@@ -97,19 +97,10 @@ func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, re
     let evaluate = evaluation(of: objective, at: content)
     evaluate()
     let rssAfterFirst = currentRSSMiB()
-    if let mib = alternateMiB {
-        let kept = VGGNetwork(weights: weights, workspace: ConvWorkspace(), winogradCacheBytes: mib << 20)
-        alternate(kept, label: "\(mib) MiB kept", against: "automatic kernel budget", conv: conv, preset: preset, content: content,
-                  style: style, repeats: repeats, evaluate: evaluate)
-    }
-    if let kib = alternateKiB {
-        let blocks = ConvWorkspace()
-        blocks.winogradBlockBytes = kib << 10
-        blocks.winogradMinimumBlockTiles = workspace.winogradMinimumBlockTiles
-        blocks.winogradChannelsPerBlockTile = workspace.winogradChannelsPerBlockTile
-        let other = VGGNetwork(weights: weights, workspace: blocks, winogradCacheBytes: cacheBytes)
-        alternate(other, label: "blocks of \(kib) KiB", against: "blocks of \(workspace.winogradBlockBytes >> 10) KiB", conv: conv,
-                  preset: preset, content: content, style: style, repeats: repeats, evaluate: evaluate)
+    if !alternates.isEmpty {
+        let second = VGGNetwork(weights: weights, workspace: other, winogradCacheBytes: otherCacheBytes)
+        alternate(second, label: alternates.joined(separator: ", "), against: "as set", conv: conv, preset: preset,
+                  content: content, style: style, repeats: repeats, evaluate: evaluate)
     }
     var times: [Double] = [], convTimes: [Double] = [], cpuTimes: [Double] = []
     for _ in 0 ..< max(1, repeats) {
@@ -213,8 +204,8 @@ func evaluation(of objective: StyleObjective, at x: Tensor) -> () -> Void {
     }
 }
 
-/// `--tune alternate-cache-mib=N` or `alternate-block-kib=N` (with `--child`): the measured network against a second one
-/// that keeps N MiB of transformed kernels or runs Winograd blocks of N KiB, in one process, one evaluation of each in
+/// `--tune alternate-SETTING=N` (with `--child`; SETTING is any of `--tune`'s: `block-tiles`, `block-kib`,
+/// `channels-per-tile`, `cache-mib`): the measured network against a second one with those settings changed, in one process, one evaluation of each in
 /// turn (each pair in either order), and the median of the pairs' ratios. On a machine whose speed drifts by tens of
 /// percent between runs, separate runs cannot show a tenth; pairs a second apart can.
 func alternate(_ kept: VGGNetwork, label: String, against: String, conv: ConvAlgorithm, preset: Preset, content: Tensor,

@@ -25,7 +25,7 @@ struct Options {
     /// Internal: measure one evaluation `ARCH:SIZE:CONV` and print it as one `EVAL {json}` line.
     var child: (VGGArchitecture, Int, ConvAlgorithm)?
     /// Winograd tuning for the evaluations: `block-tiles=N`, `block-kib=N`, `cache-mib=N`; with `--child`,
-    /// `alternate-cache-mib=N` or `alternate-block-kib=N` (`alternate`).
+    /// `alternate-SETTING=N` for any of those (`alternate`).
     var tuning: [String] = []
 
     static func parse(_ arguments: [String]) -> Options {
@@ -67,7 +67,7 @@ struct Options {
                     return c
                 }
             case "-h", "--help":
-                print("usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,auto,winograd] [--repeat 3] [--threads N] [--tune block-tiles=N|block-kib=N|channels-per-tile=N|cache-mib=N|alternate-cache-mib=N|alternate-block-kib=N] [--forward] [--sizes 224,512] [--scratch-mib 4]")
+                print("usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,auto,winograd] [--repeat 3] [--threads N] [--tune block-tiles=N|block-kib=N|channels-per-tile=N|cache-mib=N, and alternate-SETTING=N for any of them] [--forward] [--sizes 224,512] [--scratch-mib 4]")
                 exit(0)
             default: fail("unknown option '\(arguments[i])' (see --help)")
             }
