@@ -99,8 +99,13 @@ extension Conv3x3 {
         }
         if h == 0 || w == 0 || cout == 0 { return }
         let tilesX = (w + 3) / 4, tiles = WinogradTile.tiles(height: h, width: w)
-        let block = workspace.winogradBlockTiles(tiles: tiles, inChannels: cin, outChannels: cout)
-        let workers = min(workspace.workers, (tiles + block - 1) / block)
+        // Blocks of equal size, as many per worker as `winogradBlockTiles` needs, taken by the workers as they finish
+        // (`parallelForChunks`): a worker on a slower core takes fewer, and none waits long for the last.
+        let largest = workspace.winogradBlockTiles(tiles: tiles, inChannels: cin, outChannels: cout)
+        let workers = min(workspace.workers, (tiles + largest - 1) / largest)
+        let perWorker = (tiles + workers - 1) / workers
+        let blocks = workers * ((perWorker + largest - 1) / largest)
+        let block = (tiles + blocks - 1) / blocks
         workspace.reserveWinograd(workers: workers, blockTiles: block, inChannels: cin, outChannels: cout)
         let savedThreads = GEMM.threadCount
         if workers > 1 { GEMM.threadCount = 1 }  // each worker runs its own GEMMs on its own core
@@ -110,11 +115,11 @@ extension Conv3x3 {
         nonisolated(unsafe) let (source, output, bp) = (source, output, bias)
         kernel.u.withUnsafeBufferPointer { u in
             let up = u.baseAddress!
-            parallelForIndexed(tiles, parts: workers) { part, range in
+            parallelForChunks((tiles + block - 1) / block, parts: workers) { part, chunk in
                 let worker = scratch[part]
-                var first = range.lowerBound
-                while first < range.upperBound {
-                    let count = min(block, range.upperBound - first)
+                let first = chunk * block
+                do {
+                    let count = min(block, tiles - first)
                     WinogradTile.transformInput(source, height: h, width: w, channels: cin, tilesX: tilesX,
                                                 firstTile: first, count: count, flip: flip, scratch: worker)
                     let (vPlane, mPlane) = (WinogradTile.planeStride(tiles: count, channels: cin),
@@ -135,7 +140,6 @@ extension Conv3x3 {
                     WinogradTile.transformOutput(worker, height: h, width: w, channels: cout, tilesX: tilesX,
                                                  firstTile: first, count: count, bias: bp ?? UnsafePointer(worker.zeros),
                                                  relu: relu, flip: flip, into: output)
-                    first += count
                 }
             }
         }

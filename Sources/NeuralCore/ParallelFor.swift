@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// The fewest Float values a piece of a memory-bound pass (im2col, col2im, pools) should touch: about 64 KiB,
 /// so that handing the piece to another thread (a few microseconds) costs less than the work.
@@ -48,6 +49,30 @@ func parallelForIndexed(_ count: Int, parts: Int, _ body: (Int, Range<Int>) -> V
         nonisolated(unsafe) let work = body
         DispatchQueue.concurrentPerform(iterations: n) { i in
             work(i, count * i / n ..< count * (i + 1) / n)
+        }
+    }
+}
+
+/// Runs `body(worker, chunk)` for every chunk in `0 ..< chunks` on `parts` threads at once, each thread taking the next
+/// chunk not yet taken as it finishes one, `worker` numbering the threads from 0 so that each can use scratch of
+/// its own. A thread that runs slower (a busier core, a page fault) takes fewer chunks instead of holding the others up
+/// at the end, as a fixed split into `parts` pieces would.
+@inline(__always)
+func parallelForChunks(_ chunks: Int, parts: Int, _ body: (Int, Int) -> Void) {
+    let n = max(1, min(parts, chunks))
+    if n == 1 {
+        for chunk in 0 ..< chunks { body(0, chunk) }
+        return
+    }
+    let next = Atomic<Int>(0)
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let work = body
+        DispatchQueue.concurrentPerform(iterations: n) { worker in
+            while true {
+                let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if chunk >= chunks { break }
+                work(worker, chunk)
+            }
         }
     }
 }

@@ -117,6 +117,28 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// Workers take blocks as they finish: every chunk runs exactly once, on a worker numbered below the parts asked
+    /// for, also when a worker is held up (chunk 0 sleeps while the others take the rest; Dispatch may also run the
+    /// workers one after the other, so which worker takes a chunk is not asserted).
+    func testChunksRunOnceEachAcrossWorkers() {
+        for (chunks, parts) in [(0, 2), (1, 2), (7, 1), (9, 2), (40, 3), (5, 8)] {
+            let counts = UnsafeMutablePointer<Int>.allocate(capacity: max(1, chunks))
+            let workers = UnsafeMutablePointer<Int>.allocate(capacity: max(1, chunks))
+            counts.initialize(repeating: 0, count: max(1, chunks))
+            defer { counts.deallocate(); workers.deallocate() }
+            nonisolated(unsafe) let (c, w) = (counts, workers)
+            parallelForChunks(chunks, parts: parts) { worker, chunk in
+                if chunk == 0 && chunks > 2 { usleep(20_000) }
+                c[chunk] += 1
+                w[chunk] = worker
+            }
+            for chunk in 0 ..< chunks {
+                XCTAssertEqual(counts[chunk], 1, "\(chunks) chunks on \(parts) parts: chunk \(chunk)")
+                XCTAssertTrue((0 ..< max(1, min(parts, chunks))).contains(workers[chunk]), "worker \(workers[chunk])")
+            }
+        }
+    }
+
     /// The default block is one core's L2 cache, within 1...4 MiB, and 4 MiB where the system reports no L2 size; a
     /// workspace starts with the rule applied to this machine's cache.
     func testBlockFollowsTheLevelTwoCache() {
