@@ -118,29 +118,27 @@ extension Conv3x3 {
             parallelForChunks((tiles + block - 1) / block, parts: workers) { part, chunk in
                 let worker = scratch[part]
                 let first = chunk * block
-                do {
-                    let count = min(block, tiles - first)
-                    WinogradTile.transformInput(source, height: h, width: w, channels: cin, tilesX: tilesX,
-                                                firstTile: first, count: count, flip: flip, scratch: worker)
-                    let (vPlane, mPlane) = (WinogradTile.planeStride(tiles: count, channels: cin),
-                                            WinogradTile.planeStride(tiles: count, channels: cout))
-                    for p in 0 ..< WinogradKernel.positions {
-                        // M_p (count, Cout) = V_p (count, Cin) · U_p (Cin, Cout): U_p in panels for the project's
-                        // product, or whole for OpenBLAS (a transposed kernel stores it as (Cout, Cin)).
-                        if kernel.panelWidth > 0 {
-                            cgemm_panels(Int32(count), Int32(cout), Int32(cin), worker.v + p * vPlane, Int32(cin),
-                                         up + p * cin * cout, worker.m + p * mPlane, Int32(cout))
-                        } else {
-                            GEMM.multiply(transposeB: kernel.transposed, m: count, n: cout, k: cin,
-                                          a: worker.v + p * vPlane, lda: cin,
-                                          b: up + p * cin * cout, ldb: kernel.transposed ? cin : cout,
-                                          c: worker.m + p * mPlane, ldc: cout)
-                        }
+                let count = min(block, tiles - first)
+                WinogradTile.transformInput(source, height: h, width: w, channels: cin, tilesX: tilesX,
+                                            firstTile: first, count: count, flip: flip, scratch: worker)
+                let (vPlane, mPlane) = (WinogradTile.planeStride(tiles: count, channels: cin),
+                                        WinogradTile.planeStride(tiles: count, channels: cout))
+                for p in 0 ..< WinogradKernel.positions {
+                    // M_p (count, Cout) = V_p (count, Cin) · U_p (Cin, Cout): U_p in panels for the project's
+                    // product, or whole for OpenBLAS (a transposed kernel stores it as (Cout, Cin)).
+                    if kernel.panelWidth > 0 {
+                        cgemm_panels(Int32(count), Int32(cout), Int32(cin), worker.v + p * vPlane, Int32(cin),
+                                     up + p * cin * cout, worker.m + p * mPlane, Int32(cout))
+                    } else {
+                        GEMM.multiply(transposeB: kernel.transposed, m: count, n: cout, k: cin,
+                                      a: worker.v + p * vPlane, lda: cin,
+                                      b: up + p * cin * cout, ldb: kernel.transposed ? cin : cout,
+                                      c: worker.m + p * mPlane, ldc: cout)
                     }
-                    WinogradTile.transformOutput(worker, height: h, width: w, channels: cout, tilesX: tilesX,
-                                                 firstTile: first, count: count, bias: bp ?? UnsafePointer(worker.zeros),
-                                                 relu: relu, flip: flip, into: output)
                 }
+                WinogradTile.transformOutput(worker, height: h, width: w, channels: cout, tilesX: tilesX,
+                                             firstTile: first, count: count, bias: bp ?? UnsafePointer(worker.zeros),
+                                             relu: relu, flip: flip, into: output)
             }
         }
     }

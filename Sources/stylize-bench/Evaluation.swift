@@ -61,6 +61,24 @@ func evaluationFlops(_ arch: VGGArchitecture, weights: VGGWeights, size: Int, de
     return flops
 }
 
+/// The Winograd settings `--tune` takes, each `NAME=N` or `alternate-NAME=N`.
+let tuningNames = ["block-tiles", "block-kib", "channels-per-tile", "cache-mib"]
+
+/// One `--tune` setting: its name (without `alternate-`), value and whether it is an alternate's; stops with one line
+/// on an unknown name or a value that is not a whole number from 0 to 2^20.
+func tuningSetting(_ setting: String) -> (name: String, value: Int, alternate: Bool) {
+    let parts = setting.split(separator: "=", omittingEmptySubsequences: false)
+    let alternate = parts[0].hasPrefix("alternate-")
+    let name = String(alternate ? parts[0].dropFirst("alternate-".count) : parts[0])
+    guard tuningNames.contains(name) else {
+        fail("--tune \(setting): unknown setting (\(tuningNames.joined(separator: ", ")), or alternate-NAME)")
+    }
+    guard parts.count == 2, let value = Int(parts[1]), (0 ... 1 << 20).contains(value) else {
+        fail("--tune \(setting): needs a whole number from 0 to 1048576")
+    }
+    return (name, value, alternate)
+}
+
 /// Runs in the child: `repeats` evaluations of the default preset's objective after one warm-up.
 func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, repeats: Int, tuning: [String]) -> EvaluationFigures {
     let weights = VGGWeights.random(architecture: arch, seed: 2024)
@@ -69,21 +87,14 @@ func measureEvaluation(arch: VGGArchitecture, size: Int, conv: ConvAlgorithm, re
     var cacheBytes: Int?, otherCacheBytes: Int?  // nil: the network's automatic budget
     var alternates: [String] = []
     for setting in tuning {
-        let parts = setting.split(separator: "=")
-        let alternate = parts.first?.hasPrefix("alternate-") ?? false
-        let name = alternate ? String(parts[0].dropFirst("alternate-".count)) : String(parts.first ?? "")
-        guard parts.count == 2, let value = Int(parts[1]), value >= 0, value <= 1 << 20 else {
-            if alternate { fail("--tune \(setting): needs a whole number from 0 to 1048576") }
-            continue
-        }
+        let (name, value, alternate) = tuningSetting(setting)
         if alternate { alternates.append("\(name)=\(value)") }
         for (target, into) in [(workspace, false), (other, true)] where !alternate || into {
             switch name {
             case "block-tiles": target.winogradMinimumBlockTiles = max(1, value)
             case "block-kib": target.winogradBlockBytes = max(1, value) << 10
             case "channels-per-tile": target.winogradChannelsPerBlockTile = max(1, value)
-            case "cache-mib": if into { otherCacheBytes = value << 20 } else { cacheBytes = value << 20 }
-            default: if alternate { fail("--tune \(setting): unknown setting \(name)") }
+            default: if into { otherCacheBytes = value << 20 } else { cacheBytes = value << 20 }   // cache-mib
             }
         }
     }
@@ -204,9 +215,9 @@ func evaluation(of objective: StyleObjective, at x: Tensor) -> () -> Void {
     }
 }
 
-/// `--tune alternate-SETTING=N` (with `--child`; SETTING is any of `--tune`'s: `block-tiles`, `block-kib`,
-/// `channels-per-tile`, `cache-mib`): the measured network against a second one with those settings changed, in one process, one evaluation of each in
-/// turn (each pair in either order), and the median of the pairs' ratios. On a machine whose speed drifts by tens of
+/// `--tune alternate-NAME=N` (with `--child`; NAME is any of `tuningNames`): the measured network against a second one
+/// with those settings changed, in one process, one evaluation of each in turn (each pair in either order), and the
+/// median of the pairs' ratios. On a machine whose speed drifts by tens of
 /// percent between runs, separate runs cannot show a tenth; pairs a second apart can.
 func alternate(_ kept: VGGNetwork, label: String, against: String, conv: ConvAlgorithm, preset: Preset, content: Tensor,
                style: Tensor, repeats: Int, evaluate: () -> Void) {

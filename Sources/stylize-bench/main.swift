@@ -24,8 +24,8 @@ struct Options {
     var conv: [ConvAlgorithm] = [.im2col, .auto]
     /// Internal: measure one evaluation `ARCH:SIZE:CONV` and print it as one `EVAL {json}` line.
     var child: (VGGArchitecture, Int, ConvAlgorithm)?
-    /// Winograd tuning for the evaluations: `block-tiles=N`, `block-kib=N`, `cache-mib=N`; with `--child`,
-    /// `alternate-SETTING=N` for any of those (`alternate`).
+    /// Winograd tuning for the evaluations (`tuningSetting`): `block-tiles=N`, `block-kib=N`, `channels-per-tile=N`,
+    /// `cache-mib=N`; with `--child`, `alternate-NAME=N` for any of those (`alternate`).
     var tuning: [String] = []
 
     static func parse(_ arguments: [String]) -> Options {
@@ -53,7 +53,10 @@ struct Options {
             case "--repeat": options.repeats = integers(value())[0]
             case "--threads": options.threads = integers(value())[0]
             case "--forward": options.forward = true
-            case "--tune": options.tuning.append(value())
+            case "--tune":
+                let setting = value()
+                _ = tuningSetting(setting)   // refused here, before any child starts
+                options.tuning.append(setting)
             case "--eval-sizes": options.evaluationSizes = integers(value())
             case "--child":
                 let parts = value().split(separator: ":").map(String.init)
@@ -67,7 +70,7 @@ struct Options {
                     return c
                 }
             case "-h", "--help":
-                print("usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,auto,winograd] [--repeat 3] [--threads N] [--tune block-tiles=N|block-kib=N|channels-per-tile=N|cache-mib=N, and alternate-SETTING=N for any of them] [--forward] [--sizes 224,512] [--scratch-mib 4]")
+                print("usage: stylize-bench [--models vgg19,vgg16] [--eval-sizes 256,512] [--conv im2col,auto,winograd] [--repeat 3] [--threads N] [--tune block-tiles=N|block-kib=N|channels-per-tile=N|cache-mib=N, and alternate-NAME=N for any of them] [--forward] [--sizes 224,512] [--scratch-mib 4]")
                 exit(0)
             default: fail("unknown option '\(arguments[i])' (see --help)")
             }
