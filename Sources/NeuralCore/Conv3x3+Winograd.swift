@@ -99,10 +99,13 @@ extension Conv3x3 {
         }
         if h == 0 || w == 0 || cout == 0 { return }
         let tilesX = (w + 3) / 4, tiles = WinogradTile.tiles(height: h, width: w)
-        // Equal blocks, taken by the workers as they finish (`parallelForChunks`): a worker on a slower core takes
-        // fewer, and none waits long for the last.
-        let block = workspace.winogradBlockTiles(tiles: tiles, inChannels: cin, outChannels: cout)
-        let chunks = (tiles + block - 1) / block, workers = min(workspace.workers, chunks)
+        // Blocks of equal size, as many per worker as `winogradBlockTiles` needs, taken by the workers as they finish
+        // (`parallelForChunks`): a worker on a slower core takes fewer, and none waits long for the last.
+        let largest = workspace.winogradBlockTiles(tiles: tiles, inChannels: cin, outChannels: cout)
+        let workers = min(workspace.workers, (tiles + largest - 1) / largest)
+        let perWorker = (tiles + workers - 1) / workers
+        let blocks = workers * ((perWorker + largest - 1) / largest)
+        let block = (tiles + blocks - 1) / blocks
         workspace.reserveWinograd(workers: workers, blockTiles: block, inChannels: cin, outChannels: cout)
         let savedThreads = GEMM.threadCount
         if workers > 1 { GEMM.threadCount = 1 }  // each worker runs its own GEMMs on its own core
@@ -112,7 +115,7 @@ extension Conv3x3 {
         nonisolated(unsafe) let (source, output, bp) = (source, output, bias)
         kernel.u.withUnsafeBufferPointer { u in
             let up = u.baseAddress!
-            parallelForChunks(chunks, parts: workers) { part, chunk in
+            parallelForChunks((tiles + block - 1) / block, parts: workers) { part, chunk in
                 let worker = scratch[part]
                 let first = chunk * block
                 let count = min(block, tiles - first)

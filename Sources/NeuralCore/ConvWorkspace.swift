@@ -97,18 +97,13 @@ extension ConvWorkspace {
     /// `M (36, tiles, Cout)` within `winogradBlockBytes`, but at least `winogradMinimumBlockTiles` and
     /// `(Cin + Cout) / winogradChannelsPerBlockTile` (fewer rows would leave the GEMMs too thin to run near peak:
     /// each GEMM packs its kernel `U_p (Cin, Cout)` again, and only the block's rows share that cost), and no more
-    /// than a worker's share of the layer; then evened out so that the layer is cut into equal blocks.
+    /// than the layer has.
     public func winogradBlockTiles(tiles: Int, inChannels: Int, outChannels: Int) -> Int {
         let perTile = WinogradKernel.positions * (inChannels + outChannels) * MemoryLayout<Float>.stride
         let fitting = winogradBlockBytes / max(1, perTile)
         let thin = max(winogradMinimumBlockTiles, (inChannels + outChannels) / winogradChannelsPerBlockTile)
         let perWorker = (tiles + workers - 1) / workers
-        let largest = max(1, min(perWorker, max(thin, fitting)))
-        // Blocks of equal size, as many per worker as blocks of `largest` need (the workers take them in turn,
-        // `Conv3x3.winograd`), so that no worker is left with a short last block while the other works on.
-        let busy = min(workers, (tiles + largest - 1) / largest)
-        let blocks = busy * (((tiles + busy - 1) / busy + largest - 1) / largest)
-        return (tiles + blocks - 1) / blocks
+        return max(1, min(perWorker, max(thin, fitting)))
     }
 
     /// The Winograd scratch of every worker once the layers `(height, width, Cin, Cout)` have run: the blocks'

@@ -217,27 +217,27 @@ func evaluation(of objective: StyleObjective, at x: Tensor) -> () -> Void {
 
 /// `--tune alternate-NAME=N` (with `--child`; NAME is any of `tuningNames`): the measured network against a second one
 /// with those settings changed, in one process, one evaluation of each in turn (each pair in either order), and the
-/// median of the pairs' ratios. On a machine whose speed drifts by tens of percent between runs, separate runs cannot
-/// show a tenth; pairs a second apart can.
-func alternate(_ second: VGGNetwork, label: String, against: String, conv: ConvAlgorithm, preset: Preset, content: Tensor,
+/// median of the pairs' ratios. On a machine whose speed drifts by tens of
+/// percent between runs, separate runs cannot show a tenth; pairs a second apart can.
+func alternate(_ kept: VGGNetwork, label: String, against: String, conv: ConvAlgorithm, preset: Preset, content: Tensor,
                style: Tensor, repeats: Int, evaluate: () -> Void) {
-    second.convolution = conv
-    let evaluateSecond = evaluation(of: StyleObjective(network: second, preset: preset, content: content, styles: [style],
-                                                       blend: [1]), at: content)
-    evaluateSecond()
+    kept.convolution = conv
+    let evaluateKept = evaluation(of: StyleObjective(network: kept, preset: preset, content: content, styles: [style], blend: [1]),
+                                  at: content)
+    evaluateKept()
     var (a, b, ratios) = ([Double](), [Double](), [Double]())
     for round in 0 ..< max(1, repeats) {
         var (ta, tb) = (0.0, 0.0)
-        for secondFirst in round % 2 == 0 ? [false, true] : [true, false] {
+        for keptFirst in round % 2 == 0 ? [false, true] : [true, false] {
             let start = DispatchTime.now().uptimeNanoseconds
-            if secondFirst { evaluateSecond() } else { evaluate() }
+            if keptFirst { evaluateKept() } else { evaluate() }
             let t = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6
-            if secondFirst { tb = t } else { ta = t }
+            if keptFirst { tb = t } else { ta = t }
         }
         a.append(ta); b.append(tb); ratios.append(tb / ta)
     }
     let median = { (v: [Double]) in v.sorted()[v.count / 2] }
     print(String(format: "%@: median %.0f ms; %@: median %.0f ms (%d MiB of kernels held); "
-                 + "ratio of %d pairs: median %.3f (%.3f-%.3f)", against, median(a), label, median(b), second.winogradKernels.bytes >> 20,
+                 + "ratio of %d pairs: median %.3f (%.3f-%.3f)", against, median(a), label, median(b), kept.winogradKernels.bytes >> 20,
                  ratios.count, median(ratios), ratios.min()!, ratios.max()!))
 }
